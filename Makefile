@@ -1,0 +1,70 @@
+# LinkStar affiliate analytics kit. `make help` lists the targets.
+# Every target that runs Python sets up .venv on first use (from requirements.txt).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Overridable knobs: make report PARAMS=params/smoke.yaml, make sample-data ROWS=100000
+PARAMS ?= params/default.yaml
+ROWS ?= 30000
+SEED ?= 0
+ARGS ?=
+# Kernels inherit the environment: a backend forced here would strip figures from reports.
+unexport MPLBACKEND
+
+.PHONY: help setup report test test-fast lab sample-data bench lint format clean distclean
+
+help: ## Show this help
+	@echo "LinkStar affiliate analytics kit"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "Knobs: PARAMS=$(PARAMS) ROWS=$(ROWS) SEED=$(SEED) ARGS='extra runner flags'"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the pinned dependencies
+
+report: $(STAMP) ## Run every notebook on the bundled sample; prints reports/<run-id>/index.html
+	$(PY) -m helpers.report --params $(PARAMS) $(ARGS)
+
+test: $(STAMP) ## Run the test suite (unit, statistical and notebook tests)
+	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+
+test-fast: $(STAMP) ## Run the tests that do not execute notebooks
+	$(PY) -m pytest -n 2 -m "not notebook and not slow" $(ARGS)
+
+lab: $(STAMP) ## Open JupyterLab on the project with the venv's kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=.
+
+sample-data: $(STAMP) ## Regenerate data/sample (ROWS=30000 SEED=0) and data/smoke
+	$(PY) -m helpers.synth --rows $(ROWS) --seed $(SEED) --out data/sample
+	$(PY) -m helpers.synth --rows 2000 --seed 1 --out data/smoke
+
+bench: $(STAMP) ## Benchmarks: speed and peak memory, printed with ratios
+	$(PY) -m bench $(ARGS)
+
+lint: $(STAMP) ## Ruff lint and format check, plus the clean-notebook check
+	$(VENV)/bin/ruff check helpers tests bench notebooks
+	$(VENV)/bin/ruff format --check helpers tests bench
+	$(PY) -m pytest -q tests/test_notebooks_clean.py
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix helpers tests bench
+	$(VENV)/bin/ruff format helpers tests bench
+
+clean: ## Remove caches and generated reports (keeps .venv)
+	rm -rf reports/*/ .pytest_cache .ruff_cache .hypothesis bench/results
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)

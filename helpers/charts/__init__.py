@@ -1,0 +1,22 @@
+"""Charts for the kit's reports: each function takes ``ax=None`` (or makes its own
+grid), returns the matplotlib Figure and never calls ``show()``.
+
+The functions live in one module per topic (``health``, ``conversion``, ``lift``,
+``roi``, ``scorecard``, ``primer``) and are all re-exported here, so notebooks write
+``from helpers import charts; charts.forest_plot(...)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+__all__: list[str] = []
+
+for _info in pkgutil.iter_modules(__path__):
+    if _info.name.startswith("_"):
+        continue
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    for _name in getattr(_module, "__all__", ()):
+        globals()[_name] = getattr(_module, _name)
+        __all__.append(_name)

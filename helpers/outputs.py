@@ -1,0 +1,164 @@
+"""How a notebook saves what a report needs: figures, tables and key results.
+
+Every notebook creates one :class:`ReportOutputs` right after its parameters::
+
+    out = ReportOutputs(output_dir, notebook="02_conversion_drivers")
+    out.figure(fig, "forest_plot")          # figures/02_conversion_drivers__forest_plot.png
+    out.table(coef, "coefficients")         # tables/02_conversion_drivers__coefficients.csv
+    out.results["n_rows"] = int(len(df))    # key figures
+    out.write_results()                     # results/02_conversion_drivers.json
+
+The runner (:mod:`helpers.report`) passes ``output_dir`` and merges the per-notebook
+result files into the run's ``results.json``. With ``output_dir=""`` (a notebook
+opened in JupyterLab) files go to ``reports/lab/``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+import subprocess
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers import paths
+
+__all__ = ["ReportOutputs", "to_jsonable", "versions_footer", "versions_table"]
+
+_VERSIONED = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "seaborn",
+    "matplotlib",
+    "pandera",
+    "papermill",
+    "linkstar-kit",
+)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars, arrays, frames and NaN into plain JSON values.
+
+    NaN and infinities become None (JSON has no NaN).
+    """
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, _dt.date | _dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class ReportOutputs:
+    """Collects a notebook's figures, tables and key results in a report folder.
+
+    Parameters
+    ----------
+    output_dir : str or Path or None
+        The run folder given by the runner; empty or None writes to ``reports/lab``.
+    notebook : str
+        The notebook's stem, e.g. ``"02_conversion_drivers"``; prefixes file names.
+    """
+
+    def __init__(self, output_dir: str | Path | None, notebook: str) -> None:
+        self.root = paths.resolve(output_dir) if output_dir else paths.REPORTS / "lab"
+        self.notebook = notebook
+        self.results: dict[str, Any] = {}
+        for sub in ("figures", "tables", "results"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def figure(self, fig: Any, name: str, *, show: bool = True, dpi: int = 110) -> Path:
+        """Save a matplotlib Figure (or seaborn grid) as PNG, display it once, close it.
+
+        Displaying here and closing afterwards keeps the inline backend from showing
+        the same figure twice.
+        """
+        fig = getattr(fig, "figure", fig)  # seaborn FacetGrid / JointGrid
+        path = self.root / "figures" / f"{self.notebook}__{name}.png"
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        if show:
+            try:
+                from IPython.display import display
+
+                display(fig)
+            except ImportError:  # pragma: no cover - IPython ships with the kit
+                pass
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        return path
+
+    def table(self, frame: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+        """Write a table as CSV (UTF-8 with BOM so Excel shows Chinese text)."""
+        path = self.root / "tables" / f"{self.notebook}__{name}.csv"
+        frame.to_csv(path, index=index, encoding="utf-8-sig")
+        return path
+
+    def write_results(self) -> Path:
+        """Write ``results/<notebook>.json`` with the key figures collected so far."""
+        path = self.root / "results" / f"{self.notebook}.json"
+        path.write_text(
+            json.dumps(to_jsonable(self.results), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        return path
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=paths.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def versions_table() -> pd.DataFrame:
+    """Versions of Python, the kit and the libraries that produced a result."""
+    rows = [("python", platform.python_version())]
+    for dist in _VERSIONED:
+        try:
+            rows.append((dist, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            rows.append((dist, "not installed"))
+    rows.append(("git commit", _git_commit()))
+    rows.append(("run at (UTC)", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M")))
+    return pd.DataFrame(rows, columns=["component", "version"])
+
+
+def versions_footer(seed: int | None = None) -> Any:
+    """A Markdown footer listing versions (and the seed) for the end of a notebook."""
+    from IPython.display import Markdown
+
+    table = versions_table()
+    parts = [f"{c} {v}" for c, v in table.itertuples(index=False)]
+    if seed is not None:
+        parts.append(f"seed {seed}")
+    return Markdown("---\n*Reproducibility:* " + " · ".join(parts))

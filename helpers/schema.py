@@ -1,0 +1,317 @@
+"""The canonical frame: columns, dtypes, tiers, sites and export header aliases.
+
+One row of the canonical frame is one piece of content (video, LIVE or showcase) by
+one creator promoting one product on one site over one period. Every helper works on
+this frame; :mod:`helpers.load` turns Seller Center exports into it and
+:mod:`helpers.synth` generates it.
+
+Header aliases cover Seller Center / Affiliate Center exports in English (old and new
+names: "Affiliate-attributed GMV" became "Creator-attributed GMV" in 2026) and in
+Chinese. Matching is tolerant: see :func:`normalise_header`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "COUNT_COLUMNS",
+    "DEFAULT_TIER_THRESHOLDS",
+    "HEADER_ALIASES",
+    "MONEY_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "SITES",
+    "TIERS",
+    "TIER_DTYPE",
+    "Column",
+    "SiteInfo",
+    "canonical_name",
+    "normalise_header",
+    "tier_from_followers",
+]
+
+TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "mega")
+"""Creator tiers, smallest first."""
+
+TIER_DTYPE = pd.CategoricalDtype(list(TIERS), ordered=True)
+
+DEFAULT_TIER_THRESHOLDS: dict[str, int] = {
+    "micro": 10_000,
+    "mid": 100_000,
+    "macro": 500_000,
+    "mega": 1_000_000,
+}
+"""Lower follower bound of each tier above nano: nano < 10k <= micro < 100k <= mid
+< 500k <= macro < 1M <= mega."""
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """A TikTok Shop marketplace."""
+
+    code: str
+    name: str
+    currency: str
+    symbol: str
+    #: Referral fee on the paid amount (domain.md: US 6 %, UK 9 %; others are
+    #: illustrative defaults the user should override from their own contract).
+    platform_fee_rate: float
+    #: Conventional thousands and decimal separators in that site's exports.
+    thousands_sep: str = ","
+    decimal_sep: str = "."
+
+
+SITES: dict[str, SiteInfo] = {
+    s.code: s
+    for s in [
+        SiteInfo("US", "United States", "USD", "$", 0.06),
+        SiteInfo("UK", "United Kingdom", "GBP", "£", 0.09),
+        SiteInfo("ID", "Indonesia", "IDR", "Rp", 0.05, ".", ","),
+        SiteInfo("TH", "Thailand", "THB", "฿", 0.05),
+        SiteInfo("VN", "Vietnam", "VND", "₫", 0.05, ".", ","),
+        SiteInfo("MY", "Malaysia", "MYR", "RM", 0.05),
+        SiteInfo("PH", "Philippines", "PHP", "₱", 0.05),
+        SiteInfo("SG", "Singapore", "SGD", "S$", 0.05),
+        SiteInfo("MX", "Mexico", "MXN", "MX$", 0.06),
+        SiteInfo("ES", "Spain", "EUR", "€", 0.09, ".", ","),
+        SiteInfo("DE", "Germany", "EUR", "€", 0.09, ".", ","),
+        SiteInfo("FR", "France", "EUR", "€", 0.09, " ", ","),
+        SiteInfo("IT", "Italy", "EUR", "€", 0.09, ".", ","),
+        SiteInfo("JP", "Japan", "JPY", "¥", 0.08),
+        SiteInfo("BR", "Brazil", "BRL", "R$", 0.06, ".", ","),
+    ]
+}
+"""Known site codes. ``GB`` is accepted as an alias of ``UK`` by the loader."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A canonical column: name, pandas dtype and meaning."""
+
+    name: str
+    dtype: str
+    required: bool
+    meaning: str
+
+
+CANONICAL_COLUMNS: dict[str, Column] = {
+    c.name: c
+    for c in [
+        Column("site", "category", True, "marketplace code: US, UK, ID, ..."),
+        Column("date", "datetime64[s]", False, "start of the period"),
+        Column("creator_id", "string", True, "creator handle or id"),
+        Column("followers", "Int64", False, "follower count (optional when tier is given)"),
+        Column("tier", "tier", True, "nano < micro < mid < macro < mega"),
+        Column("category", "category", True, "product category"),
+        Column("product_id", "string", False, "product id"),
+        Column("content_id", "string", False, "video / LIVE id"),
+        Column("content_type", "category", False, "video, live, showcase"),
+        Column("commission_rate", "float64", True, "fraction, 0.15 for 15 %"),
+        Column("impressions", "int64", True, "product impressions"),
+        Column("clicks", "int64", True, "product clicks"),
+        Column("orders", "int64", True, "attributed orders"),
+        Column("items_sold", "Int64", False, "attributed items sold"),
+        Column("video_views", "Int64", False, "video views (not clicks!)"),
+        Column("gmv", "float64", True, "attributed GMV in site currency"),
+        Column("refunds", "float64", False, "refunded amount; 0 when absent"),
+        Column("commission_paid", "float64", False, "estimated or actual commission"),
+        Column("sample_cost", "float64", False, "cost of samples shipped"),
+        Column("flat_fee", "float64", False, "flat fees paid to the creator"),
+    ]
+}
+"""Canonical columns in their canonical order."""
+
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c, col in CANONICAL_COLUMNS.items() if col.required)
+COUNT_COLUMNS: tuple[str, ...] = ("impressions", "clicks", "orders", "items_sold", "video_views")
+MONEY_COLUMNS: tuple[str, ...] = ("gmv", "refunds", "commission_paid", "sample_cost", "flat_fee")
+
+# Canonical name -> header spellings seen in exports. English first (new, then old
+# names), then Chinese. Matching goes through normalise_header, so case, spaces and
+# punctuation do not matter. A canonical name always matches itself.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "site": ("Site", "Region", "Marketplace", "Country", "站点", "国家/地区", "地区"),
+    "date": ("Date", "Post date", "Post time", "Period start", "Time Created", "发布日期", "发布时间", "日期"),
+    "creator_id": (
+        "Creator name",
+        "Creator username",
+        "Creator Username",
+        "Creator ID",
+        "Creator handle",
+        "Affiliate name",
+        "达人名称",
+        "达人昵称",
+        "达人用户名",
+        "达人ID",
+    ),
+    "followers": ("Followers", "Affiliate followers", "Creator followers", "粉丝数", "达人粉丝数"),
+    "tier": ("Tier", "Creator tier", "达人等级", "达人层级"),
+    "category": ("Category", "Product category", "类目", "商品类目", "品类"),
+    "product_id": ("Product ID", "商品 ID", "商品ID"),
+    "content_id": ("Video ID", "Content ID", "LIVE ID", "视频 ID", "视频ID", "内容ID"),
+    "content_type": ("Content type", "Content Type", "内容类型"),
+    "commission_rate": (
+        "Commission rate",
+        "Standard commission rate",
+        "Commission",
+        "佣金率",
+        "佣金比例",
+        "标准佣金率",
+    ),
+    "impressions": (
+        "Video product impressions",
+        "Product impressions",
+        "Impressions",
+        "视频商品曝光次数",
+        "商品曝光次数",
+        "曝光次数",
+    ),
+    "clicks": (
+        "Video product clicks",
+        "Product clicks",
+        "Clicks",
+        "视频商品点击量",
+        "商品点击量",
+        "点击量",
+        "点击次数",
+    ),
+    "orders": (
+        "Video-attributed orders",
+        "Attributed orders",
+        "Orders",
+        "归因于视频的订单数",
+        "归因订单数",
+        "订单数",
+    ),
+    "items_sold": (
+        "Video-attributed items sold",
+        "Creator-attributed items sold",
+        "Affiliate-attributed items sold",
+        "Items sold",
+        "视频归因成交件数",
+        "成交件数",
+    ),
+    "video_views": ("Video views", "Views", "视频播放量", "播放量"),
+    "gmv": (
+        "Creator video-attributed GMV",
+        "Affiliate video-attributed GMV",
+        "Creator-attributed GMV",
+        "Affiliate-attributed GMV",
+        "GMV",
+        "联盟视频归因GMV",
+        "达人归因GMV",
+        "视频归因GMV",
+        "联盟归因GMV",
+    ),
+    "refunds": ("Refunds", "Refund amount", "退款金额", "退款"),
+    "commission_paid": (
+        "Est. commission",
+        "Estimated commission",
+        "Actual commission payment",
+        "Est. commission payment",
+        "预计佣金",
+        "实际佣金",
+    ),
+    "sample_cost": ("Sample cost", "Samples cost", "样品成本", "样品费用"),
+    "flat_fee": ("Est. flat fee", "Flat fee", "预计固定费用", "固定费用", "坑位费"),
+}
+
+_HEADER_STRIP = re.compile(r"[\s._\-/()（）:：·]+")
+
+
+def normalise_header(header: object) -> str:
+    """Return the comparison key of a header: NFKC, casefolded, without spaces or
+    punctuation (so ``" Video  ID "``, ``"video_id"`` and ``"视频 ID"`` vs ``"视频ID"``
+    compare equal).
+
+    Parameters
+    ----------
+    header : object
+        A column label as read from a file.
+
+    Returns
+    -------
+    str
+        The normalised key.
+    """
+    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    return _HEADER_STRIP.sub("", text)
+
+
+_ALIAS_INDEX: dict[str, str] = {}
+for _canon, _aliases in HEADER_ALIASES.items():
+    for _alias in (_canon, *_aliases):
+        _ALIAS_INDEX.setdefault(normalise_header(_alias), _canon)
+
+
+def canonical_name(header: object, column_map: Mapping[str, str] | None = None) -> str | None:
+    """Return the canonical column a header stands for, or None.
+
+    Parameters
+    ----------
+    header : object
+        A column label from an export.
+    column_map : mapping, optional
+        User mapping ``{export header: canonical name}``; it wins over the aliases and
+        is matched with the same tolerance.
+
+    Returns
+    -------
+    str or None
+        The canonical name, or None when the header is not known.
+    """
+    key = normalise_header(header)
+    if column_map:
+        for src, dst in column_map.items():
+            if normalise_header(src) == key:
+                return dst
+    return _ALIAS_INDEX.get(key)
+
+
+def tier_from_followers(
+    followers: pd.Series | Sequence[float] | np.ndarray,
+    thresholds: Mapping[str, int] | None = None,
+) -> pd.Series:
+    """Assign creator tiers from follower counts.
+
+    Parameters
+    ----------
+    followers : array-like
+        Follower counts; missing values give a missing tier.
+    thresholds : mapping, optional
+        Lower bound of each tier above nano, e.g. ``{"micro": 10_000, "mid": 100_000,
+        "macro": 500_000, "mega": 1_000_000}`` (the default). Bounds must increase.
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical with categories :data:`TIERS`.
+
+    Raises
+    ------
+    ValueError
+        If a tier name is unknown or the bounds do not increase.
+    """
+    th = dict(DEFAULT_TIER_THRESHOLDS if thresholds is None else thresholds)
+    unknown = set(th) - set(TIERS[1:])
+    if unknown:
+        raise ValueError(
+            f"unknown tier(s) in thresholds: {sorted(unknown)}; accepted: {list(TIERS[1:])}"
+        )
+    if set(th) != set(TIERS[1:]):
+        missing = [t for t in TIERS[1:] if t not in th]
+        raise ValueError(f"thresholds must give a lower bound for every tier above nano; missing {missing}")
+    bounds = [th[t] for t in TIERS[1:]]
+    if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:], strict=False)):
+        raise ValueError(f"tier thresholds must increase: {th}")
+    values = pd.to_numeric(pd.Series(followers), errors="coerce").astype("float64")
+    codes = np.searchsorted(np.asarray(bounds, dtype="float64"), values.to_numpy(), side="right")
+    codes = np.where(np.isnan(values.to_numpy()), -1, codes)
+    index = followers.index if isinstance(followers, pd.Series) else None
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=TIER_DTYPE), index=index, name="tier")
