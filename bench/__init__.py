@@ -1,0 +1,1 @@
+"""Benchmarks of the kit (``make bench``): each ``bench_*.py`` module has ``main(argv)``."""

@@ -1,0 +1,48 @@
+"""Run every benchmark: ``python -m bench [--quick] [--only NAME ...]``.
+
+Each ``bench/bench_<topic>.py`` module exposes ``main(argv=None)`` that prints its
+figures and ratios. Speed and memory targets are checked here, not by timed unit tests
+(the machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def discover() -> list[str]:
+    """Names of the benchmark modules, sorted."""
+    here = Path(__file__).parent
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke check")
+    parser.add_argument("--only", nargs="*", default=None, help="topics, e.g. synth conversion")
+    args = parser.parse_args(argv)
+    names = discover()
+    if args.only:
+        wanted = {f"bench_{n.removeprefix('bench_')}" for n in args.only}
+        unknown = wanted - set(names)
+        if unknown:
+            parser.error(f"unknown benchmark(s) {sorted(unknown)}; available: {names}")
+        names = [n for n in names if n in wanted]
+    failures = 0
+    for name in names:
+        print(f"\n=== {name} ===", flush=True)
+        start = time.perf_counter()
+        module = importlib.import_module(f"bench.{name}")
+        status = module.main(["--quick"] if args.quick else [])
+        failures += int(bool(status))
+        print(f"--- {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
