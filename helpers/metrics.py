@@ -1,0 +1,564 @@
+"""Funnel metrics, rate intervals and the kit's ROI definitions.
+
+Definitions (the same everywhere in the kit, and in the metrics primer):
+
+- CTR = clicks / impressions; CVR (conversion) = orders / clicks;
+  AOV = GMV / orders; return rate = refunds / GMV; net GMV = GMV - refunds.
+  Ratios of a group are ratios of its sums, never means of per-row ratios, and are
+  NaN where the denominator is 0.
+- Commission is paid on the net paid amount (none on refunded orders, a partial
+  refund gives a partial commission): ``commission = rate * (GMV - refunds)``.
+- Promotion cost = commission + samples + flat fees (+ ads spend, when a plan has it).
+- Gross ROI = GMV / promotion cost. "ROI 2.5" means that one dollar of promotion
+  cost brings 2.5 dollars of sales (this is what sellers quote).
+- Net ROI = (GMV - refunds) / promotion cost.
+- Contribution = net GMV - product cost of the net units - platform fee rate * net GMV,
+  with product cost of the net units = ``product_cost_rate * net GMV`` (unit cost as
+  a fraction of the selling price; refunded units come back).
+- Profit ROI = contribution / promotion cost. Profit = contribution - promotion cost,
+  so a profit ROI below 1 is a loss and 1 is break-even.
+
+Every ROI function works on scalars, numpy arrays or pandas Series (broadcast);
+it returns a float for scalar input, a Series (with the first Series' index) when a
+Series is given, else an ndarray. ROI is NaN where the promotion cost is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.schema import SITES
+
+__all__ = [
+    "COMMISSION_RANGE",
+    "INTERVAL_METHODS",
+    "campaign_summary",
+    "commission_on_net",
+    "contribution",
+    "funnel",
+    "gross_roi",
+    "net_roi",
+    "profit_roi",
+    "promotion_cost",
+    "rate_interval",
+    "safe_ratio",
+]
+
+COMMISSION_RANGE: tuple[float, float] = (0.0, 0.80)
+"""Accepted commission rates as fractions. TikTok Shop allows 1 % to 80 % per product;
+0 is accepted for what-if calculations."""
+
+INTERVAL_METHODS: tuple[str, ...] = ("wilson", "normal", "agresti_coull", "beta", "jeffreys")
+"""Vectorised methods of :func:`statsmodels.stats.proportion.proportion_confint`."""
+
+_FUNNEL_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv", "refunds")
+_FUNNEL_OPTIONAL: tuple[str, ...] = (
+    "items_sold",
+    "video_views",
+    "commission_paid",
+    "sample_cost",
+    "flat_fee",
+)
+
+Number = float | int | np.ndarray | pd.Series | Sequence[float]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_float(value: Any) -> np.ndarray:
+    if isinstance(value, pd.Series):
+        return value.astype("float64").to_numpy(na_value=np.nan)
+    return np.asarray(value, dtype="float64")
+
+
+def _wrap(result: np.ndarray, *inputs: Any) -> Any:
+    """Return ``result`` shaped like the inputs: float, Series or ndarray."""
+    for x in inputs:
+        if isinstance(x, pd.Series):
+            return pd.Series(np.broadcast_to(result, x.shape), index=x.index, dtype="float64")
+    if np.ndim(result) == 0:
+        return float(result)
+    return result
+
+
+def _check_range(
+    name: str, values: np.ndarray, lo: float, hi: float = np.inf, hint: str = ""
+) -> None:
+    """Raise ValueError if a (non-NaN) value lies outside ``[lo, hi]``."""
+    v = np.asarray(values, dtype="float64")
+    bad = ~np.isnan(v) & ((v < lo) | (v > hi))
+    if bad.any():
+        first = v[bad].flat[0]
+        where = "" if v.ndim == 0 else f" at position {int(np.flatnonzero(bad.ravel())[0])}"
+        upper = "no upper bound" if np.isinf(hi) else f"{hi:g}"
+        raise ValueError(
+            f"{name} = {first:g}{where} is outside the accepted range [{lo:g}, {upper}]"
+            f" ({int(bad.sum())} value(s) out of range). {hint}".rstrip()
+        )
+
+
+def safe_ratio(numerator: Number, denominator: Number) -> Any:
+    """``numerator / denominator`` with NaN where the denominator is 0 (or missing).
+
+    Parameters
+    ----------
+    numerator, denominator : scalar, array or Series
+        Broadcastable values.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The ratio, NaN where the denominator is 0.
+    """
+    num = _as_float(numerator)
+    den = _as_float(denominator)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den == 0, np.nan, num / np.where(den == 0, 1.0, den))
+    return _wrap(out, numerator, denominator)
+
+
+def _check_commission(rate: np.ndarray, name: str = "commission rate") -> None:
+    lo, hi = COMMISSION_RANGE
+    _check_range(
+        name,
+        rate,
+        lo,
+        hi,
+        hint="Give the rate as a fraction (0.15 for 15 %); TikTok Shop allows 1 %-80 %.",
+    )
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Funnel sums and ratios, overall or per group.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A canonical frame (see DESIGN.md). ``impressions``, ``clicks``, ``orders`` and
+        ``gmv`` are required; ``refunds`` counts as 0 when absent; ``items_sold``,
+        ``video_views``, ``commission_paid``, ``sample_cost`` and ``flat_fee`` are
+        summed when present (missing values count as 0 in a sum).
+    by : str or list of str, optional
+        Grouping column(s). Categorical groups keep only observed levels.
+
+    Returns
+    -------
+    DataFrame
+        One row per group (one row overall when ``by`` is None), the group columns,
+        ``n_rows``, the sums, and ``ctr`` = clicks / impressions, ``cvr`` = orders /
+        clicks, ``aov`` = gmv / orders, ``return_rate`` = refunds / gmv and
+        ``net_gmv`` = gmv - refunds. Ratios are ratios of sums (never means of
+        per-row ratios), NaN where the denominator is 0.
+
+    Raises
+    ------
+    KeyError
+        If a required or grouping column is missing (the message lists them).
+    """
+    required = ("impressions", "clicks", "orders", "gmv")
+    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    missing = [c for c in (*required, *keys) if c not in df.columns]
+    if missing:
+        raise KeyError(
+            f"funnel() needs column(s) {missing}; the frame has {list(df.columns)}. "
+            "Load the data with helpers.load.load_dataset or rename the columns to the "
+            "canonical names."
+        )
+    sum_cols = [c for c in _FUNNEL_SUMS if c in df.columns] + [
+        c for c in _FUNNEL_OPTIONAL if c in df.columns
+    ]
+    work = df[keys + sum_cols].copy()
+    for c in sum_cols:
+        # Nullable integer columns sum to Int64; float keeps ratios simple.
+        work[c] = pd.to_numeric(work[c]).astype("float64")
+    if "refunds" not in work.columns:
+        work["refunds"] = 0.0
+        sum_cols.insert(4, "refunds")
+    if keys:
+        grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
+        out = grouped[sum_cols].sum()
+        out.insert(0, "n_rows", grouped.size().astype("int64"))
+        out = out.reset_index()
+    else:
+        out = work[sum_cols].sum().to_frame().T
+        out.insert(0, "n_rows", np.int64(len(work)))
+    for c in ("impressions", "clicks", "orders"):
+        out[c] = out[c].round().astype("int64")
+    out["ctr"] = safe_ratio(out["clicks"], out["impressions"])
+    out["cvr"] = safe_ratio(out["orders"], out["clicks"])
+    out["aov"] = safe_ratio(out["gmv"], out["orders"])
+    out["return_rate"] = safe_ratio(out["refunds"], out["gmv"])
+    out["net_gmv"] = out["gmv"] - out["refunds"]
+    return out
+
+
+def rate_interval(
+    successes: Number,
+    trials: Number,
+    alpha: float = 0.05,
+    method: str = "wilson",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of a rate (CTR, CVR, ...), vectorised.
+
+    A wrapper of :func:`statsmodels.stats.proportion.proportion_confint`.
+
+    Parameters
+    ----------
+    successes, trials : scalar, array or Series
+        Counts, e.g. clicks and impressions; broadcastable. ``0 <= successes <= trials``.
+    alpha : float
+        1 - confidence level (0.05 gives a 95 % interval); in (0, 1).
+    method : str
+        One of :data:`INTERVAL_METHODS` (default ``"wilson"``, good for small counts
+        and rates near 0).
+
+    Returns
+    -------
+    (lower, upper) : tuple of ndarray
+        Bounds with the broadcast shape of the inputs; NaN where ``trials`` is 0.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, alpha outside (0, 1), negative counts or successes
+        above trials.
+    """
+    if method not in INTERVAL_METHODS:
+        raise ValueError(f"unknown interval method {method!r}; accepted: {list(INTERVAL_METHODS)}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha = {alpha} must be in (0, 1), e.g. 0.05 for a 95 % interval")
+    k, n = np.broadcast_arrays(_as_float(successes), _as_float(trials))
+    _check_range("trials", n, 0.0, hint="Counts cannot be negative.")
+    _check_range("successes", k, 0.0, hint="Counts cannot be negative.")
+    if np.any(k > n):
+        i = int(np.flatnonzero((k > n).ravel())[0])
+        raise ValueError(
+            f"successes ({k.ravel()[i]:g}) exceed trials ({n.ravel()[i]:g}) at position {i}; "
+            "pass e.g. clicks and impressions, or orders and clicks, in that order"
+        )
+    lower = np.full(k.shape, np.nan)
+    upper = np.full(k.shape, np.nan)
+    ok = (n > 0) & ~np.isnan(k) & ~np.isnan(n)
+    if ok.any():
+        lo, hi = proportion_confint(k[ok], n[ok], alpha=alpha, method=method)
+        lower[ok] = np.clip(lo, 0.0, 1.0)
+        upper[ok] = np.clip(hi, 0.0, 1.0)
+    return lower, upper
+
+
+# --------------------------------------------------------------------------- ROI
+
+
+def commission_on_net(gmv: Number, refunds: Number, rate: Number) -> Any:
+    """Commission paid on the net paid amount: ``rate * (gmv - refunds)``.
+
+    No commission is paid on refunded orders; a partial refund gives a partial
+    commission. A refund larger than the period's GMV (a refund of earlier orders)
+    gives a negative commission: a clawback.
+
+    Parameters
+    ----------
+    gmv, refunds : scalar, array or Series
+        Attributed GMV and refunded amount, >= 0, in site currency.
+    rate : scalar, array or Series
+        Commission rate as a fraction in [0, 0.8] (0.15 for 15 %).
+
+    Returns
+    -------
+    float, ndarray or Series
+        The commission.
+
+    Examples
+    --------
+    >>> commission_on_net(1000.0, 200.0, 0.15)
+    120.0
+    """
+    g, r, c = _as_float(gmv), _as_float(refunds), _as_float(rate)
+    _check_range("gmv", g, 0.0)
+    _check_range("refunds", r, 0.0)
+    _check_commission(c)
+    return _wrap(c * (g - r), gmv, refunds, rate)
+
+
+def promotion_cost(
+    commission: Number,
+    sample_cost: Number = 0.0,
+    flat_fee: Number = 0.0,
+    ads_spend: Number = 0.0,
+) -> Any:
+    """Promotion cost = commission + samples + flat fees + ads spend.
+
+    Parameters
+    ----------
+    commission : scalar, array or Series
+        Commission paid (see :func:`commission_on_net`); may be negative only as a
+        clawback, so it is not range-checked.
+    sample_cost, flat_fee, ads_spend : scalar, array or Series
+        Cost of samples shipped, flat fees paid to creators, paid ads spend; >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The promotion cost.
+    """
+    s, f, a = _as_float(sample_cost), _as_float(flat_fee), _as_float(ads_spend)
+    for name, v in (("sample_cost", s), ("flat_fee", f), ("ads_spend", a)):
+        _check_range(name, v, 0.0, hint="Costs cannot be negative; give 0 when there is none.")
+    return _wrap(_as_float(commission) + s + f + a, commission, sample_cost, flat_fee, ads_spend)
+
+
+def gross_roi(gmv: Number, cost: Number) -> Any:
+    """Gross ROI = GMV / promotion cost (what sellers quote, also called ROAS).
+
+    "ROI 2.5" means one dollar of promotion cost brings 2.5 dollars of sales.
+
+    Parameters
+    ----------
+    gmv : scalar, array or Series
+        Attributed GMV, >= 0.
+    cost : scalar, array or Series
+        Promotion cost (see :func:`promotion_cost`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        The ROI, NaN where the cost is 0.
+
+    Examples
+    --------
+    >>> gross_roi(250.0, 100.0)
+    2.5
+    """
+    _check_range("gmv", _as_float(gmv), 0.0)
+    return safe_ratio(gmv, cost)
+
+
+def net_roi(gmv: Number, refunds: Number, cost: Number) -> Any:
+    """Net ROI = (GMV - refunds) / promotion cost.
+
+    Parameters
+    ----------
+    gmv, refunds : scalar, array or Series
+        Attributed GMV and refunded amount, >= 0.
+    cost : scalar, array or Series
+        Promotion cost.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The ROI net of refunds, NaN where the cost is 0.
+    """
+    g, r = _as_float(gmv), _as_float(refunds)
+    _check_range("gmv", g, 0.0)
+    _check_range("refunds", r, 0.0)
+    return _wrap(_as_float(safe_ratio(g - r, _as_float(cost))), gmv, refunds, cost)
+
+
+def contribution(
+    gmv: Number,
+    refunds: Number,
+    product_cost_rate: Number,
+    platform_fee_rate: Number,
+) -> Any:
+    """Contribution margin before promotion costs.
+
+    ``contribution = net GMV - product_cost_rate * net GMV - platform_fee_rate * net GMV``
+    with net GMV = GMV - refunds: the product cost of the net (kept) units and the
+    platform referral fee on the paid amount.
+
+    Parameters
+    ----------
+    gmv, refunds : scalar, array or Series
+        Attributed GMV and refunded amount, >= 0.
+    product_cost_rate : scalar, array or Series
+        Landed unit cost as a fraction of the selling price, in [0, 1] (0.35 when a
+        $20 item costs $7).
+    platform_fee_rate : scalar, array or Series
+        Platform referral fee as a fraction of the paid amount, in [0, 1]
+        (US 0.06, UK 0.09; see :data:`helpers.schema.SITES`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        The contribution in site currency.
+    """
+    g, r = _as_float(gmv), _as_float(refunds)
+    u, p = _as_float(product_cost_rate), _as_float(platform_fee_rate)
+    _check_range("gmv", g, 0.0)
+    _check_range("refunds", r, 0.0)
+    _check_range(
+        "product_cost_rate", u, 0.0, 1.0, hint="Give unit cost / selling price, e.g. 0.35."
+    )
+    _check_range("platform_fee_rate", p, 0.0, 1.0, hint="Give a fraction, e.g. 0.06 for 6 %.")
+    net = g - r
+    return _wrap(net * (1.0 - u - p), gmv, refunds, product_cost_rate, platform_fee_rate)
+
+
+def profit_roi(
+    gmv: Number,
+    refunds: Number,
+    cost: Number,
+    *,
+    product_cost_rate: Number,
+    platform_fee_rate: Number,
+) -> Any:
+    """Profit ROI = contribution / promotion cost (see :func:`contribution`).
+
+    Profit = contribution - promotion cost, so profit ROI < 1 is a loss and 1 is
+    break-even.
+
+    Parameters
+    ----------
+    gmv, refunds : scalar, array or Series
+        Attributed GMV and refunded amount, >= 0.
+    cost : scalar, array or Series
+        Promotion cost.
+    product_cost_rate, platform_fee_rate : scalar, array or Series
+        Fractions in [0, 1]; see :func:`contribution`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The profit ROI, NaN where the cost is 0.
+    """
+    contrib = contribution(gmv, refunds, product_cost_rate, platform_fee_rate)
+    return _wrap(_as_float(safe_ratio(_as_float(contrib), _as_float(cost))), gmv, refunds, cost)
+
+
+def campaign_summary(
+    df: pd.DataFrame,
+    *,
+    product_cost_rate: float | None = None,
+    platform_fee_rate: float | None = None,
+    ads_spend: float = 0.0,
+) -> dict[str, Any]:
+    """Funnel, costs and the three ROI variants of a canonical frame (one site).
+
+    Commission is recomputed per row as ``commission_rate * (gmv - refunds)`` (the
+    kit's definition); the export's own ``commission_paid`` is reported alongside as
+    ``commission_reported`` when present.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A canonical frame of one site (sites are never pooled: different currencies
+        and fees). Needs ``site``, ``commission_rate``, ``impressions``, ``clicks``,
+        ``orders``, ``gmv``; ``refunds``, ``sample_cost`` and ``flat_fee`` count as 0
+        when absent.
+    product_cost_rate : float, optional
+        Unit cost as a fraction of price in [0, 1]; without it, contribution, profit and
+        profit ROI are NaN.
+    platform_fee_rate : float, optional
+        Referral fee fraction; default: the site's fee in :data:`helpers.schema.SITES`.
+    ads_spend : float
+        Paid ads spend to add to the promotion cost (>= 0).
+
+    Returns
+    -------
+    dict
+        ``site``, ``currency``, ``n_rows``, funnel sums and ratios (``impressions``,
+        ``clicks``, ``orders``, ``gmv``, ``refunds``, ``net_gmv``, ``ctr``, ``cvr``,
+        ``aov``, ``return_rate``), ``commission``, ``commission_reported``,
+        ``sample_cost``, ``flat_fee``, ``ads_spend``, ``promotion_cost``,
+        ``platform_fee_rate``, ``platform_fee``, ``product_cost_rate``,
+        ``product_cost``, ``contribution``, ``profit``, ``gross_roi``, ``net_roi``,
+        ``profit_roi``; plain Python floats and ints.
+
+    Raises
+    ------
+    ValueError
+        When the frame holds several sites (filter to one first, e.g.
+        ``df[df.site == "US"]``), a site is unknown and no fee rate is given, or
+        costs/rates are out of range.
+    """
+    if "site" not in df.columns or "commission_rate" not in df.columns:
+        raise KeyError(
+            "campaign_summary() needs the canonical columns 'site' and 'commission_rate'; "
+            f"the frame has {list(df.columns)}"
+        )
+    sites = sorted(pd.Series(df["site"]).dropna().astype(str).unique())
+    if len(sites) != 1:
+        raise ValueError(
+            f"campaign_summary() works on one site at a time; the frame has sites {sites}. "
+            "Filter first, e.g. df[df['site'] == 'US'] (sites are never pooled: currencies and "
+            "fees differ)."
+        )
+    site = sites[0]
+    if platform_fee_rate is None:
+        if site not in SITES:
+            raise ValueError(
+                f"unknown site {site!r} has no default platform fee; pass platform_fee_rate= "
+                f"(known sites: {sorted(SITES)})"
+            )
+        platform_fee_rate = SITES[site].platform_fee_rate
+    f = funnel(df)
+    row = f.iloc[0]
+    gmv_rows = df["gmv"].astype("float64").fillna(0.0)
+    ref_rows = (
+        df["refunds"].astype("float64").fillna(0.0) if "refunds" in df.columns else 0.0 * gmv_rows
+    )
+    commission = float(
+        np.sum(commission_on_net(gmv_rows, ref_rows, df["commission_rate"].astype("float64")))
+    )
+    samples = float(row["sample_cost"]) if "sample_cost" in f.columns else 0.0
+    fees = float(row["flat_fee"]) if "flat_fee" in f.columns else 0.0
+    cost = float(promotion_cost(commission, samples, fees, ads_spend))
+    gmv, refunds = float(row["gmv"]), float(row["refunds"])
+    fee = float(platform_fee_rate) * (gmv - refunds)
+    if product_cost_rate is None:
+        contrib = product_cost = p_roi = float("nan")
+    else:
+        contrib = float(contribution(gmv, refunds, product_cost_rate, platform_fee_rate))
+        product_cost = float(product_cost_rate) * (gmv - refunds)
+        p_roi = float(
+            profit_roi(
+                gmv,
+                refunds,
+                cost,
+                product_cost_rate=product_cost_rate,
+                platform_fee_rate=platform_fee_rate,
+            )
+        )
+    return {
+        "site": site,
+        "currency": SITES[site].currency if site in SITES else None,
+        "n_rows": int(row["n_rows"]),
+        "impressions": int(row["impressions"]),
+        "clicks": int(row["clicks"]),
+        "orders": int(row["orders"]),
+        "gmv": gmv,
+        "refunds": refunds,
+        "net_gmv": gmv - refunds,
+        "ctr": float(row["ctr"]),
+        "cvr": float(row["cvr"]),
+        "aov": float(row["aov"]),
+        "return_rate": float(row["return_rate"]),
+        "commission": commission,
+        "commission_reported": (
+            float(row["commission_paid"]) if "commission_paid" in f.columns else float("nan")
+        ),
+        "sample_cost": samples,
+        "flat_fee": fees,
+        "ads_spend": float(ads_spend),
+        "promotion_cost": cost,
+        "platform_fee_rate": float(platform_fee_rate),
+        "platform_fee": fee,
+        "product_cost_rate": float("nan")
+        if product_cost_rate is None
+        else float(product_cost_rate),
+        "product_cost": product_cost,
+        "contribution": contrib,
+        "profit": contrib - cost,
+        "gross_roi": float(gross_roi(gmv, cost)),
+        "net_roi": float(net_roi(gmv, refunds, cost)),
+        "profit_roi": p_roi,
+    }
