@@ -1,0 +1,976 @@
+"""Seeded synthetic TikTok Shop affiliate data with a known truth, and export writers.
+
+:func:`make_affiliate_data` draws a canonical frame (see :mod:`helpers.schema`) from a
+stated generating model; :func:`write_exports` turns it into Seller Center style files
+(English or Chinese headers, "12.5%" rates, "--" blanks, currency symbols, thousands
+separators, title rows in XLSX) so the loader is exercised the way real files exercise
+it. ``python -m helpers.synth --rows 30000 --seed 0 --out data/sample`` writes both
+languages plus ``truth.json``.
+
+Generating model
+----------------
+All numbers below are defaults; every one actually used is stored in ``.truth``.
+
+Sites
+    Each site has a share of creators (US the largest), a conversion logit offset, a
+    CTR logit offset and a currency scale for money (site currency per USD: GBP 0.8,
+    IDR 15,000, THB 35, ...). Money is rounded to cents, or to whole units for
+    currencies without minor units (IDR, VND, JPY).
+Creators
+    ``n_creators`` (default ``n_rows // 12``, so a creator has about a dozen content
+    rows; activity per creator is lognormal, every creator has at least one row).
+    Each creator belongs to one site. Followers are ``1000 * 10**X`` with ``X`` the
+    absolute value of a two-component normal mixture (a body near 1k-30k followers
+    and a tail of big accounts), so every creator has at least 1,000 followers (the
+    affiliate minimum). The tier comes from
+    :func:`helpers.schema.tier_from_followers` with ``tier_thresholds``. Each creator
+    has a latent conversion effect ``b ~ N(0, creator_sd)`` and a latent CTR effect
+    ``c ~ N(0, ctr_creator_sd)``, independent of each other and of the tier.
+Products
+    ``products_per_group`` products per (site, category); each has a commission rate
+    drawn uniformly among the whole percents of its category range (domain.md), a
+    price (lognormal around the category's median price, site currency) and a unit
+    sample cost of 30-60 % of the price. A row picks its category by the category
+    shares, then a product of that site and category uniformly.
+Content
+    ``content_type`` is video (85 %), live (10 %) or showcase (5 %); it shifts the
+    CTR logit (live +0.25, showcase -0.30) and nothing else. Showcase rows have no
+    video views (missing). Dates are uniform over ``n_days`` from ``start_date``.
+CTR
+    ``logit(p_ctr) = ctr_intercept + site_ctr_offset[site] + ctr_category[category]
+    + ctr_tier[tier] + ctr_content[content_type] + c_creator + e_row`` with per-row
+    noise ``e_row ~ N(0, ctr_video_sd)`` (videos of one creator differ).
+Conversion (CVR = orders / clicks)
+    ``logit(p_cvr) = intercept + site_offset[site] + tier[tier] + category[category]
+    + commission_rate_coef * commission_rate + b_creator``; nano is the reference
+    tier and the first category alphabetically (beauty) the reference category
+    (effects 0). A GLM fitted without the creator effect estimates the
+    population-averaged coefficients, which are attenuated; ``truth
+    ["conversion_marginal"]`` holds them, computed by Gauss-Hermite integration over
+    ``b`` and a weighted logit projection (weights = expected clicks of each
+    covariate pattern), per site and pooled with site offsets.
+Counts
+    ``impressions = 1 + floor(lognormal(mu[tier], sigma))`` (medians 120 for nano to
+    20,000 for mega: many videos under 500, a few over 100k);
+    ``clicks ~ Binomial(impressions, p_ctr)``; ``orders ~ Binomial(clicks, p_cvr)``;
+    ``items_sold = orders + Poisson(0.25 * orders)``; ``video_views = impressions *
+    Uniform(3, 20)`` (views are not clicks); ``gmv = price * items_sold * G`` with
+    ``G ~ Gamma(k * items, 1 / (k * items))`` (mean 1: discounts and vouchers);
+    ``refunds = Binomial(orders, return_rate[category]) * gmv / orders`` (whole
+    orders refunded, so ``refunds <= gmv`` and E[refunds / gmv] = return rate);
+    ``commission_paid = commission_rate * (gmv - refunds)`` (commission only on the
+    net paid amount). ``sample_cost`` = the product's unit sample cost on the first
+    row of each creator-product pair, else 0; ``flat_fee`` on the first row of 30 %
+    of mid, macro and mega creators (USD 50-200, 200-800, 500-3,000, site currency),
+    else 0.
+
+Expected rates: :func:`expected_rates` gives the model's pooled CTR and CVR (sum of
+clicks / sum of impressions, sum of orders / sum of clicks in expectation) for any
+grouping of site, tier, category, content_type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy import stats
+from scipy.special import expit
+
+from helpers.schema import (
+    CANONICAL_COLUMNS,
+    DEFAULT_TIER_THRESHOLDS,
+    SITES,
+    TIER_DTYPE,
+    TIERS,
+    tier_from_followers,
+)
+
+__all__ = [
+    "CATEGORY_DEFAULTS",
+    "CURRENCY_DECIMALS",
+    "CURRENCY_SCALE",
+    "GENERATOR_VERSION",
+    "SITE_DEFAULTS",
+    "CategorySpec",
+    "SiteSpec",
+    "SynthResult",
+    "expected_rates",
+    "main",
+    "make_affiliate_data",
+]
+
+GENERATOR_VERSION = "1.0"
+"""Bumped whenever the same seed would give a different frame."""
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """Generating parameters of one product category.
+
+    Attributes
+    ----------
+    share : float
+        Relative share of content rows.
+    ctr_effect, cvr_effect : float
+        Logit effects on CTR and CVR (relative to the reference category, the first
+        alphabetically; they are re-centred if that one is not 0).
+    price_usd : float
+        Median product price in USD (converted with the site's currency scale).
+    return_rate : float
+        Expected refunds / GMV.
+    commission : tuple of int
+        Commission range in whole percent, inclusive.
+    """
+
+    share: float
+    ctr_effect: float
+    cvr_effect: float
+    price_usd: float
+    return_rate: float
+    commission: tuple[int, int]
+
+
+CATEGORY_DEFAULTS: dict[str, CategorySpec] = {
+    # Commission and return-rate ranges from domain.md; CTR/CVR effects are invented.
+    "beauty": CategorySpec(0.30, 0.00, 0.00, 22.0, 0.20, (10, 20)),
+    "electronics": CategorySpec(0.10, -0.40, -0.30, 45.0, 0.08, (5, 10)),
+    "fashion": CategorySpec(0.25, 0.20, -0.25, 28.0, 0.18, (10, 18)),
+    "health": CategorySpec(0.15, -0.10, 0.30, 25.0, 0.07, (12, 22)),
+    "home": CategorySpec(0.20, -0.20, 0.10, 30.0, 0.12, (8, 15)),
+}
+"""Default categories (domain.md table)."""
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """Generating parameters of one site: creator share and logit offsets vs the US."""
+
+    share: float
+    cvr_offset: float
+    ctr_offset: float
+
+
+SITE_DEFAULTS: dict[str, SiteSpec] = {
+    "US": SiteSpec(0.45, 0.00, 0.00),
+    "UK": SiteSpec(0.20, -0.10, -0.15),
+    "ID": SiteSpec(0.20, 0.30, 0.35),
+    "TH": SiteSpec(0.15, 0.15, 0.25),
+    "VN": SiteSpec(0.10, 0.25, 0.30),
+    "MY": SiteSpec(0.10, 0.10, 0.20),
+    "PH": SiteSpec(0.10, 0.20, 0.30),
+    "SG": SiteSpec(0.05, -0.05, 0.05),
+    "MX": SiteSpec(0.10, 0.05, 0.10),
+    "ES": SiteSpec(0.08, -0.15, -0.20),
+    "DE": SiteSpec(0.08, -0.15, -0.20),
+    "FR": SiteSpec(0.08, -0.15, -0.20),
+    "IT": SiteSpec(0.08, -0.15, -0.20),
+    "JP": SiteSpec(0.08, -0.20, -0.30),
+    "BR": SiteSpec(0.10, 0.05, 0.15),
+}
+"""Default site parameters (illustrative, not measured)."""
+
+CURRENCY_SCALE: dict[str, float] = {
+    "USD": 1.0,
+    "GBP": 0.8,
+    "IDR": 15_000.0,
+    "THB": 35.0,
+    "VND": 25_000.0,
+    "MYR": 4.5,
+    "PHP": 56.0,
+    "SGD": 1.35,
+    "MXN": 17.0,
+    "EUR": 0.92,
+    "JPY": 150.0,
+    "BRL": 5.0,
+}
+"""Units of site currency per USD (rough, for plausible magnitudes only)."""
+
+CURRENCY_DECIMALS: dict[str, int] = {"IDR": 0, "VND": 0, "JPY": 0}
+"""Decimals money is rounded to; 2 for any currency not listed."""
+
+TIER_CVR_EFFECT: dict[str, float] = {
+    "nano": 0.0,
+    "micro": 0.10,
+    "mid": 0.20,
+    "macro": 0.15,
+    "mega": 0.05,
+}
+TIER_CTR_EFFECT: dict[str, float] = {
+    "nano": 0.0,
+    "micro": 0.05,
+    "mid": 0.10,
+    "macro": 0.0,
+    "mega": -0.10,
+}
+IMPRESSIONS_MEDIAN: dict[str, float] = {
+    "nano": 120.0,
+    "micro": 500.0,
+    "mid": 2_000.0,
+    "macro": 6_000.0,
+    "mega": 20_000.0,
+}
+IMPRESSIONS_SIGMA = 1.2
+CONTENT_MIX: dict[str, float] = {"video": 0.85, "live": 0.10, "showcase": 0.05}
+CONTENT_CTR_EFFECT: dict[str, float] = {"video": 0.0, "live": 0.25, "showcase": -0.30}
+# |N(mu, sd)| components of log10(followers / 1000), with weights.
+FOLLOWER_MIXTURE: tuple[tuple[float, float, float], ...] = ((0.76, 0.0, 1.05), (0.24, 2.5, 0.62))
+FLAT_FEE_USD: dict[str, tuple[float, float]] = {
+    "mid": (50.0, 200.0),
+    "macro": (200.0, 800.0),
+    "mega": (500.0, 3_000.0),
+}
+FLAT_FEE_SHARE = 0.30
+ITEMS_PER_ORDER_EXTRA = 0.25
+GMV_GAMMA_K = 25.0
+VIEWS_PER_IMPRESSION = (3.0, 20.0)
+SAMPLE_COST_SHARE = (0.30, 0.60)
+PRICE_SIGMA = 0.35
+_GH_POINTS = 40
+
+
+@dataclass
+class SynthResult:
+    """Synthetic data and the truth behind it.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The canonical frame (columns and dtypes of
+        :data:`helpers.schema.CANONICAL_COLUMNS`, in that order).
+    truth : dict
+        Every generating parameter, JSON-serialisable (see the module docstring).
+    creators : pandas.DataFrame
+        One row per creator: creator_id, site, followers, tier, cvr_effect,
+        ctr_effect, flat_fee_creator, n_rows.
+    products : pandas.DataFrame
+        One row per product: product_id, site, category, commission_rate, price,
+        unit_sample_cost.
+    latent : pandas.DataFrame
+        Aligned with ``data``: true_ctr and true_cvr, the row's probabilities.
+    """
+
+    data: pd.DataFrame
+    truth: dict[str, Any]
+    creators: pd.DataFrame
+    products: pd.DataFrame
+    latent: pd.DataFrame = field(repr=False)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _resolve_sites(
+    sites: Sequence[str], site_weights: Mapping[str, float] | None
+) -> dict[str, SiteSpec]:
+    if isinstance(sites, str):
+        sites = [s.strip() for s in sites.split(",") if s.strip()]
+    codes = [str(s).upper() for s in sites]
+    if not codes:
+        raise ValueError(f"sites must not be empty; accepted codes: {sorted(SITE_DEFAULTS)}")
+    unknown = [s for s in codes if s not in SITE_DEFAULTS or s not in SITES]
+    if unknown:
+        raise ValueError(f"unknown site(s) {unknown}; accepted codes: {sorted(SITE_DEFAULTS)}")
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"sites must be distinct, got {codes}")
+    out = {}
+    for code in codes:
+        spec = SITE_DEFAULTS[code]
+        if site_weights is not None:
+            if code not in site_weights:
+                raise ValueError(
+                    f"site_weights has no weight for {code!r}; give one per site in {codes}"
+                )
+            spec = SiteSpec(float(site_weights[code]), spec.cvr_offset, spec.ctr_offset)
+        if not spec.share > 0:
+            raise ValueError(f"site weight of {code} must be > 0, got {spec.share}")
+        out[code] = spec
+    return out
+
+
+def _resolve_categories(
+    categories: Sequence[str] | Mapping[str, CategorySpec | Mapping[str, Any]] | None,
+) -> dict[str, CategorySpec]:
+    if categories is None:
+        cats = dict(CATEGORY_DEFAULTS)
+    elif isinstance(categories, Mapping):
+        cats = {}
+        for name, spec in categories.items():
+            if isinstance(spec, CategorySpec):
+                cats[str(name)] = spec
+            else:
+                base = asdict(CATEGORY_DEFAULTS.get(str(name), CATEGORY_DEFAULTS["home"]))
+                unknown = set(spec) - set(base)
+                if unknown:
+                    raise ValueError(
+                        f"unknown CategorySpec field(s) {sorted(unknown)} for {name!r}; accepted: {sorted(base)}"
+                    )
+                base.update(spec)
+                base["commission"] = tuple(int(v) for v in base["commission"])
+                cats[str(name)] = CategorySpec(**base)
+    else:
+        names = [str(c) for c in categories]
+        unknown = [c for c in names if c not in CATEGORY_DEFAULTS]
+        if unknown:
+            raise ValueError(
+                f"unknown categories {unknown}; accepted names: {sorted(CATEGORY_DEFAULTS)}, "
+                "or pass a mapping {name: CategorySpec(...)} for new ones"
+            )
+        cats = {c: CATEGORY_DEFAULTS[c] for c in names}
+    if not cats:
+        raise ValueError(
+            f"categories must not be empty; accepted names: {sorted(CATEGORY_DEFAULTS)}"
+        )
+    for name, spec in cats.items():
+        lo, hi = spec.commission
+        if not (1 <= lo <= hi <= 80):
+            raise ValueError(
+                f"commission range of {name!r} must satisfy 1 <= lo <= hi <= 80 (percent), got {spec.commission}"
+            )
+        if not (0 <= spec.return_rate < 1) or spec.share <= 0 or spec.price_usd <= 0:
+            raise ValueError(
+                f"category {name!r}: need share > 0, price_usd > 0, 0 <= return_rate < 1; got {spec}"
+            )
+    # Reference category = first alphabetically, effect 0 (the intercept absorbs it).
+    return dict(sorted(cats.items()))
+
+
+def _gh_nodes(sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for E[f(Z)], Z ~ N(0, sd), by Gauss-Hermite quadrature."""
+    x, w = np.polynomial.hermite.hermgauss(_GH_POINTS)
+    return np.sqrt(2.0) * sd * x, w / np.sqrt(np.pi)
+
+
+def _mean_expit(eta: np.ndarray, sd: float) -> np.ndarray:
+    """E[expit(eta + Z)], Z ~ N(0, sd), elementwise."""
+    nodes, weights = _gh_nodes(sd)
+    eta = np.asarray(eta, dtype="float64")
+    return (expit(eta[..., None] + nodes) * weights).sum(axis=-1)
+
+
+def _tier_shares(thresholds: Mapping[str, int]) -> dict[str, float]:
+    """Expected tier shares of creators under the follower mixture."""
+    bounds = np.log10(np.array([thresholds[t] for t in TIERS[1:]], dtype="float64") / 1000.0)
+    bounds = np.clip(bounds, 0.0, None)
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        return sum(
+            w * (stats.norm.cdf((x - m) / s) - stats.norm.cdf((-x - m) / s))
+            for w, m, s in FOLLOWER_MIXTURE
+        )
+
+    c = np.concatenate([[0.0], cdf(bounds), [1.0]])
+    return dict(zip(TIERS, np.diff(c).tolist(), strict=True))
+
+
+def _round_money(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    scale = 10.0**decimals
+    return np.round(x * scale) / scale
+
+
+def _string_take(labels: Sequence[str], codes: np.ndarray) -> pd.arrays.ArrowStringArray:
+    """Strings for many rows from few labels, without one Python str per row."""
+    arr = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
+    return pd.array(arr.cast(pa.string()), dtype="string")
+
+
+def _int_strings(values: np.ndarray) -> pd.arrays.ArrowStringArray:
+    return pd.array(pa.array(values, type=pa.int64()).cast(pa.string()), dtype="string")
+
+
+def _unique_ids(rng: np.random.Generator, n: int, base: int, span: int) -> np.ndarray:
+    """n increasing distinct int64 ids in [base, base + span): one per stride."""
+    stride = max(span // max(n, 1), 1)
+    return base + np.arange(n, dtype="int64") * stride + rng.integers(0, stride, n)
+
+
+# --------------------------------------------------------------------------- truth
+
+
+def _pattern_table(truth: Mapping[str, Any]) -> pd.DataFrame:
+    """Every covariate pattern (site, tier, category, content_type, commission) with its
+    expected share of impressions, expected CTR and expected CVR (marginal over the
+    creator effects and row noise)."""
+    ctr = truth["ctr"]
+    conv = truth["conversion"]
+    tier_share = truth["creators"]["tier_share"]
+    imp_med = truth["impressions"]["median_by_tier"]
+    sigma = truth["impressions"]["sigma"]
+    cats = truth["categories"]
+    rows = []
+    for site, sspec in truth["sites"].items():
+        for tier in TIERS:
+            imp_mean = imp_med[tier] * math.exp(sigma**2 / 2)
+            for cat, cspec in cats.items():
+                lo, hi = cspec["commission"]
+                pcts = np.arange(lo, hi + 1)
+                for ctype, cshare in truth["content_mix"].items():
+                    for pct in pcts:
+                        w = sspec["share"] * tier_share[tier] * cspec["share"] * cshare / len(pcts)
+                        rows.append((site, tier, cat, ctype, pct / 100.0, w * imp_mean))
+    pat = pd.DataFrame(
+        rows, columns=["site", "tier", "category", "content_type", "commission_rate", "imp_weight"]
+    )
+    eta_ctr = (
+        ctr["intercept"]
+        + pat["site"].map(ctr["site_offset"])
+        + pat["category"].map(ctr["category"])
+        + pat["tier"].map(ctr["tier"])
+        + pat["content_type"].map(ctr["content_type"])
+    ).to_numpy(dtype="float64")
+    ctr_sd = math.hypot(ctr["creator_sd"], ctr["video_sd"])
+    pat["ctr"] = _mean_expit(eta_ctr, ctr_sd)
+    eta_cvr = (
+        conv["intercept"]
+        + pat["site"].map(conv["site_offset"])
+        + pat["tier"].map(conv["tier"])
+        + pat["category"].map(conv["category"])
+        + conv["commission_rate"] * pat["commission_rate"]
+    ).to_numpy(dtype="float64")
+    pat["cvr"] = _mean_expit(eta_cvr, conv["creator_sd"])
+    pat["cvr_conditional"] = expit(eta_cvr)
+    pat["click_weight"] = pat["imp_weight"] * pat["ctr"]
+    return pat
+
+
+def expected_rates(
+    truth: Mapping[str, Any], by: str | Sequence[str] = ("site", "category")
+) -> pd.DataFrame:
+    """Expected pooled CTR and CVR of the generating model, by group.
+
+    ``ctr`` = E[sum clicks] / E[sum impressions] and ``cvr`` = E[sum orders] /
+    E[sum clicks] in each group, integrating over tiers, categories, content types,
+    commission rates, creator effects and row noise with the model's own weights.
+    Observed pooled rates of a large synthetic frame converge to these.
+
+    Parameters
+    ----------
+    truth : mapping
+        ``SynthResult.truth`` (or ``truth.json`` read back).
+    by : str or sequence of str
+        Any of "site", "tier", "category", "content_type".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group with columns ``by + ["ctr", "cvr", "impression_share",
+        "click_share"]``.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    accepted = ["site", "tier", "category", "content_type"]
+    bad = [k for k in keys if k not in accepted]
+    if bad or not keys:
+        raise ValueError(f"by must name one or more of {accepted}, got {by!r}")
+    pat = _pattern_table(truth)
+    pat["clicks_x"] = pat["imp_weight"] * pat["ctr"]
+    pat["orders_x"] = pat["clicks_x"] * pat["cvr"]
+    g = pat.groupby(keys, observed=True, sort=False)[["imp_weight", "clicks_x", "orders_x"]].sum()
+    out = pd.DataFrame(
+        {
+            "ctr": g["clicks_x"] / g["imp_weight"],
+            "cvr": g["orders_x"] / g["clicks_x"],
+            "impression_share": g["imp_weight"] / g["imp_weight"].sum(),
+            "click_share": g["clicks_x"] / g["clicks_x"].sum(),
+        }
+    )
+    return out.reset_index()
+
+
+def _fit_marginal(pat: pd.DataFrame, with_site: bool) -> dict[str, Any]:
+    """Logit projection of the marginal CVR onto the fixed-effect design, weighted by
+    expected clicks: what a binomial GLM without the creator effect converges to."""
+    import statsmodels.api as sm
+
+    tiers = list(TIERS)
+    cats = sorted(pat["category"].unique())
+    sites = list(dict.fromkeys(pat["site"]))
+    cols = {"Intercept": np.ones(len(pat))}
+    if with_site:
+        for s in sites[1:]:
+            cols[f"site[{s}]"] = (pat["site"] == s).to_numpy(dtype="float64")
+    for t in tiers[1:]:
+        cols[f"tier[{t}]"] = (pat["tier"] == t).to_numpy(dtype="float64")
+    for c in cats[1:]:
+        cols[f"category[{c}]"] = (pat["category"] == c).to_numpy(dtype="float64")
+    cols["commission_rate"] = pat["commission_rate"].to_numpy(dtype="float64")
+    X = pd.DataFrame(cols)
+    # Content types share the same CVR, so collapse them first (same projection).
+    w = pat["click_weight"].to_numpy(dtype="float64")
+    model = sm.GLM(
+        pat["cvr"].to_numpy(), X, family=sm.families.Binomial(), var_weights=w / w.mean()
+    )
+    res = model.fit(tol=1e-12, maxiter=200)
+    p = res.params
+    out: dict[str, Any] = {"intercept": float(p["Intercept"])}
+    if with_site:
+        out["site_offset"] = {sites[0]: 0.0, **{s: float(p[f"site[{s}]"]) for s in sites[1:]}}
+    out["tier"] = {tiers[0]: 0.0, **{t: float(p[f"tier[{t}]"]) for t in tiers[1:]}}
+    out["category"] = {cats[0]: 0.0, **{c: float(p[f"category[{c}]"]) for c in cats[1:]}}
+    out["commission_rate"] = float(p["commission_rate"])
+    return out
+
+
+def _conversion_marginal(truth: Mapping[str, Any]) -> dict[str, Any]:
+    pat = _pattern_table(truth)
+    sd = truth["conversion"]["creator_sd"]
+    # Only tier (present in every site with positive weight) is needed per site.
+    by_site = {}
+    for site in truth["sites"]:
+        sub = pat[pat["site"] == site].reset_index(drop=True)
+        by_site[site] = _fit_marginal(sub, with_site=False)
+    pooled = _fit_marginal(pat, with_site=len(truth["sites"]) > 1)
+    return {
+        "note": (
+            "Population-averaged (marginal) logit coefficients: what a binomial GLM of "
+            "orders/clicks on C(tier) + C(category) + commission_rate without the creator "
+            "effect converges to (per site, and pooled with site offsets). Computed by "
+            "Gauss-Hermite integration over the creator effect and a click-weighted logit "
+            "projection."
+        ),
+        "approx_attenuation": 1.0 / math.sqrt(1.0 + 0.346 * sd**2),
+        "by_site": by_site,
+        "pooled": pooled,
+    }
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def make_affiliate_data(
+    n_rows: int,
+    *,
+    seed: int = 0,
+    sites: Sequence[str] = ("US", "UK", "ID", "TH"),
+    categories: Sequence[str] | Mapping[str, CategorySpec | Mapping[str, Any]] | None = None,
+    n_creators: int | None = None,
+    tier_thresholds: Mapping[str, int] | None = None,
+    start_date: str = "2026-05-04",
+    n_days: int = 182,
+    creator_sd: float = 0.25,
+    ctr_creator_sd: float = 0.35,
+    ctr_video_sd: float = 0.15,
+    cvr_intercept: float = -3.7,
+    ctr_intercept: float = -3.9,
+    commission_coef: float = 3.0,
+    site_weights: Mapping[str, float] | None = None,
+    products_per_group: int | None = None,
+) -> SynthResult:
+    """Draw a synthetic canonical frame of affiliate content with a known truth.
+
+    The generating model is described in the module docstring; every parameter used
+    is returned in ``.truth``. Vectorised numpy, seeded: the same arguments give the
+    same frame, bit for bit.
+
+    Parameters
+    ----------
+    n_rows : int
+        Number of content rows (>= 1).
+    seed : int
+        Seed of :func:`numpy.random.default_rng`.
+    sites : sequence of str
+        Site codes (keys of :data:`SITE_DEFAULTS`); the first is the reference of the
+        site offsets in ``truth`` only if it is "US" (offsets are always vs the US
+        defaults table).
+    categories : sequence of str or mapping, optional
+        Category names from :data:`CATEGORY_DEFAULTS`, or a mapping ``{name:
+        CategorySpec or dict of fields}``. Default: the five of domain.md.
+    n_creators : int, optional
+        Number of creators (default ``max(1, n_rows // 12)``, capped at ``n_rows``).
+    tier_thresholds : mapping, optional
+        Lower follower bound of each tier above nano (see
+        :func:`helpers.schema.tier_from_followers`).
+    start_date : str
+        First day of the period (ISO).
+    n_days : int
+        Length of the period in days.
+    creator_sd : float
+        SD of the creator effect on the CVR logit.
+    ctr_creator_sd : float
+        SD of the creator effect on the CTR logit.
+    ctr_video_sd : float
+        SD of the per-row noise on the CTR logit.
+    cvr_intercept, ctr_intercept : float
+        Logit intercepts (US, nano, reference category; CVR also at commission 0).
+    commission_coef : float
+        Effect of the commission rate (as a fraction) on the CVR logit: 3.0 means +1
+        percentage point of commission multiplies the odds by exp(0.03).
+    site_weights : mapping, optional
+        Share of creators per site (default from :data:`SITE_DEFAULTS`).
+    products_per_group : int, optional
+        Products per (site, category); default grows slowly with ``n_rows``.
+
+    Returns
+    -------
+    SynthResult
+        ``.data``, ``.truth``, ``.creators``, ``.products``, ``.latent``.
+
+    Raises
+    ------
+    ValueError
+        On an unknown site or category, or parameters out of range.
+    """
+    n_rows = int(n_rows)
+    if n_rows < 1:
+        raise ValueError(f"n_rows must be >= 1, got {n_rows}")
+    if n_days < 1:
+        raise ValueError(f"n_days must be >= 1, got {n_days}")
+    for name, val in (
+        ("creator_sd", creator_sd),
+        ("ctr_creator_sd", ctr_creator_sd),
+        ("ctr_video_sd", ctr_video_sd),
+    ):
+        if not val >= 0:
+            raise ValueError(f"{name} must be >= 0, got {val}")
+    site_specs = _resolve_sites(sites, site_weights)
+    cat_specs = _resolve_categories(categories)
+    thresholds = dict(DEFAULT_TIER_THRESHOLDS if tier_thresholds is None else tier_thresholds)
+    tier_from_followers([1000], thresholds)  # validates the thresholds
+    if n_creators is None:
+        n_creators = max(1, n_rows // 12)
+    n_creators = int(n_creators)
+    if not 1 <= n_creators:
+        raise ValueError(f"n_creators must be >= 1, got {n_creators}")
+    n_creators = min(n_creators, n_rows)
+    try:
+        start = np.datetime64(pd.Timestamp(start_date).date(), "s")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"start_date must be an ISO date like '2026-05-04', got {start_date!r}"
+        ) from exc
+
+    site_codes = list(site_specs)
+    cat_names = list(cat_specs)
+    n_sites, n_cats = len(site_codes), len(cat_names)
+    currencies = [SITES[s].currency for s in site_codes]
+    scale_site = np.array([CURRENCY_SCALE[c] for c in currencies])
+    dec_site = np.array([CURRENCY_DECIMALS.get(c, 2) for c in currencies], dtype="float64")
+
+    # Reference category effects are 0: move any offset into the intercepts.
+    ref = cat_specs[cat_names[0]]
+    cvr_intercept_eff = cvr_intercept + ref.cvr_effect
+    ctr_intercept_eff = ctr_intercept + ref.ctr_effect
+    cat_cvr = np.array([cat_specs[c].cvr_effect - ref.cvr_effect for c in cat_names])
+    cat_ctr = np.array([cat_specs[c].ctr_effect - ref.ctr_effect for c in cat_names])
+    cat_share = np.array([cat_specs[c].share for c in cat_names])
+    cat_share = cat_share / cat_share.sum()
+    site_share = np.array([site_specs[s].share for s in site_codes])
+    site_share = site_share / site_share.sum()
+    site_cvr = np.array([site_specs[s].cvr_offset for s in site_codes])
+    site_ctr = np.array([site_specs[s].ctr_offset for s in site_codes])
+    tier_cvr = np.array([TIER_CVR_EFFECT[t] for t in TIERS])
+    tier_ctr = np.array([TIER_CTR_EFFECT[t] for t in TIERS])
+    ctype_names = list(CONTENT_MIX)
+    ctype_share = np.array([CONTENT_MIX[c] for c in ctype_names])
+    ctype_ctr = np.array([CONTENT_CTR_EFFECT[c] for c in ctype_names])
+    imp_mu = np.log(np.array([IMPRESSIONS_MEDIAN[t] for t in TIERS]))
+
+    rng = np.random.default_rng(seed)
+
+    # ---- creators
+    # Exact allocation of creators to sites (largest remainder), then shuffled.
+    raw = site_share * n_creators
+    counts = np.floor(raw).astype("int64")
+    counts[np.argsort(-(raw - counts), kind="stable")[: n_creators - counts.sum()]] += 1
+    c_site = rng.permutation(np.repeat(np.arange(n_sites), counts))
+    comp_w = np.array([w for w, _, _ in FOLLOWER_MIXTURE])
+    comp = rng.choice(len(FOLLOWER_MIXTURE), size=n_creators, p=comp_w / comp_w.sum())
+    mu = np.array([m for _, m, _ in FOLLOWER_MIXTURE])[comp]
+    sd = np.array([s for _, _, s in FOLLOWER_MIXTURE])[comp]
+    log10_f = np.abs(rng.normal(mu, sd))
+    c_followers = np.floor(1000.0 * 10.0**log10_f).astype("int64")
+    c_tier = tier_from_followers(c_followers, thresholds).cat.codes.to_numpy().astype("int64")
+    c_cvr = rng.normal(0.0, creator_sd, n_creators)
+    c_ctr = rng.normal(0.0, ctr_creator_sd, n_creators)
+    c_activity = rng.lognormal(0.0, 0.6, n_creators)
+    c_flat = (c_tier >= TIERS.index("mid")) & (rng.random(n_creators) < FLAT_FEE_SHARE)
+    fee_lo = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[0] for t in TIERS])[c_tier]
+    fee_hi = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[1] for t in TIERS])[c_tier]
+    c_fee = np.where(c_flat, np.round(rng.uniform(fee_lo, fee_hi) * scale_site[c_site]), 0.0)
+    width = max(5, len(str(n_creators - 1)))
+    c_names = [f"@creator_{i:0{width}d}" for i in range(n_creators)]
+
+    # ---- products
+    if products_per_group is None:
+        products_per_group = int(np.clip(round(n_rows / (150 * n_sites * n_cats)), 4, 60))
+    ppg = int(products_per_group)
+    if ppg < 1:
+        raise ValueError(f"products_per_group must be >= 1, got {products_per_group}")
+    n_groups = n_sites * n_cats
+    n_products = n_groups * ppg
+    p_group = np.repeat(np.arange(n_groups), ppg)
+    p_site = p_group // n_cats
+    p_cat = p_group % n_cats
+    lo = np.array([cat_specs[c].commission[0] for c in cat_names])[p_cat]
+    hi = np.array([cat_specs[c].commission[1] for c in cat_names])[p_cat]
+    p_rate = rng.integers(lo, hi + 1) / 100.0
+    price_usd = np.array([cat_specs[c].price_usd for c in cat_names])[p_cat]
+    p_dec = dec_site[p_site]
+    p_price = _round_money(
+        price_usd * rng.lognormal(0.0, PRICE_SIGMA, n_products) * scale_site[p_site], p_dec
+    )
+    p_price = np.maximum(p_price, 10.0**-p_dec)
+    p_sample = _round_money(p_price * rng.uniform(*SAMPLE_COST_SHARE, n_products), p_dec)
+    p_ids = _unique_ids(rng, n_products, 1_729_000_000_000_000_000, 10**15)
+
+    # ---- rows
+    extra = n_rows - n_creators
+    act = c_activity / c_activity.sum()
+    r_creator = np.concatenate([np.arange(n_creators), rng.choice(n_creators, size=extra, p=act)])
+    r_day = rng.integers(0, n_days, n_rows)
+    order = np.argsort(r_day, kind="stable")
+    r_creator = r_creator[order]
+    r_day = r_day[order]
+    del order
+    r_site = c_site[r_creator]
+    r_tier = c_tier[r_creator]
+    r_cat = rng.choice(n_cats, size=n_rows, p=cat_share)
+    r_prod = (r_site * n_cats + r_cat) * ppg + rng.integers(0, ppg, n_rows)
+    r_ctype = rng.choice(len(ctype_names), size=n_rows, p=ctype_share)
+    r_rate = p_rate[r_prod]
+
+    eta_ctr = (
+        ctr_intercept_eff
+        + site_ctr[r_site]
+        + cat_ctr[r_cat]
+        + tier_ctr[r_tier]
+        + ctype_ctr[r_ctype]
+        + c_ctr[r_creator]
+        + rng.normal(0.0, ctr_video_sd, n_rows)
+    )
+    true_ctr = expit(eta_ctr)
+    del eta_ctr
+    true_cvr = expit(
+        cvr_intercept_eff
+        + site_cvr[r_site]
+        + tier_cvr[r_tier]
+        + cat_cvr[r_cat]
+        + commission_coef * r_rate
+        + c_cvr[r_creator]
+    )
+
+    impressions = 1 + np.floor(rng.lognormal(imp_mu[r_tier], IMPRESSIONS_SIGMA)).astype("int64")
+    clicks = rng.binomial(impressions, true_ctr)
+    orders = rng.binomial(clicks, true_cvr)
+    items = orders + rng.poisson(ITEMS_PER_ORDER_EXTRA * orders)
+    views_f = rng.uniform(*VIEWS_PER_IMPRESSION, n_rows)
+    views = np.round(impressions * views_f).astype("int64")
+    del views_f
+    shape = GMV_GAMMA_K * np.maximum(items, 1)
+    r_dec = dec_site[r_site]
+    gmv = np.where(items > 0, p_price[r_prod] * items * rng.gamma(shape, 1.0 / shape), 0.0)
+    del shape
+    gmv = _round_money(gmv, r_dec)
+    ret_rate = np.array([cat_specs[c].return_rate for c in cat_names])[r_cat]
+    n_ref = rng.binomial(orders, ret_rate)
+    refunds = _round_money(np.where(orders > 0, n_ref * gmv / np.maximum(orders, 1), 0.0), r_dec)
+    refunds = np.minimum(refunds, gmv)
+    commission = _round_money(r_rate * (gmv - refunds), r_dec)
+
+    # First row (in date order) of each creator-product pair gets the sample cost,
+    # first row of each creator the flat fee.
+    pair = r_creator * n_products + r_prod
+    _, first_pair = np.unique(pair, return_index=True)
+    del pair
+    sample_cost = np.zeros(n_rows)
+    sample_cost[first_pair] = p_sample[r_prod[first_pair]]
+    _, first_creator = np.unique(r_creator, return_index=True)
+    flat_fee = np.zeros(n_rows)
+    flat_fee[first_creator] = c_fee[r_creator[first_creator]]
+
+    c_ids = _unique_ids(rng, n_rows, 7_300_000_000_000_000_000, 10**18)
+    dates = start + r_day.astype("timedelta64[D]").astype("timedelta64[s]")
+
+    views_arr = pd.arrays.IntegerArray(views, mask=r_ctype == ctype_names.index("showcase"))
+    data = pd.DataFrame(
+        {
+            "site": pd.Categorical.from_codes(r_site, categories=site_codes),
+            "date": pd.array(dates),
+            "creator_id": _string_take(c_names, r_creator),
+            "followers": pd.array(c_followers[r_creator], dtype="Int64"),
+            "tier": pd.Categorical.from_codes(r_tier, dtype=TIER_DTYPE),
+            "category": pd.Categorical.from_codes(r_cat, categories=cat_names),
+            "product_id": _int_strings(p_ids[r_prod]),
+            "content_id": _int_strings(c_ids),
+            "content_type": pd.Categorical.from_codes(r_ctype, categories=ctype_names),
+            "commission_rate": r_rate,
+            "impressions": impressions,
+            "clicks": clicks,
+            "orders": orders,
+            "items_sold": pd.array(items, dtype="Int64"),
+            "video_views": views_arr,
+            "gmv": gmv,
+            "refunds": refunds,
+            "commission_paid": commission,
+            "sample_cost": sample_cost,
+            "flat_fee": flat_fee,
+        },
+        copy=False,
+    )
+    assert list(data.columns) == list(CANONICAL_COLUMNS)
+    latent = pd.DataFrame({"true_ctr": true_ctr, "true_cvr": true_cvr}, copy=False)
+
+    n_rows_creator = np.bincount(r_creator, minlength=n_creators)
+    creators = pd.DataFrame(
+        {
+            "creator_id": pd.array(c_names, dtype="string"),
+            "site": pd.Categorical.from_codes(c_site, categories=site_codes),
+            "followers": pd.array(c_followers, dtype="Int64"),
+            "tier": pd.Categorical.from_codes(c_tier, dtype=TIER_DTYPE),
+            "cvr_effect": c_cvr,
+            "ctr_effect": c_ctr,
+            "flat_fee": c_fee,
+            "n_rows": n_rows_creator,
+        }
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": _int_strings(p_ids),
+            "site": pd.Categorical.from_codes(p_site, categories=site_codes),
+            "category": pd.Categorical.from_codes(p_cat, categories=cat_names),
+            "commission_rate": p_rate,
+            "price": p_price,
+            "unit_sample_cost": p_sample,
+        }
+    )
+
+    truth: dict[str, Any] = {
+        "generator_version": GENERATOR_VERSION,
+        "n_rows": n_rows,
+        "seed": int(seed),
+        "n_creators": n_creators,
+        "n_products": n_products,
+        "start_date": str(pd.Timestamp(start_date).date()),
+        "n_days": int(n_days),
+        "sites": {
+            s: {
+                "share": float(site_share[i]),
+                "currency": currencies[i],
+                "currency_per_usd": float(scale_site[i]),
+                "money_decimals": int(dec_site[i]),
+            }
+            for i, s in enumerate(site_codes)
+        },
+        "categories": {
+            c: {
+                "share": float(cat_share[j]),
+                "commission": list(cat_specs[c].commission),
+                "return_rate": cat_specs[c].return_rate,
+                "price_usd_median": cat_specs[c].price_usd,
+                "baseline_ctr": float(expit(ctr_intercept_eff + cat_ctr[j])),
+                "baseline_cvr": float(
+                    expit(
+                        cvr_intercept_eff
+                        + cat_cvr[j]
+                        + commission_coef * np.mean(cat_specs[c].commission) / 100
+                    )
+                ),
+            }
+            for j, c in enumerate(cat_names)
+        },
+        "conversion": {
+            "formula": "logit(p) = intercept + site_offset + tier + category + commission_rate * rate + b, b ~ N(0, creator_sd)",
+            "intercept": float(cvr_intercept_eff),
+            "site_offset": {s: float(site_cvr[i]) for i, s in enumerate(site_codes)},
+            "tier": {t: float(tier_cvr[k]) for k, t in enumerate(TIERS)},
+            "category": {c: float(cat_cvr[j]) for j, c in enumerate(cat_names)},
+            "commission_rate": float(commission_coef),
+            "creator_sd": float(creator_sd),
+        },
+        "ctr": {
+            "formula": (
+                "logit(p) = intercept + site_offset + category + tier + content_type + c + e, "
+                "c ~ N(0, creator_sd) per creator, e ~ N(0, video_sd) per row"
+            ),
+            "intercept": float(ctr_intercept_eff),
+            "site_offset": {s: float(site_ctr[i]) for i, s in enumerate(site_codes)},
+            "category": {c: float(cat_ctr[j]) for j, c in enumerate(cat_names)},
+            "tier": {t: float(tier_ctr[k]) for k, t in enumerate(TIERS)},
+            "content_type": {c: float(ctype_ctr[k]) for k, c in enumerate(ctype_names)},
+            "creator_sd": float(ctr_creator_sd),
+            "video_sd": float(ctr_video_sd),
+        },
+        "creators": {
+            "followers": "1000 * 10**|N(mu, sd)| from a mixture of (weight, mu, sd)",
+            "follower_mixture": [list(m) for m in FOLLOWER_MIXTURE],
+            "tier_thresholds": {k: int(v) for k, v in thresholds.items()},
+            "tier_share": _tier_shares(thresholds),
+            "activity_lognormal_sd": 0.6,
+            "flat_fee_share": FLAT_FEE_SHARE,
+            "flat_fee_usd": {k: list(v) for k, v in FLAT_FEE_USD.items()},
+        },
+        "impressions": {
+            "model": "1 + floor(lognormal(log(median[tier]), sigma))",
+            "median_by_tier": dict(IMPRESSIONS_MEDIAN),
+            "sigma": IMPRESSIONS_SIGMA,
+        },
+        "content_mix": dict(CONTENT_MIX),
+        "counts": {
+            "items_sold": f"orders + Poisson({ITEMS_PER_ORDER_EXTRA} * orders)",
+            "video_views": f"round(impressions * Uniform{VIEWS_PER_IMPRESSION}); missing for showcase",
+            "gmv": f"price * items_sold * Gamma(k*items, 1/(k*items)), k={GMV_GAMMA_K}",
+            "refunds": "Binomial(orders, return_rate) * gmv / orders",
+            "commission_paid": "commission_rate * (gmv - refunds)",
+            "sample_cost": f"first row of each creator-product pair: price * Uniform{SAMPLE_COST_SHARE}",
+            "flat_fee": "first row of flat-fee creators (mid and above)",
+            "price": f"price_usd_median * lognormal(0, {PRICE_SIGMA}) * currency_per_usd",
+        },
+    }
+    # Offsets of the pattern table need the site shares and creator tier shares above.
+    truth["sites"] = {
+        s: {**truth["sites"][s], "cvr_offset": float(site_cvr[i]), "ctr_offset": float(site_ctr[i])}
+        for i, s in enumerate(site_codes)
+    }
+    truth["conversion_marginal"] = _conversion_marginal(truth)
+    exp_sc = expected_rates(truth, ["site", "category"])
+    truth["ctr_expected"] = {
+        s: {r.category: float(r.ctr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
+        for s in site_codes
+    }
+    truth["cvr_expected"] = {
+        s: {r.category: float(r.cvr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
+        for s in site_codes
+    }
+    if "US" in site_codes:
+        truth["ctr_lift_vs_US_expected"] = {
+            s: {
+                c: truth["ctr_expected"][s][c] / truth["ctr_expected"]["US"][c] - 1.0
+                for c in cat_names
+            }
+            for s in site_codes
+        }
+    return SynthResult(data=data, truth=truth, creators=creators, products=products, latent=latent)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: generate a synthetic data folder (see ``--help``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.synth", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--rows", type=int, default=30_000, help="content rows (default 30000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--sites", default="US,UK,ID,TH", help="comma-separated site codes")
+    args = parser.parse_args(argv)
+    res = make_affiliate_data(args.rows, seed=args.seed, sites=args.sites)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "truth.json").write_text(
+        json.dumps(res.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {args.out} ({len(res.data)} rows)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
