@@ -1,0 +1,1189 @@
+"""What drives conversion: a binomial GLM of orders out of clicks, fitted on sufficient statistics.
+
+:func:`fit_conversion` fits ``logit P(order | click) = x' beta`` for a patsy formula of
+covariates (default ``C(tier) + C(category) + commission_rate``) with statsmodels'
+``GLM(family=Binomial())``. It is exact and fast because the binomial log-likelihood,
+score and Hessian are sums over rows, and rows with the same covariate pattern add up:
+
+* the point estimate is fitted on one row per distinct covariate *pattern* (successes and
+  trials summed; a few hundred rows however large the export);
+* the cluster-robust "meat" needs the score of each cluster,
+  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``, which comes from the (cluster x pattern) sums
+  with one sparse product, without refitting;
+* the bread is the inverse Fisher information at the final estimate, as statsmodels uses
+  for ``cov_type="cluster"``.
+
+The result equals statsmodels' row-level fit
+``smf.glm("orders + I(clicks - orders) ~ <formula>", rows, family=Binomial())
+.fit(cov_type="cluster", cov_kwds={"groups": creator_codes})`` on the rows the fit uses
+(rows with clicks > 0 and no missing value in a used column), to about 1e-10. The
+small-sample correction is statsmodels' default, ``G/(G-1) * (N-1)/(N-K)`` with ``G``
+clusters, ``N`` *rows* (not patterns) and ``K`` coefficients.
+
+Stateful transforms (``bs()``, ``cr()``, ``center()``, ``standardize()``) learn their
+state (knots, means) from the row-level data the fit uses, exactly as the row-level
+formula fit does, so a spline formula gives the same coefficients.
+
+Sites are never pooled silently: with several sites in the data, choose one
+(``site="US"``), fit each (:func:`fit_conversion_by_site`) or pool explicitly
+(``pool_sites=True`` adds ``C(site)``).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import patsy
+import scipy.sparse as sp
+import statsmodels.api as sm
+from scipy import stats
+from scipy.special import expit
+from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from helpers.errors import ModelError
+
+__all__ = [
+    "DEFAULT_FORMULA",
+    "ConversionFit",
+    "ConversionWarning",
+    "SiteFits",
+    "fit_conversion",
+    "fit_conversion_by_site",
+]
+
+DEFAULT_FORMULA = "C(tier) + C(category) + commission_rate"
+"""Tier (reference level: nano, the first level of :data:`helpers.schema.TIER_DTYPE`),
+category (reference: the first level, alphabetical for text) and commission rate as a
+fraction (its coefficient is the change in log-odds for +100 percentage points)."""
+
+# A coefficient beyond this (odds ratio above e^15, about 3 million) means the MLE is
+# running off to infinity: separation, not an estimate.
+_SEPARATION_LOGIT = 15.0
+_MAX_KEY = np.iinfo(np.int64).max // 4
+
+
+class ConversionWarning(UserWarning):
+    """A conversion fit ran but rests on thin data (rare levels, dropped rows)."""
+
+
+# ----------------------------------------------------------------------------- formula
+def _split_formula(formula: str) -> str:
+    """Return the right-hand side of ``formula`` (with or without a ``~``)."""
+    if not isinstance(formula, str) or not formula.strip():
+        raise ModelError(
+            f"formula must be a non-empty string such as {DEFAULT_FORMULA!r}; got {formula!r}"
+        )
+    if "~" in formula:
+        lhs, rhs = formula.split("~", 1)
+        if lhs.strip():
+            raise ModelError(
+                f"formula {formula!r} has a left-hand side; give only the covariates (e.g. "
+                f"{DEFAULT_FORMULA!r}) and name the counts with successes= and trials="
+            )
+        formula = rhs
+    return formula.strip()
+
+
+def _patsy_names() -> set[str]:
+    """Names patsy and Python resolve without the data (C, I, Q, bs, np, abs, ...)."""
+    return set(dir(patsy.builtins)) | set(dir(builtins))
+
+
+def _formula_columns(
+    rhs: str, columns: Sequence[str], env: patsy.EvalEnvironment
+) -> tuple[list[str], set[str]]:
+    """Data columns a formula uses, and those it wraps in ``C()`` (categorical).
+
+    Raises ModelError when the formula names something that is neither a column of the
+    data nor a name patsy or the caller's namespace can resolve.
+    """
+    try:
+        desc = patsy.ModelDesc.from_formula(rhs)
+    except patsy.PatsyError as exc:
+        raise ModelError(f"cannot parse formula {rhs!r}: {exc}") from exc
+    colset = set(columns)
+    known = _patsy_names()
+    used: list[str] = []
+    in_c: set[str] = set()
+    unknown: list[str] = []
+    for term in desc.rhs_termlist:
+        for factor in term.factors:
+            tree = ast.parse(factor.code, mode="eval")
+            for node in ast.walk(tree):
+                name: str | None = None
+                if isinstance(node, ast.Name):
+                    name = node.id
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "Q"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    name = node.args[0].value
+                if name is None:
+                    continue
+                if name in colset:
+                    if name not in used:
+                        used.append(name)
+                elif isinstance(node, ast.Call):  # Q("missing column")
+                    unknown.append(name)
+                elif name not in known:
+                    try:
+                        env.namespace[name]
+                    except KeyError:
+                        unknown.append(name)
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "C"
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in colset
+                ):
+                    in_c.add(node.args[0].id)
+    if unknown:
+        raise ModelError(
+            f"formula {rhs!r} names {sorted(set(unknown))}, which are not columns of the data. "
+            f"Available columns: {list(columns)}. Fix the formula (use Q('name') for a column "
+            "name with spaces) or rename the column."
+        )
+    return used, in_c
+
+
+def _is_stateful(rhs: str, env: patsy.EvalEnvironment) -> bool:
+    desc = patsy.ModelDesc.from_formula(rhs)
+    for term in desc.rhs_termlist:
+        for factor in term.factors:
+            if factor.memorize_passes_needed({}, env) > 0:
+                return True
+    return False
+
+
+# ----------------------------------------------------------------------------- collapsing
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes 0..k-1 of a column (hash factorisation; categorical codes are free)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        return codes, len(values.cat.categories)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """Combine several code arrays into one dense code 0..k-1 (one hash pass at the end).
+
+    Mixed-radix keys; when the product of cardinalities could overflow int64 the partial
+    key is re-factorised first.
+    """
+    if not code_list:
+        return np.zeros(n, dtype=np.int64), 1 if n else 0
+    key, card = code_list[0]
+    key = key.astype(np.int64, copy=True)
+    for codes, k in code_list[1:]:
+        if card * max(k, 1) > _MAX_KEY:
+            key, uniq = pd.factorize(key)
+            key = key.astype(np.int64, copy=False)
+            card = len(uniq)
+        key *= max(k, 1)
+        key += codes
+        card *= max(k, 1)
+    dense, uniq = pd.factorize(key)
+    return dense.astype(np.int64, copy=False), len(uniq)
+
+
+def _any_row(codes: np.ndarray, k: int) -> np.ndarray:
+    """Position of one row of each code (any row: within a code the values are equal)."""
+    rep = np.empty(k, dtype=np.int64)
+    rep[codes] = np.arange(len(codes), dtype=np.int64)
+    return rep
+
+
+# ----------------------------------------------------------------------------- the fit
+@dataclass
+class ConversionFit:
+    """A fitted conversion model (orders out of clicks, logit link).
+
+    Attributes
+    ----------
+    params, bse : pandas.Series
+        Coefficients and standard errors on the log-odds scale.
+    cov : pandas.DataFrame
+        Covariance of ``params`` (cluster-robust unless ``cluster`` is None).
+    formula : str
+        The right-hand side fitted (with ``C(site)`` added when sites were pooled).
+    cluster : str or None
+        Column whose groups the robust covariance clusters on.
+    cov_type : str
+        ``"cluster"`` or ``"nonrobust"`` (model-based, scale 1).
+    site : str or None
+        The site fitted, ``"pooled"`` when pooled, None when the data has no site column.
+    n_rows : int
+        Rows in the data given (after choosing the site).
+    n_rows_missing : int
+        Rows excluded because a used column (or the counts) was missing; per column in
+        ``missing_by_column``.
+    n_rows_zero_trials : int
+        Complete rows with zero trials (no clicks): they carry no information.
+    n_rows_used : int
+        Rows the likelihood is a sum over (``N`` in the small-sample correction).
+    n_patterns, n_clusters, n_cells : int
+        Distinct covariate patterns, clusters, and (cluster, pattern) cells.
+    successes, trials : int
+        Total orders and clicks used.
+    pearson_chi2 : float
+        Row-level Pearson chi-square, ``sum_i (y_i - n_i mu_i)^2 / (n_i mu_i (1 - mu_i))``.
+    dispersion : float
+        ``pearson_chi2 / (n_rows_used - K)``: about 1 when rows are binomial; well above 1
+        means extra-binomial variation (creator effects), which the clustered errors
+        allow for and model-based errors do not.
+    correction : float
+        The small-sample factor applied to the cluster covariance (1 when model-based).
+    merged_levels : dict
+        ``{column: [levels merged into "other"]}`` when ``merge_rare_levels=True``.
+    level_clicks : pandas.DataFrame
+        Trials and successes per level of each categorical covariate.
+    patterns : pandas.DataFrame
+        One row per covariate pattern: the covariate values, ``successes``, ``trials``
+        and the fitted probability ``mu``.
+    """
+
+    params: pd.Series
+    bse: pd.Series
+    cov: pd.DataFrame
+    formula: str
+    cluster: str | None
+    cov_type: str
+    site: str | None
+    n_rows: int
+    n_rows_missing: int
+    missing_by_column: dict[str, int]
+    n_rows_zero_trials: int
+    n_rows_used: int
+    n_patterns: int
+    n_clusters: int
+    n_cells: int
+    successes: int
+    trials: int
+    pearson_chi2: float
+    dispersion: float
+    correction: float
+    converged: bool
+    iterations: int
+    merged_levels: dict[str, list[Any]]
+    level_clicks: pd.DataFrame
+    patterns: pd.DataFrame
+    design_info: Any = field(repr=False)
+    successes_col: str = "orders"
+    trials_col: str = "clicks"
+    other_label: str = "other"
+    warnings: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ coefficient tables
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals of the coefficients (log-odds scale).
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level (0.05 for 95 %).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lower`` and ``upper``, indexed by coefficient name.
+        """
+        _check_alpha(alpha)
+        z = stats.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame(
+            {"lower": self.params - z * self.bse, "upper": self.params + z * self.bse}
+        )
+
+    def odds_ratios(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Odds ratios ``exp(coef)`` with their intervals (the intercept row is the
+        baseline odds, not a ratio).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``odds_ratio``, ``lower``, ``upper``.
+        """
+        ci = self.conf_int(alpha)
+        return pd.DataFrame(
+            {
+                "odds_ratio": np.exp(self.params),
+                "lower": np.exp(ci["lower"]),
+                "upper": np.exp(ci["upper"]),
+            }
+        )
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided Wald p-values (normal reference, as statsmodels' GLM)."""
+        return pd.Series(2 * stats.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The coefficient table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by coefficient: ``log_odds``, ``std_err``, ``z``, ``p_value``,
+            ``ci_lower``, ``ci_upper`` (log-odds) and ``odds_ratio``, ``or_lower``,
+            ``or_upper``.
+        """
+        ci = self.conf_int(alpha)
+        return pd.DataFrame(
+            {
+                "log_odds": self.params,
+                "std_err": self.bse,
+                "z": self.params / self.bse,
+                "p_value": self.pvalues,
+                "ci_lower": ci["lower"],
+                "ci_upper": ci["upper"],
+                "odds_ratio": np.exp(self.params),
+                "or_lower": np.exp(ci["lower"]),
+                "or_upper": np.exp(ci["upper"]),
+            }
+        ).rename_axis("term")
+
+    # ------------------------------------------------------------------ predictions
+    def design(self, newdata: pd.DataFrame) -> np.ndarray:
+        """The design matrix of ``newdata`` (same coding and spline knots as the fit)."""
+        if not isinstance(newdata, pd.DataFrame):
+            raise ModelError(f"newdata must be a pandas DataFrame; got {type(newdata).__name__}")
+        frame = newdata
+        if self.merged_levels:
+            frame = newdata.copy()
+            for col, levels in self.merged_levels.items():
+                if col in frame.columns:
+                    frame[col] = _merge_values(frame[col], levels, self.other_label)
+        try:
+            (X,) = patsy.build_design_matrices([self.design_info], frame, NA_action="raise")
+        except patsy.PatsyError as exc:
+            raise ModelError(
+                f"cannot build the design for newdata: {exc}. Accepted levels: "
+                f"{self.levels()}; columns needed: {self.columns()}"
+            ) from exc
+        except NotImplementedError as exc:  # patsy bs() outside its boundary knots
+            raise ModelError(
+                f"cannot evaluate the formula on newdata: {exc}. A spline cannot extrapolate "
+                "beyond the data; give bs(..., lower_bound=, upper_bound=) explicitly"
+            ) from exc
+        return np.asarray(X, dtype=np.float64)
+
+    def columns(self) -> list[str]:
+        """Data columns the formula uses."""
+        return [c for c in self.patterns.columns if c not in ("successes", "trials", "mu")]
+
+    def levels(self) -> dict[str, list[Any]]:
+        """Accepted levels of each categorical factor of the formula."""
+        out: dict[str, list[Any]] = {}
+        for factor, info in self.design_info.factor_infos.items():
+            if info.type == "categorical":
+                out[factor.name()] = list(info.categories)
+        return out
+
+    def predict(self, newdata: pd.DataFrame) -> pd.Series:
+        """Predicted conversion probability (CVR) for each row of ``newdata``.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame
+            Rows with the covariate columns of the formula; categorical values must be
+            levels the fit has seen (see :meth:`levels`).
+
+        Returns
+        -------
+        pandas.Series
+            Probabilities, indexed like ``newdata``.
+        """
+        X = self.design(newdata)
+        return pd.Series(expit(X @ self.params.to_numpy()), index=newdata.index, name="cvr")
+
+    def predict_interval(self, newdata: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+        """Predicted CVR with a confidence interval for the expected CVR.
+
+        The interval is a delta-method (Wald) interval on the logit scale with the fit's
+        covariance (cluster-robust by default), mapped through the inverse logit, so it
+        stays inside (0, 1). It is the uncertainty of the *expected* conversion of such
+        rows, not the spread of single videos.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``newdata``'s rows with ``cvr``, ``lower``, ``upper``, ``logit`` and
+            ``logit_se`` columns appended.
+        """
+        _check_alpha(alpha)
+        X = self.design(newdata)
+        eta = X @ self.params.to_numpy()
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.cov.to_numpy(), X))
+        z = stats.norm.ppf(1 - alpha / 2)
+        out = newdata.copy()
+        out["cvr"] = expit(eta)
+        out["lower"] = expit(eta - z * se)
+        out["upper"] = expit(eta + z * se)
+        out["logit"] = eta
+        out["logit_se"] = se
+        return out
+
+    def reference_values(self, exclude: Iterable[str] = ()) -> dict[str, Any]:
+        """Typical values of the covariates: the level with most trials (categorical)
+        or the trials-weighted mean (numeric). Used to hold other covariates fixed."""
+        excl = set(exclude)
+        w = self.patterns["trials"].to_numpy(dtype=np.float64)
+        cats = self._categorical_columns()
+        out: dict[str, Any] = {}
+        for col in self.columns():
+            if col in excl:
+                continue
+            s = self.patterns[col]
+            if _is_numeric(s) and col not in cats:
+                out[col] = float(np.average(s.to_numpy(dtype=np.float64), weights=w))
+            else:
+                by_level = pd.Series(w, index=pd.Index(s)).groupby(level=0, observed=True).sum()
+                out[col] = by_level.idxmax()
+        return out
+
+    def _categorical_columns(self) -> set[str]:
+        return set(self.level_clicks["column"].unique()) if len(self.level_clicks) else set()
+
+    def cvr_grid(
+        self,
+        commission_rates: Sequence[float] = (0.05, 0.10, 0.15, 0.20),
+        *,
+        by: Sequence[str] = ("tier", "category"),
+        commission: str = "commission_rate",
+        alpha: float = 0.05,
+    ) -> pd.DataFrame:
+        """Predicted CVR for every combination of levels of ``by`` at chosen commissions.
+
+        Covariates of the formula that are neither in ``by`` nor ``commission`` are held
+        at their typical value (:meth:`reference_values`; listed in ``.attrs["held"]``).
+        Combinations never observed are still predicted (from the additive model) and
+        marked with ``observed_trials == 0``.
+
+        Parameters
+        ----------
+        commission_rates : sequence of float
+            Commission fractions (0.10 for 10 %).
+        by : sequence of str
+            Categorical columns of the formula to cross.
+        commission : str
+            The commission column.
+        alpha : float
+            1 - confidence level of the intervals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``by`` columns, ``commission``, ``cvr``, ``lower``, ``upper``, ``logit``,
+            ``logit_se``, ``observed_trials`` (trials in that level combination, any
+            commission).
+        """
+        cols = self.columns()
+        missing = [c for c in (*by, commission) if c not in cols]
+        if missing:
+            raise ModelError(
+                f"cvr_grid: {missing} not in the formula's columns {cols}; choose by= from them"
+            )
+        rates = np.asarray(list(commission_rates), dtype=np.float64)
+        if rates.size == 0 or not np.all(np.isfinite(rates)) or np.any((rates < 0) | (rates > 1)):
+            raise ModelError(
+                f"commission_rates must be fractions in [0, 1] (0.10 for 10 %); got {list(commission_rates)}"
+            )
+        level_lists = []
+        for col in by:
+            s = self.patterns[col]
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                level_lists.append(list(s.cat.categories))
+            else:
+                level_lists.append(sorted(s.unique()))
+        index = pd.MultiIndex.from_product([*level_lists, rates], names=[*by, commission])
+        grid = index.to_frame(index=False)
+        for col in by:
+            s = self.patterns[col]
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                grid[col] = pd.Categorical(grid[col], dtype=s.dtype)
+        held = self.reference_values(exclude=(*by, commission))
+        for col, value in held.items():
+            grid[col] = value
+            if isinstance(self.patterns[col].dtype, pd.CategoricalDtype):
+                grid[col] = pd.Categorical(grid[col], dtype=self.patterns[col].dtype)
+        out = self.predict_interval(grid, alpha=alpha)
+        obs = (
+            self.patterns.groupby(list(by), observed=True)["trials"].sum().rename("observed_trials")
+        )
+        out = out.merge(obs.reset_index(), on=list(by), how="left")
+        out["observed_trials"] = out["observed_trials"].fillna(0).astype(np.int64)
+        out = out[
+            [*by, commission, "cvr", "lower", "upper", "logit", "logit_se", "observed_trials"]
+        ]
+        out.attrs["held"] = held
+        return out
+
+    def marginal_effect(
+        self, column: str = "commission_rate", delta: float = 0.01, alpha: float = 0.05
+    ) -> dict[str, float]:
+        """Average marginal effect of raising ``column`` by ``delta`` on CVR.
+
+        The trials-weighted mean over the rows used of ``mu(x + delta) - mu(x)`` (each
+        row weighted by its clicks, so it is the change in orders per click), with a
+        delta-method interval from the fit's covariance. With ``delta=0.01`` and the
+        commission as a fraction this is the effect of +1 percentage point.
+
+        Returns
+        -------
+        dict
+            ``ame`` (probability change), ``se``, ``lower``, ``upper``, ``baseline_cvr``
+            (trials-weighted mean fitted CVR), ``delta``, ``column``.
+        """
+        _check_alpha(alpha)
+        if column not in self.columns() or column in self._categorical_columns():
+            raise ModelError(
+                f"marginal_effect needs a numeric column of the formula; got {column!r}. "
+                f"Numeric columns: {[c for c in self.columns() if c not in self._categorical_columns()]}"
+            )
+        base = self.patterns[self.columns()]
+        shifted = base.copy()
+        shifted[column] = shifted[column].astype(np.float64) + delta
+        X0 = self.design(base)
+        X1 = self.design(shifted)
+        beta = self.params.to_numpy()
+        w = self.patterns["trials"].to_numpy(dtype=np.float64)
+        w = w / w.sum()
+        mu0, mu1 = expit(X0 @ beta), expit(X1 @ beta)
+        ame = float(w @ (mu1 - mu0))
+        grad = (w * mu1 * (1 - mu1)) @ X1 - (w * mu0 * (1 - mu0)) @ X0
+        se = float(np.sqrt(grad @ self.cov.to_numpy() @ grad))
+        z = stats.norm.ppf(1 - alpha / 2)
+        return {
+            "column": column,
+            "delta": float(delta),
+            "ame": ame,
+            "se": se,
+            "lower": ame - z * se,
+            "upper": ame + z * se,
+            "baseline_cvr": float(w @ mu0),
+        }
+
+    def commission_response(
+        self,
+        commission_rates: Sequence[float] | np.ndarray | None = None,
+        *,
+        commission: str = "commission_rate",
+        alpha: float = 0.05,
+    ) -> pd.DataFrame:
+        """Average predicted CVR over the observed mix of other covariates, as the
+        commission is set to each value of a grid (a partial-dependence curve).
+
+        At each commission ``c`` every covariate pattern is set to ``c`` and the fitted
+        CVRs are averaged with the patterns' trials as weights; the interval is the delta
+        method on that average (probability scale, clipped to [0, 1]).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``commission``, ``cvr``, ``lower``, ``upper``, ``se``.
+        """
+        _check_alpha(alpha)
+        if commission not in self.columns():
+            raise ModelError(f"{commission!r} is not a column of the formula {self.columns()}")
+        c_obs = self.patterns[commission].astype(np.float64)
+        if commission_rates is None:
+            commission_rates = np.linspace(c_obs.min(), c_obs.max(), 25)
+        base = self.patterns[self.columns()].copy()
+        w = self.patterns["trials"].to_numpy(dtype=np.float64)
+        w = w / w.sum()
+        beta, V = self.params.to_numpy(), self.cov.to_numpy()
+        z = stats.norm.ppf(1 - alpha / 2)
+        rows = []
+        for c in np.asarray(commission_rates, dtype=np.float64):
+            base[commission] = c
+            X = self.design(base)
+            mu = expit(X @ beta)
+            grad = (w * mu * (1 - mu)) @ X
+            m, se = float(w @ mu), float(np.sqrt(grad @ V @ grad))
+            rows.append((c, m, max(m - z * se, 0.0), min(m + z * se, 1.0), se))
+        return pd.DataFrame(rows, columns=[commission, "cvr", "lower", "upper", "se"])
+
+    def calibration(self, n_bins: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+        """Predicted against observed CVR by bins of predicted CVR (deciles by default).
+
+        Covariate patterns are sorted by fitted CVR and cut into ``n_bins`` groups of
+        about equal clicks (a pattern is never split, so groups are approximately equal).
+        Observed intervals are Wilson intervals on the pooled clicks of the bin; they
+        treat clicks as independent and so are too narrow when creators differ.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``bin``, ``predicted``, ``observed``, ``obs_lower``, ``obs_upper``,
+            ``trials``, ``successes``, ``patterns``.
+        """
+        _check_alpha(alpha)
+        if not isinstance(n_bins, int | np.integer) or n_bins < 1:
+            raise ModelError(f"n_bins must be a positive integer; got {n_bins!r}")
+        p = self.patterns.sort_values("mu", kind="stable")
+        n = p["trials"].to_numpy(dtype=np.float64)
+        cum = (np.cumsum(n) - n / 2) / n.sum()
+        bins = np.minimum((cum * n_bins).astype(np.int64), n_bins - 1)
+        g = pd.DataFrame(
+            {
+                "bin": bins,
+                "mu_n": p["mu"].to_numpy() * n,
+                "trials": n,
+                "successes": p["successes"].to_numpy(),
+            }
+        ).groupby("bin")
+        out = g.agg(
+            mu_n=("mu_n", "sum"),
+            trials=("trials", "sum"),
+            successes=("successes", "sum"),
+            patterns=("trials", "size"),
+        )
+        out["predicted"] = out["mu_n"] / out["trials"]
+        out["observed"] = out["successes"] / out["trials"]
+        lo, hi = proportion_confint(out["successes"], out["trials"], alpha=alpha, method="wilson")
+        out["obs_lower"], out["obs_upper"] = np.asarray(lo), np.asarray(hi)
+        out = out.reset_index()
+        out["trials"] = out["trials"].astype(np.int64)
+        out["successes"] = out["successes"].astype(np.int64)
+        return out[
+            [
+                "bin",
+                "predicted",
+                "observed",
+                "obs_lower",
+                "obs_upper",
+                "trials",
+                "successes",
+                "patterns",
+            ]
+        ]
+
+    def info(self) -> dict[str, Any]:
+        """Row accounting and fit diagnostics as a JSON-friendly dict."""
+        return {
+            "site": self.site,
+            "formula": self.formula,
+            "cluster": self.cluster,
+            "cov_type": self.cov_type,
+            "n_rows": self.n_rows,
+            "n_rows_missing": self.n_rows_missing,
+            "missing_by_column": dict(self.missing_by_column),
+            "n_rows_zero_trials": self.n_rows_zero_trials,
+            "n_rows_used": self.n_rows_used,
+            "n_patterns": self.n_patterns,
+            "n_clusters": self.n_clusters,
+            "n_cells": self.n_cells,
+            "successes": self.successes,
+            "trials": self.trials,
+            "pearson_chi2": self.pearson_chi2,
+            "dispersion": self.dispersion,
+            "dispersion_level": "row",
+            "correction": self.correction,
+            "converged": self.converged,
+            "merged_levels": {k: [str(v) for v in vs] for k, vs in self.merged_levels.items()},
+            "warnings": list(self.warnings),
+        }
+
+
+class SiteFits(dict):
+    """``{site: ConversionFit}`` from :func:`fit_conversion_by_site`; sites whose fit
+    failed are in ``.errors`` (``{site: message}``), never silently missing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: dict[str, str] = {}
+
+
+def _check_alpha(alpha: float) -> None:
+    if not (isinstance(alpha, float | int) and 0 < alpha < 1):
+        raise ModelError(f"alpha must be in (0, 1), e.g. 0.05 for 95 % intervals; got {alpha!r}")
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
+def _merge_values(s: pd.Series, levels: Sequence[Any], other: str) -> pd.Series:
+    """Replace ``levels`` of ``s`` by ``other`` (categorical dtypes keep their order,
+    with ``other`` appended)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [c for c in s.cat.categories if c not in set(levels)]
+        if other not in cats:
+            cats.append(other)
+        s2 = s.astype("object").where(~s.isin(levels), other)
+        return pd.Series(
+            pd.Categorical(s2, categories=cats, ordered=s.cat.ordered), index=s.index, name=s.name
+        )
+    return s.where(~s.isin(levels), other)
+
+
+def _site_frame(
+    df: pd.DataFrame, site: str | None, pool_sites: bool, site_col: str = "site"
+) -> tuple[pd.DataFrame, str | None]:
+    """Choose the rows of one site (or all rows when pooling), never pooling silently."""
+    if site_col not in df.columns:
+        if site is not None:
+            raise ModelError(
+                f"site={site!r} was given but the data has no {site_col!r} column; "
+                "pass site=None or add the column"
+            )
+        return df, None
+    sites = pd.Series(df[site_col].dropna().unique()).astype(str).sort_values().tolist()
+    if site is not None:
+        if pool_sites:
+            raise ModelError("give either site= (one site) or pool_sites=True, not both")
+        if str(site) not in sites:
+            raise ModelError(f"site={site!r} is not in the data; sites present: {sites}")
+        mask = (df[site_col].astype("str") == str(site)).to_numpy(dtype=bool, na_value=False)
+        return (df if mask.all() else df.loc[mask]), str(site)
+    if len(sites) > 1 and not pool_sites:
+        raise ModelError(
+            f"the data holds {len(sites)} sites {sites}; sites are never pooled silently. "
+            "Choose one with site='US', fit each with fit_conversion_by_site(df, ...), "
+            "or pool explicitly with pool_sites=True (adds C(site) to the formula)."
+        )
+    if len(sites) > 1:
+        return df, "pooled"
+    return df, (sites[0] if sites else None)
+
+
+def fit_conversion(
+    df: pd.DataFrame,
+    formula: str = DEFAULT_FORMULA,
+    *,
+    successes: str = "orders",
+    trials: str = "clicks",
+    cluster: str | None = "creator_id",
+    site: str | None = None,
+    pool_sites: bool = False,
+    min_trials_per_level: int = 100,
+    merge_rare_levels: bool = False,
+    other_label: str = "other",
+    maxiter: int = 100,
+    tol: float = 1e-11,
+    eval_env: patsy.EvalEnvironment | int = 0,
+) -> ConversionFit:
+    """Fit a binomial GLM (logit link) of ``successes`` out of ``trials`` on a formula.
+
+    Rows are collapsed to sufficient statistics (successes and trials summed per
+    distinct covariate pattern, and per cluster x pattern for the robust covariance)
+    before fitting; estimates and standard errors equal the row-level statsmodels fit.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical frame (or any frame with the formula's columns and the counts).
+    formula : str
+        Right-hand side of a patsy formula (``"~ ..."`` is accepted too). Default
+        ``C(tier) + C(category) + commission_rate``: treatment contrasts with the first
+        level as reference (tier: nano; category: the first category, alphabetical for
+        text). Interactions (``C(tier):commission_rate``), splines
+        (``bs(commission_rate, df=4)``) and any other column work.
+    successes, trials : str
+        Count columns (orders out of clicks by default).
+    cluster : str or None
+        Column to cluster the robust covariance on (default ``creator_id``: one
+        creator's videos are not independent trials). None gives model-based errors
+        (scale fixed at 1, as R's ``glm(family=binomial)``).
+    site : str, optional
+        Fit this site only. Required when the data holds several sites, unless
+        ``pool_sites=True``.
+    pool_sites : bool
+        Pool several sites in one fit, adding ``C(site)`` to the formula.
+    min_trials_per_level : int
+        A level of a categorical covariate with fewer trials gets a
+        :class:`ConversionWarning` naming it (or is merged, see below).
+    merge_rare_levels : bool
+        Merge levels with fewer than ``min_trials_per_level`` trials, or with no
+        successes at all, into ``other_label`` instead of warning / failing.
+    other_label : str
+        Name of the merged level.
+    maxiter, tol : int, float
+        IRLS limits (convergence on the change in coefficients).
+    eval_env : patsy.EvalEnvironment or int
+        Where the formula looks up names that are not columns (an int is a depth
+        relative to the caller, as in patsy).
+
+    Returns
+    -------
+    ConversionFit
+
+    Raises
+    ------
+    ModelError
+        Missing column (lists the available ones), several sites without a choice,
+        invalid counts, separation (a level with no orders, or perfect prediction),
+        collinear design or no convergence.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ModelError(f"df must be a pandas DataFrame; got {type(df).__name__}")
+    if isinstance(eval_env, int):
+        env = patsy.EvalEnvironment.capture(eval_env + 1)
+    else:
+        env = eval_env
+    rhs = _split_formula(formula)
+    for col, role in ((successes, "successes"), (trials, "trials")):
+        if col not in df.columns:
+            raise ModelError(
+                f"{role} column {col!r} is not in the data; available columns: {list(df.columns)}. "
+                f"Pass {role}='<column>'."
+            )
+    if cluster is not None and cluster not in df.columns:
+        raise ModelError(
+            f"cluster column {cluster!r} is not in the data; available columns: {list(df.columns)}. "
+            "Pass cluster='<column>' or cluster=None for model-based errors."
+        )
+    if not isinstance(min_trials_per_level, int | np.integer) or min_trials_per_level < 0:
+        raise ModelError(
+            f"min_trials_per_level must be a non-negative integer; got {min_trials_per_level!r}"
+        )
+
+    used, in_c = _formula_columns(rhs, list(df.columns), env)
+    # select the needed columns before any row filter, so choosing a site copies only them
+    needed = list(dict.fromkeys([*used, successes, trials, *([cluster] if cluster else [])]))
+    if "site" in df.columns and "site" not in needed:
+        needed.append("site")
+    data, site_label = _site_frame(df[needed], site, pool_sites)
+    if site_label == "pooled" and "site" not in used:
+        rhs = f"{rhs} + C(site)"
+        used.append("site")
+        in_c.add("site")
+    warn_msgs: list[str] = []
+
+    n_rows = len(data)
+    # ---- counts: validated, missing counted
+    y_s, n_s = data[successes], data[trials]
+    for s, name in ((y_s, successes), (n_s, trials)):
+        if not (_is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
+            raise ModelError(f"column {name!r} must be numeric counts; it has dtype {s.dtype}")
+    y = y_s.to_numpy(dtype=np.float64, na_value=np.nan)
+    n = n_s.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    missing = np.zeros(n_rows, dtype=bool)
+    missing_by: dict[str, int] = {}
+    check_cols = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
+    for col in check_cols:
+        s = data[col]
+        if _is_numeric(s):
+            bad = ~np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            bad = s.isna().to_numpy(dtype=bool)
+        if bad.any():
+            missing_by[col] = int(bad.sum())
+            missing |= bad
+    for arr, name in ((y, successes), (n, trials)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            missing_by[name] = int(bad.sum())
+            missing |= bad
+    ok = ~missing
+    invalid = ok & ((y < 0) | (n < 0) | (y > n))
+    if invalid.any():
+        idx = data.index[invalid][:5].tolist()
+        raise ModelError(
+            f"{int(invalid.sum())} rows have negative counts or {successes} > {trials} "
+            f"(first row labels: {idx}). Fix the export (orders cannot exceed clicks on the "
+            "same row) or drop those rows before fitting."
+        )
+    zero = ok & (n == 0)
+    keep = ok & (n > 0)
+    n_missing, n_zero = int(missing.sum()), int(zero.sum())
+    if n_missing:
+        msg = (
+            f"{n_missing} of {n_rows} rows excluded for missing values in used columns {missing_by}"
+        )
+        warn_msgs.append(msg)
+        warnings.warn(msg, ConversionWarning, stacklevel=2)
+    n_used = int(keep.sum())
+    if n_used == 0:
+        raise ModelError(
+            f"no usable rows: {n_rows} rows, {n_missing} with missing values, {n_zero} with "
+            f"zero {trials}. Check the {trials!r} column."
+        )
+    all_kept = n_used == n_rows
+    yk = y if all_kept else y[keep]
+    nk = n if all_kept else n[keep]
+
+    # ---- collapse: pattern codes, cluster codes, (cluster, pattern) cells
+    code_list = []
+    for col in used:
+        c, k = _codes(data[col])
+        code_list.append((c if all_kept else c[keep], k))
+    p_row, P = _combine(code_list, n_used)
+    kept_pos = None if all_kept else np.flatnonzero(keep)
+    rep = _any_row(p_row, P)
+    rep_rows = rep if kept_pos is None else kept_pos[rep]
+    pat = data[used].iloc[rep_rows].reset_index(drop=True) if used else pd.DataFrame(index=range(P))
+    for col in pat.columns:
+        if isinstance(pat[col].dtype, pd.CategoricalDtype):
+            pat[col] = pat[col].cat.remove_unused_categories()
+    Yp = np.bincount(p_row, weights=yk, minlength=P)
+    Np = np.bincount(p_row, weights=nk, minlength=P)
+
+    if cluster is not None:
+        g_codes, _ = _codes(data[cluster])
+        g_row, G = _combine([(g_codes if all_kept else g_codes[keep], _)], n_used)
+        cell_row, n_cells = _combine([(g_row, G), (p_row, P)], n_used)
+        cell_rep = _any_row(cell_row, n_cells)
+        cell_g, cell_p = g_row[cell_rep], p_row[cell_rep]
+        Yc = np.bincount(cell_row, weights=yk, minlength=n_cells)
+        Nc = np.bincount(cell_row, weights=nk, minlength=n_cells)
+        if G < 2:
+            raise ModelError(
+                f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
+                "Pass cluster=None for model-based errors."
+            )
+    else:
+        G = n_cells = 0
+
+    # ---- categorical levels: thin levels warned or merged, no-order levels caught
+    cat_cols = [c for c in used if c in in_c or not _is_numeric(pat[c])]
+    merged: dict[str, list[Any]] = {}
+    level_rows = []
+    if cat_cols:
+        for col in cat_cols:
+            lv = (
+                pd.DataFrame({"level": pat[col], "trials": Np, "successes": Yp})
+                .groupby("level", observed=True, sort=True)[["trials", "successes"]]
+                .sum()
+            )
+            rare = lv.index[(lv["trials"] < min_trials_per_level)].tolist()
+            no_succ = lv.index[(lv["successes"] == 0) | (lv["successes"] == lv["trials"])].tolist()
+            if merge_rare_levels:
+                to_merge = list(dict.fromkeys([*rare, *no_succ]))
+                if to_merge and len(to_merge) < len(lv):
+                    merged[col] = to_merge
+                    pat[col] = _merge_values(pat[col], to_merge, other_label)
+            elif rare:
+                desc = ", ".join(f"{v!r} ({int(lv.loc[v, 'trials'])} {trials})" for v in rare)
+                msg = (
+                    f"{col}: level(s) {desc} have fewer than {min_trials_per_level} {trials}; "
+                    "their coefficients are imprecise. Pass merge_rare_levels=True to merge "
+                    f"them into {other_label!r}, or lower min_trials_per_level."
+                )
+                warn_msgs.append(msg)
+                warnings.warn(msg, ConversionWarning, stacklevel=2)
+        if merged:
+            # merging can make patterns (and cells) coincide: re-collapse the small tables
+            new_p, P2 = _combine([_codes(pat[c]) for c in used], P)
+            pat = pat.iloc[_any_row(new_p, P2)].reset_index(drop=True)
+            p_row = new_p[p_row]
+            Yp = np.bincount(new_p, weights=Yp, minlength=P2)
+            Np = np.bincount(new_p, weights=Np, minlength=P2)
+            P = P2
+            if cluster is not None:
+                cp = new_p[cell_p]
+                cell2, n2 = _combine([(cell_g, G), (cp, P)], n_cells)
+                rep2 = _any_row(cell2, n2)
+                cell_g, cell_p = cell_g[rep2], cp[rep2]
+                Yc = np.bincount(cell2, weights=Yc, minlength=n2)
+                Nc = np.bincount(cell2, weights=Nc, minlength=n2)
+                n_cells = n2
+        for col in cat_cols:
+            lv = (
+                pd.DataFrame({"level": pat[col], "trials": Np, "successes": Yp})
+                .groupby("level", observed=True, sort=True)[["trials", "successes"]]
+                .sum()
+            )
+            for level, r in lv.iterrows():
+                level_rows.append((col, level, int(r["trials"]), int(r["successes"])))
+            sep = lv[(lv["successes"] == 0) | (lv["successes"] == lv["trials"])]
+            if len(sep):
+                desc = ", ".join(
+                    f"{col}={v!r} ({int(r['successes'])} {successes} of {int(r['trials'])} {trials})"
+                    for v, r in sep.iterrows()
+                )
+                raise ModelError(
+                    f"separation: {desc}. A level where every click converts or none does "
+                    "has an infinite log-odds; the fit would be nonsense. Pass "
+                    "merge_rare_levels=True to merge it into "
+                    f"{other_label!r}, or drop that level (or column) from the data or formula."
+                )
+    level_clicks = pd.DataFrame(level_rows, columns=["column", "level", "trials", "successes"])
+    if len(level_clicks):
+        level_clicks["cvr"] = level_clicks["successes"] / level_clicks["trials"]
+
+    # ---- design: state of stateful transforms learned on the rows, applied to patterns
+    try:
+        if _is_stateful(rhs, env):
+            rows_frame = pat.iloc[p_row].reset_index(drop=True)
+            design_info = patsy.incr_dbuilder(rhs, lambda: iter([rows_frame]), env)
+        else:
+            design_info = patsy.incr_dbuilder(rhs, lambda: iter([pat]), env)
+        (Xd,) = patsy.build_design_matrices([design_info], pat, NA_action="raise")
+    except (patsy.PatsyError, NameError, TypeError, ValueError) as exc:
+        raise ModelError(f"cannot build the design of formula {rhs!r}: {exc}") from exc
+    X = np.asarray(Xd, dtype=np.float64)
+    names = list(design_info.column_names)
+    K = X.shape[1]
+    if not np.all(np.isfinite(X)):
+        bad = [names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
+        raise ModelError(
+            f"the formula gives non-finite values in {bad} (e.g. log(0)); fix the transform"
+        )
+    empty = [names[j] for j in range(K) if not np.any(X[:, j] != 0)]
+    if empty:
+        raise ModelError(
+            f"design columns {empty} are zero for every row: that level (or level "
+            "combination of an interaction) has no clicks. Simplify the formula, merge "
+            "levels (merge_rare_levels=True) or drop the empty level."
+        )
+    rank = np.linalg.matrix_rank(X)
+    if rank < K:
+        raise ModelError(
+            f"the design of {rhs!r} is collinear (rank {rank} < {K} columns: {names}); a "
+            "covariate is a combination of others (e.g. a category sold at one commission "
+            "only). Remove a redundant term."
+        )
+    if n_used <= K:
+        raise ModelError(f"{n_used} usable rows cannot identify {K} coefficients; add data")
+
+    # ---- point estimate on pattern sums
+    endog = np.column_stack([Yp, Np - Yp])
+    model = sm.GLM(endog, X, family=sm.families.Binomial())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit(maxiter=maxiter, tol=tol, tol_criterion="params")
+    beta = np.asarray(res.params, dtype=np.float64)
+    sep_warn = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    conv = bool(res.converged) and not any(
+        issubclass(w.category, ConvergenceWarning) for w in caught
+    )
+    huge = [names[j] for j in np.flatnonzero(np.abs(beta) > _SEPARATION_LOGIT)]
+    if sep_warn or huge:
+        raise ModelError(
+            "perfect or quasi-perfect separation: the coefficients "
+            f"{huge or names} run off to infinity (some level or combination converts always "
+            "or never). Merge rare levels (merge_rare_levels=True) or simplify the formula."
+        )
+    if not conv:
+        raise ModelError(
+            f"the fit did not converge in {maxiter} iterations (largest |coef| "
+            f"{np.max(np.abs(beta)):.3g}); simplify the formula or raise maxiter"
+        )
+    mu = expit(X @ beta)
+    # bread: inverse Fisher information at the final estimate, as statsmodels' cluster
+    # covariance uses (observed = expected information under the canonical logit link)
+    hess = -model.hessian(beta)
+    bread = np.linalg.inv(hess)
+    if cluster is not None:
+        resid = Yc - Nc * mu[cell_p]
+        R = sp.csr_matrix((resid, (cell_g, cell_p)), shape=(G, P))
+        S = np.asarray(R @ X)
+        meat = S.T @ S
+        correction = G / (G - 1) * (n_used - 1) / (n_used - K)
+        cov = correction * bread @ meat @ bread
+        cov_type = "cluster"
+    else:
+        cov, correction, cov_type = bread, 1.0, "nonrobust"
+    cov = (cov + cov.T) / 2
+    bse = np.sqrt(np.diag(cov))
+
+    # ---- row-level Pearson chi-square in one vectorised pass
+    mu_row = mu[p_row]
+    pearson = float(np.sum((yk - nk * mu_row) ** 2 / (nk * mu_row * (1 - mu_row))))
+    dispersion = pearson / (n_used - K)
+
+    pat_out = pat.copy()
+    pat_out["successes"] = Yp
+    pat_out["trials"] = Np
+    pat_out["mu"] = mu
+    return ConversionFit(
+        params=pd.Series(beta, index=names, name="log_odds"),
+        bse=pd.Series(bse, index=names, name="std_err"),
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        formula=rhs,
+        cluster=cluster,
+        cov_type=cov_type,
+        site=site_label,
+        n_rows=n_rows,
+        n_rows_missing=n_missing,
+        missing_by_column=missing_by,
+        n_rows_zero_trials=n_zero,
+        n_rows_used=n_used,
+        n_patterns=P,
+        n_clusters=G,
+        n_cells=n_cells,
+        successes=int(round(Yp.sum())),
+        trials=int(round(Np.sum())),
+        pearson_chi2=pearson,
+        dispersion=float(dispersion),
+        correction=float(correction),
+        converged=conv,
+        iterations=int(getattr(res, "fit_history", {}).get("iteration", 0)),
+        merged_levels=merged,
+        level_clicks=level_clicks,
+        patterns=pat_out,
+        design_info=design_info,
+        successes_col=successes,
+        trials_col=trials,
+        other_label=other_label,
+        warnings=warn_msgs,
+    )
+
+
+def fit_conversion_by_site(
+    df: pd.DataFrame,
+    formula: str = DEFAULT_FORMULA,
+    *,
+    on_error: Literal["raise", "record"] = "raise",
+    eval_env: patsy.EvalEnvironment | int = 0,
+    **kwargs: Any,
+) -> SiteFits:
+    """Fit :func:`fit_conversion` separately for every site in ``df``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Frame with a ``site`` column.
+    formula : str
+        As in :func:`fit_conversion`.
+    on_error : {"raise", "record"}
+        ``"raise"`` stops at the first site that cannot be fitted; ``"record"`` keeps
+        going and puts the message in the result's ``.errors``.
+    **kwargs
+        Passed to :func:`fit_conversion` (not ``site`` or ``pool_sites``).
+
+    Returns
+    -------
+    SiteFits
+        ``{site: ConversionFit}`` in site order, with ``.errors`` for failed sites.
+    """
+    if on_error not in ("raise", "record"):
+        raise ModelError(f"on_error must be 'raise' or 'record'; got {on_error!r}")
+    if "site" in kwargs or "pool_sites" in kwargs:
+        raise ModelError("fit_conversion_by_site fits every site; do not pass site= or pool_sites=")
+    if "site" not in df.columns:
+        raise ModelError(
+            f"the data has no 'site' column; available columns: {list(df.columns)}. "
+            "Use fit_conversion(df) for single-site data."
+        )
+    env = patsy.EvalEnvironment.capture(eval_env + 1) if isinstance(eval_env, int) else eval_env
+    out = SiteFits()
+    sites = sorted(pd.Series(df["site"].dropna().unique()).astype(str))
+    n_na = int(df["site"].isna().sum())
+    if n_na:
+        out.errors["<missing site>"] = f"{n_na} rows have no site and are not in any fit"
+        warnings.warn(out.errors["<missing site>"], ConversionWarning, stacklevel=2)
+    for s in sites:
+        try:
+            out[s] = fit_conversion(df, formula, site=s, eval_env=env, **kwargs)
+        except ModelError as exc:
+            if on_error == "raise":
+                raise ModelError(f"site {s}: {exc}") from exc
+            out.errors[s] = str(exc)
+    return out
