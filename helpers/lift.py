@@ -1,0 +1,1148 @@
+"""CTR lift against a benchmark: benchmarks, raw and shrunk lift, FDR-controlled flags.
+
+The question: do my creators' videos get more clicks per product impression than the
+market? The kit answers it against a benchmark CTR per product category, by default
+the pooled CTR of the US rows of that category (domain.md: no official benchmark
+exists), or a table the user supplies.
+
+Definitions
+-----------
+ctr
+    clicks / impressions of a unit (a video, a creator, any grouping).
+ratio, lift
+    ``ratio = ctr / benchmark_ctr`` and ``lift = ratio - 1``: "+150 %" means 2.5
+    times the benchmark, "-40 %" means 0.6 times.
+unit
+    What is compared: one piece of content (``level="content"``), one creator
+    (``level="creator"``) or any list of grouping columns. A unit always lies inside
+    one site and one benchmark stratum (category by default), because each category
+    has its own benchmark and sites are never pooled: a creator who promotes two
+    categories is two creator units.
+
+Methods (and why)
+-----------------
+Benchmark interval
+    Clicks are clustered by creator (a creator's videos share an audience), so a
+    binomial interval on the pooled CTR treats millions of impressions as independent
+    and is far too narrow. The benchmark is a ratio estimator, sum(clicks) /
+    sum(impressions); its standard error is the delta-method (linearisation)
+    variance over creators, computed as the HC1 sandwich of a weighted least-squares
+    fit of per-creator CTR on a constant with impression weights (statsmodels; this
+    is exactly the cluster-robust ratio variance with the G / (G - 1) small-sample
+    factor). The interval is Wald on the log scale (it stays positive). The column
+    ``design_effect`` = (cluster SE / binomial SE)^2 says how much the clustering
+    matters.
+Shrinkage (empirical Bayes)
+    Per (site, stratum), the CTRs of the units are given a beta prior whose two
+    parameters are fitted by maximum likelihood of the beta-binomial model
+    (vectorised ``gammaln`` log-likelihood with its analytic gradient,
+    ``scipy.optimize.minimize`` L-BFGS-B; units with the same (clicks, impressions)
+    are merged with a count weight, which is exact). With more than ``prior_sample``
+    units in a group (default 200,000), the prior is fitted on a seeded random
+    subsample of that many units (the two prior parameters are then known to well
+    under 1 %); every unit is still shrunk. A unit's shrunk CTR is its posterior mean
+    ``(a + clicks) / (a + b + impressions)``; its 95 % interval is the beta
+    posterior's quantiles (``scipy.special.betaincinv``, computed once per distinct
+    (group, clicks, impressions)). Shrunk lift divides by the benchmark CTR (treated
+    as known).
+Flags
+    Each unit with at least ``min_impressions`` impressions gets an exact two-sided
+    binomial test of "this unit's true CTR equals the benchmark CTR of its category":
+    ``p = min(1, 2 * min(P(X <= k), P(X >= k)))`` with ``X ~ Binomial(impressions,
+    benchmark_ctr)`` (the doubled-tail, Clopper-Pearson-consistent exact test;
+    ``scipy.stats.binom.cdf`` / ``sf``, vectorised). The p-values of one site are
+    corrected together with Benjamini-Hochberg (statsmodels ``multipletests``,
+    ``method="fdr_bh"``): a site is one family of tests. ``q <= fdr`` flags the unit
+    "above" or "below"; otherwise "not distinguishable", which is not "equal": the
+    data cannot tell. Units under ``min_impressions`` are shrunk but not tested; their
+    flag is "too few impressions" and they are counted in the summary.
+
+Nothing is dropped silently: rows and units left out (no benchmark for their
+category, missing key values, no impressions, clicks above impressions, site not
+selected) are counted with their reason in :attr:`LiftResult.excluded`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, special, stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.errors import ExportError
+from helpers.schema import normalise_header
+
+__all__ = [
+    "FLAGS",
+    "LEVELS",
+    "LiftResult",
+    "benchmark",
+    "benchmark_from_file",
+    "ctr_lift",
+    "fit_beta_prior",
+    "lift_by",
+    "ratio_interval",
+    "summarise_lift",
+]
+
+FLAGS: tuple[str, ...] = ("above", "not distinguishable", "below", "too few impressions")
+"""Flag values, as the categories of the ``flag`` column."""
+
+LEVELS: dict[str, str] = {
+    "content": "one unit per piece of content: (creator_id, content_id), or per row "
+    "when the data has no content_id",
+    "creator": "one unit per creator (and site and category)",
+    "row": "one unit per input row",
+}
+"""Named levels accepted by :func:`ctr_lift`; any list of columns also works."""
+
+_FLAG_DTYPE = pd.CategoricalDtype(list(FLAGS), ordered=False)
+_Z95 = float(stats.norm.ppf(0.975))
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes (-1 for missing) and number of distinct values of a column."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64, copy=False)
+        return codes, len(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, np.ndarray]:
+    """Group rows by ``cols`` with integer arithmetic (fast on millions of rows).
+
+    Returns
+    -------
+    codes : ndarray of int64
+        Group code of each row, ``-1`` when any key value is missing.
+    n_groups : int
+        Number of groups.
+    first : ndarray of int64
+        Position of the first row of each group (to read the key values back).
+    """
+    n = len(frame)
+    if not cols:
+        return np.zeros(n, dtype=np.int64), (1 if n else 0), np.zeros(1 if n else 0, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    size = 1
+    for col in cols:
+        c, k = _codes(frame[col])
+        missing |= c < 0
+        k = max(k, 1)
+        if size * k >= 2**62:  # re-compact before the combined key could overflow
+            key, uniq = pd.factorize(key)
+            key = key.astype(np.int64, copy=False)
+            size = max(len(uniq), 1)
+        key = key * k + np.where(c < 0, 0, c)
+        size *= k
+    key[missing] = -1
+    codes, uniques = pd.factorize(key, use_na_sentinel=False, sort=False)
+    codes = codes.astype(np.int64, copy=False)
+    # factorize numbers groups in order of first appearance; the -1 key is a group too
+    n_all = len(uniques)
+    first = np.full(n_all, -1, dtype=np.int64)
+    if n:
+        running = np.maximum.accumulate(codes)
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        new[1:] = running[1:] > running[:-1]
+        first[codes[new]] = np.flatnonzero(new)
+    if missing.any():
+        bad = int(codes[np.flatnonzero(missing)[0]])
+        keep = np.arange(n_all) != bad
+        remap = np.cumsum(keep) - 1
+        codes = np.where(codes == bad, -1, remap[codes])
+        first = first[keep]
+        n_all -= 1
+    return codes, n_all, first
+
+
+def _sum_by(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
+    """Integer sums per group (rows with code -1 are ignored)."""
+    ok = codes >= 0
+    return (
+        np.bincount(codes[ok], weights=values[ok].astype(np.float64), minlength=n_groups)
+        .round()
+        .astype(np.int64)
+    )
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def ratio_interval(
+    numerator: np.ndarray | pd.Series,
+    denominator: np.ndarray | pd.Series,
+    clusters: np.ndarray | pd.Series | None = None,
+    *,
+    alpha: float = 0.05,
+) -> dict[str, float]:
+    """Ratio estimator ``sum(numerator) / sum(denominator)`` with a cluster-robust interval.
+
+    The variance is the delta-method (linearisation) variance over clusters, obtained
+    as the HC1 sandwich of a weighted least-squares fit (statsmodels) of the cluster
+    ratios on a constant with the cluster denominators as weights: this equals
+    ``G / (G - 1) * sum_g (num_g - r den_g)^2 / (sum den)^2``. The interval is Wald
+    on the log scale, so it stays positive.
+
+    Parameters
+    ----------
+    numerator, denominator : array-like
+        Per-row numerator (e.g. clicks) and denominator (e.g. impressions).
+    clusters : array-like, optional
+        Cluster label of each row (e.g. creator_id); default: each row its own cluster.
+    alpha : float
+        1 - confidence level.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``se``, ``low``, ``high``, ``n_clusters`` and ``se_binomial``
+        (the SE if every denominator unit were an independent Bernoulli trial, for
+        numerators that are counts of successes; NaN otherwise).
+    """
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    if clusters is None:
+        g_num, g_den = num, den
+    else:
+        codes, n_groups, _ = _group(pd.DataFrame({"c": np.asarray(clusters)}), ["c"])
+        ok = codes >= 0
+        g_num = np.bincount(codes[ok], weights=num[ok], minlength=n_groups)
+        g_den = np.bincount(codes[ok], weights=den[ok], minlength=n_groups)
+    keep = g_den > 0
+    g_num, g_den = g_num[keep], g_den[keep]
+    total_den = float(g_den.sum())
+    out = {
+        "estimate": math.nan,
+        "se": math.nan,
+        "low": math.nan,
+        "high": math.nan,
+        "n_clusters": int(keep.sum()),
+        "se_binomial": math.nan,
+    }
+    if total_den <= 0:
+        return out
+    r = float(g_num.sum()) / total_den
+    out["estimate"] = r
+    if 0 <= r <= 1:
+        out["se_binomial"] = math.sqrt(r * (1 - r) / total_den)
+    if len(g_den) >= 2:
+        fit = sm.WLS(g_num / g_den, np.ones((len(g_den), 1)), weights=g_den).fit(cov_type="HC1")
+        se = float(np.sqrt(fit.cov_params()[0, 0]))
+        out["se"] = se
+        if r > 0:
+            z = float(stats.norm.ppf(1 - alpha / 2))
+            half = z * se / r
+            out["low"] = r * math.exp(-half)
+            out["high"] = r * math.exp(half)
+    return out
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+def _as_list(cols: str | Iterable[str] | None) -> list[str]:
+    if cols is None:
+        return []
+    if isinstance(cols, str):
+        return [cols]
+    return list(cols)
+
+
+def _check_columns(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{what}: column(s) {missing} not in the data; available: {list(df.columns)}. "
+            "Load the data with helpers.load.load_dataset (canonical columns) or rename the "
+            "columns, or choose other grouping columns."
+        )
+
+
+def benchmark(
+    df: pd.DataFrame,
+    *,
+    site: str = "US",
+    by: str | Sequence[str] = "category",
+    source: str | Path | None = None,
+    cluster: str = "creator_id",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Benchmark CTR per category: the pooled CTR of one site's rows, or a user file.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical frame (needs site, the ``by`` columns, impressions, clicks and, for
+        the interval, ``cluster``).
+    site : str
+        The benchmark site (default "US", the metric's definition).
+    by : str or sequence of str
+        The strata that get their own benchmark (default "category").
+    source : str or Path, optional
+        A CSV of ``category, ctr`` to use instead (see :func:`benchmark_from_file`).
+    cluster : str
+        Column whose units share an audience (default creator_id) for the
+        cluster-robust interval; if absent, each row is its own cluster (and the
+        ``method`` column says so).
+    alpha : float
+        1 - confidence level of the interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stratum: the ``by`` columns, ``benchmark_ctr``, ``impressions``,
+        ``clicks``, ``n_rows``, ``n_creators``, ``se``, ``ci_low``, ``ci_high``,
+        ``se_binomial``, ``design_effect``, ``source``, ``method``. ``attrs`` holds
+        ``by``, ``site`` and ``source``.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or the data has no row of the benchmark site.
+    """
+    by = _as_list(by)
+    if source is not None:
+        return benchmark_from_file(source, by=by)
+    _check_columns(df, ["site", *by, "impressions", "clicks"], "benchmark")
+    site_col = df["site"].astype("string")
+    mask = (site_col == site).fillna(False).to_numpy(dtype=bool)
+    if not mask.any():
+        present = sorted(site_col.dropna().unique().tolist())
+        raise ValueError(
+            f"benchmark: no row of site {site!r}; sites in the data: {present}. "
+            f"Pass site= one of them, or supply a benchmark table with source='file.csv' "
+            "(columns category, ctr)."
+        )
+    rows = df.loc[mask]
+    codes, n_groups, first = _group(rows, by)
+    has_cluster = cluster in rows.columns
+    clusters = rows[cluster] if has_cluster else None
+    imp = rows["impressions"].to_numpy(dtype=np.float64)
+    clk = rows["clicks"].to_numpy(dtype=np.float64)
+    out = rows[by].iloc[first].reset_index(drop=True) if by else pd.DataFrame(index=[0])
+    records = []
+    for g in range(n_groups):
+        sel = codes == g
+        ci = ratio_interval(
+            clk[sel], imp[sel], None if clusters is None else clusters.to_numpy()[sel], alpha=alpha
+        )
+        records.append(
+            {
+                "benchmark_ctr": ci["estimate"],
+                "impressions": int(imp[sel].sum()),
+                "clicks": int(clk[sel].sum()),
+                "n_rows": int(sel.sum()),
+                "n_creators": ci["n_clusters"] if has_cluster else math.nan,
+                "se": ci["se"],
+                "ci_low": ci["low"],
+                "ci_high": ci["high"],
+                "se_binomial": ci["se_binomial"],
+            }
+        )
+    out = pd.concat([out, pd.DataFrame.from_records(records, index=out.index)], axis=1)
+    out["design_effect"] = (out["se"] / out["se_binomial"]) ** 2
+    out["source"] = f"pooled CTR of {site} rows"
+    out["method"] = (
+        f"ratio estimator, delta-method SE clustered by {cluster}, log-scale {1 - alpha:.0%} interval"
+        if has_cluster
+        else f"ratio estimator, delta-method SE with rows as clusters (no {cluster} column), log-scale interval"
+    )
+    out = out.sort_values(by).reset_index(drop=True) if by else out
+    out.attrs.update({"by": by, "site": site, "source": out["source"].iloc[0] if len(out) else ""})
+    return out
+
+
+_CTR_KEYS = {
+    normalise_header(h)
+    for h in ("ctr", "benchmark_ctr", "benchmark ctr", "product ctr", "商品点击率", "点击率")
+}
+
+
+def _parse_rate(value: object) -> float:
+    """'5.93%' -> 0.0593, '0.0593' -> 0.0593; NaN when unreadable."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    text = str(value).strip().replace("\u00a0", "")
+    if text in {"", "--", "-"}:
+        return math.nan
+    pct = text.endswith("%")
+    try:
+        num = float(text.rstrip("%").replace(",", ""))
+    except ValueError:
+        return math.nan
+    return num / 100 if pct else num
+
+
+def benchmark_from_file(path: str | Path, *, by: str | Sequence[str] = "category") -> pd.DataFrame:
+    """Read a user-supplied benchmark table (CSV, or XLSX) of ``category, ctr``.
+
+    Header matching is tolerant (case, spaces; "Category", "Product category", "类目";
+    "CTR", "benchmark_ctr", "商品点击率"). CTR values may be fractions (0.0593) or
+    percentages written with a percent sign ("5.93%"). Other columns are kept.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    by : str or sequence of str
+        The stratum columns the file must have (default "category").
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns, ``benchmark_ctr``, ``source`` (the file name), ``method``.
+
+    Raises
+    ------
+    helpers.errors.ExportError
+        Naming the file, and the column or row, when a column is missing, a CTR is
+        unreadable or outside [0, 1], or a category appears twice.
+    """
+    from helpers.schema import canonical_name
+
+    by = _as_list(by)
+    p = Path(path)
+    if not p.exists():
+        raise ExportError(
+            f"benchmark file {p}: not found. Give the path of a CSV with columns category, ctr."
+        )
+    try:
+        if p.suffix.lower() in {".xlsx", ".xls"}:
+            raw = pd.read_excel(p, dtype=str)
+        else:
+            raw = pd.read_csv(p, dtype=str, encoding="utf-8-sig", sep=None, engine="python")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ExportError(
+            f"benchmark file {p}: cannot be read as CSV/XLSX ({exc}). Save it as UTF-8 CSV."
+        ) from exc
+    rename: dict[str, str] = {}
+    for col in raw.columns:
+        key = normalise_header(col)
+        if key in _CTR_KEYS and "benchmark_ctr" not in rename.values():
+            rename[col] = "benchmark_ctr"
+        elif (canon := canonical_name(col)) in by and canon not in rename.values():
+            rename[col] = canon
+        elif key in {normalise_header(b) for b in by}:
+            rename[col] = next(b for b in by if normalise_header(b) == key)
+    table = raw.rename(columns=rename)
+    missing = [c for c in [*by, "benchmark_ctr"] if c not in table.columns]
+    if missing:
+        raise ExportError(
+            f"benchmark file {p}: missing column(s) {['ctr' if c == 'benchmark_ctr' else c for c in missing]}; "
+            f"found {list(raw.columns)}. The file needs columns {[*by, 'ctr']} "
+            "(ctr as 0.0593 or 5.93%)."
+        )
+    for col in by:
+        blank = table[col].isna() | (table[col].astype("string").str.strip() == "")
+        if blank.any():
+            row = int(np.flatnonzero(blank.to_numpy())[0]) + 2
+            raise ExportError(
+                f"benchmark file {p}, row {row}: column {col!r} is empty. Fill it in or delete the row."
+            )
+        table[col] = table[col].astype("string").str.strip()
+    ctr = table["benchmark_ctr"].map(_parse_rate).astype("float64")
+    bad = ctr.isna() | (ctr < 0) | (ctr > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ExportError(
+            f"benchmark file {p}, row {i + 2}, column 'ctr': {raw.iloc[i][[c for c, v in rename.items() if v == 'benchmark_ctr'][0]]!r} "
+            "is not a CTR between 0 and 1. Write it as a fraction (0.0593) or with a percent sign (5.93%)."
+        )
+    table["benchmark_ctr"] = ctr
+    dup = table.duplicated(subset=by, keep=False)
+    if dup.any():
+        rows = (np.flatnonzero(dup.to_numpy()) + 2).tolist()
+        raise ExportError(
+            f"benchmark file {p}: {by} repeated on rows {rows}. Keep one benchmark per {'/'.join(by)}."
+        )
+    table["source"] = p.name
+    table["method"] = "supplied by the user"
+    table.attrs.update({"by": by, "site": None, "source": str(p)})
+    return table.reset_index(drop=True)
+
+
+def _coerce_benchmark(
+    bench: pd.DataFrame | Mapping[str, float] | str | Path, by: list[str] | None
+) -> pd.DataFrame:
+    if isinstance(bench, str | Path):
+        return benchmark_from_file(bench, by=by or ["category"])
+    if isinstance(bench, Mapping):
+        key = (by or ["category"])[0]
+        table = pd.DataFrame({key: list(bench.keys()), "benchmark_ctr": list(bench.values())})
+        table["source"] = "mapping"
+        table.attrs["by"] = [key]
+        return table
+    if isinstance(bench, pd.DataFrame):
+        table = bench.copy()
+        if "benchmark_ctr" not in table.columns and "ctr" in table.columns:
+            table = table.rename(columns={"ctr": "benchmark_ctr"})
+        if "benchmark_ctr" not in table.columns:
+            raise ValueError(
+                f"benchmark table has no 'benchmark_ctr' (or 'ctr') column; columns: {list(table.columns)}. "
+                "Build it with helpers.lift.benchmark(df) or benchmark_from_file(path)."
+            )
+        return table
+    raise TypeError(
+        f"benchmark must be a DataFrame from helpers.lift.benchmark, a mapping {{category: ctr}} or a "
+        f"file path; got {type(bench).__name__}"
+    )
+
+
+def _norm_label(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.casefold()
+
+
+# --------------------------------------------------------------------------- prior
+
+
+def _betabinom_nll(
+    theta: np.ndarray, k: np.ndarray, n: np.ndarray, w: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Negative beta-binomial log-likelihood (without the binomial coefficient) and its
+    gradient in ``theta = (logit mean, log strength)``."""
+    mu = special.expit(theta[0])
+    s = math.exp(theta[1])
+    a, b = mu * s, (1 - mu) * s
+    ll = np.dot(
+        w,
+        special.gammaln(k + a) + special.gammaln(n - k + b) - special.gammaln(n + s),
+    ) + w.sum() * (special.gammaln(s) - special.gammaln(a) - special.gammaln(b))
+    common = special.digamma(s) - special.digamma(n + s)
+    da = np.dot(w, special.digamma(k + a) - special.digamma(a) + common)
+    db = np.dot(w, special.digamma(n - k + b) - special.digamma(b) + common)
+    g_mu = (da - db) * s * mu * (1 - mu)
+    g_s = da * a + db * b
+    return -float(ll), -np.array([g_mu, g_s])
+
+
+def fit_beta_prior(
+    clicks: np.ndarray | pd.Series,
+    impressions: np.ndarray | pd.Series,
+    *,
+    max_units: int | None = 200_000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Maximum-likelihood beta prior of unit CTRs (beta-binomial model).
+
+    Parameters
+    ----------
+    clicks, impressions : array-like of int
+        One entry per unit; units without impressions carry no information and are
+        ignored.
+    max_units : int or None
+        Fit on a seeded random subsample of this many units when there are more
+        (None: all).
+    seed : int
+        Seed of the subsample.
+
+    Returns
+    -------
+    dict
+        ``alpha``, ``beta``, ``prior_mean``, ``prior_strength`` (alpha + beta: the
+        prior is worth that many impressions), ``n_units``, ``n_fit`` (units used),
+        ``converged``, ``at_bound`` (True when the data show no spread beyond binomial
+        noise: the prior is then nearly a point mass and every unit is shrunk to the
+        mean).
+    """
+    k = np.asarray(clicks, dtype=np.int64)
+    n = np.asarray(impressions, dtype=np.int64)
+    ok = n > 0
+    k, n = k[ok], n[ok]
+    out: dict[str, Any] = {
+        "alpha": math.nan,
+        "beta": math.nan,
+        "prior_mean": math.nan,
+        "prior_strength": math.nan,
+        "n_units": len(n),
+        "n_fit": 0,
+        "converged": False,
+        "at_bound": False,
+    }
+    if len(n) == 0:
+        return out
+    if max_units is not None and len(n) > max_units:
+        idx = np.random.default_rng(seed).choice(len(n), size=max_units, replace=False)
+        k, n = k[idx], n[idx]
+    out["n_fit"] = len(n)
+    # The likelihood depends on the units only through the multiset of (k, n): merge.
+    key = k * (int(n.max()) + 1) + n
+    codes, uniq = pd.factorize(key)
+    w = np.bincount(codes).astype(np.float64)
+    k_u = (uniq // (int(n.max()) + 1)).astype(np.float64)
+    n_u = (uniq % (int(n.max()) + 1)).astype(np.float64)
+    mean = float(k.sum() / n.sum())
+    mean = min(max(mean, 1e-6), 1 - 1e-6)
+    # Method-of-moments start: between-unit variance of the raw CTRs above binomial noise.
+    p = k / n
+    var_between = float(np.var(p) - np.mean(mean * (1 - mean) / n))
+    s0 = mean * (1 - mean) / var_between - 1 if var_between > 0 else 1e4
+    s0 = min(max(s0, 1.0), 1e6)
+    lo_s, hi_s = math.log(1e-2), math.log(1e8)
+    res = optimize.minimize(
+        _betabinom_nll,
+        x0=np.array([special.logit(mean), math.log(s0)]),
+        args=(k_u, n_u, w),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-20.0, 20.0), (lo_s, hi_s)],
+    )
+    mu = float(special.expit(res.x[0]))
+    s = float(math.exp(res.x[1]))
+    out.update(
+        alpha=mu * s,
+        beta=(1 - mu) * s,
+        prior_mean=mu,
+        prior_strength=s,
+        converged=bool(res.success),
+        at_bound=bool(res.x[1] >= hi_s - 1e-6),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- lift
+
+
+@dataclass
+class LiftResult:
+    """What :func:`ctr_lift` returns.
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        One row per unit: site, the stratum columns, the level columns, carried
+        attributes (e.g. tier), ``n_rows``, ``impressions``, ``clicks``, ``ctr``,
+        ``benchmark_ctr``, ``ratio``, ``lift``, ``shrunk_ctr``, ``shrunk_ctr_low``,
+        ``shrunk_ctr_high``, ``shrunk_lift``, ``shrunk_lift_low``,
+        ``shrunk_lift_high``, ``eligible`` (impressions >= min_impressions),
+        ``p_value``, ``q_value`` and ``flag`` (one of :data:`FLAGS`).
+    excluded : pandas.DataFrame
+        One row per reason: ``reason``, ``rows``, ``units``, ``impressions``,
+        ``clicks``, ``detail``.
+    priors : pandas.DataFrame
+        The fitted beta prior per (site, stratum).
+    benchmark : pandas.DataFrame
+        The benchmark used.
+    params : dict
+        The settings (level, key columns, min_impressions, fdr, test description).
+    """
+
+    units: pd.DataFrame
+    excluded: pd.DataFrame
+    priors: pd.DataFrame
+    benchmark: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Row and unit accounting and flag counts (JSON-friendly)."""
+        u = self.units
+        flags = u["flag"].value_counts().reindex(list(FLAGS), fill_value=0)
+        return {
+            "rows_in": int(self.params.get("rows_in", 0)),
+            "rows_used": int(u["n_rows"].sum()),
+            "rows_excluded": int(self.excluded["rows"].sum()) if len(self.excluded) else 0,
+            "units": len(u),
+            "units_eligible": int(u["eligible"].sum()),
+            "units_excluded": int(self.excluded["units"].fillna(0).sum())
+            if len(self.excluded)
+            else 0,
+            "flags": {k: int(v) for k, v in flags.items()},
+            "level": self.params.get("level"),
+            "min_impressions": self.params.get("min_impressions"),
+            "fdr": self.params.get("fdr"),
+        }
+
+    def flagged(
+        self, flag: str = "above", *, top: int | None = None, sort: str = "shrunk_lift"
+    ) -> pd.DataFrame:
+        """Units with one flag, strongest first (by shrunk lift, or the column ``sort``).
+
+        Parameters
+        ----------
+        flag : str
+            One of :data:`FLAGS`.
+        top : int, optional
+            Keep the first ``top`` rows per site.
+        sort : str
+            Column to order by (descending for "above", ascending otherwise).
+        """
+        if flag not in FLAGS:
+            raise ValueError(f"flag {flag!r} unknown; accepted: {list(FLAGS)}")
+        sel = self.units.loc[self.units["flag"] == flag]
+        sel = sel.sort_values(["site", sort], ascending=[True, flag != "above"])
+        if top is not None:
+            sel = sel.groupby("site", observed=True, sort=False).head(top)
+        return sel.reset_index(drop=True)
+
+
+def _level_columns(df: pd.DataFrame, level: str | Sequence[str]) -> list[str]:
+    if isinstance(level, str):
+        if level == "content":
+            if "content_id" in df.columns and df["content_id"].notna().any():
+                return [c for c in ("creator_id", "content_id") if c in df.columns]
+            return []  # one unit per row
+        if level == "creator":
+            return ["creator_id"]
+        if level == "row":
+            return []
+        raise ValueError(
+            f"level={level!r} unknown; accepted: {list(LEVELS)} or a list of grouping columns "
+            "such as ['creator_id', 'product_id']."
+        )
+    return list(level)
+
+
+def ctr_lift(
+    df: pd.DataFrame,
+    benchmark: pd.DataFrame | Mapping[str, float] | str | Path,
+    *,
+    level: str | Sequence[str] = "content",
+    min_impressions: int = 200,
+    fdr: float = 0.05,
+    sites: Sequence[str] | None = None,
+    carry: Sequence[str] = ("tier", "content_type"),
+    prior_sample: int | None = 200_000,
+    seed: int = 0,
+    intervals: bool = True,
+) -> LiftResult:
+    """CTR lift of each unit against the benchmark CTR of its category.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical frame (site, the benchmark's stratum columns, impressions, clicks and
+        the level columns).
+    benchmark : DataFrame, mapping or path
+        From :func:`benchmark` (any site) or :func:`benchmark_from_file`, a mapping
+        ``{category: ctr}`` or a CSV path. Units of every site are compared with it
+        (that is what "lift vs US" means).
+    level : {"content", "creator", "row"} or list of str
+        What a unit is (see :data:`LEVELS`). The unit key is always
+        ``["site", *strata, *level columns]``.
+    min_impressions : int
+        Units with fewer impressions are shrunk but not tested or flagged.
+    fdr : float
+        Benjamini-Hochberg false-discovery rate per site.
+    sites : sequence of str, optional
+        Analyse only these sites (others are counted as excluded).
+    carry : sequence of str
+        Unit attributes to keep (first value in the unit; for an ordered categorical
+        such as tier, the highest value), when present and not already in the key.
+    prior_sample : int or None
+        Fit each group's prior on at most this many units (seeded subsample).
+    seed : int
+        Seed of the subsample.
+    intervals : bool
+        Compute the posterior 95 % intervals (the slowest step on millions of units).
+
+    Returns
+    -------
+    LiftResult
+
+    Raises
+    ------
+    ValueError
+        On a missing column, an unknown level, or parameters out of range.
+    """
+    if not 0 < fdr < 1:
+        raise ValueError(f"fdr={fdr} must be between 0 and 1 (e.g. 0.05)")
+    if min_impressions < 0:
+        raise ValueError(f"min_impressions={min_impressions} must be >= 0")
+    bench = _coerce_benchmark(benchmark, None)
+    strata = list(
+        bench.attrs.get("by") or [c for c in bench.columns if c in df.columns and c != "site"][:1]
+    )
+    if not strata:
+        raise ValueError(
+            f"cannot tell the benchmark's stratum column; benchmark columns {list(bench.columns)}. "
+            "Use helpers.lift.benchmark(df, by='category') or a table with a 'category' column."
+        )
+    level_cols = [c for c in _level_columns(df, level) if c not in ("site", *strata)]
+    key_cols = ["site", *strata, *level_cols]
+    _check_columns(df, [*key_cols, "impressions", "clicks"], "ctr_lift")
+    rows_in = len(df)
+    excluded: list[dict[str, Any]] = []
+
+    imp = df["impressions"].to_numpy(dtype=np.float64, na_value=np.nan)
+    clk = df["clicks"].to_numpy(dtype=np.float64, na_value=np.nan)
+    row_ok = np.isfinite(imp) & np.isfinite(clk) & (imp >= 0) & (clk >= 0)
+
+    def _exclude_rows(mask: np.ndarray, reason: str, detail: str = "") -> None:
+        if mask.any():
+            excluded.append(
+                {
+                    "reason": reason,
+                    "rows": int(mask.sum()),
+                    "units": pd.NA,
+                    "impressions": int(np.nansum(imp[mask])),
+                    "clicks": int(np.nansum(clk[mask])),
+                    "detail": detail,
+                }
+            )
+
+    _exclude_rows(~row_ok, "missing or negative impressions/clicks")
+    keep = row_ok.copy()
+    if sites is not None:
+        wanted = set(sites)
+        in_site = df["site"].astype("string").isin(wanted).fillna(False).to_numpy(dtype=bool)
+        _exclude_rows(keep & ~in_site, "site not selected", f"sites={sorted(wanted)}")
+        keep &= in_site
+
+    # Benchmark lookup per stratum (labels compared without case or outer spaces).
+    bench_key = bench[strata].apply(_norm_label) if strata else None
+    lookup = pd.Series(
+        bench["benchmark_ctr"].to_numpy(dtype=np.float64),
+        index=pd.MultiIndex.from_frame(bench_key)
+        if len(strata) > 1
+        else bench_key[strata[0]].to_numpy(),
+    )
+    # Strata are few: map their distinct values, not every row.
+    s_codes, n_s, s_first = _group(df, strata)
+    s_vals = df[strata].iloc[s_first].reset_index(drop=True)
+    s_norm = s_vals.apply(_norm_label)
+    if len(strata) > 1:
+        s_bench = lookup.reindex(pd.MultiIndex.from_frame(s_norm)).to_numpy()
+    else:
+        s_bench = lookup.reindex(s_norm[strata[0]].to_numpy()).to_numpy()
+    row_bench = np.where(s_codes >= 0, s_bench[np.maximum(s_codes, 0)] if n_s else np.nan, np.nan)
+    missing_stratum = s_codes < 0
+    _exclude_rows(keep & missing_stratum, f"missing {'/'.join(strata)}")
+    keep &= ~missing_stratum
+    no_bench = keep & ~np.isfinite(row_bench)
+    if no_bench.any():
+        absent = sorted({str(v) for v in s_vals.loc[~np.isfinite(s_bench), strata[0]].tolist()})
+        _exclude_rows(no_bench, f"{'/'.join(strata)} without a benchmark", ", ".join(absent))
+    keep &= ~no_bench
+    zero_bench = keep & (row_bench <= 0)
+    _exclude_rows(zero_bench, "benchmark CTR is 0 (lift undefined)")
+    keep &= ~zero_bench
+
+    # Units.
+    work = df.loc[keep] if not keep.all() else df
+    imp_k, clk_k, bench_k = imp[keep], clk[keep], row_bench[keep]
+    u_codes, n_u, u_first = _group(work, key_cols) if level_cols else (None, 0, None)
+    if level_cols:
+        missing_key = u_codes < 0
+        if missing_key.any():
+            cols_missing = [c for c in level_cols if work[c].isna().any()]
+            excluded.append(
+                {
+                    "reason": f"missing {', '.join(cols_missing)}",
+                    "rows": int(missing_key.sum()),
+                    "units": pd.NA,
+                    "impressions": int(imp_k[missing_key].sum()),
+                    "clicks": int(clk_k[missing_key].sum()),
+                    "detail": "",
+                }
+            )
+        units = work[key_cols].iloc[u_first].reset_index(drop=True)
+        units["n_rows"] = np.bincount(u_codes[u_codes >= 0], minlength=n_u)
+        units["impressions"] = _sum_by(u_codes, n_u, imp_k)
+        units["clicks"] = _sum_by(u_codes, n_u, clk_k)
+        units["benchmark_ctr"] = bench_k[u_first]
+        for col in carry:
+            if col in work.columns and col not in key_cols:
+                c = work[col]
+                if isinstance(c.dtype, pd.CategoricalDtype) and c.dtype.ordered:
+                    codes = c.cat.codes.to_numpy()
+                    ok = (u_codes >= 0) & (codes >= 0)
+                    best = np.full(n_u, -1, dtype=np.int64)
+                    np.maximum.at(best, u_codes[ok], codes[ok])
+                    units[col] = pd.Categorical.from_codes(best, dtype=c.dtype)
+                else:
+                    units[col] = c.iloc[u_first].reset_index(drop=True)
+    else:
+        # One unit per row: no grouping needed (the fast path on millions of rows).
+        units = work[key_cols].reset_index(drop=True)
+        units.insert(len(key_cols), "row", work.index.to_numpy())
+        units["n_rows"] = 1
+        units["impressions"] = imp_k.astype(np.int64)
+        units["clicks"] = clk_k.astype(np.int64)
+        units["benchmark_ctr"] = bench_k
+        for col in carry:
+            if col in work.columns and col not in key_cols:
+                units[col] = work[col].reset_index(drop=True)
+
+    zero = units["impressions"].to_numpy() == 0
+    over = units["clicks"].to_numpy() > units["impressions"].to_numpy()
+    for mask, reason in ((zero, "no impressions"), (over & ~zero, "clicks exceed impressions")):
+        if mask.any():
+            excluded.append(
+                {
+                    "reason": reason,
+                    "rows": int(units.loc[mask, "n_rows"].sum()),
+                    "units": int(mask.sum()),
+                    "impressions": int(units.loc[mask, "impressions"].sum()),
+                    "clicks": int(units.loc[mask, "clicks"].sum()),
+                    "detail": "a binomial model needs 0 <= clicks <= impressions; check the export's aggregation",
+                }
+            )
+    if (zero | over).any():
+        units = units.loc[~(zero | over)].reset_index(drop=True)
+
+    k = units["clicks"].to_numpy(dtype=np.int64)
+    n = units["impressions"].to_numpy(dtype=np.int64)
+    b_ctr = units["benchmark_ctr"].to_numpy(dtype=np.float64)
+    ctr = k / n
+    units["ctr"] = ctr
+    units["ratio"] = ctr / b_ctr
+    units["lift"] = units["ratio"] - 1
+
+    # Empirical-Bayes prior per (site, stratum).
+    g_cols = ["site", *strata]
+    g_codes, n_g, g_first = _group(units, g_cols)
+    prior_rows = []
+    a_arr = np.empty(len(units))
+    b_arr = np.empty(len(units))
+    for g in range(n_g):
+        sel = g_codes == g
+        fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
+        if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
+            # Too few units to estimate a spread: a weak prior at the group's pooled CTR
+            # (worth 2 impressions) barely moves the raw CTR.
+            mean = float(k[sel].sum() / max(n[sel].sum(), 1))
+            mean = min(max(mean, 1e-6), 1 - 1e-6)
+            fit.update(
+                alpha=2 * mean,
+                beta=2 * (1 - mean),
+                prior_mean=mean,
+                prior_strength=2.0,
+                fallback=True,
+            )
+        else:
+            fit["fallback"] = False
+        a_arr[sel] = fit["alpha"]
+        b_arr[sel] = fit["beta"]
+        prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit})
+    priors = pd.DataFrame(prior_rows)
+
+    a_post = a_arr + k
+    b_post = b_arr + (n - k)
+    shrunk = a_post / (a_post + b_post)
+    units["shrunk_ctr"] = shrunk
+    if intervals:
+        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n)
+    else:
+        lo = hi = np.full(len(units), np.nan)
+    units["shrunk_ctr_low"] = lo
+    units["shrunk_ctr_high"] = hi
+    units["shrunk_lift"] = shrunk / b_ctr - 1
+    units["shrunk_lift_low"] = lo / b_ctr - 1
+    units["shrunk_lift_high"] = hi / b_ctr - 1
+
+    # Exact binomial test vs the benchmark, BH per site.
+    eligible = n >= min_impressions
+    units["eligible"] = eligible
+    p_val = np.full(len(units), np.nan)
+    if eligible.any():
+        ke, ne, pe = k[eligible], n[eligible], b_ctr[eligible]
+        upper = ke >= ne * pe
+        tail = np.where(
+            upper,
+            stats.binom.sf(ke - 1, ne, pe),  # P(X >= k)
+            stats.binom.cdf(ke, ne, pe),  # P(X <= k)
+        )
+        p_val[eligible] = np.minimum(1.0, 2.0 * tail)
+    q_val = np.full(len(units), np.nan)
+    site_codes, n_sites, _ = _group(units, ["site"])
+    for s in range(n_sites):
+        sel = (site_codes == s) & eligible
+        if sel.any():
+            q_val[sel] = multipletests(p_val[sel], alpha=fdr, method="fdr_bh")[1]
+    units["p_value"] = p_val
+    units["q_value"] = q_val
+    flag = np.full(len(units), "too few impressions", dtype=object)
+    sig = eligible & (q_val <= fdr)
+    flag[eligible] = "not distinguishable"
+    flag[sig & (ctr > b_ctr)] = "above"
+    flag[sig & (ctr < b_ctr)] = "below"
+    units["flag"] = pd.Categorical(flag, dtype=_FLAG_DTYPE)
+
+    excl = pd.DataFrame(
+        excluded, columns=["reason", "rows", "units", "impressions", "clicks", "detail"]
+    )
+    excl["units"] = excl["units"].astype("Int64")
+    used = set(map(tuple, units[strata].apply(_norm_label).drop_duplicates().to_numpy().tolist()))
+    unused = [
+        tuple(r)
+        for r in bench[strata].apply(_norm_label).to_numpy().tolist()
+        if tuple(r) not in used
+    ]
+    params = {
+        "level": level if isinstance(level, str) else list(level),
+        "key": key_cols,
+        "strata": strata,
+        "min_impressions": min_impressions,
+        "fdr": fdr,
+        "sites": None if sites is None else list(sites),
+        "rows_in": rows_in,
+        "prior_sample": prior_sample,
+        "seed": seed,
+        "benchmark_source": bench.attrs.get("source", ""),
+        "benchmark_strata_without_data": ["/".join(map(str, r)) for r in unused],
+        "test": "exact two-sided binomial test vs the benchmark CTR (doubled smaller tail), "
+        "Benjamini-Hochberg per site",
+        "prior": "beta prior per (site, stratum) by beta-binomial maximum likelihood",
+    }
+    return LiftResult(units=units, excluded=excl, priors=priors, benchmark=bench, params=params)
+
+
+def _beta_quantiles(
+    a: np.ndarray,
+    b: np.ndarray,
+    groups: np.ndarray,
+    k: np.ndarray,
+    n: np.ndarray,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior interval ``betaincinv(a, b, q)``, evaluated once per distinct
+    (group, clicks, impressions): on big data many units share them."""
+    q_lo, q_hi = (1 - level) / 2, 1 - (1 - level) / 2
+    frame = pd.DataFrame({"g": groups, "k": k, "n": n})
+    codes, n_uniq, first = _group(frame, ["g", "k", "n"])
+    if n_uniq < 0.8 * len(a):
+        lo = special.betaincinv(a[first], b[first], q_lo)[codes]
+        hi = special.betaincinv(a[first], b[first], q_hi)[codes]
+    else:
+        lo = special.betaincinv(a, b, q_lo)
+        hi = special.betaincinv(a, b, q_hi)
+    return lo, hi
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def summarise_lift(
+    result: LiftResult, by: str | Sequence[str] = ("tier",), *, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Distribution of lift per group, per site (sites are never pooled).
+
+    Parameters
+    ----------
+    result : LiftResult
+        From :func:`ctr_lift`; its units must carry the ``by`` columns (include them
+        in the level, or in ``carry``).
+    by : str or sequence of str
+        Grouping columns (tier, category, content_type, date, ...).
+    alpha : float
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per (site, *by): ``units``, ``eligible_units``, ``impressions``, ``clicks``,
+        ``ctr``, ``expected_clicks`` (at the benchmark), ``pooled_lift`` (clicks /
+        expected clicks - 1, with a cluster-robust interval over creators, or over
+        units when creator_id is not in the units), ``median_lift`` and
+        ``median_shrunk_lift`` (eligible units), ``share_above`` (share of eligible
+        units whose raw CTR beats the benchmark, Wilson interval), ``flag_above``,
+        ``flag_below`` and their shares of eligible units.
+    """
+    by = _as_list(by)
+    u = result.units
+    _check_columns(u, by, "summarise_lift (units)")
+    cols = ["site", *[c for c in by if c != "site"]]
+    codes, n_g, first = _group(u, cols)
+    out = u[cols].iloc[first].reset_index(drop=True)
+    cluster = u["creator_id"].to_numpy() if "creator_id" in u.columns else np.arange(len(u))
+    expected = u["impressions"].to_numpy() * u["benchmark_ctr"].to_numpy()
+    recs = []
+    for g in range(n_g):
+        sel = codes == g
+        ug = u.loc[sel]
+        el = ug["eligible"].to_numpy()
+        n_el = int(el.sum())
+        pooled = ratio_interval(ug["clicks"].to_numpy(), expected[sel], cluster[sel], alpha=alpha)
+        above = int((ug.loc[el, "ratio"] > 1).sum())
+        lo, hi = (
+            proportion_confint(above, n_el, alpha=alpha, method="wilson")
+            if n_el
+            else (math.nan, math.nan)
+        )
+        fa = int((ug["flag"] == "above").sum())
+        fb = int((ug["flag"] == "below").sum())
+        recs.append(
+            {
+                "units": int(sel.sum()),
+                "eligible_units": n_el,
+                "impressions": int(ug["impressions"].sum()),
+                "clicks": int(ug["clicks"].sum()),
+                "ctr": ug["clicks"].sum() / ug["impressions"].sum(),
+                "expected_clicks": float(expected[sel].sum()),
+                "pooled_lift": pooled["estimate"] - 1,
+                "pooled_lift_low": pooled["low"] - 1,
+                "pooled_lift_high": pooled["high"] - 1,
+                "median_lift": float(ug.loc[el, "lift"].median()) if n_el else math.nan,
+                "median_shrunk_lift": float(ug.loc[el, "shrunk_lift"].median())
+                if n_el
+                else math.nan,
+                "share_above": above / n_el if n_el else math.nan,
+                "share_above_low": lo,
+                "share_above_high": hi,
+                "flag_above": fa,
+                "flag_below": fb,
+                "share_flag_above": fa / n_el if n_el else math.nan,
+                "share_flag_below": fb / n_el if n_el else math.nan,
+            }
+        )
+    out = pd.concat([out, pd.DataFrame.from_records(recs, index=out.index)], axis=1)
+    return out.sort_values(cols).reset_index(drop=True)
+
+
+def lift_by(
+    df: pd.DataFrame,
+    benchmark: pd.DataFrame | Mapping[str, float] | str | Path,
+    *,
+    by: str | Sequence[str] = ("tier",),
+    level: str | Sequence[str] = "content",
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """CTR lift summarised per group: :func:`ctr_lift` then :func:`summarise_lift`.
+
+    The ``by`` columns are added to the unit key (so a creator whose tier changed
+    within the period is one unit per tier; a unit never straddles two groups).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical frame.
+    benchmark : DataFrame, mapping or path
+        See :func:`ctr_lift`.
+    by : str or sequence of str
+        Any grouping columns of ``df``.
+    level : str or sequence of str
+        See :func:`ctr_lift`.
+    **kwargs
+        Passed to :func:`ctr_lift` (min_impressions, fdr, sites, seed, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        See :func:`summarise_lift`.
+    """
+    by = _as_list(by)
+    _check_columns(df, by, "lift_by")
+    base = _level_columns(df, level)
+    if not base and isinstance(level, str) and level in ("content", "row"):
+        # Row-level units already belong to exactly one group each.
+        result = ctr_lift(
+            df, benchmark, level=level, carry=tuple(dict.fromkeys([*by, "tier"])), **kwargs
+        )
+    else:
+        result = ctr_lift(df, benchmark, level=[*base, *[c for c in by if c not in base]], **kwargs)
+    return summarise_lift(result, by)
