@@ -72,6 +72,7 @@ grouping of site, tier, category, content_type.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import sys
@@ -99,12 +100,14 @@ __all__ = [
     "CATEGORY_DEFAULTS",
     "CURRENCY_DECIMALS",
     "CURRENCY_SCALE",
+    "EXPORT_FILES",
     "GENERATOR_VERSION",
     "SITE_DEFAULTS",
     "CategorySpec",
     "SiteSpec",
     "SynthResult",
     "expected_rates",
+    "write_exports",
     "main",
     "make_affiliate_data",
 ]
@@ -950,6 +953,392 @@ def make_affiliate_data(
     return SynthResult(data=data, truth=truth, creators=creators, products=products, latent=latent)
 
 
+# --------------------------------------------------------------------------- writer
+
+# Canonical column -> (English header, Chinese header) of the videos export; every
+# spelling is one of helpers.schema.HEADER_ALIASES except the informative CTR.
+VIDEO_HEADERS: dict[str, tuple[str, str]] = {
+    "content_id": ("Video ID", "视频 ID"),
+    "date": ("Post date", "发布日期"),
+    "creator_id": ("Creator name", "达人名称"),
+    "product_id": ("Product ID", "商品 ID"),
+    "site": ("Site", "站点"),
+    "content_type": ("Content type", "内容类型"),
+    "gmv": ("Creator video-attributed GMV", "联盟视频归因GMV"),
+    "orders": ("Video-attributed orders", "归因于视频的订单数"),
+    "items_sold": ("Video-attributed items sold", "视频归因成交件数"),
+    "refunds": ("Refunds", "退款金额"),
+    "commission_paid": ("Est. commission", "预计佣金"),
+    "flat_fee": ("Est. flat fee", "预计固定费用"),
+    "video_views": ("Video views", "视频播放量"),
+    "impressions": ("Video product impressions", "视频商品曝光次数"),
+    "clicks": ("Video product clicks", "视频商品点击量"),
+    "ctr": ("CTR", "商品点击率"),
+    "sample_cost": ("Sample cost", "样品成本"),
+}
+CREATOR_HEADERS: dict[str, tuple[str, str]] = {
+    "creator_id": ("Creator name", "达人名称"),
+    "site": ("Site", "站点"),
+    "followers": ("Followers", "粉丝数"),
+}
+PRODUCT_HEADERS: dict[str, tuple[str, str]] = {
+    "product_id": ("Product ID", "商品 ID"),
+    "product_name": ("Product name", "商品名称"),
+    "category": ("Category", "类目"),
+    "commission_rate": ("Commission rate", "佣金率"),
+    "site": ("Site", "站点"),
+}
+OLD_HEADERS: dict[str, str] = {
+    "Creator video-attributed GMV": "Affiliate video-attributed GMV",
+    "Followers": "Affiliate followers",
+}
+"""English headers as spelled in exports before the 2026 rename."""
+
+EXPORT_FILES: dict[str, str] = {
+    "videos": "affiliate_videos",
+    "creators": "affiliate_creators",
+    "products": "affiliate_products",
+}
+"""Stem of each export file (the suffix is the format)."""
+
+EXPORT_TITLES: dict[str, tuple[str, str]] = {
+    "videos": ("Affiliate video performance", "联盟视频表现"),
+    "creators": ("Affiliate creators", "联盟达人"),
+    "products": ("Affiliate products", "联盟商品"),
+}
+_LANGUAGES = ("en", "zh")
+_FORMATS = ("csv", "xlsx")
+_NA = "--"
+
+
+def _money_strings(values: np.ndarray, site: np.ndarray, *, symbols: bool) -> list[str]:
+    """Format money per site: "$1,234.56", "£980.00", "Rp 1.234.567", "฿1,234.00"
+    (symbols=True) or plain "1234.56" (symbols=False; decimals per currency)."""
+    out = []
+    for v, s in zip(values.tolist(), site.tolist(), strict=True):
+        info = SITES[s]
+        d = CURRENCY_DECIMALS.get(info.currency, 2)
+        if not symbols:
+            out.append(f"{v:.{d}f}")
+            continue
+        text = f"{v:,.{d}f}"
+        if (info.thousands_sep, info.decimal_sep) != (",", "."):
+            text = (
+                text.replace(",", "\0")
+                .replace(".", info.decimal_sep)
+                .replace("\0", info.thousands_sep)
+            )
+        sym = info.symbol + (" " if info.symbol[-1].isalpha() else "")
+        out.append(sym + text)
+    return out
+
+
+def _count_strings(
+    values: Sequence[Any], site: np.ndarray, *, separators: bool, numeric: bool = False
+) -> list[str | int]:
+    """Counts with "," thousands separators; sites whose separator is "." get none, so
+    "1.234" never has to be guessed. Missing values are "--" (quirks) or "". With
+    ``numeric`` counts stay ints (XLSX number cells)."""
+    out: list[str | int] = []
+    for v, s in zip(values, site.tolist(), strict=True):
+        if v is None or v is pd.NA:
+            out.append(_NA if separators else "")
+        elif numeric:
+            out.append(int(v))
+        elif separators and SITES[s].thousands_sep == ",":
+            out.append(f"{int(v):,}")
+        else:
+            out.append(str(int(v)))
+    return out
+
+
+def _as_frame(result_or_frame: SynthResult | pd.DataFrame) -> pd.DataFrame:
+    df = result_or_frame.data if isinstance(result_or_frame, SynthResult) else result_or_frame
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"write_exports needs a SynthResult or a canonical DataFrame, got {type(df).__name__}"
+        )
+    missing = [c for c in CANONICAL_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"the frame lacks canonical column(s) {missing}; write_exports needs every column of "
+            "helpers.schema.CANONICAL_COLUMNS (make_affiliate_data produces them all)"
+        )
+    unknown_sites = sorted(set(df["site"].astype(str)) - set(SITES))
+    if unknown_sites:
+        raise ValueError(
+            f"unknown site(s) {unknown_sites} in column 'site'; accepted: {sorted(SITES)}"
+        )
+    return df
+
+
+def _tables(
+    df: pd.DataFrame,
+    *,
+    language: str,
+    quirks: bool,
+    rng: np.random.Generator,
+    numeric_counts: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """The three exports as frames of display strings (headers in ``language``)."""
+    lang = _LANGUAGES.index(language)
+    site = df["site"].astype(str).to_numpy()
+    n = len(df)
+
+    def na_some(texts: list[str], zero: np.ndarray, share: float) -> list[str]:
+        # "--" only where the canonical value is 0, so the file still reads back exactly.
+        if not quirks:
+            return texts
+        flip = zero & (rng.random(n) < share)
+        return [_NA if f else t for t, f in zip(texts, flip.tolist(), strict=True)]
+
+    date_fmt = "%m/%d/%Y" if language == "en" else "%Y-%m-%d"
+    dates = pd.to_datetime(df["date"])
+    date_txt = [("" if pd.isna(d) else d.strftime(date_fmt)) for d in dates]
+    imp = df["impressions"].to_numpy(dtype="int64")
+    clk = df["clicks"].to_numpy(dtype="int64")
+    ctr = np.divide(clk, imp, out=np.full(n, np.nan), where=imp > 0) * 100
+    ctr_txt = [_NA if np.isnan(v) else f"{v:.2f}%" for v in ctr.tolist()]
+    money = {
+        c: _money_strings(df[c].to_numpy(dtype="float64"), site, symbols=quirks)
+        for c in ("gmv", "refunds", "commission_paid", "flat_fee", "sample_cost")
+    }
+    money["refunds"] = na_some(money["refunds"], df["refunds"].to_numpy() == 0, 0.6)
+    money["flat_fee"] = na_some(money["flat_fee"], df["flat_fee"].to_numpy() == 0, 0.8)
+    counts = {
+        c: _count_strings(
+            df[c].astype("object").where(df[c].notna(), None).tolist(),
+            site,
+            separators=quirks,
+            numeric=numeric_counts,
+        )
+        for c in ("orders", "items_sold", "video_views", "impressions", "clicks")
+    }
+    ctype = df["content_type"].astype("object")
+    ctype_txt = ctype.map({"video": "Video", "live": "LIVE", "showcase": "Showcase"}).where(
+        ctype.notna(), ""
+    )
+    values = {
+        "content_id": df["content_id"].astype("object").fillna("").tolist(),
+        "date": date_txt,
+        "creator_id": df["creator_id"].astype("object").tolist(),
+        "product_id": df["product_id"].astype("object").fillna("").tolist(),
+        "site": site.tolist(),
+        "content_type": ctype_txt.tolist(),
+        "ctr": ctr_txt,
+        **money,
+        **counts,
+    }
+    videos = pd.DataFrame(
+        {VIDEO_HEADERS[c][lang]: values[c] for c in VIDEO_HEADERS}, dtype="object"
+    )
+
+    cre = df[["creator_id", "site", "followers"]].drop_duplicates(["creator_id", "site"])
+    fol = cre.groupby(["creator_id", "site"], observed=True)["followers"].nunique(dropna=False)
+    if (fol > 1).any():
+        bad = fol[fol > 1].index[0]
+        raise ValueError(
+            f"creator {bad[0]!r} on site {bad[1]} has several follower counts; the creators export "
+            "holds one per creator and site: make followers constant per creator before writing"
+        )
+    cre_site = cre["site"].astype(str).to_numpy()
+    creators = pd.DataFrame(
+        {
+            CREATOR_HEADERS["creator_id"][lang]: cre["creator_id"].astype("object").tolist(),
+            CREATOR_HEADERS["site"][lang]: cre_site.tolist(),
+            CREATOR_HEADERS["followers"][lang]: _count_strings(
+                cre["followers"].astype("object").where(cre["followers"].notna(), None).tolist(),
+                cre_site,
+                separators=quirks,
+                numeric=numeric_counts,
+            ),
+        },
+        dtype="object",
+    )
+
+    prod = df[["product_id", "site", "category", "commission_rate"]].drop_duplicates()
+    dup = prod.duplicated(["product_id", "site"], keep=False)
+    if dup.any():
+        bad = prod.loc[dup].iloc[0]
+        raise ValueError(
+            f"product {bad['product_id']!r} on site {bad['site']} has several categories or commission "
+            "rates; the products export holds one of each per product and site"
+        )
+    prod = prod.sort_values(["site", "category", "product_id"], kind="stable")
+    k = prod.groupby(["site", "category"], observed=True).cumcount() + 1
+    cat = prod["category"].astype(str)
+    name = (
+        cat.str.capitalize() + " item " + k.astype(str).str.zfill(3)
+        if language == "en"
+        else cat + " 商品 " + k.astype(str).str.zfill(3)
+    )
+    rate = prod["commission_rate"].to_numpy(dtype="float64") * 100
+    rate_txt = [f"{v:.10g}%" for v in np.round(rate, 4).tolist()]
+    products = pd.DataFrame(
+        {
+            PRODUCT_HEADERS["product_id"][lang]: prod["product_id"].astype("object").tolist(),
+            PRODUCT_HEADERS["product_name"][lang]: name.tolist(),
+            PRODUCT_HEADERS["category"][lang]: cat.tolist(),
+            PRODUCT_HEADERS["commission_rate"][lang]: rate_txt,
+            PRODUCT_HEADERS["site"][lang]: prod["site"].astype(str).tolist(),
+        },
+        dtype="object",
+    )
+    return {"videos": videos, "creators": creators, "products": products}
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, title_rows: Sequence[str]) -> None:
+    import xlsxwriter
+
+    # Strings stay strings: 19-digit ids must not become floats.
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
+    # A fixed creation time keeps regenerated files byte-identical.
+    wb.set_properties({"created": datetime.datetime(2026, 1, 1)})
+    ws = wb.add_worksheet("Sheet1")
+    bold = wb.add_format({"bold": True})
+    r = 0
+    for t in title_rows:
+        ws.write_string(r, 0, t, bold)
+        r += 1
+    for j, h in enumerate(table.columns):
+        ws.write_string(r, j, str(h), bold)
+    r += 1
+    for row in table.itertuples(index=False, name=None):
+        for j, v in enumerate(row):
+            ws.write_string(r, j, v) if isinstance(v, str) else ws.write(r, j, v)
+        r += 1
+    wb.close()
+
+
+def write_exports(
+    result_or_frame: SynthResult | pd.DataFrame,
+    out_dir: str | Path,
+    *,
+    language: str = "en",
+    fmt: str = "csv",
+    encoding: str | None = None,
+    quirks: bool = True,
+    seed: int = 0,
+    old_names: bool = False,
+) -> dict[str, Path]:
+    """Write a canonical frame as Seller Center style exports.
+
+    Three files: a videos export (one row per content row: Video ID, Post date,
+    Creator name, Product ID, Site, Content type, GMV, orders, items sold, Refunds,
+    Est. commission, Est. flat fee, Video views, impressions, clicks, CTR, Sample
+    cost), a creators export (Creator name, Site, Followers) and a products export
+    (Product ID, Product name, Category, Commission rate, Site). Tier, category and
+    commission rate are therefore only recoverable by joining the three on creator and
+    site / product and site, as with real exports.
+
+    With ``quirks=True`` the files look like real ones: money with currency symbols and
+    the site's separators ("$1,234.56", "£980.00", "Rp 1.234.567", "฿1,234.00"), counts
+    with thousands separators (none on sites whose separator is "."), rates as "15%",
+    "--" for a missing video views count and for some refunds and flat fees that are 0
+    (never for a value that is not 0), one header with a trailing space. Without quirks
+    money and counts are plain numbers. Dates are MM/DD/YYYY in English and YYYY-MM-DD
+    in Chinese. XLSX files have two title rows above the header.
+
+    Parameters
+    ----------
+    result_or_frame : SynthResult or pandas.DataFrame
+        Output of :func:`make_affiliate_data`, or a frame with every canonical column.
+    out_dir : str or Path
+        Folder to write into (created if needed).
+    language : {"en", "zh"}
+        Header language.
+    fmt : {"csv", "xlsx"}
+        File format.
+    encoding : str, optional
+        CSV encoding; default "utf-8-sig" (UTF-8 with BOM, as Excel writes it) for
+        English and "gb18030" (Chinese Excel) for Chinese.
+    quirks : bool
+        Imitate the quirks of real exports (see above).
+    seed : int
+        Seed for which zero cells become "--".
+    old_names : bool
+        Use the pre-2026 English names ("Affiliate video-attributed GMV",
+        "Affiliate followers").
+
+    Returns
+    -------
+    dict of str to Path
+        ``{"videos": ..., "creators": ..., "products": ...}``.
+
+    Raises
+    ------
+    ValueError
+        On an unknown language or format, a frame without the canonical columns, or a
+        creator / product whose attributes are not constant.
+    """
+    if language not in _LANGUAGES:
+        raise ValueError(f"language must be one of {list(_LANGUAGES)}, got {language!r}")
+    if fmt not in _FORMATS:
+        raise ValueError(f"fmt must be one of {list(_FORMATS)}, got {fmt!r}")
+    df = _as_frame(result_or_frame)
+    rng = np.random.default_rng(seed)
+    tables = _tables(df, language=language, quirks=quirks, rng=rng, numeric_counts=fmt == "xlsx")
+    if old_names and language == "en":
+        tables = {k: t.rename(columns=OLD_HEADERS) for k, t in tables.items()}
+    if quirks:
+        # A stray trailing space, as in real headers ("视频 ID" has one inside already).
+        v = tables["videos"]
+        tables["videos"] = v.rename(columns={v.columns[10]: v.columns[10] + " "})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    enc = encoding or ("utf-8-sig" if language == "en" else "gb18030")
+    dates = pd.to_datetime(df["date"]).dropna()
+    if len(dates):
+        fmt_d = "%m/%d/%Y" if language == "en" else "%Y-%m-%d"
+        span = f"{dates.min().strftime(fmt_d)} - {dates.max().strftime(fmt_d)}"
+    else:
+        span = "--"
+    paths: dict[str, Path] = {}
+    lang = _LANGUAGES.index(language)
+    for kind, table in tables.items():
+        path = out / f"{EXPORT_FILES[kind]}.{fmt}"
+        if fmt == "csv":
+            table.to_csv(path, index=False, encoding=enc)
+        else:
+            date_label = "Date range: " if language == "en" else "日期范围："
+            _write_xlsx(table, path, [EXPORT_TITLES[kind][lang], date_label + span])
+        paths[kind] = path
+    return paths
+
+
+README_TEXT = """\
+# Synthetic affiliate exports ({n_rows} rows, seed {seed})
+
+**This data is synthetic.** It was generated by `helpers/synth.py` (generator version
+{version}) with a known truth, so the kit's estimates can be checked against it. It
+describes no real shop, creator or product.
+
+Regenerate with `python -m helpers.synth --rows {n_rows} --seed {seed} --out {out}`
+(or `make sample-data`).
+
+| file | what |
+|---|---|
+| `affiliate_videos.csv` | videos export: one row per video/LIVE/showcase and product (English headers, UTF-8 with BOM, dates MM/DD/YYYY) |
+| `affiliate_creators.csv` | creators export: Creator name, Site, Followers |
+| `affiliate_products.csv` | products export: Product ID, Product name, Category, Commission rate, Site |
+| `zh/` | the same data with Chinese headers as XLSX with two title rows (dates YYYY-MM-DD) |
+| `truth.json` | every generating parameter: conversion and CTR logit coefficients, marginal (population-averaged) coefficients, expected pooled CTR/CVR by site and category, tier shares, ... |
+
+Files imitate Seller Center quirks: currency symbols and thousands separators per
+site ("$1,234.56", "Rp 1.234.567"), rates as "15%", "--" for empty or zero cells.
+Money is in each site's own currency (sites: {sites}); never add it up across sites.
+Tier, category and commission rate come from joining the videos export with the
+creators export (Creator name + Site) and the products export (Product ID + Site).
+"""
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -962,13 +1351,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--sites", default="US,UK,ID,TH", help="comma-separated site codes")
+    parser.add_argument(
+        "--zh-format",
+        choices=_FORMATS,
+        default="xlsx",
+        help="format of the Chinese exports in OUT/zh",
+    )
     args = parser.parse_args(argv)
     res = make_affiliate_data(args.rows, seed=args.seed, sites=args.sites)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "truth.json").write_text(
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_exports(res, out, language="en", fmt="csv", seed=args.seed)
+    written_zh = write_exports(
+        res, out / "zh", language="zh", fmt=args.zh_format, seed=args.seed + 1
+    )
+    (out / "truth.json").write_text(
         json.dumps(res.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    print(f"wrote {args.out} ({len(res.data)} rows)")
+    (out / "README.md").write_text(
+        README_TEXT.format(
+            n_rows=args.rows,
+            seed=args.seed,
+            version=GENERATOR_VERSION,
+            out=out.as_posix(),
+            sites=", ".join(res.truth["sites"]),
+        ),
+        encoding="utf-8",
+    )
+    for p in [*written.values(), *written_zh.values(), out / "truth.json", out / "README.md"]:
+        print(f"wrote {p} ({p.stat().st_size / 1024:,.0f} KiB)")
     return 0
 
 
