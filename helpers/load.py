@@ -1,0 +1,1952 @@
+"""Read Seller Center / Affiliate Center exports into the canonical frame.
+
+Three entry points, from the most to the least convenient:
+
+* :func:`load_dataset` - what notebooks call: one export file, or a folder holding a
+  video export (one or several files) and optionally a creator and a product export.
+* :func:`assemble` - join a video export to a creator export (followers, tier) and a
+  product export (category, commission rate).
+* :func:`read_export` - one self-contained export (CSV, XLSX, Parquet or a DataFrame).
+
+Each returns a :class:`LoadResult`: ``.data`` (the canonical frame of
+:mod:`helpers.schema`), ``.rejected`` (the offending ORIGINAL input rows, with ``file``,
+``row`` - the 1-based row number as Excel shows it, counting title and header rows - and
+``reason``) and ``.summary`` (row accounting, encoding, header row, column mapping,
+ignored columns). Nothing is dropped silently: ``rows_read == rows_kept + rows_rejected``
+always holds (checked when the summary is built). Input files are only read.
+
+Parsing rules (each one is a public, separately tested function):
+
+* missing tokens: ``""``, ``"--"``, ``"-"``, ``"N/A"``, ``"null"``, ... (see
+  :data:`MISSING_TOKENS`) and whitespace are missing (:func:`is_missing`);
+* money and counts (:func:`parse_money`, :func:`parse_count`): currency symbols and
+  codes (``$``, ``£``, ``Rp``, ``€``, ``RM``, ...) and spaces are ignored; when a value
+  has both ``,`` and ``.`` the last one is the decimal separator; a separator that occurs
+  more than once is a thousands separator; a single separator followed by exactly three
+  digits (``"1.234"``) is read with the site's convention
+  (:data:`helpers.schema.SITES`: ``.`` is the thousands separator in ID, VN and the EU
+  sites) for money, and always as a thousands separator for counts (counts are whole);
+  any other single separator is the decimal one. Counts and followers accept the
+  abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8);
+* rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell); a plain number <= 1 is a
+  fraction; plain numbers > 1 in a column are API units of 1/10000 when the largest of
+  them exceeds 100 (TikTok's API gives 100-8000 for 1-80 %), otherwise percentage points
+  (``15`` -> 0.15, because an API value below 100 would be a rate under the 1 % minimum);
+* dates (:func:`parse_dates`): ``date_format`` wins; ISO and year-first dates
+  (``2024-01-31``, ``2024/1/31``, ``2024年1月31日``) are parsed; day-first or month-first
+  slash dates are inferred only when some value proves the order (a first field > 12
+  means DD/MM, a second field > 12 means MM/DD), else :class:`ExportError` asks for
+  ``date_format``; Excel serial day numbers are accepted in XLSX files.
+
+Validation uses a pandera ``DataFrameSchema`` (:func:`validation_schema`, run with
+``lazy=True``; its failure cases become per-row reasons): counts non-negative whole
+numbers, clicks <= impressions, orders <= clicks, commission rate in [0, 0.8], money
+non-negative, site codes known. Parse failures (text in a number column, bad dates,
+unknown tiers, missing required values) and exact duplicate input rows are found by
+vectorised masks before that. Missing ``refunds`` (column or cell) is 0.0, a missing
+``gmv`` on a row with zero orders is 0.0; both are noted in ``.summary.notes``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from helpers import paths
+from helpers.errors import ExportError
+from helpers.schema import (
+    CANONICAL_COLUMNS,
+    COUNT_COLUMNS,
+    HEADER_ALIASES,
+    MONEY_COLUMNS,
+    REQUIRED_COLUMNS,
+    SITES,
+    TIER_DTYPE,
+    TIERS,
+    canonical_name,
+    normalise_header,
+    tier_from_followers,
+)
+
+__all__ = [
+    "MISSING_TOKENS",
+    "LoadResult",
+    "LoadSummary",
+    "assemble",
+    "is_missing",
+    "load_dataset",
+    "normalise_content_type",
+    "normalise_site",
+    "normalise_tier",
+    "parse_count",
+    "parse_dates",
+    "parse_money",
+    "parse_rate",
+    "read_export",
+    "validation_schema",
+]
+
+MISSING_TOKENS: frozenset[str] = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "---",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "#n/a",
+        "null",
+        "none",
+        "nan",
+        "nat",
+        "无",
+        "暂无",
+    }
+)
+"""Cell values (after stripping, case-insensitive) that mean "no value"."""
+
+#: How many leading rows of a file are searched for the header row.
+HEADER_SCAN_ROWS = 15
+
+_FILE_KINDS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+_CURRENCY = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
+_NUMBER_TEXT = re.compile(
+    r"^\(?\s*[-−+]?\s*(?:" + _CURRENCY + r"\s*)?[-−+]?\s*"
+    r"(?:\d[\d.,'\s\u00a0\u202f]*\d|\d)"
+    r"\s*[KkMmBb万亿]?\s*(?:" + _CURRENCY + r")?\s*[-−]?\s*\)?$"
+)
+_MULTIPLIERS: dict[str, float] = {"k": 1e3, "m": 1e6, "b": 1e9, "万": 1e4, "亿": 1e8}
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+def _as_text(values: Any) -> pd.Series:
+    """Return values as a pandas ``str`` Series (NaN for missing), keeping the index."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.astype("str")
+    if s.dtype == object:
+        return s.map(_cell_text, na_action="ignore").astype("str")
+    if pd.api.types.is_float_dtype(s.dtype):
+        return s.map(_cell_text, na_action="ignore").astype("str")
+    return s.astype("str").where(s.notna())
+
+
+def _cell_text(value: Any) -> Any:
+    """Text of one spreadsheet cell: integral floats without ``.0``, dates as ISO."""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return np.nan
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, pd.Timestamp | np.datetime64) or hasattr(value, "isoformat"):
+        ts = pd.Timestamp(value)
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat(sep=" ")
+    return str(value)
+
+
+def is_missing(values: Any) -> pd.Series:
+    """Return True where a value means "no value".
+
+    Parameters
+    ----------
+    values : array-like
+        Raw cells (text or numbers).
+
+    Returns
+    -------
+    pandas.Series of bool
+        True for NaN/None and for :data:`MISSING_TOKENS` after stripping whitespace,
+        compared case-insensitively.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.isna()
+    t = _as_text(s)
+    return (t.isna() | t.str.strip().str.lower().isin(list(MISSING_TOKENS))).astype(bool)
+
+
+def _broadcast(value: str | Sequence[str] | pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
+    if isinstance(value, str):
+        return np.full(len(index), value, dtype=object)
+    arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value, dtype=object)
+    if len(arr) != len(index):
+        raise ValueError(f"separator array has {len(arr)} values for {len(index)} cells")
+    return arr
+
+
+def _parse_number(
+    values: Any,
+    *,
+    thousands_sep: Any = ",",
+    decimal_sep: Any = ".",
+    three_digit_group: str = "convention",
+) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers written the way exports write them.
+
+    Returns ``(values, invalid)``: float64 values (NaN when missing or invalid) and a
+    boolean mask of cells that are present but not a number.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("float64")
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out = s.astype("float64")
+        return out, pd.Series(False, index=s.index)
+    t = _as_text(s).str.strip()
+    missing = t.isna() | t.str.lower().isin(list(MISSING_TOKENS))
+    out = pd.Series(np.nan, index=s.index, dtype="float64")
+    invalid = pd.Series(False, index=s.index)
+    present = ~missing
+    if not present.any():
+        return out, invalid
+    # Fast path: plain numbers that cannot be misread (no possible thousands group).
+    plain = present & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").fillna(False).astype(bool)
+    plain &= ~t.str.fullmatch(r"[1-9][0-9]{0,2}\.[0-9]{3}").fillna(False).astype(bool)
+    if plain.any():
+        out[plain] = t[plain].astype("float64")
+    rest = present & ~plain
+    if not rest.any():
+        return out, invalid
+    r = t[rest]
+    valid = r.str.fullmatch(_NUMBER_TEXT.pattern[1:-1]).fillna(False).astype(bool)
+    invalid[rest] = ~valid.to_numpy()
+    r = r[valid]
+    if r.empty:
+        return out, invalid
+    negative = r.str.contains(r"^\s*\(|[-−]").fillna(False).to_numpy(bool)
+    mult = np.ones(len(r))
+    suffix = np.zeros(len(r), dtype=bool)
+    for char, factor in _MULTIPLIERS.items():
+        pattern = (
+            r"\d\s*[" + char + char.upper() + r"]" + ("(?:[^A-Za-z]|$)" if char.isascii() else "")
+        )
+        hit = r.str.contains(pattern).fillna(False).to_numpy(bool)
+        mult[hit] = factor
+        suffix |= hit
+    num = r.str.replace(r"[^0-9.,]", "", regex=True)
+    has_c = num.str.contains(",", regex=False).to_numpy(bool)
+    has_d = num.str.contains(".", regex=False).to_numpy(bool)
+    comma_last = num.str.contains(r",[0-9]*$").to_numpy(bool)
+    once = num.str.fullmatch(r"[0-9]*[.,][0-9]*").to_numpy(bool)
+    amb = num.str.fullmatch(r"[1-9][0-9]{0,2}[.,][0-9]{3}").to_numpy(bool) & ~suffix
+    sep_char = np.where(has_c, ",", ".")
+    thousands = _broadcast(thousands_sep, t.index)[rest.to_numpy()][valid.to_numpy()]
+    if three_digit_group == "thousands":
+        amb_is_thousands = np.ones(len(r), dtype=bool)
+    else:
+        amb_is_thousands = sep_char == thousands
+    single = has_c ^ has_d
+    dec = np.full(len(r), "", dtype=object)
+    dec[has_c & has_d] = np.where(comma_last[has_c & has_d], ",", ".")
+    one_decimal = single & once & ~(amb & amb_is_thousands)
+    dec[one_decimal] = sep_char[one_decimal]
+    dec_c = dec == ","
+    dec_d = dec == "."
+    clean = num.str.replace(",", "", regex=False).str.replace(".", "", regex=False)
+    if dec_d.any():
+        clean[dec_d] = num[dec_d].str.replace(",", "", regex=False)
+    if dec_c.any():
+        clean[dec_c] = (
+            num[dec_c].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        )
+    ok = clean.str.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+").fillna(False).to_numpy(bool)
+    vals = np.full(len(r), np.nan)
+    vals[ok] = clean[ok].astype("float64").to_numpy()
+    vals = np.where(negative, -vals, vals) * mult
+    out[r.index] = vals
+    bad = r.index[~ok]
+    invalid[bad] = True
+    return out, invalid
+
+
+def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
+    """Thousands and decimal separators for a site code or a per-row array of codes."""
+    if site is None:
+        return ",", "."
+    if isinstance(site, str):
+        info = SITES.get(normalise_site([site]).iloc[0] or "")
+        return (info.thousands_sep, info.decimal_sep) if info else (",", ".")
+    codes = pd.Series(np.asarray(site, dtype=object), index=index).astype("str")
+    th = codes.map({c: i.thousands_sep for c, i in SITES.items()}).fillna(",")
+    de = codes.map({c: i.decimal_sep for c, i in SITES.items()}).fillna(".")
+    return th.to_numpy(object), de.to_numpy(object)
+
+
+def parse_money(
+    values: Any,
+    *,
+    site: str | Sequence[str] | None = None,
+    thousands_sep: str | None = None,
+    decimal_sep: str | None = None,
+) -> pd.Series:
+    """Parse money cells such as ``"$1,234.56"``, ``"£980"``, ``"Rp 1.234.567"``,
+    ``"1.234,56 €"``.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw cells; numbers pass through.
+    site : str or sequence of str, optional
+        Site code (or one code per cell) whose separator convention settles the only
+        ambiguous form, a single separator followed by three digits (``"1.234"`` is
+        1234 in ID, 1.234 in US).
+    thousands_sep, decimal_sep : str, optional
+        Explicit convention; overrides ``site``.
+
+    Returns
+    -------
+    pandas.Series of float64
+        NaN where the cell is missing (:func:`is_missing`) or not a number.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    th, _de = _site_separators(site, s.index)
+    if thousands_sep is not None:
+        th = thousands_sep
+    return _parse_number(s, thousands_sep=th)[0]
+
+
+def parse_count(values: Any, *, site: str | Sequence[str] | None = None) -> pd.Series:
+    """Parse count cells such as ``"12,345"``, ``"1.2K"``, ``"3.4M"``, ``"1.2万"``.
+
+    A single separator followed by exactly three digits is a thousands separator
+    (``"1.234"`` is 1234 everywhere), since counts are whole numbers.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw cells; numbers pass through.
+    site : str or sequence of str, optional
+        Site code(s); kept for symmetry with :func:`parse_money`.
+
+    Returns
+    -------
+    pandas.Series of float64
+        Float so that a non-whole value (``"12.5"``) can be reported rather than
+        truncated; NaN where missing or not a number.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    th, _de = _site_separators(site, s.index)
+    return _parse_number(s, thousands_sep=th, three_digit_group="thousands")[0]
+
+
+def _rate_core(values: Any, api_units: bool | None = None) -> tuple[pd.Series, pd.Series, str]:
+    """Parse rates; returns (fractions, invalid mask, note on the unit rule applied)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        num = s.astype("float64")
+        invalid = pd.Series(False, index=s.index)
+        pct = pd.Series(False, index=s.index)
+    else:
+        t = _as_text(s)
+        pct = t.str.contains("%", regex=False).fillna(False).astype(bool)
+        body = t.str.replace("%", "", regex=False)
+        num, invalid = _parse_number(body, thousands_sep=",", three_digit_group="convention")
+    out = num.copy()
+    out[pct] = num[pct] / 100.0
+    plain = ~pct & num.notna()
+    big = plain & (num > 1)
+    note = ""
+    if big.any():
+        if api_units is None:
+            api = bool(num[big].max() > 100)
+        else:
+            api = api_units
+        out[big] = num[big] / (10_000.0 if api else 100.0)
+        note = (
+            "plain values > 1 read as API units of 1/10000 (1500 -> 0.15)"
+            if api
+            else "plain values > 1 read as percentage points (15 -> 0.15)"
+        )
+    return out, invalid, note
+
+
+def parse_rate(values: Any, *, api_units: bool | None = None) -> pd.Series:
+    """Parse rate cells (commission rate, CTR) into fractions.
+
+    Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too);
+    a plain number <= 1 is already a fraction; plain numbers > 1 are API units of
+    1/10000 when the largest of them exceeds 100 (``1500`` -> 0.15), else percentage
+    points (``15`` -> 0.15). The rule is applied per column for the plain cells > 1 and
+    per cell for the rest, so a column mixing ``"15%"`` and ``0.15`` works.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw cells.
+    api_units : bool, optional
+        Force (True) or forbid (False) the API-unit reading of plain values > 1.
+
+    Returns
+    -------
+    pandas.Series of float64
+        Fractions; NaN where missing or not a number.
+    """
+    return _rate_core(values, api_units)[0]
+
+
+_ISO = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_SLASH = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$"
+)
+
+
+def parse_dates(
+    values: Any,
+    *,
+    date_format: str | None = None,
+    column: str = "date",
+    file: str = "<data>",
+) -> pd.Series:
+    """Parse date cells into ``datetime64[s]``.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw cells: text, datetimes, or Excel serial day numbers.
+    date_format : str, optional
+        An explicit ``strftime`` format, e.g. ``"%d/%m/%Y"``; it wins over inference.
+    column, file : str
+        Used in the error message.
+
+    Returns
+    -------
+    pandas.Series of datetime64[s]
+        NaT where the cell is missing or cannot be parsed (see :func:`is_missing` to
+        tell them apart).
+
+    Raises
+    ------
+    ExportError
+        When slash dates are all ambiguous (every field <= 12) or contradict each
+        other, asking for ``date_format``.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return (
+            s.dt.tz_localize(None).astype("datetime64[s]")
+            if getattr(s.dt, "tz", None)
+            else s.astype("datetime64[s]")
+        )
+    t = _as_text(s).str.strip()
+    missing = t.isna() | t.str.lower().isin(list(MISSING_TOKENS))
+    codes, uniques = pd.factorize(t.where(~missing))
+    u = (
+        pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+        .str.replace("年", "-")
+        .str.replace("月", "-")
+        .str.replace("日", "")
+    )
+    parsed = pd.Series(pd.NaT, index=range(len(u)), dtype="datetime64[s]")
+    if len(u):
+        if date_format is not None:
+            parsed = pd.to_datetime(u, format=date_format, errors="coerce")
+        else:
+            iso = u.str.fullmatch(_ISO.pattern[1:-1]).fillna(False).to_numpy(bool)
+            if iso.any():
+                norm = u[iso].str.replace(r"[/.]", "-", regex=True)
+                parsed[iso] = pd.to_datetime(
+                    norm, format="ISO8601", errors="coerce", utc=True
+                ).dt.tz_localize(None)
+            slash = ~iso & u.str.fullmatch(_SLASH.pattern[1:-1]).fillna(False).to_numpy(bool)
+            if slash.any():
+                parts = u[slash].str.extract(_SLASH.pattern)
+                a = parts[0].astype(int)
+                b = parts[1].astype(int)
+                day_first = bool((a > 12).any())
+                month_first = bool((b > 12).any())
+                if day_first and month_first:
+                    raise ExportError(
+                        f"{file}: column {column!r} mixes day-first and month-first dates "
+                        f"(e.g. {u[slash][a > 12].iloc[0]!r} and {u[slash][b > 12].iloc[0]!r}). "
+                        'Fix the file, or pass date_format="%m/%d/%Y" or date_format="%d/%m/%Y" '
+                        "(cells that do not match become rejected rows)."
+                    )
+                if not (day_first or month_first):
+                    raise ExportError(
+                        f"{file}: column {column!r} has dates like {u[slash].iloc[0]!r} where day and "
+                        "month cannot be told apart (no field above 12). Pass "
+                        'date_format="%m/%d/%Y" (month first, US) or date_format="%d/%m/%Y" '
+                        "(day first) to read_export / load_dataset."
+                    )
+                year = parts[2].astype(int)
+                year = year.where(year >= 100, year + 2000)
+                day, month = (a, b) if day_first else (b, a)
+                ymd = pd.DataFrame({"year": year, "month": month, "day": day})
+                dates = pd.to_datetime(ymd, errors="coerce")
+                has_time = parts[3].notna()
+                if has_time.any():
+                    dates[has_time] = dates[has_time] + pd.to_timedelta(
+                        parts[3][has_time].where(
+                            parts[3][has_time].str.count(":") == 2, parts[3][has_time] + ":00"
+                        )
+                    )
+                parsed[slash] = dates.to_numpy()
+            serial = (
+                ~iso & ~slash & u.str.fullmatch(r"[0-9]{5}(\.[0-9]+)?").fillna(False).to_numpy(bool)
+            )
+            if serial.any():
+                days = u[serial].astype("float64")
+                ok = (days > 20000) & (days < 80000)
+                conv = pd.to_datetime(
+                    days.where(ok), unit="D", origin="1899-12-30", errors="coerce"
+                )
+                parsed[serial] = conv.to_numpy()
+    values_out = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[s]")
+    has = codes >= 0
+    values_out[has] = parsed.astype("datetime64[s]").to_numpy()[codes[has]]
+    return pd.Series(values_out, index=s.index, name=s.name)
+
+
+_SITE_NAMES: dict[str, str] = {
+    "GB": "UK",
+    "UNITED STATES": "US",
+    "USA": "US",
+    "UNITED KINGDOM": "UK",
+    "GREAT BRITAIN": "UK",
+    "BRITAIN": "UK",
+    "美国": "US",
+    "英国": "UK",
+    "印度尼西亚": "ID",
+    "印尼": "ID",
+    "泰国": "TH",
+    "越南": "VN",
+    "马来西亚": "MY",
+    "菲律宾": "PH",
+    "新加坡": "SG",
+    "墨西哥": "MX",
+    "西班牙": "ES",
+    "德国": "DE",
+    "法国": "FR",
+    "意大利": "IT",
+    "日本": "JP",
+    "巴西": "BR",
+}
+_SITE_NAMES.update({info.name.upper(): code for code, info in SITES.items()})
+
+
+def _map_uniques(values: Any, fn: Callable[[str], Any]) -> pd.Series:
+    """Apply ``fn`` once per distinct non-missing text value (vectorised over rows)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    t = _as_text(s).str.strip()
+    t = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
+    codes, uniques = pd.factorize(t)
+    mapped = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
+    out = mapped[np.where(codes >= 0, codes, len(uniques))]
+    return pd.Series(out, index=s.index, dtype=object)
+
+
+def normalise_site(values: Any) -> pd.Series:
+    """Normalise site codes: upper case, ``GB`` -> ``UK``, country names (English or
+    Chinese) -> code.
+
+    Unknown codes are returned upper-cased (so that validation can reject them with the
+    list of accepted codes); missing cells are None.
+    """
+
+    def one(v: str) -> str:
+        key = v.strip().upper()
+        return _SITE_NAMES.get(key, key)
+
+    return _map_uniques(values, one)
+
+
+_TIER_NAMES: dict[str, str] = {t: t for t in TIERS}
+_TIER_NAMES.update(
+    {
+        "纳米": "nano",
+        "素人": "nano",
+        "微型": "micro",
+        "小型": "micro",
+        "中腰部": "mid",
+        "腰部": "mid",
+        "中型": "mid",
+        "头部": "macro",
+        "大型": "macro",
+        "超头部": "mega",
+        "顶级": "mega",
+    }
+)
+
+
+def normalise_tier(values: Any) -> pd.Series:
+    """Normalise tier labels (``"Nano"``, ``"micro influencer"``, 纳米/微型/中腰部/头部/超头部).
+
+    Returns
+    -------
+    pandas.Series of object
+        A tier name from :data:`helpers.schema.TIERS`, None when missing, or the
+        original text prefixed with ``"?"`` when unknown (the loader rejects it).
+    """
+
+    def one(v: str) -> str:
+        key = normalise_header(v)
+        for suffix in ("influencers", "influencer", "creators", "creator", "达人", "tier"):
+            if key.endswith(suffix) and key != suffix:
+                key = key[: -len(suffix)]
+        return _TIER_NAMES.get(key, "?" + v)
+
+    return _map_uniques(values, one)
+
+
+_CONTENT_TYPES: dict[str, str] = {
+    "video": "video",
+    "videos": "video",
+    "shortvideo": "video",
+    "视频": "video",
+    "短视频": "video",
+    "live": "live",
+    "lives": "live",
+    "livestream": "live",
+    "livestreams": "live",
+    "直播": "live",
+    "showcase": "showcase",
+    "productcard": "showcase",
+    "橱窗": "showcase",
+    "商品橱窗": "showcase",
+    "商品卡": "showcase",
+}
+
+
+def normalise_content_type(values: Any) -> pd.Series:
+    """Normalise content types to ``video``, ``live``, ``showcase``; other labels are
+    kept lower-cased (the column is optional and informative)."""
+    return _map_uniques(
+        values, lambda v: _CONTENT_TYPES.get(normalise_header(v), v.strip().lower())
+    )
+
+
+# ----------------------------------------------------------------------- validation
+
+
+def validation_schema() -> Any:
+    """The pandera schema the loader validates parsed rows with.
+
+    Columns are optional (exports differ); counts are checked as floats so that a
+    non-whole value is reported, not truncated. Used with ``lazy=True``; each failure
+    case becomes a rejection reason on its row.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
+    """
+    import pandera.pandas as pa
+
+    # Custom checks (not Check.ge etc.) so that failure cases carry our reason names.
+    whole = pa.Check(lambda s: (s % 1) == 0, name="not a whole number", ignore_na=True)
+    nonneg = pa.Check(lambda s: s >= 0, name="negative", ignore_na=True)
+    cols: dict[str, Any] = {}
+    for c in COUNT_COLUMNS + ("followers",):
+        cols[c] = pa.Column("float64", [nonneg, whole], nullable=True, required=False)
+    for c in MONEY_COLUMNS:
+        cols[c] = pa.Column("float64", [nonneg], nullable=True, required=False)
+    cols["commission_rate"] = pa.Column(
+        "float64",
+        [
+            pa.Check(
+                lambda s: (s >= 0) & (s <= 0.8),
+                name="commission rate outside 0-80 %",
+                ignore_na=True,
+            )
+        ],
+        nullable=True,
+        required=False,
+    )
+    known = set(SITES)
+    cols["site"] = pa.Column(
+        checks=[pa.Check(lambda s: s.isin(known), name="unknown site", ignore_na=True)],
+        nullable=True,
+        required=False,
+    )
+
+    def le(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
+        def check(df: pd.DataFrame) -> pd.Series:
+            if a not in df or b not in df:
+                return pd.Series(True, index=df.index)
+            return ~(df[a] > df[b]).fillna(False).astype(bool)
+
+        return check
+
+    return pa.DataFrameSchema(
+        cols,
+        checks=[
+            pa.Check(le("clicks", "impressions"), name="clicks > impressions"),
+            pa.Check(le("orders", "clicks"), name="orders > clicks"),
+        ],
+        strict=False,
+    )
+
+
+# ------------------------------------------------------------------- result objects
+
+
+@dataclass
+class LoadSummary:
+    """Row accounting and provenance of a load.
+
+    ``rows_read == rows_kept + rows_rejected`` is asserted on construction. A row with
+    several problems counts once in ``rows_rejected`` and once per reason in
+    ``rejected_by_reason``. Blank lines are not rows: they are counted in
+    ``blank_rows``. Supports ``summary["rows_kept"]`` and :meth:`to_dict`.
+    """
+
+    file: str
+    encoding: str | None
+    header_row: int | None
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    column_mapping: dict[str, str] = field(default_factory=dict)
+    duplicate_columns: dict[str, str] = field(default_factory=dict)
+    blank_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    parts: list[LoadSummary] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        assert self.rows_read == self.rows_kept + self.rows_rejected, (
+            f"row accounting broken for {self.file}: read {self.rows_read} != kept "
+            f"{self.rows_kept} + rejected {self.rows_rejected}"
+        )
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def keys(self) -> list[str]:
+        """Field names, so that ``dict(summary)`` works."""
+        return list(self.__dataclass_fields__)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-serialisable dict (parts included)."""
+        d = {k: getattr(self, k) for k in self.keys()}
+        d["parts"] = [p.to_dict() for p in self.parts]
+        return d
+
+    def report(self) -> str:
+        """Human-readable multi-line text."""
+        lines = [
+            f"file: {self.file}",
+            f"encoding: {self.encoding}   header row: {self.header_row}",
+            f"rows read {self.rows_read:,} = kept {self.rows_kept:,} + rejected {self.rows_rejected:,}",
+        ]
+        if self.blank_rows:
+            lines.append(f"blank rows skipped: {self.blank_rows}")
+        for reason, n in sorted(self.rejected_by_reason.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  rejected {n:,}: {reason}")
+        if self.column_mapping:
+            lines.append(
+                "columns: " + ", ".join(f"{k!r}->{v}" for k, v in self.column_mapping.items())
+            )
+        if self.ignored_columns:
+            lines.append("ignored columns: " + ", ".join(repr(c) for c in self.ignored_columns))
+        for k, v in self.duplicate_columns.items():
+            lines.append(f"duplicate column {k!r} ignored ({v})")
+        lines.extend(f"note: {n}" for n in self.notes)
+        for p in self.parts:
+            lines.append("  part: " + p.report().replace("\n", "\n    "))
+        return "\n".join(lines)
+
+
+@dataclass
+class LoadResult:
+    """What the loader returns: ``data`` (canonical frame), ``rejected`` (offending
+    input rows with ``file``, ``row``, ``reason``) and ``summary`` (:class:`LoadSummary`)."""
+
+    data: pd.DataFrame
+    rejected: pd.DataFrame
+    summary: LoadSummary
+
+    def report(self) -> str:
+        """The summary as text, plus the first rejected rows."""
+        text = self.summary.report()
+        if len(self.rejected):
+            head = self.rejected[["file", "row", "reason"]].head(10).to_string(index=False)
+            text += "\nfirst rejected rows:\n" + head
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"LoadResult({len(self.data):,} rows kept, {len(self.rejected):,} rejected)\n"
+            + self.report()
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(repr(self)) + "</pre>"
+
+
+# ------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Table:
+    """A raw export: original headers and values, plus provenance."""
+
+    raw: pd.DataFrame
+    file: str
+    encoding: str | None
+    header_row: int | None
+    rownum: np.ndarray
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    blank_rows: int = 0
+
+
+def _header_score(cells: Sequence[Any], column_map: Mapping[str, str] | None) -> int:
+    names = {canonical_name(c, column_map) for c in cells if c is not None and str(c).strip()}
+    names.discard(None)
+    return len(names)
+
+
+def _find_header(rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None) -> int:
+    """Index of the row (among the first :data:`HEADER_SCAN_ROWS`) matching most known headers."""
+    best, best_score = 0, 0
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = _header_score(row, column_map)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _unique_headers(cells: Sequence[Any]) -> list[str]:
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, c in enumerate(cells):
+        name = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
+        if not name:
+            name = f"Unnamed: {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def _decode(data: bytes, file: str) -> tuple[str, str]:
+    """Decode bytes: strict UTF-8 (with or without BOM), else GB18030."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ExportError(
+        f"{file}: cannot decode the file as UTF-8 or GB18030/GBK. Re-save it from Excel as "
+        "'CSV UTF-8 (comma delimited)'."
+    )
+
+
+def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    file = str(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
+    text, encoding = _decode(data, file)
+    if encoding == "utf-8-sig":
+        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    head_text = text[:65536]
+    first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
+    delim = ","
+    sample = "\n".join(first_lines)
+    counts = {d: sample.count(d) for d in (",", ";", "\t")}
+    if counts["\t"] > counts[","] or counts[";"] > counts[","]:
+        delim = max(counts, key=lambda d: counts[d])
+    rows = list(csv.reader(io.StringIO(head_text), delimiter=delim))[:HEADER_SCAN_ROWS]
+    if not rows:
+        raise ExportError(
+            f"{file}: the file has no rows; export the data again from Seller Center."
+        )
+    hi = _find_header(rows, column_map)
+    names = _unique_headers(rows[hi])
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if encoding == "gb18030":
+        body = text.encode("utf-8")
+    malformed: list[tuple[int | None, str]] = []
+
+    def handler(row: Any) -> str:
+        malformed.append((row.number, row.text))
+        return "skip"
+
+    def read(threads: bool) -> Any:
+        malformed.clear()
+        return pcsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pcsv.ReadOptions(
+                skip_rows=hi + 1, column_names=names, use_threads=threads, block_size=1 << 24
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delim,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=handler,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    try:
+        table = read(True)
+        if any(num is None for num, _ in malformed):
+            table = read(False)
+    except pa.ArrowInvalid as exc:
+        raise ExportError(
+            f"{file}: not a readable CSV file ({exc}). Re-save it as CSV from Excel."
+        ) from exc
+    raw = table.to_pandas()
+    raw.columns = names
+    header_line = hi + 1
+    bad_numbers = sorted(int(n) for n, _ in malformed if n is not None)
+    total = len(raw) + len(malformed)
+    all_numbers = np.arange(header_line + 1, header_line + 1 + total)
+    rownum = np.setdiff1d(all_numbers, np.asarray(bad_numbers, dtype=np.int64), assume_unique=True)
+    if len(rownum) != len(raw):  # numbering unknown (should not happen): fall back to order
+        rownum = all_numbers[: len(raw)]
+    table_ = _Table(raw, file, encoding, header_line, rownum.astype(np.int64))
+    table_.malformed = [(int(n) if n is not None else -1, t) for n, t in malformed]
+    return table_
+
+
+def _read_excel(path: Path, column_map: Mapping[str, str] | None) -> _Table:
+    file = str(path)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise ExportError(
+            f"{file}: cannot read the workbook ({exc}). Open and re-save it in Excel."
+        ) from exc
+    best: tuple[int, str, int] | None = None
+    for name, frame in sheets.items():
+        rows = frame.head(HEADER_SCAN_ROWS).values.tolist()
+        hi = _find_header(rows, column_map) if rows else 0
+        score = _header_score(rows[hi], column_map) if rows else 0
+        if best is None or score > best[2]:
+            best = (hi, name, score)
+    if best is None or all(f.empty for f in sheets.values()):
+        raise ExportError(
+            f"{file}: the workbook has no data; export the data again from Seller Center."
+        )
+    hi, sheet, _ = best
+    frame = sheets[sheet]
+    names = _unique_headers(frame.iloc[hi].tolist())
+    raw = frame.iloc[hi + 1 :].reset_index(drop=True)
+    raw.columns = names
+    raw = raw.apply(lambda c: _as_text(c))
+    encoding = f"xlsx (sheet {sheet!r})"
+    return _Table(raw, file, encoding, hi + 1, np.arange(hi + 2, hi + 2 + len(raw), dtype=np.int64))
+
+
+def _read_source(source: Any, kind: str | None, column_map: Mapping[str, str] | None) -> _Table:
+    if isinstance(source, pd.DataFrame):
+        raw = source.reset_index(drop=True)
+        raw.columns = _unique_headers(list(raw.columns))
+        return _Table(raw, "<DataFrame>", None, None, np.arange(1, len(raw) + 1, dtype=np.int64))
+    path = paths.resolve(source)
+    file = str(path)
+    if not path.exists():
+        raise ExportError(
+            f"{source}: file not found (looked at {file}). Check the path; relative paths are "
+            "taken from the current folder, then from the repo root."
+        )
+    if path.is_dir():
+        raise ExportError(f"{file}: is a folder; use load_dataset() for a folder of exports.")
+    kind = kind or _FILE_KINDS.get(path.suffix.lower())
+    if kind in ("xlsx", "xls"):
+        kind = "excel"
+    if kind not in ("csv", "excel", "parquet"):
+        raise ExportError(
+            f"{file}: unknown file type {path.suffix!r}; accepted: {sorted(_FILE_KINDS)} "
+            "(or pass kind='csv' / 'excel' / 'parquet')."
+        )
+    if path.stat().st_size == 0:
+        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
+    if kind == "csv":
+        return _read_csv(path, column_map)
+    if kind == "excel":
+        return _read_excel(path, column_map)
+    try:
+        raw = pd.read_parquet(path)
+    except Exception as exc:
+        raise ExportError(f"{file}: cannot read the Parquet file ({exc}).") from exc
+    raw = raw.reset_index(drop=True)
+    return _Table(raw, file, "parquet", None, np.arange(1, len(raw) + 1, dtype=np.int64))
+
+
+def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -> int:
+    if column_map and any(normalise_header(k) == normalise_header(header) for k in column_map):
+        return -1
+    key = normalise_header(header)
+    for i, alias in enumerate((canon, *HEADER_ALIASES.get(canon, ()))):
+        if normalise_header(alias) == key:
+            return i
+    return 10_000
+
+
+def _map_columns(
+    columns: Sequence[str], column_map: Mapping[str, str] | None, file: str
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Map original headers to canonical names.
+
+    Returns (mapping original->canonical, ignored headers, duplicates ignored->reason).
+    """
+    if column_map:
+        bad = {k: v for k, v in column_map.items() if v not in CANONICAL_COLUMNS}
+        if bad:
+            raise ExportError(
+                f"{file}: column_map maps to unknown canonical column(s) {bad}; accepted "
+                f"targets: {list(CANONICAL_COLUMNS)}."
+            )
+    candidates: dict[str, list[tuple[int, int, str]]] = {}
+    ignored: list[str] = []
+    for pos, col in enumerate(columns):
+        canon = canonical_name(col, column_map)
+        if canon is None:
+            ignored.append(str(col))
+            continue
+        candidates.setdefault(canon, []).append(
+            (_alias_rank(canon, str(col), column_map), pos, str(col))
+        )
+    mapping: dict[str, str] = {}
+    duplicates: dict[str, str] = {}
+    for canon, cands in candidates.items():
+        cands.sort()
+        keep = cands[0][2]
+        mapping[keep] = canon
+        for _, _, other in cands[1:]:
+            duplicates[other] = f"also maps to {canon!r}; kept {keep!r} (higher alias priority)"
+    ordered = {c: mapping[c] for c in columns if c in mapping}
+    return ordered, ignored, duplicates
+
+
+# ------------------------------------------------------------------------- parsing
+
+
+class _Reasons:
+    """Collects (row position, kind, message) triples, vectorised."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.pos: list[np.ndarray] = []
+        self.kind: list[np.ndarray] = []
+        self.msg: list[np.ndarray] = []
+
+    def add(self, mask: Any, kind: str, message: Any) -> None:
+        m = np.asarray(mask, dtype=bool)
+        if not m.any():
+            return
+        idx = np.flatnonzero(m)
+        if isinstance(message, str):
+            msgs = np.full(len(idx), message, dtype=object)
+        else:
+            arr = np.asarray(
+                message.to_numpy() if isinstance(message, pd.Series) else message, dtype=object
+            )
+            msgs = arr[idx] if len(arr) == self.n else arr
+        self.pos.append(idx)
+        self.kind.append(np.full(len(idx), kind, dtype=object))
+        self.msg.append(msgs)
+
+    def extend(self, other: _Reasons, offset: int) -> None:
+        self.pos.extend(p + offset for p in other.pos)
+        self.kind.extend(other.kind)
+        self.msg.extend(other.msg)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.pos:
+            return pd.DataFrame({"pos": np.array([], dtype=np.int64), "kind": [], "msg": []})
+        return pd.DataFrame(
+            {
+                "pos": np.concatenate(self.pos),
+                "kind": np.concatenate(self.kind),
+                "msg": np.concatenate(self.msg),
+            }
+        )
+
+    def mask(self) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        for p in self.pos:
+            m[p] = True
+        return m
+
+
+def _quote(values: pd.Series) -> pd.Series:
+    return "'" + _as_text(values).fillna("").astype("str") + "'"
+
+
+@dataclass
+class _Parsed:
+    table: _Table
+    typed: pd.DataFrame
+    reasons: _Reasons
+    mapping: dict[str, str]
+    ignored: list[str]
+    duplicates: dict[str, str]
+    notes: list[str]
+    blank: np.ndarray
+
+
+_LOOKUP_COLUMNS = {
+    "creators": ("creator_id", "site", "followers", "tier"),
+    "products": ("product_id", "site", "category", "commission_rate"),
+}
+
+
+def _parse_table(
+    table: _Table,
+    *,
+    role: str,
+    column_map: Mapping[str, str] | None,
+    date_format: str | None,
+    site: str | None,
+) -> _Parsed:
+    """Map headers and parse every known column of one raw export into typed values."""
+    mapping, ignored, duplicates = _map_columns(list(table.raw.columns), column_map, table.file)
+    if role in _LOOKUP_COLUMNS:
+        keep = _LOOKUP_COLUMNS[role]
+        for orig, canon in list(mapping.items()):
+            if canon not in keep:
+                del mapping[orig]
+                ignored.append(orig)
+    raw = table.raw
+    n = len(raw)
+    reasons = _Reasons(n)
+    notes: list[str] = []
+    src = {canon: raw[orig] for orig, canon in mapping.items()}
+    inv = {canon: orig for orig, canon in mapping.items()}
+    typed: dict[str, Any] = {}
+    # Blank rows (every cell missing) are not data: counted apart, never silently kept.
+    blank = np.zeros(n, dtype=bool)
+    if n and table.raw.shape[1]:
+        blank = np.logical_and.reduce([is_missing(raw[c]).to_numpy() for c in raw.columns])
+
+    def bad_number(canon: str, invalid: pd.Series) -> None:
+        if invalid.any():
+            reasons.add(
+                invalid.to_numpy(),
+                f"{canon}: not a number",
+                f"{inv[canon]}: " + _quote(src[canon]) + " is not a number",
+            )
+
+    if "site" in src:
+        sites = normalise_site(src["site"])
+        typed["site"] = sites
+    for c in ("creator_id", "product_id", "content_id"):
+        if c in src:
+            s = src[c]
+            if pd.api.types.is_float_dtype(s.dtype):
+                s = s.map(_cell_text, na_action="ignore")
+            t = _as_text(s).str.strip()
+            typed[c] = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
+    if "category" in src:
+        t = _as_text(src["category"]).str.strip()
+        typed["category"] = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
+    if "content_type" in src:
+        typed["content_type"] = normalise_content_type(src["content_type"])
+    if "tier" in src:
+        tiers_ = normalise_tier(src["tier"])
+        unknown = (
+            tiers_.str.startswith("?", na=False).to_numpy(bool)
+            if len(tiers_)
+            else np.zeros(0, bool)
+        )
+        reasons.add(
+            unknown,
+            "tier: unknown",
+            f"{inv['tier']}: "
+            + _quote(src["tier"])
+            + f" is not a tier; accepted: {list(TIERS)} (or 纳米/微型/中腰部/头部/超头部)",
+        )
+        typed["tier"] = tiers_.where(~unknown)
+    if "date" in src:
+        dates = parse_dates(
+            src["date"], date_format=date_format, column=inv["date"], file=table.file
+        )
+        bad = dates.isna() & ~is_missing(src["date"])
+        reasons.add(
+            bad.to_numpy(),
+            "date: unparseable",
+            f"{inv['date']}: "
+            + _quote(src["date"])
+            + " is not a date"
+            + (f" in format {date_format!r}" if date_format else ""),
+        )
+        typed["date"] = dates
+    row_sites = None
+    if "site" in typed:
+        row_sites = typed["site"].fillna(site or "").to_numpy(object)
+    elif site:
+        row_sites = site
+    th = (
+        _site_separators(row_sites, raw.index)[0]
+        if not isinstance(row_sites, str)
+        else _site_separators(row_sites, raw.index)[0]
+    )
+    for c in (*COUNT_COLUMNS, "followers"):
+        if c in src:
+            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="thousands")
+            bad_number(c, invalid)
+            typed[c] = vals
+    for c in MONEY_COLUMNS:
+        if c in src:
+            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="convention")
+            bad_number(c, invalid)
+            typed[c] = vals
+    if "commission_rate" in src:
+        vals, invalid, note = _rate_core(src["commission_rate"])
+        bad_number("commission_rate", invalid)
+        if note:
+            notes.append(f"{table.file}: commission_rate {note}")
+        typed["commission_rate"] = vals
+    frame = pd.DataFrame(typed, index=raw.index)
+    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
+
+
+def _missing_required_error(
+    file: str,
+    found: Sequence[str],
+    mapping: Mapping[str, str],
+    missing: Sequence[str],
+    site_arg: bool,
+) -> ExportError:
+    hints = []
+    if "site" in missing:
+        hints.append("pass site='US' (or the right code) when the file has no site column")
+    if "tier" in missing:
+        hints.append("add a Followers or Tier column, or a creators export with followers")
+    if {"category", "commission_rate"} & set(missing):
+        hints.append(
+            "join a products export: assemble(videos, products=...) or put products.csv in the folder"
+        )
+    hints.append(
+        "or map your header: column_map={'<your header>': '<canonical name>'}, e.g. "
+        f"column_map={{{found[0]!r}: {missing[0]!r}}}"
+        if found
+        else "or map headers with column_map=..."
+    )
+    aliases = {m: list(HEADER_ALIASES.get(m, ()))[:3] for m in missing}
+    return ExportError(
+        f"{file}: missing required column(s) {list(missing)}. Found columns: {list(found)}"
+        f" (recognised: {dict(mapping)}). Needed: {list(REQUIRED_COLUMNS)}; headers accepted for the "
+        f"missing ones include {aliases}. Fix: " + "; ".join(hints) + "."
+    )
+
+
+# ---------------------------------------------------------------------- finalising
+
+
+def _finalise(
+    parts: list[_Parsed],
+    *,
+    site: str | None,
+    tiers: Mapping[str, int] | None,
+    file_label: str,
+    extra_notes: Sequence[str] = (),
+    extra_reasons: Callable[[pd.DataFrame, _Reasons], None] | None = None,
+    carried: Sequence[tuple[pd.DataFrame, LoadSummary]] = (),
+    derived_columns: Sequence[str] = ("tier",),
+) -> LoadResult:
+    """Combine parsed video parts, derive site/tier/refunds, validate, build the result."""
+    import pandera.pandas as pa
+
+    offsets = np.cumsum([0] + [len(p.typed) for p in parts])
+    n = int(offsets[-1])
+    typed = pd.concat([p.typed for p in parts], ignore_index=True) if parts else pd.DataFrame()
+    reasons = _Reasons(n)
+    for p, off in zip(parts, offsets[:-1], strict=False):
+        reasons.extend(p.reasons, int(off))
+    blank = np.concatenate([p.blank for p in parts]) if parts else np.zeros(0, bool)
+    notes: list[str] = [x for p in parts for x in p.notes] + list(extra_notes)
+    site_code = None
+    if site is not None:
+        site_code = normalise_site([site]).iloc[0]
+        if site_code not in SITES:
+            raise ExportError(
+                f"site={site!r} is not a known site code; accepted: {list(SITES)} (GB means UK)."
+            )
+
+    if extra_reasons is not None:
+        extra_reasons(typed, reasons)
+
+    # Site: column wins per row; the argument fills gaps and must agree where both exist.
+    if site_code is not None:
+        if "site" in typed:
+            col = typed["site"]
+            disagree = col.notna() & (col != site_code)
+            reasons.add(
+                disagree.to_numpy(bool),
+                "site: disagrees with site= argument",
+                "site " + _quote(col) + f" disagrees with site={site_code!r}",
+            )
+            typed["site"] = col.fillna(site_code)
+        else:
+            typed["site"] = site_code
+            notes.append(f"site {site_code!r} from the site= argument applied to all rows")
+    # Tier: an explicit tier wins; followers fill the gaps.
+    if "followers" in typed:
+        derived = tier_from_followers(typed["followers"], tiers).astype(object)
+        derived = derived.where(pd.notna(derived), None)
+        if "tier" in typed:
+            typed["tier"] = typed["tier"].where(typed["tier"].notna(), derived)
+        else:
+            typed["tier"] = derived
+            notes.append(
+                f"tier derived from followers (thresholds {dict(tiers) if tiers else 'default'})"
+            )
+    if "refunds" not in typed:
+        typed["refunds"] = 0.0
+        notes.append("refunds column absent: refunds set to 0.0")
+    elif typed["refunds"].isna().any():
+        k = int(typed["refunds"].isna().sum())
+        typed["refunds"] = typed["refunds"].fillna(0.0)
+        notes.append(f"{k} missing refunds cell(s) read as 0.0")
+    if "gmv" in typed and "orders" in typed:
+        fill = typed["gmv"].isna() & (typed["orders"] == 0)
+        if fill.any():
+            typed.loc[fill, "gmv"] = 0.0
+            notes.append(f"{int(fill.sum())} missing gmv cell(s) on rows with 0 orders read as 0.0")
+
+    # Missing required values (the columns exist; checked by the caller).
+    not_blank = ~blank
+    for c in REQUIRED_COLUMNS:
+        if c in typed:
+            miss = typed[c].isna().to_numpy(bool) & not_blank
+            # Values that come from a join or a derivation are only "missing" when nothing
+            # else already explains it (e.g. "creator 'x' not in creators export").
+            if c in derived_columns:
+                miss &= ~reasons.mask()
+            reasons.add(miss, f"{c}: missing", f"missing {c}")
+
+    # pandera: value checks on the parsed values.
+    schema = validation_schema()
+    check_frame = typed[[c for c in typed.columns if c in schema.columns]].copy()
+    if "site" in check_frame:
+        check_frame["site"] = check_frame["site"].astype(object)
+    try:
+        schema.validate(check_frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        _failures_to_reasons(exc.failure_cases, typed, reasons)
+
+    # Exact duplicate input rows within a file: keep the first.
+    for p, off in zip(parts, offsets[:-1], strict=False):
+        raw = p.table.raw
+        if len(raw) < 2 or raw.shape[1] == 0:
+            continue
+        h = pd.util.hash_pandas_object(
+            raw.astype("str") if not isinstance(p.table.encoding, str) else raw, index=False
+        )
+        dup = h.duplicated(keep="first").to_numpy() & ~p.blank
+        if dup.any():
+            first = pd.Series(np.arange(len(h)), index=h.to_numpy())
+            first = first[~first.index.duplicated(keep="first")]
+            first_row = p.table.rownum[first.reindex(h.to_numpy()[dup]).to_numpy()]
+            full = np.zeros(n, dtype=bool)
+            full[off : off + len(raw)] = dup
+            msgs = np.array([f"duplicate row (same as row {r})" for r in first_row], dtype=object)
+            reasons.add(full, "duplicate row", msgs)
+
+    bad = reasons.mask() & ~blank
+    kept = ~bad & ~blank
+    data = _to_canonical(typed[kept].reset_index(drop=True))
+
+    # Rejected rows: original values + file, row, reason.
+    rf = reasons.frame()
+    rf = rf[~blank[rf["pos"].to_numpy()]] if len(rf) else rf
+    joined = (
+        rf.groupby("pos", sort=True)["msg"].agg("; ".join) if len(rf) else pd.Series(dtype=object)
+    )
+    by_reason = (
+        rf.drop_duplicates(["pos", "kind"])["kind"].value_counts().to_dict() if len(rf) else {}
+    )
+    rejected_parts = []
+    for p, off in zip(parts, offsets[:-1], strict=False):
+        sel = np.flatnonzero(bad[off : off + len(p.typed)])
+        if len(sel) == 0:
+            continue
+        r = p.table.raw.iloc[sel].reset_index(drop=True)
+        r.insert(0, "reason", joined.loc[sel + off].to_numpy())
+        r.insert(0, "row", p.table.rownum[sel])
+        r.insert(0, "file", p.table.file)
+        rejected_parts.append(r)
+    # Lines the CSV reader could not split into the header's columns.
+    malformed_n = 0
+    for p in parts:
+        for num, text in p.table.malformed:
+            fields = next(csv.reader([text]), [])
+            row = dict(zip(p.table.raw.columns, fields, strict=False))
+            rec = {
+                "file": p.table.file,
+                "row": num,
+                "reason": f"line has {len(fields)} field(s), the header has {p.table.raw.shape[1]}",
+                **row,
+            }
+            rejected_parts.append(pd.DataFrame([rec]))
+            malformed_n += 1
+    if malformed_n:
+        by_reason["malformed line"] = by_reason.get("malformed line", 0) + malformed_n
+    carried_n = 0
+    for rej, summ in carried:
+        rejected_parts.append(rej)
+        carried_n += len(rej)
+        for k, v in summ.rejected_by_reason.items():
+            by_reason[k] = by_reason.get(k, 0) + v
+    if rejected_parts:
+        rejected = pd.concat(rejected_parts, ignore_index=True)
+    else:
+        cols = ["file", "row", "reason"] + [c for p in parts for c in p.table.raw.columns]
+        rejected = pd.DataFrame(columns=list(dict.fromkeys(cols)))
+    rejected["row"] = rejected["row"].astype("int64")
+
+    part_summaries = []
+    for p, off in zip(parts, offsets[:-1], strict=False):
+        seg_bad = bad[off : off + len(p.typed)]
+        seg_blank = blank[off : off + len(p.typed)]
+        part_summaries.append(
+            LoadSummary(
+                file=p.table.file,
+                encoding=p.table.encoding,
+                header_row=p.table.header_row,
+                rows_read=int((~seg_blank).sum()) + len(p.table.malformed),
+                rows_kept=int((~seg_bad & ~seg_blank).sum()),
+                rows_rejected=int(seg_bad.sum()) + len(p.table.malformed),
+                ignored_columns=p.ignored,
+                column_mapping=p.mapping,
+                duplicate_columns=p.duplicates,
+                blank_rows=int(seg_blank.sum()),
+            )
+        )
+    rows_rejected = int(bad.sum()) + malformed_n + carried_n
+    rows_kept = len(data)
+    summary = LoadSummary(
+        file=file_label,
+        encoding=", ".join(dict.fromkeys(str(p.table.encoding) for p in parts)) if parts else None,
+        header_row=parts[0].table.header_row if len(parts) == 1 else None,
+        rows_read=rows_kept + rows_rejected,
+        rows_kept=rows_kept,
+        rows_rejected=rows_rejected,
+        rejected_by_reason=dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+        ignored_columns=list(dict.fromkeys(c for p in parts for c in p.ignored)),
+        column_mapping={k: v for p in parts for k, v in p.mapping.items()},
+        duplicate_columns={k: v for p in parts for k, v in p.duplicates.items()},
+        blank_rows=int(blank.sum()),
+        notes=notes,
+        parts=part_summaries if len(parts) > 1 else [],
+    )
+    assert len(rejected) == rows_rejected, (len(rejected), rows_rejected)
+    return LoadResult(data=data, rejected=rejected, summary=summary)
+
+
+def _fmt(values: pd.Series) -> pd.Series:
+    """Numbers as text, whole floats without ``.0``."""
+    v = values.astype("float64")
+    whole = (v % 1 == 0).fillna(False).to_numpy(bool)
+    txt = v.astype("str").to_numpy(object)
+    txt[whole] = v[whole].astype("int64").astype("str").to_numpy(object)
+    return pd.Series(txt, index=values.index, dtype="str")
+
+
+def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reasons) -> None:
+    """Turn pandera failure cases into per-row reasons."""
+    fc = fc[fc["index"].notna()].copy()
+    n = len(typed)
+    # Frame-wide checks report one failure case per column: keep one per row.
+    wide = fc["schema_context"] == "DataFrameSchema"
+    fc.loc[wide, "column"] = ""
+    for (column, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        pos = np.unique(grp["index"].astype("int64").to_numpy())
+        mask = np.zeros(n, dtype=bool)
+        mask[pos] = True
+        check = str(check)
+        if check in ("clicks > impressions", "orders > clicks"):
+            a, b = check.split(" > ")
+            msg = f"{a} " + _fmt(typed[a]) + f" > {b} " + _fmt(typed[b])
+            reasons.add(mask, check, msg.to_numpy(object))
+            continue
+        col = str(column)
+        if col not in typed:
+            values = pd.Series("", index=typed.index, dtype="str")
+        elif pd.api.types.is_numeric_dtype(typed[col].dtype):
+            values = _fmt(typed[col])
+        else:
+            values = typed[col].astype("str")
+        if check == "unknown site":
+            msg = "unknown site '" + values + f"'; accepted: {list(SITES)} (GB means UK)"
+        elif check.startswith("commission"):
+            msg = f"{col} " + values + " is outside 0-0.8 (0-80 %)"
+        elif check == "negative":
+            msg = f"{col} " + values + " is negative"
+        elif check == "not a whole number":
+            msg = f"{col} " + values + " is not a whole number"
+        else:
+            msg = f"{col} " + values + f" fails {check}"
+        reasons.add(mask, f"{col}: {check}", msg.to_numpy(object))
+
+
+def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Cast parsed columns to the canonical dtypes, in canonical order."""
+    out: dict[str, Any] = {}
+    for name, col in CANONICAL_COLUMNS.items():
+        if name not in df:
+            continue
+        s = df[name]
+        if col.dtype == "tier":
+            out[name] = pd.Series(
+                pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index
+            )
+        elif col.dtype == "category":
+            out[name] = s.astype(object).astype("category")
+        elif col.dtype == "int64":
+            out[name] = s.astype("float64").round().astype("int64")
+        elif col.dtype == "Int64":
+            out[name] = s.astype("float64").round().astype("Int64")
+        elif col.dtype == "string":
+            out[name] = s.astype("string")
+        elif col.dtype.startswith("datetime64"):
+            out[name] = s.astype(col.dtype)
+        else:
+            out[name] = s.astype(col.dtype)
+    return pd.DataFrame(out, index=df.index)
+
+
+# ---------------------------------------------------------------------- public API
+
+
+def _check_required(parsed: _Parsed, *, site: str | None, need: Sequence[str]) -> None:
+    have = set(parsed.typed.columns)
+    missing = []
+    for c in need:
+        if c in have:
+            continue
+        if c == "tier" and "followers" in have:
+            continue
+        if c == "site" and site is not None:
+            continue
+        missing.append(c)
+    if missing:
+        raise _missing_required_error(
+            parsed.table.file,
+            list(parsed.table.raw.columns),
+            parsed.mapping,
+            missing,
+            site is not None,
+        )
+
+
+def read_export(
+    source: str | Path | pd.DataFrame,
+    *,
+    site: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    tiers: Mapping[str, int] | None = None,
+    date_format: str | None = None,
+    kind: str | None = None,
+) -> LoadResult:
+    """Read one self-contained export (CSV, XLSX, Parquet or DataFrame) into the
+    canonical frame.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        The export. CSV may be UTF-8 (with or without BOM) or GB18030/GBK; XLSX may have
+        title rows above the header (the header row is found among the first 15 rows).
+    site : str, optional
+        Site code for every row (``"US"``, ``"GB"``/``"UK"``, ...). Rows whose own site
+        column disagrees are rejected.
+    column_map : mapping, optional
+        ``{your header: canonical name}`` for headers the kit does not know.
+    tiers : mapping, optional
+        Follower thresholds for tiers (see :func:`helpers.schema.tier_from_followers`).
+    date_format : str, optional
+        ``strftime`` format of the date column, e.g. ``"%d/%m/%Y"``.
+    kind : {"csv", "excel", "parquet"}, optional
+        File type when the extension does not tell.
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    ExportError
+        Unreadable file, missing required columns, ambiguous dates, unknown ``site``.
+    """
+    table = _read_source(source, kind, column_map)
+    parsed = _parse_table(
+        table, role="videos", column_map=column_map, date_format=date_format, site=site
+    )
+    _check_required(parsed, site=site, need=REQUIRED_COLUMNS)
+    return _finalise([parsed], site=site, tiers=tiers, file_label=table.file)
+
+
+def _unwrap(source: Any) -> tuple[Any, LoadResult | None]:
+    """A LoadResult-like input becomes its ``.data`` (and is remembered for its rejects)."""
+    data = getattr(source, "data", None)
+    if not isinstance(source, pd.DataFrame) and isinstance(data, pd.DataFrame):
+        return data, source if isinstance(getattr(source, "summary", None), LoadSummary) else None
+    return source, None
+
+
+def _as_list(x: Any) -> list[Any]:
+    if x is None:
+        return []
+    return list(x) if isinstance(x, list | tuple) else [x]
+
+
+@dataclass
+class _Lookup:
+    role: str
+    key: str
+    keys: list[str]
+    frame: pd.DataFrame
+    files: str
+    rejected_keys: dict[str, str]
+    rows_rejected: int
+
+
+def _read_lookup(
+    sources: list[Any],
+    role: str,
+    *,
+    column_map: Mapping[str, str] | None,
+    date_format: str | None,
+) -> _Lookup:
+    key = "creator_id" if role == "creators" else "product_id"
+    frames = []
+    rejected_keys: dict[str, str] = {}
+    files = []
+    n_rejected = 0
+    rownums = []
+    for src in sources:
+        src, _ = _unwrap(src)
+        table = _read_source(src, None, column_map)
+        files.append(table.file)
+        parsed = _parse_table(
+            table, role=role, column_map=column_map, date_format=date_format, site=None
+        )
+        typed = parsed.typed
+        if key not in typed:
+            raise ExportError(
+                f"{table.file}: the {role} export has no {key} column to join on. Found columns: "
+                f"{list(table.raw.columns)}; accepted headers: {list(HEADER_ALIASES[key])}. Fix: rename "
+                f"the header or pass column_map={{'<your header>': {key!r}}}."
+            )
+        useful = [c for c in _LOOKUP_COLUMNS[role] if c in typed and c != key]
+        if not useful or useful == ["site"]:
+            raise ExportError(
+                f"{table.file}: the {role} export has none of the columns it is needed for "
+                f"({[c for c in _LOOKUP_COLUMNS[role] if c not in (key, 'site')]}). Found columns: "
+                f"{list(table.raw.columns)}. Fix: rename the headers or pass column_map=..."
+            )
+        bad = parsed.reasons.mask() | (typed[key].isna().to_numpy(bool) & ~parsed.blank)
+        rf = parsed.reasons.frame()
+        joined = rf.groupby("pos")["msg"].agg("; ".join) if len(rf) else pd.Series(dtype=object)
+        for pos in np.flatnonzero(bad):
+            k = typed[key].iloc[pos]
+            if isinstance(k, str):
+                rejected_keys[k] = (
+                    f"its row {table.rownum[pos]} in {table.file} was rejected: {joined.get(pos, 'missing values')}"
+                )
+        n_rejected += int(bad.sum())
+        good = ~bad & ~parsed.blank
+        frames.append(typed[good].assign(_file=table.file, _row=table.rownum[good]))
+        rownums.append(table.rownum[good])
+    frame = pd.concat(frames, ignore_index=True)
+    keys = [key]
+    if "site" in frame and frame["site"].notna().all() and len(frame):
+        keys.append("site")
+    dup = frame.duplicated(keys, keep=False)
+    if dup.any():
+        d = frame[dup]
+        groups = d.groupby(keys, sort=False)
+        examples = []
+        for k, g in list(groups)[:10]:
+            where = ", ".join(f"{f} row {r}" for f, r in zip(g["_file"], g["_row"], strict=False))
+            examples.append(f"{k!r} at {where}")
+        raise ExportError(
+            f"{', '.join(files)}: the {role} export lists the same {'/'.join(keys)} more than once "
+            f"({int(groups.ngroups)} key(s)), so the join would be ambiguous: "
+            + "; ".join(examples)
+            + ". Fix: keep one row per key (or add a site column when the same key exists on several sites)."
+        )
+    return _Lookup(role, key, keys, frame, ", ".join(files), rejected_keys, n_rejected)
+
+
+def assemble(
+    videos: Any,
+    creators: Any = None,
+    products: Any = None,
+    *,
+    site: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    tiers: Mapping[str, int] | None = None,
+    date_format: str | None = None,
+) -> LoadResult:
+    """Join a video export to a creator export and a product export.
+
+    Parameters
+    ----------
+    videos : path, DataFrame, LoadResult, or a list of them
+        The content rows (creator, product, impressions, clicks, orders, GMV, ...).
+        Several files (e.g. one per week) are concatenated; row numbers stay per file.
+    creators : path, DataFrame, LoadResult, or a list of them, optional
+        Creator name -> followers (and/or tier). Joined on ``creator_id`` (and ``site``
+        when the creator export has a site on every row).
+    products : path, DataFrame, LoadResult, or a list of them, optional
+        Product ID -> category and commission rate. Joined on ``product_id`` (and
+        ``site`` likewise).
+    site, column_map, tiers, date_format
+        As in :func:`read_export`.
+
+    Returns
+    -------
+    LoadResult
+        Every video row is kept or rejected with a reason; a video whose creator or
+        product is not in the lookup export is rejected ("creator 'x' not in creators
+        export"). Values in the video export win; lookup values fill what is missing.
+
+    Raises
+    ------
+    ExportError
+        Missing columns, a lookup export with duplicated keys (naming the rows).
+    """
+    lookups = []
+    for role, src in (("creators", creators), ("products", products)):
+        if _as_list(src):
+            lookups.append(
+                _read_lookup(_as_list(src), role, column_map=column_map, date_format=date_format)
+            )
+    provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
+    parts: list[_Parsed] = []
+    carried: list[tuple[pd.DataFrame, LoadSummary]] = []
+    video_list = _as_list(videos)
+    if not video_list:
+        raise ExportError("assemble: no video export given; pass videos=<path or DataFrame>.")
+    for v in video_list:
+        src, prior = _unwrap(v)
+        if prior is not None and len(prior.rejected):
+            carried.append((prior.rejected, prior.summary))
+        table = _read_source(src, None, column_map)
+        parsed = _parse_table(
+            table, role="videos", column_map=column_map, date_format=date_format, site=site
+        )
+        need = [c for c in REQUIRED_COLUMNS if c not in provided or c in ("creator_id",)]
+        if "followers" in provided:
+            need = [c for c in need if c != "tier"]
+        _check_required(parsed, site=site, need=need)
+        for lk in lookups:
+            if lk.key not in parsed.typed:
+                raise ExportError(
+                    f"{table.file}: cannot join the {lk.role} export ({lk.files}): the video export has no "
+                    f"{lk.key} column. Found columns: {list(table.raw.columns)}; accepted headers: "
+                    f"{list(HEADER_ALIASES[lk.key])}. Fix: rename it or pass column_map=..."
+                )
+        parts.append(parsed)
+    site_code = normalise_site([site]).iloc[0] if site is not None else None
+
+    def join(typed: pd.DataFrame, reasons: _Reasons) -> None:
+        for lk in lookups:
+            left = pd.DataFrame({lk.key: typed[lk.key].astype(object)})
+            right_cols = [c for c in lk.frame.columns if not c.startswith("_")]
+            right = lk.frame[right_cols].copy()
+            right[lk.key] = right[lk.key].astype(object)
+            if "site" in lk.keys:
+                vs = (
+                    typed["site"]
+                    if "site" in typed
+                    else pd.Series(None, index=typed.index, dtype=object)
+                )
+                left["site"] = vs.astype(object).where(vs.notna(), site_code)
+                right["site"] = right["site"].astype(object)
+            m = left.merge(right, how="left", on=lk.keys, indicator=True, validate="many_to_one")
+            unmatched = (m["_merge"] == "left_only").to_numpy(bool) & typed[
+                lk.key
+            ].notna().to_numpy(bool)
+            if unmatched.any():
+                who = lk.role[:-1]
+                keys_txt = left[lk.key].astype("str")
+                where = f" not in {lk.role} export ({lk.files})"
+                if "site" in lk.keys:
+                    keys_txt = keys_txt + "' on site '" + left["site"].astype("str")
+                extra = left[lk.key].map(lk.rejected_keys).fillna("")
+                extra = extra.where(extra == "", " (" + extra + ")")
+                msg = f"{who} '" + keys_txt + "'" + where + extra.astype("str")
+                reasons.add(unmatched, f"{who} not in {lk.role} export", msg.to_numpy(object))
+            for c in right_cols:
+                if c in lk.keys:
+                    continue
+                filled = m[c].to_numpy()
+                if c in typed:
+                    typed[c] = typed[c].where(
+                        typed[c].notna(), pd.Series(filled, index=typed.index)
+                    )
+                else:
+                    typed[c] = filled
+
+    notes = [f"joined {lk.role} export {lk.files} on {lk.keys}" for lk in lookups]
+    notes += [
+        f"{lk.role} export {lk.files}: {lk.rows_rejected} row(s) unusable (videos joining them are rejected)"
+        for lk in lookups
+        if lk.rows_rejected
+    ]
+    label = ", ".join(p.table.file for p in parts)
+    return _finalise(
+        parts,
+        site=site,
+        tiers=tiers,
+        file_label=label,
+        extra_notes=notes,
+        extra_reasons=join if lookups else None,
+        carried=carried,
+        derived_columns=("tier", *sorted(provided)),
+    )
+
+
+_ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("videos", ("video", "视频", "content", "内容")),
+    ("creators", ("creator", "达人", "affiliate")),
+    ("products", ("product", "商品", "item")),
+)
+
+
+def _sniff_role(path: Path, column_map: Mapping[str, str] | None) -> str | None:
+    """Guess an export's role from its headers (first rows only)."""
+    try:
+        kind = _FILE_KINDS.get(path.suffix.lower())
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            rows = [pq.read_schema(path).names]
+        elif kind == "excel":
+            rows = pd.read_excel(
+                path, header=None, nrows=HEADER_SCAN_ROWS, dtype=object
+            ).values.tolist()
+        else:
+            head = path.open("rb").read(65536)
+            text = _decode(head, str(path))[0] if head else ""
+            rows = list(csv.reader(io.StringIO(text)))[:HEADER_SCAN_ROWS]
+    except (ExportError, OSError, ValueError):
+        return None
+    if not rows:
+        return None
+    hi = _find_header(rows, column_map)
+    cols = {canonical_name(c, column_map) for c in rows[hi]} - {None}
+    if len(cols & {"impressions", "clicks", "orders"}) >= 2:
+        return "videos"
+    if "product_id" in cols and cols & {"category", "commission_rate"}:
+        return "products"
+    if "creator_id" in cols and cols & {"followers", "tier"}:
+        return "creators"
+    return None
+
+
+def load_dataset(
+    path: str | Path,
+    *,
+    site: str | None = None,
+    column_map: Mapping[str, str] | None = None,
+    tiers: Mapping[str, int] | None = None,
+    date_format: str | None = None,
+) -> LoadResult:
+    """Load the data a notebook analyses: one export file or a folder of exports.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file (read with :func:`read_export`) or a folder. In a folder, files are
+        recognised by name (video/videos/视频, creator/creators/达人, product/products/
+        商品), otherwise by their headers; all video files are concatenated, then joined
+        to the creator and product exports with :func:`assemble`. Sub-folders are not
+        searched. Relative paths are resolved with :func:`helpers.paths.resolve`.
+    site, column_map, tiers, date_format
+        As in :func:`read_export`.
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    ExportError
+        Path not found, or a folder without a video export (the message lists the files).
+    """
+    p = paths.resolve(path)
+    if p.is_file():
+        return read_export(
+            p, site=site, column_map=column_map, tiers=tiers, date_format=date_format
+        )
+    if not p.is_dir():
+        raise ExportError(
+            f"{path}: no such file or folder (looked at {p}). Pass a folder of exports or one export "
+            "file; relative paths are taken from the current folder, then from the repo root."
+        )
+    files = sorted(
+        f
+        for f in p.iterdir()
+        if f.is_file() and f.suffix.lower() in _FILE_KINDS and not f.name.startswith(("~$", "."))
+    )
+    roles: dict[str, list[Path]] = {"videos": [], "creators": [], "products": []}
+    unknown: list[str] = []
+    for f in files:
+        name = f.stem.casefold()
+        role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
+        role = role or _sniff_role(f, column_map)
+        if role is None:
+            unknown.append(f.name)
+        else:
+            roles[role].append(f)
+    if not roles["videos"]:
+        listing = [f.name for f in sorted(p.iterdir())]
+        raise ExportError(
+            f"{p}: no video export found. Files in the folder: {listing}. A video export is a CSV/XLSX/"
+            "Parquet file whose name contains 'video' (or 视频) or whose headers include impressions, "
+            "clicks and orders. Fix: rename the file (e.g. videos.csv) or pass the file path itself."
+        )
+    if not roles["creators"] and not roles["products"] and len(roles["videos"]) == 1:
+        result = read_export(
+            roles["videos"][0],
+            site=site,
+            column_map=column_map,
+            tiers=tiers,
+            date_format=date_format,
+        )
+    else:
+        result = assemble(
+            roles["videos"],
+            roles["creators"] or None,
+            roles["products"] or None,
+            site=site,
+            column_map=column_map,
+            tiers=tiers,
+            date_format=date_format,
+        )
+    if unknown:
+        result.summary.notes.append(f"files not recognised as exports and not read: {unknown}")
+    return result
