@@ -1,0 +1,1414 @@
+"""ROI forecast of a planned campaign, as a distribution; break-even commission; backtest.
+
+A :class:`CampaignPlan` says what the seller intends (site, category, commission rate,
+creators by tier or by id, pieces of content per creator, costs). :func:`forecast_roi`
+turns it into a distribution of GMV, costs, profit and ROI (definitions in
+:mod:`helpers.metrics`) by Monte Carlo over
+
+1. parameter uncertainty: the coefficients of a binomial GLM of CTR (clicks /
+   impressions ~ tier + category) and of CVR (orders / clicks ~ tier + category +
+   commission rate), both fitted with :func:`helpers.conversion.fit_conversion` on the
+   plan's site history, drawn from a multivariate normal with the cluster-robust
+   (by creator) covariance; AOV and return rate drawn around their history values;
+2. creator heterogeneity: each planned creator is a history creator of the same tier
+   (or the named creator), with that creator's own impressions per piece (resampled)
+   and a gamma-Poisson posterior draw of their CTR and CVR multipliers;
+3. count noise: clicks and orders binomial, order values gamma around AOV, refunded
+   orders binomial on the return rate.
+
+Cold start: when the plan's category has fewer than ``min_clicks`` clicks or
+``min_orders`` orders on the site, its category effect is partially pooled towards the
+mean category effect with the between-category variance (an absent category gets a
+draw from the between-category distribution), AOV and return rate come from the whole
+site with the between-category spread added, and the result says so in ``notes``.
+
+Everything is seeded and vectorised over draws.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from helpers.errors import ModelError, PlanError
+from helpers.metrics import COMMISSION_RANGE
+from helpers.schema import SITES, TIERS
+
+__all__ = [
+    "CTR_FORMULA",
+    "CVR_FORMULA",
+    "MIN_CLICKS",
+    "MIN_ORDERS",
+    "ROI_KINDS",
+    "BacktestResult",
+    "CampaignPlan",
+    "RoiForecast",
+    "backtest_roi",
+    "forecast_roi",
+]
+
+CVR_FORMULA = "C(tier) + C(category) + commission_rate"
+"""Right-hand side of the conversion (orders / clicks) model."""
+
+CTR_FORMULA = "C(tier) + C(category)"
+"""Right-hand side of the CTR (clicks / impressions) model."""
+
+MIN_CLICKS = 1000
+"""Cold-start threshold: a category with fewer clicks on the site is 'little history'."""
+
+MIN_ORDERS = 30
+"""Cold-start threshold: a category with fewer orders on the site is 'little history'."""
+
+ROI_KINDS: tuple[str, ...] = ("gross", "net", "profit")
+
+_NON_PLAN_KEYS = frozenset(
+    {"data", "seed", "n_draws", "output_dir", "notebooks", "roi", "backtest", "split_date"}
+)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class CampaignPlan:
+    """A planned affiliate campaign on one site.
+
+    Attributes
+    ----------
+    site : str
+        Site code, a key of :data:`helpers.schema.SITES` ("US", "UK", ...).
+    category : str
+        Product category, as in the history (e.g. "beauty").
+    commission_rate : float
+        Commission as a fraction, in (0, 0.8] (0.15 for 15 %).
+    creators_per_tier : dict
+        Number of creators per tier, e.g. ``{"micro": 20}``; tiers from
+        :data:`helpers.schema.TIERS`. Give this or ``creators`` (or both).
+    creators : list of str
+        Creator ids from the history (their tier and past videos are used).
+    pieces_per_creator : int
+        Pieces of content (videos, LIVEs) each creator posts (>= 1).
+    impressions_per_piece : float, optional
+        Expected product impressions per piece; default: the history of the tier on
+        the site (the shape of the history distribution is kept, rescaled to this mean).
+    aov : float, optional
+        Average order value in site currency; default from history.
+    return_rate : float, optional
+        Share of GMV refunded, in [0, 1); default from history.
+    unit_cost_rate : float, optional
+        Landed product cost as a fraction of the selling price, in [0, 1]; needed for
+        profit, profit ROI and the break-even commission.
+    sample_cost : float
+        Cost of the samples sent to each creator (site currency, >= 0).
+    flat_fee : float
+        Flat fee paid to each creator (site currency, >= 0).
+    ads_spend : float
+        Paid ads spend of the whole campaign (>= 0).
+    platform_fee_rate : float, optional
+        Platform referral fee on the paid amount; default: the site's (US 6 %, UK 9 %).
+    currency : str, optional
+        Currency code; default: the site's.
+    product_id : str, optional
+        The product, if it has history; only used to say how much history it has.
+    new_category : bool
+        True when the category is deliberately absent from the history (a new product
+        line): then the forecast is a cold start. False makes an unknown category an
+        error (most often a typo).
+    name : str
+        A label for reports.
+    """
+
+    site: str
+    category: str
+    commission_rate: float
+    creators_per_tier: dict[str, int] = field(default_factory=dict)
+    creators: list[str] = field(default_factory=list)
+    pieces_per_creator: int = 1
+    impressions_per_piece: float | None = None
+    aov: float | None = None
+    return_rate: float | None = None
+    unit_cost_rate: float | None = None
+    sample_cost: float = 0.0
+    flat_fee: float = 0.0
+    ads_spend: float = 0.0
+    platform_fee_rate: float | None = None
+    currency: str | None = None
+    product_id: str | None = None
+    new_category: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.site = str(self.site).strip().upper()
+        if self.site == "GB":
+            self.site = "UK"
+        if self.site not in SITES:
+            raise PlanError(f"unknown site {self.site!r}; accepted site codes: {sorted(SITES)}")
+        self.category = str(self.category).strip()
+        if not self.category:
+            raise PlanError("the plan needs a category, e.g. category: beauty")
+        lo, hi = COMMISSION_RANGE
+        rate = _as_number("commission_rate", self.commission_rate)
+        if rate > 1.0 and rate <= 80.0:
+            raise PlanError(
+                f"commission_rate = {rate:g} looks like a percentage; give a fraction in "
+                f"(0, {hi:g}], e.g. {rate / 100:g} for {rate:g} %"
+            )
+        if not lo < rate <= hi:
+            raise PlanError(
+                f"commission_rate = {rate:g} is outside the accepted range (0, {hi:g}] "
+                "(TikTok Shop allows 1 %-80 %); give a fraction, 0.15 for 15 %"
+            )
+        self.commission_rate = rate
+        cpt = dict(self.creators_per_tier or {})
+        unknown = [t for t in cpt if t not in TIERS]
+        if unknown:
+            raise PlanError(
+                f"unknown tier(s) {unknown} in creators_per_tier; accepted: {list(TIERS)}"
+            )
+        for t, n in cpt.items():
+            n_ = _as_number(f"creators_per_tier[{t!r}]", n)
+            if n_ < 0 or n_ != int(n_):
+                raise PlanError(
+                    f"creators_per_tier[{t!r}] = {n!r} must be a whole number >= 0 of creators"
+                )
+            cpt[t] = int(n_)
+        self.creators_per_tier = {t: cpt[t] for t in TIERS if cpt.get(t, 0) > 0}
+        self.creators = [str(c) for c in (self.creators or [])]
+        if not self.creators_per_tier and not self.creators:
+            raise PlanError(
+                "the plan has no creators; give creators_per_tier (e.g. {micro: 20}) or a list "
+                "of creator ids from the history in creators"
+            )
+        pieces = _as_number("pieces_per_creator", self.pieces_per_creator)
+        if pieces < 1 or pieces != int(pieces):
+            raise PlanError(f"pieces_per_creator = {pieces:g} must be a whole number >= 1")
+        self.pieces_per_creator = int(pieces)
+        for name in ("sample_cost", "flat_fee", "ads_spend"):
+            v = _as_number(name, getattr(self, name))
+            if v < 0:
+                raise PlanError(
+                    f"{name} = {v:g} is negative; accepted: >= 0 (site currency, 0 when none)"
+                )
+            setattr(self, name, v)
+        if self.impressions_per_piece is not None:
+            v = _as_number("impressions_per_piece", self.impressions_per_piece)
+            if v <= 0:
+                raise PlanError(f"impressions_per_piece = {v:g} must be > 0 (or omitted)")
+            self.impressions_per_piece = v
+        if self.aov is not None:
+            v = _as_number("aov", self.aov)
+            if v <= 0:
+                raise PlanError(
+                    f"aov = {v:g} must be > 0 (site currency), or omitted to use history"
+                )
+            self.aov = v
+        for name, upper, closed in (
+            ("return_rate", 1.0, False),
+            ("unit_cost_rate", 1.0, True),
+            ("platform_fee_rate", 1.0, False),
+        ):
+            val = getattr(self, name)
+            if val is None:
+                continue
+            v = _as_number(name, val)
+            if v < 0 or v > upper or (v == upper and not closed):
+                bracket = "]" if closed else ")"
+                raise PlanError(
+                    f"{name} = {v:g} is outside the accepted range [0, {upper:g}{bracket}; give a "
+                    "fraction (0.2 for 20 %)"
+                )
+            setattr(self, name, v)
+        if self.platform_fee_rate is None:
+            self.platform_fee_rate = SITES[self.site].platform_fee_rate
+        if self.currency is None:
+            self.currency = SITES[self.site].currency
+        self.new_category = bool(self.new_category)
+        self.product_id = None if self.product_id in (None, "") else str(self.product_id)
+
+    # -- construction ------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any], *, ignore_extra: bool = False) -> CampaignPlan:
+        """Build a plan from a mapping (e.g. notebook parameters or YAML).
+
+        Besides the field names, ``tier`` + ``n_creators`` is accepted as a shorthand
+        for ``creators_per_tier={tier: n_creators}``. Keys that are run settings
+        (``data``, ``seed``, ``n_draws``, ``output_dir``, ``notebooks``, ...) are ignored.
+
+        Parameters
+        ----------
+        spec : mapping
+            The plan's keys.
+        ignore_extra : bool
+            Ignore any unknown key instead of raising.
+
+        Raises
+        ------
+        PlanError
+            For unknown keys (listing the accepted ones) or invalid values.
+        """
+        names = {f.name for f in fields(cls)}
+        d = {k: v for k, v in dict(spec).items() if k not in _NON_PLAN_KEYS}
+        tier = d.pop("tier", None)
+        n_creators = d.pop("n_creators", None)
+        if tier not in (None, "") or n_creators not in (None, 0):
+            if tier in (None, "") or n_creators is None:
+                raise PlanError("give both tier and n_creators (e.g. tier: micro, n_creators: 20)")
+            cpt = dict(d.get("creators_per_tier") or {})
+            cpt[str(tier)] = cpt.get(str(tier), 0) + int(_as_number("n_creators", n_creators))
+            d["creators_per_tier"] = cpt
+        extra = sorted(set(d) - names)
+        if extra and not ignore_extra:
+            raise PlanError(
+                f"unknown plan key(s) {extra}; accepted: {sorted(names | {'tier', 'n_creators'})}"
+            )
+        missing = [k for k in ("site", "category", "commission_rate") if d.get(k) in (None, "")]
+        if missing:
+            raise PlanError(
+                f"the plan needs {missing} (e.g. site: US, category: beauty, commission_rate: 0.15)"
+            )
+        return cls(**{k: v for k, v in d.items() if k in names and v is not None})
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> CampaignPlan:
+        """Read a plan from a YAML file of top-level keys (a params/plans/*.yaml file)."""
+        import yaml
+
+        p = Path(path)
+        try:
+            spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise PlanError(f"cannot read plan file {p}: {exc}") from exc
+        if not isinstance(spec, Mapping):
+            raise PlanError(f"plan file {p} must hold a mapping of keys (site: US, ...)")
+        try:
+            return cls.from_dict(spec)
+        except PlanError as exc:
+            raise PlanError(f"{p}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain values."""
+        return asdict(self)
+
+    @property
+    def n_creators(self) -> int:
+        """Total creators in the plan."""
+        return int(sum(self.creators_per_tier.values())) + len(self.creators)
+
+    def validate(self, history: pd.DataFrame) -> None:
+        """Check the plan against a canonical history frame.
+
+        Raises
+        ------
+        PlanError
+            If the site has no history, the category is unknown (and ``new_category`` is
+            False), a named creator is absent, or a tier has no history on the site.
+        """
+        sites = sorted(pd.Series(history["site"]).dropna().astype(str).unique())
+        if self.site not in sites:
+            raise PlanError(f"site {self.site!r} has no history; sites in the history: {sites}")
+        hs = history[history["site"].astype(str) == self.site]
+        cats = sorted(hs["category"].dropna().astype(str).unique())
+        all_cats = sorted(history["category"].dropna().astype(str).unique())
+        if self.category not in cats and not self.new_category:
+            raise PlanError(
+                f"category {self.category!r} has no history on site {self.site}; categories in "
+                f"the history of {self.site}: {cats}"
+                + (
+                    f" (other sites also have {sorted(set(all_cats) - set(cats))})"
+                    if set(all_cats) - set(cats)
+                    else ""
+                )
+                + ". Fix a typo, or set new_category: true for a new product line (cold start)."
+            )
+        if self.creators:
+            known = set(hs["creator_id"].astype(str).unique())
+            absent = [c for c in self.creators if c not in known]
+            if absent:
+                raise PlanError(
+                    f"{len(absent)} creator id(s) have no history on site {self.site}: "
+                    f"{absent[:5]}{' ...' if len(absent) > 5 else ''}; give them as counts per tier "
+                    "in creators_per_tier instead"
+                )
+        tiers_present = set(hs["tier"].dropna().astype(str).unique())
+        no_hist = [t for t in self.creators_per_tier if t not in tiers_present]
+        if no_hist:
+            raise PlanError(
+                f"tier(s) {no_hist} have no history on site {self.site}; tiers with history: "
+                f"{[t for t in TIERS if t in tiers_present]}"
+            )
+
+
+def _as_number(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise PlanError(f"{name} = {value!r} is not a number") from None
+    if not math.isfinite(v):
+        raise PlanError(f"{name} = {value!r} must be a finite number")
+    return v
+
+
+# --------------------------------------------------------------------------- models
+
+
+class _Linear:
+    """A :class:`helpers.conversion.ConversionFit` seen through what the forecast needs:
+    coefficients, their (cluster-robust) covariance and the design of new rows."""
+
+    def __init__(self, fit: Any, frame: pd.DataFrame, formula: str) -> None:
+        self.fit = fit
+        self.formula = formula
+        self.params = pd.Series(fit.params, dtype="float64")
+        self.cov = fit.cov.loc[self.params.index, self.params.index].to_numpy(dtype="float64")
+        self.levels = {
+            c: sorted(frame[c].dropna().astype(str).unique())
+            for c in ("tier", "category")
+            if c in frame
+        }
+
+    def design(self, newdata: pd.DataFrame) -> np.ndarray:
+        """Design matrix of ``newdata`` with columns in the order of ``params``."""
+        return self.fit.design(newdata)
+
+    def linear_predictor(self, newdata: pd.DataFrame) -> np.ndarray:
+        return self.design(newdata) @ self.params.to_numpy()
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n coefficient vectors from the normal approximation (rows = draws)."""
+        return rng.multivariate_normal(self.params.to_numpy(), self.cov, size=n, method="eigh")
+
+
+def _fit_binomial(
+    frame: pd.DataFrame, formula: str, successes: str, trials: str, notes: list[str]
+) -> _Linear:
+    """Fit with :func:`helpers.conversion.fit_conversion` (the kit's GLM, cluster-robust by
+    creator); rare levels are merged into "other" rather than failing, and the fit's
+    warnings become notes."""
+    from helpers.conversion import fit_conversion
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_conversion(
+            frame,
+            formula,
+            successes=successes,
+            trials=trials,
+            cluster="creator_id",
+            merge_rare_levels=True,
+        )
+    what = "CTR" if successes == "clicks" else "conversion"
+    for w in caught:
+        if issubclass(w.category, UserWarning) and "helpers" in str(getattr(w, "filename", "")):
+            notes.append(f"{what} model: {w.message}")
+    return _Linear(fit, frame, formula)
+
+
+# --------------------------------------------------------------------------- history
+
+
+@dataclass
+class _TierPool:
+    """History creators of one tier on the site, with their pieces and multiplier
+    posteriors (gamma-Poisson: shape = observed + a, rate = expected + a)."""
+
+    creator_ids: np.ndarray
+    offsets: np.ndarray
+    counts: np.ndarray
+    impressions: np.ndarray  # per row, grouped by creator
+    ctr_shape: np.ndarray
+    ctr_rate: np.ndarray
+    cvr_shape: np.ndarray
+    cvr_rate: np.ndarray
+    mean_impressions: float
+
+
+def _dispersion(observed: np.ndarray, expected: np.ndarray) -> float:
+    """Moment estimate of the between-creator variance of a rate multiplier
+    (gamma-Poisson / NB2): sum((O - E)^2 - E) / sum(E^2), floored at 0."""
+    ok = expected > 0
+    if ok.sum() < 3:
+        return 0.0
+    o, e = observed[ok], expected[ok]
+    return float(max(0.0, np.sum((o - e) ** 2 - e) / np.sum(e**2)))
+
+
+def _creator_pools(
+    hs: pd.DataFrame, ctr_model: _Linear, cvr_model: _Linear
+) -> tuple[dict[str, _TierPool], dict[str, float]]:
+    work = hs[
+        ["creator_id", "tier", "category", "commission_rate", "impressions", "clicks", "orders"]
+    ].copy()
+    work["tier"] = work["tier"].astype(str)
+    work["category"] = work["category"].astype(str)
+    work["creator_id"] = work["creator_id"].astype(str)
+    work["e_clicks"] = work["impressions"].to_numpy(dtype="float64") * expit(
+        ctr_model.linear_predictor(work)
+    )
+    work["e_orders"] = work["clicks"].to_numpy(dtype="float64") * expit(
+        cvr_model.linear_predictor(work)
+    )
+    per = work.groupby("creator_id", sort=True).agg(
+        tier=("tier", "first"),
+        clicks=("clicks", "sum"),
+        e_clicks=("e_clicks", "sum"),
+        orders=("orders", "sum"),
+        e_orders=("e_orders", "sum"),
+    )
+    tau_ctr = _dispersion(per["clicks"].to_numpy(float), per["e_clicks"].to_numpy(float))
+    tau_cvr = _dispersion(per["orders"].to_numpy(float), per["e_orders"].to_numpy(float))
+    a_ctr = 1.0 / tau_ctr if tau_ctr > 0 else np.inf
+    a_cvr = 1.0 / tau_cvr if tau_cvr > 0 else np.inf
+    work = work.sort_values(["creator_id"], kind="stable")
+    pools: dict[str, _TierPool] = {}
+    for tier, sub in work.groupby("tier", sort=False):
+        ids, starts, counts = np.unique(
+            sub["creator_id"].to_numpy(dtype=object), return_index=True, return_counts=True
+        )
+        p = per.loc[ids]
+        pools[str(tier)] = _TierPool(
+            creator_ids=ids.astype(str),
+            offsets=starts.astype(np.int64),
+            counts=counts.astype(np.int64),
+            impressions=sub["impressions"].to_numpy(dtype="float64"),
+            ctr_shape=p["clicks"].to_numpy(float) + a_ctr,
+            ctr_rate=p["e_clicks"].to_numpy(float) + a_ctr,
+            cvr_shape=p["orders"].to_numpy(float) + a_cvr,
+            cvr_rate=p["e_orders"].to_numpy(float) + a_cvr,
+            mean_impressions=float(sub["impressions"].mean()),
+        )
+    return pools, {"ctr_creator_var": tau_ctr, "cvr_creator_var": tau_cvr}
+
+
+def _order_value_shape(hs: pd.DataFrame) -> float:
+    """Gamma shape k of one order's value (CV^2 = 1/k), by moments on row AOVs:
+    Var(row AOV) ~ AOV^2 / (k * orders)."""
+    r = hs[hs["orders"] > 0]
+    if len(r) < 5:
+        return 4.0
+    aov = float(r["gmv"].sum() / r["orders"].sum())
+    if aov <= 0:
+        return 4.0
+    dev = (r["gmv"] / r["orders"] / aov - 1.0) ** 2 * r["orders"]
+    cv2 = float(dev.mean())
+    return float(np.clip(1.0 / cv2, 0.5, 1e4)) if cv2 > 0 else 1e4
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class RoiForecast:
+    """What :func:`forecast_roi` returns.
+
+    Attributes
+    ----------
+    plan : CampaignPlan
+    draws : DataFrame
+        One row per Monte Carlo draw: impressions, clicks, orders, gmv, refunds,
+        net_gmv, commission, promotion_cost, contribution, profit, gross_roi, net_roi,
+        profit_roi, and the expected (noise-free, per parameter draw) ``exp_*`` values.
+    summary : DataFrame
+        Per quantity: mean, median, 2.5/10/90/97.5 % quantiles and P(< 1) for ROIs.
+    roi : str
+        The headline ROI kind ("gross", "net" or "profit").
+    headline : dict
+        median, q10, q90, q025, q975, p_below_1 of the headline ROI, expected profit,
+        P(loss), and the expected-ROI interval over parameter uncertainty only.
+    break_even : dict
+        Break-even and profit-maximising commission (median and intervals), the
+        history's commission range, and whether they extrapolate.
+    commission_curve : DataFrame
+        Expected profit by commission (median and 80 % band over parameter draws).
+    sensitivity : DataFrame
+        Median headline ROI with each driver at -20 % and +20 %.
+    inputs : dict
+        The rates, AOV, return rate and impressions the forecast used.
+    notes : list of str
+        Plain sentences: cold start, extrapolation, approximations.
+    """
+
+    plan: CampaignPlan
+    draws: pd.DataFrame
+    summary: pd.DataFrame
+    roi: str
+    headline: dict[str, Any]
+    break_even: dict[str, Any]
+    commission_curve: pd.DataFrame
+    sensitivity: pd.DataFrame
+    inputs: dict[str, Any]
+    notes: list[str]
+
+    def results(self) -> dict[str, Any]:
+        """Key figures as plain values (for results.json)."""
+        return {
+            "plan": self.plan.to_dict(),
+            "roi_kind": self.roi,
+            **{f"roi_{k}": v for k, v in self.headline.items()},
+            "break_even": self.break_even,
+            "inputs": self.inputs,
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+@dataclass
+class _Setup:
+    """Everything the simulation needs, computed once from plan + history."""
+
+    slots_tier: np.ndarray  # tier name per creator slot
+    slots_pieces: np.ndarray  # pieces per slot
+    slots_creator: np.ndarray  # index in the tier pool, or -1 (random creator)
+    tiers: list[str]
+    eta_ctr: np.ndarray  # draws x tiers
+    eta_cvr: np.ndarray  # draws x tiers (at the plan's commission)
+    cvr_grid_eta: np.ndarray  # draws x tiers x grid (used for the commission curve)
+    aov: np.ndarray  # draws
+    return_rate: np.ndarray  # draws
+    k_order: float
+    imp_scale: dict[str, float]
+    pools: dict[str, _TierPool]
+
+
+def _simulate(
+    st: _Setup,
+    plan: CampaignPlan,
+    rng: np.random.Generator,
+    *,
+    scale: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Monte Carlo of the plan's outcome; ``scale`` multiplies ctr, cvr, aov,
+    return_rate, commission or sample_cost (sensitivity)."""
+    s = {
+        "ctr": 1.0,
+        "cvr": 1.0,
+        "aov": 1.0,
+        "return_rate": 1.0,
+        "commission": 1.0,
+        "sample_cost": 1.0,
+    }
+    s.update(scale or {})
+    D = st.eta_ctr.shape[0]
+    n = len(st.slots_tier)
+    impressions = np.zeros((D, n))
+    ctr_mult = np.ones((D, n))
+    cvr_mult = np.ones((D, n))
+    ctr = np.zeros((D, n))
+    cvr = np.zeros((D, n))
+    for j, tier in enumerate(st.tiers):
+        cols = np.flatnonzero(st.slots_tier == tier)
+        if cols.size == 0:
+            continue
+        pool = st.pools[tier]
+        fixed = st.slots_creator[cols]
+        h = rng.integers(0, len(pool.creator_ids), size=(D, cols.size))
+        h = np.where(fixed[None, :] >= 0, fixed[None, :], h)
+        kmax = int(st.slots_pieces[cols].max())
+        total = np.zeros((D, cols.size))
+        for piece in range(kmax):
+            row = pool.offsets[h] + np.floor(rng.random((D, cols.size)) * pool.counts[h]).astype(
+                np.int64
+            )
+            take = piece < st.slots_pieces[cols]
+            total += np.where(take[None, :], pool.impressions[row], 0.0)
+        impressions[:, cols] = np.round(total * st.imp_scale[tier])
+        if np.all(np.isfinite(pool.ctr_shape)):
+            ctr_mult[:, cols] = rng.gamma(pool.ctr_shape[h], 1.0 / pool.ctr_rate[h])
+        if np.all(np.isfinite(pool.cvr_shape)):
+            cvr_mult[:, cols] = rng.gamma(pool.cvr_shape[h], 1.0 / pool.cvr_rate[h])
+        ctr[:, cols] = expit(st.eta_ctr[:, [j]])
+        cvr[:, cols] = expit(st.eta_cvr[:, [j]])
+    p_click = np.clip(ctr * s["ctr"] * ctr_mult, 0.0, 1.0)
+    p_order = np.clip(cvr * s["cvr"] * cvr_mult, 0.0, 1.0)
+    clicks = rng.binomial(impressions.astype(np.int64), p_click)
+    orders = rng.binomial(clicks, p_order)
+    n_orders = orders.sum(axis=1).astype("float64")
+    aov = st.aov * s["aov"]
+    k = st.k_order
+    gmv = np.where(n_orders > 0, rng.gamma(np.maximum(n_orders * k, 1e-12), aov / k), 0.0)
+    rr = np.clip(st.return_rate * s["return_rate"], 0.0, 1.0)
+    refunded = rng.binomial(n_orders.astype(np.int64), rr)
+    refunds = np.where(n_orders > 0, gmv * refunded / np.maximum(n_orders, 1.0), 0.0)
+    net = gmv - refunds
+    rate = min(plan.commission_rate * s["commission"], COMMISSION_RANGE[1])
+    commission = rate * net
+    fixed_cost = n * (plan.sample_cost * s["sample_cost"] + plan.flat_fee) + plan.ads_spend
+    cost = commission + fixed_cost
+    u = plan.unit_cost_rate
+    contrib = net * (1.0 - u - plan.platform_fee_rate) if u is not None else np.full(D, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame(
+            {
+                "impressions": impressions.sum(axis=1),
+                "clicks": clicks.sum(axis=1).astype("float64"),
+                "orders": n_orders,
+                "gmv": gmv,
+                "refunds": refunds,
+                "net_gmv": net,
+                "commission": commission,
+                "promotion_cost": cost,
+                "contribution": contrib,
+                "profit": contrib - cost,
+                "gross_roi": np.where(cost > 0, gmv / cost, np.nan),
+                "net_roi": np.where(cost > 0, net / cost, np.nan),
+                "profit_roi": np.where(cost > 0, contrib / cost, np.nan),
+            }
+        )
+    return out
+
+
+def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, np.ndarray]:
+    """Noise-free expectation per parameter draw (creator multipliers have mean ~1)."""
+    D = st.eta_ctr.shape[0]
+    net = np.zeros(eta_cvr.shape[:1] + eta_cvr.shape[2:]) if eta_cvr.ndim == 3 else np.zeros(D)
+    gmv = np.zeros_like(net)
+    for j, tier in enumerate(st.tiers):
+        mask = st.slots_tier == tier
+        exp_imp = (
+            float(np.sum(st.slots_pieces[mask]))
+            * st.pools[tier].mean_impressions
+            * st.imp_scale[tier]
+        )
+        ctr = expit(st.eta_ctr[:, j])
+        cvr = expit(eta_cvr[:, j])
+        if eta_cvr.ndim == 3:
+            g = exp_imp * ctr[:, None] * cvr * st.aov[:, None]
+        else:
+            g = exp_imp * ctr * cvr * st.aov
+        gmv = gmv + g
+    rr = st.return_rate if eta_cvr.ndim == 2 else st.return_rate[:, None]
+    net = gmv * (1.0 - rr)
+    return {"gmv": gmv, "net_gmv": net}
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def _category_effects(model: _Linear) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Category effects relative to the reference level (reference = 0) and their SEs."""
+    idx = [i for i, n in enumerate(model.params.index) if str(n).startswith("C(category)")]
+    eff = np.concatenate([[0.0], model.params.to_numpy()[idx]])
+    se = np.concatenate([[0.0], np.sqrt(np.diag(model.cov)[idx])])
+    names = [str(model.params.index[i]) for i in idx]
+    return eff, se, names
+
+
+def _pooled_category_draw(
+    model: _Linear, category: str, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, float, float]:
+    """Draws of the plan category's effect (vs the reference) partially pooled towards
+    the mean category effect; returns draws, the between-category SD and the weight
+    of the category's own estimate (0 when absent)."""
+    eff, se, names = _category_effects(model)
+    k = len(eff)
+    if k < 2:
+        return np.zeros(n), 0.0, 0.0
+    mean = float(np.mean(eff))
+    # between-category variance: spread of the estimates minus their sampling noise
+    between = float(max(np.var(eff, ddof=1) - np.mean(se[1:] ** 2), 0.0))
+    name = next((nm for nm in names if nm.endswith(f"[T.{category}]")), None)
+    ref = model.levels.get("category", [None])[0]
+    if name is None and category != ref:
+        sd = math.sqrt(between * (1.0 + 1.0 / k))
+        return rng.normal(mean, sd, size=n) if sd > 0 else np.full(n, mean), math.sqrt(between), 0.0
+    own = 0.0 if name is None else float(model.params[name])
+    own_var = 0.0 if name is None else float(se[names.index(name) + 1] ** 2)
+    if between == 0.0:
+        w = 0.0
+    elif own_var == 0.0:
+        w = 1.0
+    else:
+        w = between / (between + own_var)
+    post_mean = w * own + (1 - w) * mean
+    post_var = w * own_var + (1 - w) * between / k
+    return rng.normal(post_mean, math.sqrt(max(post_var, 0.0)), size=n), math.sqrt(between), w
+
+
+def forecast_roi(
+    plan: CampaignPlan | Mapping[str, Any],
+    history: pd.DataFrame,
+    *,
+    n_draws: int = 4000,
+    seed: int = 0,
+    roi: str = "net",
+    min_clicks: int = MIN_CLICKS,
+    min_orders: int = MIN_ORDERS,
+    commission_grid: Sequence[float] | None = None,
+    sensitivity: bool = True,
+    _slots: pd.DataFrame | None = None,
+) -> RoiForecast:
+    """Forecast a campaign's ROI as a distribution.
+
+    Parameters
+    ----------
+    plan : CampaignPlan or mapping
+        The plan (a mapping goes through :meth:`CampaignPlan.from_dict`).
+    history : DataFrame
+        Canonical frame of past content (any sites; only the plan's site is used).
+    n_draws : int
+        Monte Carlo draws (>= 200).
+    seed : int
+        Seed of the random generator.
+    roi : str
+        Headline ROI kind: "gross" (GMV / cost), "net" (net of refunds) or "profit"
+        (contribution / cost, needs ``unit_cost_rate``).
+    min_clicks, min_orders : int
+        Cold-start thresholds for the plan's category on the site.
+    commission_grid : sequence of float, optional
+        Commission rates for the break-even search (default 0.5 % steps to 80 %).
+    sensitivity : bool
+        Compute the +/-20 % sensitivity table (13 extra simulations).
+
+    Returns
+    -------
+    RoiForecast
+
+    Raises
+    ------
+    PlanError
+        For an invalid plan, or one that does not fit the history.
+    ModelError
+        When the models cannot be fitted on the site's history.
+    """
+    if not isinstance(plan, CampaignPlan):
+        plan = CampaignPlan.from_dict(plan)
+    if roi not in ROI_KINDS:
+        raise PlanError(f"unknown roi kind {roi!r}; accepted: {list(ROI_KINDS)}")
+    if roi == "profit" and plan.unit_cost_rate is None:
+        raise PlanError(
+            "roi='profit' needs unit_cost_rate in the plan (unit cost / price, e.g. 0.35)"
+        )
+    if int(n_draws) < 200:
+        raise PlanError(f"n_draws = {n_draws} is too few for stable intervals; accepted: >= 200")
+    n_draws = int(n_draws)
+    plan.validate(history)
+    notes: list[str] = []
+    rng = np.random.default_rng(seed)
+
+    hs = history[history["site"].astype(str) == plan.site].copy()
+    hs = hs[hs["impressions"] > 0]
+    for c in ("tier", "category"):
+        hs[c] = hs[c].astype(str)
+    cat_rows = hs[hs["category"] == plan.category]
+    cat_clicks, cat_orders = int(cat_rows["clicks"].sum()), int(cat_rows["orders"].sum())
+    cold = cat_clicks < min_clicks or cat_orders < min_orders
+    if plan.new_category and len(cat_rows) == 0:
+        notes.append(
+            f"Cold start: category '{plan.category}' has no history on {plan.site}. CTR, "
+            "conversion, AOV and return rate lean on the site's other categories, and the "
+            "interval includes how much categories differ from each other."
+        )
+    elif cold:
+        notes.append(
+            f"Cold start: category '{plan.category}' has little history on {plan.site} "
+            f"({cat_clicks:,} clicks, {cat_orders:,} orders; the kit's threshold is "
+            f"{min_clicks:,} clicks and {min_orders:,} orders). Its estimates are pulled towards "
+            "the site's average category and the interval is wider."
+        )
+    if plan.product_id is not None and "product_id" in hs.columns:
+        prod = hs[hs["product_id"].astype(str) == plan.product_id]
+        if int(prod["orders"].sum()) < min_orders:
+            notes.append(
+                f"Product {plan.product_id} has {int(prod['orders'].sum())} orders of history on "
+                f"{plan.site}: the forecast uses its category, not the product's own record."
+            )
+
+    # ----- models (per site: sites are never pooled)
+    if hs["category"].nunique() < 1 or hs["tier"].nunique() < 1:
+        raise ModelError(f"site {plan.site} has too little history to fit a model")
+    ctr_formula = CTR_FORMULA if hs["category"].nunique() > 1 else "C(tier)"
+    cvr_formula = CVR_FORMULA if hs["category"].nunique() > 1 else "C(tier) + commission_rate"
+    if hs["tier"].nunique() < 2:
+        ctr_formula = ctr_formula.replace("C(tier) + ", "").replace("C(tier)", "1")
+        cvr_formula = cvr_formula.replace("C(tier) + ", "")
+    # A sparse category is left out of the fit (its few clicks would give a wild or
+    # inestimable coefficient); its effect is then drawn from the between-category spread.
+    fit_rows = hs[hs["category"] != plan.category] if cold and hs["category"].nunique() > 2 else hs
+    if cold and fit_rows is hs and len(cat_rows):
+        notes.append("Too few categories to leave the sparse one out; it stays in the fit.")
+    ctr_model = _fit_binomial(fit_rows, ctr_formula, "clicks", "impressions", notes)
+    cvr_model = _fit_binomial(fit_rows, cvr_formula, "orders", "clicks", notes)
+
+    # ----- creator slots
+    pools, disp = _creator_pools(fit_rows, ctr_model, cvr_model)
+    rows = []
+    for t, n_t in plan.creators_per_tier.items():
+        rows += [(t, plan.pieces_per_creator, -1)] * n_t
+    if plan.creators:
+        tier_of = hs.groupby("creator_id", sort=False)["tier"].first()
+        for cid in plan.creators:
+            t = str(tier_of[cid])
+            rows.append(
+                (t, plan.pieces_per_creator, int(np.flatnonzero(pools[t].creator_ids == cid)[0]))
+            )
+    slots = pd.DataFrame(rows, columns=["tier", "pieces", "creator"]) if _slots is None else _slots
+    tiers = [t for t in TIERS if t in set(slots["tier"])]
+    missing_pool = [t for t in tiers if t not in pools]
+    if missing_pool:
+        raise PlanError(f"tier(s) {missing_pool} have no history on {plan.site}")
+
+    # ----- linear predictors per draw
+    ref_cat = (
+        plan.category
+        if (not cold and plan.category in ctr_model.levels.get("category", []))
+        else None
+    )
+    base_cat = ref_cat or ctr_model.levels.get("category", [plan.category])[0]
+    new = pd.DataFrame(
+        {"tier": tiers, "category": base_cat, "commission_rate": plan.commission_rate}
+    )
+    b_ctr = ctr_model.draw(rng, n_draws)
+    b_cvr = cvr_model.draw(rng, n_draws)
+    eta_ctr = b_ctr @ ctr_model.design(new).T
+    eta_cvr = b_cvr @ cvr_model.design(new).T
+    grid = np.asarray(
+        commission_grid
+        if commission_grid is not None
+        else np.round(np.arange(0.005, 0.8001, 0.005), 4),
+        dtype="float64",
+    )
+    grid_rows = pd.DataFrame(
+        {
+            "tier": np.repeat(tiers, len(grid)),
+            "category": base_cat,
+            "commission_rate": np.tile(grid, len(tiers)),
+        }
+    )
+    eta_grid = (b_cvr @ cvr_model.design(grid_rows).T).reshape(n_draws, len(tiers), len(grid))
+    if ref_cat is None and "category" in ctr_model.levels:
+        d_ctr, sd_ctr, w_ctr = _pooled_category_draw(ctr_model, plan.category, rng, n_draws)
+        d_cvr, sd_cvr, w_cvr = _pooled_category_draw(cvr_model, plan.category, rng, n_draws)
+        eta_ctr = eta_ctr + d_ctr[:, None]
+        eta_cvr = eta_cvr + d_cvr[:, None]
+        eta_grid = eta_grid + d_cvr[:, None, None]
+        notes.append(
+            f"Between-category spread used for the cold start: SD {sd_ctr:.2f} (CTR) and "
+            f"{sd_cvr:.2f} (conversion) on the logit scale; weight of the category's own "
+            f"history: {w_ctr:.0%} (CTR), {w_cvr:.0%} (conversion)."
+        )
+
+    # ----- AOV and return rate
+    site_orders = float(hs["orders"].sum())
+    if site_orders <= 0:
+        raise ModelError(f"site {plan.site} has no orders in the history; cannot estimate AOV")
+    hs_ref = (
+        hs["refunds"].astype(float) if "refunds" in hs.columns else pd.Series(0.0, index=hs.index)
+    )
+    by_cat = (
+        hs.assign(_ref=hs_ref)
+        .groupby("category")
+        .agg(gmv=("gmv", "sum"), orders=("orders", "sum"), refunds=("_ref", "sum"))
+    )
+    by_cat = by_cat[by_cat["orders"] >= min_orders]
+    k_order = _order_value_shape(hs if cold else hs[hs["category"] == plan.category])
+    if plan.aov is not None:
+        aov_draws = np.full(n_draws, plan.aov)
+        aov_src = "plan"
+    elif not cold:
+        aov0 = float(cat_rows["gmv"].sum() / cat_orders)
+        aov_draws = aov0 * np.exp(rng.normal(0, 1.0 / math.sqrt(k_order * cat_orders), n_draws))
+        aov_src = f"history of {plan.category} on {plan.site}"
+    else:
+        aov0 = float(hs["gmv"].sum() / site_orders)
+        spread = (
+            float(np.std(np.log(by_cat["gmv"] / by_cat["orders"]), ddof=1))
+            if len(by_cat) > 1
+            else 0.5
+        )
+        aov_draws = aov0 * np.exp(rng.normal(-0.5 * spread**2, spread, n_draws))
+        aov_src = f"whole-site history of {plan.site} (cold start)"
+    if plan.return_rate is not None:
+        rr_draws = np.full(n_draws, plan.return_rate)
+        rr_src = "plan"
+    else:
+        if not cold:
+            g, r, n_o = (
+                float(cat_rows["gmv"].sum()),
+                float(hs_ref[cat_rows.index].sum()),
+                cat_orders,
+            )
+        else:
+            g, r, n_o = float(hs["gmv"].sum()), float(hs_ref.sum()), site_orders
+        rr0 = r / g if g > 0 else 0.0
+        rr_draws = np.random.default_rng(rng.integers(2**32)).beta(
+            rr0 * n_o + 0.5, (1 - rr0) * n_o + 0.5, n_draws
+        )
+        rr_src = f"history of {plan.category} on {plan.site}"
+        if cold:
+            rr_src = f"whole-site history of {plan.site} (cold start)"
+            cat_rr = (by_cat["refunds"] / by_cat["gmv"]).clip(1e-4, 1 - 1e-4)
+            spread = float(np.std(logit(cat_rr), ddof=1)) if len(cat_rr) > 1 else 0.5
+            rr_draws = expit(
+                logit(np.clip(rr_draws, 1e-4, 1 - 1e-4)) + rng.normal(0, spread, n_draws)
+            )
+
+    imp_scale = {t: 1.0 for t in tiers}
+    if plan.impressions_per_piece is not None:
+        imp_scale = {t: plan.impressions_per_piece / pools[t].mean_impressions for t in tiers}
+
+    st = _Setup(
+        slots_tier=slots["tier"].to_numpy(dtype=object).astype(str),
+        slots_pieces=slots["pieces"].to_numpy(dtype=np.int64),
+        slots_creator=slots["creator"].to_numpy(dtype=np.int64),
+        tiers=tiers,
+        eta_ctr=eta_ctr,
+        eta_cvr=eta_cvr,
+        cvr_grid_eta=eta_grid,
+        aov=aov_draws,
+        return_rate=rr_draws,
+        k_order=k_order,
+        imp_scale=imp_scale,
+        pools=pools,
+    )
+    sim_seed = int(rng.integers(2**32))
+    draws = _simulate(st, plan, np.random.default_rng(sim_seed))
+    n_slots = len(slots)
+    fixed_cost = n_slots * (plan.sample_cost + plan.flat_fee) + plan.ads_spend
+    exp = _expected(st, plan, eta_cvr)
+    exp_cost = plan.commission_rate * exp["net_gmv"] + fixed_cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws["exp_gmv"] = exp["gmv"]
+        draws["exp_net_gmv"] = exp["net_gmv"]
+        draws["exp_promotion_cost"] = exp_cost
+        draws["exp_gross_roi"] = exp["gmv"] / exp_cost
+        draws["exp_net_roi"] = exp["net_gmv"] / exp_cost
+        if plan.unit_cost_rate is not None:
+            c = exp["net_gmv"] * (1 - plan.unit_cost_rate - plan.platform_fee_rate)
+            draws["exp_profit"] = c - exp_cost
+            draws["exp_profit_roi"] = c / exp_cost
+        else:
+            draws["exp_profit"] = np.nan
+            draws["exp_profit_roi"] = np.nan
+
+    summary = _summarise(draws)
+    col = f"{roi}_roi"
+    v = draws[col].dropna()
+    ev = draws[f"exp_{col}"].dropna()
+    headline = {
+        "median": float(v.median()),
+        "mean": float(v.mean()),
+        "q025": float(v.quantile(0.025)),
+        "q10": float(v.quantile(0.10)),
+        "q90": float(v.quantile(0.90)),
+        "q975": float(v.quantile(0.975)),
+        "p_below_1": float((v < 1).mean()),
+        "expected_roi_median": float(ev.median()),
+        "expected_roi_q025": float(ev.quantile(0.025)),
+        "expected_roi_q975": float(ev.quantile(0.975)),
+        "expected_profit": float(draws["profit"].mean())
+        if plan.unit_cost_rate is not None
+        else float("nan"),
+        "p_loss": float((draws["profit"] < 0).mean())
+        if plan.unit_cost_rate is not None
+        else float("nan"),
+        "expected_gmv": float(draws["gmv"].mean()),
+        "expected_cost": float(draws["promotion_cost"].mean()),
+        "n_draws": n_draws,
+    }
+    if (draws["orders"] == 0).mean() > 0.05:
+        notes.append(
+            f"In {(draws['orders'] == 0).mean():.0%} of the simulated campaigns no order came in: "
+            "the plan is small for this funnel, so its ROI is very uncertain."
+        )
+
+    # ----- break-even and best commission
+    lo_h, hi_h = float(hs["commission_rate"].min()), float(hs["commission_rate"].max())
+    be, curve = _break_even(st, plan, grid, fixed_cost, (lo_h, hi_h))
+    notes += be.pop("_notes")
+
+    # ----- sensitivity
+    sens = _sensitivity(st, plan, sim_seed, col) if sensitivity else pd.DataFrame()
+
+    inputs = {
+        "ctr_by_tier": {
+            t: float(expit(ctr_model.linear_predictor(new)[i])) for i, t in enumerate(tiers)
+        },
+        "cvr_by_tier": {t: float(np.median(expit(eta_cvr[:, i]))) for i, t in enumerate(tiers)},
+        "ctr_by_tier_median": {
+            t: float(np.median(expit(eta_ctr[:, i]))) for i, t in enumerate(tiers)
+        },
+        "aov": float(np.median(aov_draws)),
+        "aov_source": aov_src,
+        "return_rate": float(np.median(rr_draws)),
+        "return_rate_source": rr_src,
+        "impressions_per_piece": {
+            t: float(pools[t].mean_impressions * imp_scale[t]) for t in tiers
+        },
+        "n_creators": int(n_slots),
+        "n_pieces": int(slots["pieces"].sum()),
+        "fixed_cost": float(fixed_cost),
+        "platform_fee_rate": float(plan.platform_fee_rate),
+        "category_clicks": cat_clicks,
+        "category_orders": cat_orders,
+        "cold_start": bool(cold),
+        "history_rows": int(len(hs)),
+        "history_commission_range": [lo_h, hi_h],
+        "creator_variance": disp,
+        "order_value_shape": float(k_order),
+        "ctr_formula": ctr_formula,
+        "cvr_formula": cvr_formula,
+    }
+    return RoiForecast(
+        plan=plan,
+        draws=draws,
+        summary=summary,
+        roi=roi,
+        headline=headline,
+        break_even=be,
+        commission_curve=curve,
+        sensitivity=sens,
+        inputs=inputs,
+        notes=notes,
+    )
+
+
+def _summarise(draws: pd.DataFrame) -> pd.DataFrame:
+    cols = [
+        "impressions", "clicks", "orders", "gmv", "refunds", "net_gmv", "commission",
+        "promotion_cost", "contribution", "profit", "gross_roi", "net_roi", "profit_roi",
+    ]  # fmt: skip
+    rows = []
+    for c in cols:
+        v = draws[c].dropna()
+        if v.empty:
+            continue
+        rows.append(
+            {
+                "quantity": c,
+                "mean": v.mean(),
+                "median": v.median(),
+                "q025": v.quantile(0.025),
+                "q10": v.quantile(0.10),
+                "q90": v.quantile(0.90),
+                "q975": v.quantile(0.975),
+                "p_below_1": float((v < 1).mean()) if c.endswith("_roi") else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _break_even(
+    st: _Setup,
+    plan: CampaignPlan,
+    grid: np.ndarray,
+    fixed_cost: float,
+    hist_range: tuple[float, float],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Per parameter draw: expected profit over the commission grid (conversion
+    responds to commission through the fitted coefficient); break-even = highest
+    commission with expected profit >= 0, best = argmax."""
+    notes: list[str] = []
+    exp = _expected(st, plan, st.cvr_grid_eta)  # draws x grid
+    u = plan.unit_cost_rate
+    margin = 1.0 - (u if u is not None else 0.0) - plan.platform_fee_rate
+    profit = exp["net_gmv"] * (margin - grid[None, :]) - fixed_cost
+    kind = "profit" if u is not None else "net-of-fees (no unit cost given)"
+    if u is None:
+        notes.append(
+            "No unit_cost_rate in the plan: the break-even commission ignores product cost "
+            "(it is the commission at which net sales after platform fee no longer cover "
+            "commission and fixed costs), so it is an upper bound."
+        )
+    ok = profit >= 0
+    any_ok = ok.any(axis=1)
+    last = np.where(any_ok, len(grid) - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
+    be = np.where(any_ok, grid[np.clip(last, 0, None)], np.nan)
+    best = grid[np.argmax(profit, axis=1)]
+    share_none = float(1 - any_ok.mean())
+    lo_h, hi_h = hist_range
+
+    def q(a: np.ndarray, p: float) -> float:
+        # no break-even counts as below every commission: NaN when the quantile lands there
+        v = float(np.quantile(np.where(np.isnan(a), -np.inf, a), p))
+        return v if math.isfinite(v) else float("nan")
+
+    res = {
+        "basis": kind,
+        "break_even_median": q(be, 0.5),
+        "break_even_q10": q(be, 0.10),
+        "break_even_q90": q(be, 0.90),
+        "break_even_q025": q(be, 0.025),
+        "break_even_q975": q(be, 0.975),
+        "p_no_break_even": share_none,
+        "best_commission_median": q(best, 0.5),
+        "best_commission_q10": q(best, 0.10),
+        "best_commission_q90": q(best, 0.90),
+        "plan_commission": plan.commission_rate,
+        "history_commission_min": lo_h,
+        "history_commission_max": hi_h,
+    }
+    if share_none > 0.05:
+        notes.append(
+            f"In {share_none:.0%} of parameter draws no commission rate makes the plan profitable "
+            "in expectation: the fixed costs (samples, flat fees, ads) are too high for the "
+            "expected sales."
+        )
+    outside = [
+        name
+        for name, val in (
+            ("break-even", res["break_even_median"]),
+            ("profit-maximising", res["best_commission_median"]),
+            ("planned", plan.commission_rate),
+        )
+        if not math.isnan(val) and not (lo_h <= val <= hi_h)
+    ]
+    notes.append(
+        "The commission response comes from how conversion varied with commission in the "
+        "history: an association, not a controlled experiment (better creators or products "
+        "may go with higher rates)."
+        + (
+            f" The {', '.join(outside)} commission lies outside the history's range "
+            f"{lo_h:.0%}-{hi_h:.0%}: that part is an extrapolation."
+            if outside
+            else ""
+        )
+    )
+    curve = pd.DataFrame(
+        {
+            "commission_rate": grid,
+            "profit_median": np.median(profit, axis=0),
+            "profit_q10": np.quantile(profit, 0.10, axis=0),
+            "profit_q90": np.quantile(profit, 0.90, axis=0),
+        }
+    )
+    res["_notes"] = notes
+    return res, curve
+
+
+def _sensitivity(st: _Setup, plan: CampaignPlan, sim_seed: int, col: str) -> pd.DataFrame:
+    """Median headline ROI with each driver scaled by 0.8 and 1.2 (common random numbers)."""
+    base = float(np.nanmedian(_simulate(st, plan, np.random.default_rng(sim_seed))[col]))
+    rows = []
+    for driver in ("ctr", "cvr", "aov", "return_rate", "commission", "sample_cost"):
+        vals = {}
+        for f in (0.8, 1.2):
+            d = _simulate(st, plan, np.random.default_rng(sim_seed), scale={driver: f})
+            vals[f] = float(np.nanmedian(d[col]))
+        rows.append({"driver": driver, "low": vals[0.8], "high": vals[1.2], "base": base})
+    out = pd.DataFrame(rows)
+    out["swing"] = (out["high"] - out["low"]).abs()
+    return out.sort_values("swing", ascending=False, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+@dataclass
+class BacktestResult:
+    """What :func:`backtest_roi` returns.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        Per (site, tier, category) cell of the later window: creators, pieces, actual
+        ROI, forecast median and 80 %/95 % bounds, PIT and whether each interval covers.
+    coverage : dict
+        Share of cells inside the 80 % and 95 % intervals, number of cells, split date.
+    skipped : DataFrame
+        Cells not backtested and why (counted, never dropped silently).
+    roi : str
+    """
+
+    cells: pd.DataFrame
+    coverage: dict[str, Any]
+    skipped: pd.DataFrame
+    roi: str
+
+
+def backtest_roi(
+    history: pd.DataFrame,
+    *,
+    site: str | None = None,
+    split_date: str | None = None,
+    split_frac: float = 0.7,
+    roi: str = "net",
+    n_draws: int = 1000,
+    seed: int = 0,
+    min_pieces: int = 20,
+    max_cells: int | None = None,
+) -> BacktestResult:
+    """Estimate vs actual: fit on an earlier window, forecast each later cell.
+
+    Each (tier, category) cell of the later window becomes a plan with its actual
+    creators (as counts of that tier) and pieces per creator, its mean commission rate
+    and its actual samples and flat fees; AOV and return rate come from the earlier
+    window. Where the actual ROI falls in the forecast distribution (PIT, randomised
+    for ties) and the share of cells inside the 80 % and 95 % intervals tell whether
+    the forecast's uncertainty is honest.
+
+    Parameters
+    ----------
+    history : DataFrame
+        Canonical frame with a ``date`` column.
+    site : str, optional
+        Site to backtest (default: the site with most rows).
+    split_date : str, optional
+        First date of the later window; default: the ``split_frac`` quantile of dates.
+    split_frac : float
+        Share of the period used for fitting when ``split_date`` is not given.
+    roi : str
+        "gross" or "net" (profit needs unit costs the export does not have).
+    n_draws : int
+        Draws per cell.
+    seed : int
+        Seed.
+    min_pieces : int
+        Cells with fewer pieces of content in the later window are skipped (counted).
+    max_cells : int, optional
+        Backtest only the largest cells (by pieces), for speed.
+
+    Returns
+    -------
+    BacktestResult
+    """
+    if "date" not in history.columns or history["date"].isna().all():
+        raise PlanError("the backtest needs a date column to split the history into two windows")
+    if roi not in ("gross", "net"):
+        raise PlanError(
+            f"backtest roi must be 'gross' or 'net' (no unit costs in exports); got {roi!r}"
+        )
+    if site is None:
+        site = str(history["site"].astype(str).value_counts().idxmax())
+    h = history[history["site"].astype(str) == site].copy()
+    if h.empty:
+        raise PlanError(
+            f"site {site!r} has no history; sites: {sorted(history['site'].astype(str).unique())}"
+        )
+    dates = pd.to_datetime(h["date"])
+    cut = (
+        pd.Timestamp(split_date)
+        if split_date is not None
+        else dates.quantile(split_frac).normalize()
+    )
+    early, late = h[dates < cut], h[dates >= cut]
+    if early.empty or late.empty:
+        raise PlanError(
+            f"split date {cut.date()} leaves an empty window; dates run {dates.min().date()} to {dates.max().date()}"
+        )
+    for c in ("tier", "category"):
+        late[c] = late[c].astype(str)
+    for c in ("refunds", "sample_cost", "flat_fee"):
+        if c not in late.columns:
+            late[c] = 0.0
+    grp = late.groupby(["tier", "category"], sort=True)
+    cells = grp.agg(
+        creators=("creator_id", "nunique"),
+        pieces=("creator_id", "size"),
+        commission_rate=("commission_rate", "mean"),
+        gmv=("gmv", "sum"),
+        refunds=("refunds", "sum"),
+        sample_cost=("sample_cost", "sum"),
+        flat_fee=("flat_fee", "sum"),
+    ).reset_index()
+    late_net = late["gmv"].astype(float) - late["refunds"].astype(float).fillna(0.0)
+    late = late.assign(_comm=late["commission_rate"].astype(float) * late_net)
+    cells["commission"] = late.groupby(["tier", "category"], sort=True)["_comm"].sum().to_numpy()
+    early_tiers = set(early["tier"].astype(str))
+    early_cats = set(early["category"].astype(str))
+    reason = np.where(
+        cells["pieces"] < min_pieces,
+        f"fewer than {min_pieces} pieces in the later window",
+        np.where(
+            ~cells["tier"].isin(early_tiers) | ~cells["category"].isin(early_cats),
+            "tier or category absent from the earlier window",
+            "",
+        ),
+    )
+    skipped = cells[reason != ""].assign(reason=reason[reason != ""])
+    todo = cells[reason == ""].sort_values("pieces", ascending=False)
+    if max_cells is not None and len(todo) > max_cells:
+        skipped = pd.concat([skipped, todo.iloc[max_cells:].assign(reason="beyond max_cells")])
+        todo = todo.iloc[:max_cells]
+    rng = np.random.default_rng(seed)
+    out_rows = []
+    for cell in todo.itertuples(index=False):
+        cell_rows = late[(late["tier"] == cell.tier) & (late["category"] == cell.category)]
+        pieces_per = cell_rows.groupby("creator_id").size().to_numpy()
+        slots = pd.DataFrame({"tier": cell.tier, "pieces": pieces_per, "creator": -1})
+        # the rate actually in effect (commission / net GMV): a cell mixes products with
+        # different rates, and the seller's plan would state the rate it pays
+        net_cell = cell.gmv - cell.refunds
+        rate = cell.commission / net_cell if net_cell > 0 else cell.commission_rate
+        plan = CampaignPlan(
+            site=site,
+            category=cell.category,
+            commission_rate=float(np.clip(rate, 1e-4, COMMISSION_RANGE[1])),
+            creators_per_tier={cell.tier: int(cell.creators)},
+            pieces_per_creator=1,
+            sample_cost=float(cell.sample_cost) / cell.creators,
+            flat_fee=float(cell.flat_fee) / cell.creators,
+        )
+        fc = forecast_roi(
+            plan,
+            early,
+            n_draws=n_draws,
+            seed=int(rng.integers(2**31)),
+            roi=roi,
+            sensitivity=False,
+            _slots=slots,
+        )
+        cost = cell.commission + cell.sample_cost + cell.flat_fee
+        actual = (
+            (cell.gmv if roi == "gross" else cell.gmv - cell.refunds) / cost if cost > 0 else np.nan
+        )
+        v = fc.draws[f"{roi}_roi"].to_numpy()
+        v = v[~np.isnan(v)]
+        if np.isnan(actual) or v.size == 0:
+            out_rows.append(
+                {"tier": cell.tier, "category": cell.category, "skip": "no cost or no forecast"}
+            )
+            continue
+        below = np.mean(v < actual)
+        ties = np.mean(v == actual)
+        pit = below + rng.random() * ties
+        q = np.quantile(v, [0.025, 0.1, 0.5, 0.9, 0.975])
+        out_rows.append(
+            {
+                "tier": cell.tier,
+                "category": cell.category,
+                "creators": int(cell.creators),
+                "pieces": int(cell.pieces),
+                "commission_rate": float(plan.commission_rate),
+                "actual_roi": float(actual),
+                "forecast_median": q[2],
+                "q025": q[0],
+                "q10": q[1],
+                "q90": q[3],
+                "q975": q[4],
+                "pit": float(pit),
+                "in_80": bool(q[1] <= actual <= q[3]),
+                "in_95": bool(q[0] <= actual <= q[4]),
+                "cold_start": bool(fc.inputs["cold_start"]),
+                "skip": "",
+            }
+        )
+    res = pd.DataFrame(out_rows)
+    if not res.empty and (res["skip"] != "").any():
+        extra = res[res["skip"] != ""].rename(columns={"skip": "reason"})
+        skipped = pd.concat([skipped, extra[["tier", "category", "reason"]]], ignore_index=True)
+    res = (
+        res[res["skip"] == ""].drop(columns="skip").reset_index(drop=True) if not res.empty else res
+    )
+    coverage = {
+        "site": site,
+        "split_date": str(cut.date()),
+        "roi": roi,
+        "n_cells": int(len(res)),
+        "n_skipped": int(len(skipped)),
+        "coverage_80": float(res["in_80"].mean()) if len(res) else float("nan"),
+        "coverage_95": float(res["in_95"].mean()) if len(res) else float("nan"),
+        "mean_pit": float(res["pit"].mean()) if len(res) else float("nan"),
+    }
+    return BacktestResult(
+        cells=res, coverage=coverage, skipped=skipped.reset_index(drop=True), roi=roi
+    )
