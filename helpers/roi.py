@@ -746,6 +746,7 @@ def forecast_roi(
     commission_grid: Sequence[float] | None = None,
     sensitivity: bool = True,
     _slots: pd.DataFrame | None = None,
+    _cache: dict[Any, Any] | None = None,
 ) -> RoiForecast:
     """Forecast a campaign's ROI as a distribution.
 
@@ -836,11 +837,23 @@ def forecast_roi(
     fit_rows = hs[hs["category"] != plan.category] if cold and hs["category"].nunique() > 2 else hs
     if cold and fit_rows is hs and len(cat_rows):
         notes.append("Too few categories to leave the sparse one out; it stays in the fit.")
-    ctr_model = _fit_binomial(fit_rows, ctr_formula, "clicks", "impressions", notes)
-    cvr_model = _fit_binomial(fit_rows, cvr_formula, "orders", "clicks", notes)
+    key = (
+        plan.site,
+        len(fit_rows),
+        ctr_formula,
+        cvr_formula,
+        plan.category if fit_rows is not hs else None,
+    )
+    if _cache is not None and key in _cache:
+        ctr_model, cvr_model, pools, disp = _cache[key]
+    else:
+        ctr_model = _fit_binomial(fit_rows, ctr_formula, "clicks", "impressions", notes)
+        cvr_model = _fit_binomial(fit_rows, cvr_formula, "orders", "clicks", notes)
+        pools, disp = _creator_pools(fit_rows, ctr_model, cvr_model)
+        if _cache is not None:
+            _cache[key] = (ctr_model, cvr_model, pools, disp)
 
     # ----- creator slots
-    pools, disp = _creator_pools(fit_rows, ctr_model, cvr_model)
     rows = []
     for t, n_t in plan.creators_per_tier.items():
         rows += [(t, plan.pieces_per_creator, -1)] * n_t
@@ -1129,7 +1142,8 @@ def _break_even(
 
     def q(a: np.ndarray, p: float) -> float:
         # no break-even counts as below every commission: NaN when the quantile lands there
-        v = float(np.quantile(np.where(np.isnan(a), -np.inf, a), p))
+        with np.errstate(invalid="ignore"):
+            v = float(np.quantile(np.where(np.isnan(a), -np.inf, a), p, method="inverted_cdf"))
         return v if math.isfinite(v) else float("nan")
 
     res = {
@@ -1331,6 +1345,7 @@ def backtest_roi(
         todo = todo.iloc[:max_cells]
     rng = np.random.default_rng(seed)
     out_rows = []
+    cache: dict[Any, Any] = {}  # one fit of the earlier window serves every cell
     for cell in todo.itertuples(index=False):
         cell_rows = late[(late["tier"] == cell.tier) & (late["category"] == cell.category)]
         pieces_per = cell_rows.groupby("creator_id").size().to_numpy()
@@ -1356,6 +1371,7 @@ def backtest_roi(
             roi=roi,
             sensitivity=False,
             _slots=slots,
+            _cache=cache,
         )
         cost = cell.commission + cell.sample_cost + cell.flat_fee
         actual = (
