@@ -1,0 +1,928 @@
+"""The metrics primer's material: a bilingual glossary, a toy campaign worked through
+every metric, and small simulated demonstrations of the common mistakes.
+
+Everything here is for teaching (notebook ``00_metrics_primer``): no data file is
+read. The metric values themselves come from :mod:`helpers.metrics` (the kit's one
+set of definitions), the A/B test from :mod:`helpers.abtest`; this module only builds
+the examples around them. Demonstrations draw from ``numpy.random.default_rng(seed)``
+and are small (a few hundred numbers), so they run in milliseconds.
+
+The common mistakes come from seller-facing writing on TikTok Shop affiliate
+marketing (LinkStar): 只看播放量忽略点击率 (judging by views, not clicks), 盲目信任 ROI
+预估 (trusting an ROI estimate with no history), 退货率影响净 ROI (refunds and net
+ROI), 跨站数据混淆 (mixing sites), 设置过高佣金吸引刷单 (commission so high it invites
+fake orders), 未做 A/B 测试 (not testing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers import metrics
+from helpers.abtest import SampleSizePlan, compare_proportions, plan_sample_size
+
+__all__ = [
+    "GLOSSARY",
+    "Term",
+    "ToyCampaign",
+    "demo_ab_test",
+    "demo_commission_fake_orders",
+    "demo_mixing_sites",
+    "demo_refunds",
+    "demo_roi_history",
+    "demo_views_vs_clicks",
+    "glossary_table",
+    "metric_table",
+    "toy_campaign",
+    "worked_examples",
+]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary entry."""
+
+    english: str
+    chinese: str
+    definition: str
+    formula: str = ""
+
+
+GLOSSARY: tuple[Term, ...] = (
+    # Funnel
+    Term("impressions", "曝光 / 曝光次数", "Times the product card or link was shown to a viewer."),
+    Term(
+        "video views",
+        "播放量 / 视频播放量",
+        "Times the video was played. Not clicks: a view does not mean interest in the product.",
+    ),
+    Term("clicks", "点击 / 点击量", "Times a viewer clicked the product link."),
+    Term(
+        "CTR (click-through rate)",
+        "点击率",
+        "Share of impressions that led to a click.",
+        "clicks / impressions",
+    ),
+    Term("orders", "订单 / 订单数", "Orders attributed to the creator's content."),
+    Term("items sold", "成交件数", "Units sold in those orders."),
+    Term(
+        "CVR (conversion rate)",
+        "转化率",
+        "Share of clicks that led to an order.",
+        "orders / clicks",
+    ),
+    Term(
+        "GMV (gross merchandise value)",
+        "成交额 / GMV",
+        "Value of attributed orders at the paid price, before refunds.",
+        "orders x AOV",
+    ),
+    Term(
+        "AOV (average order value)",
+        "客单价 / 平均订单金额",
+        "Average value of one order.",
+        "GMV / orders",
+    ),
+    Term("refunds", "退款 / 退款金额", "Amount refunded to buyers (returns, cancellations)."),
+    Term("return rate", "退货率 / 退款率", "Share of GMV refunded.", "refunds / GMV"),
+    Term("net GMV", "净成交额", "GMV after refunds: the money that stays.", "GMV - refunds"),
+    # People and places
+    Term(
+        "creator",
+        "达人",
+        "A TikTok user who promotes products in videos, LIVEs or a showcase for a commission.",
+    ),
+    Term("followers", "粉丝数", "Number of accounts following the creator."),
+    Term(
+        "creator tier",
+        "达人等级",
+        "Size class by followers: nano < 10k, micro < 100k, mid < 500k, macro < 1M, mega >= 1M (the kit's default).",
+    ),
+    Term(
+        "site",
+        "站点",
+        "The TikTok Shop marketplace (US, UK, ID, ...). Currencies, fees and buyers differ: never pool sites.",
+    ),
+    Term("category", "类目", "Product category (beauty, fashion, home, ...)."),
+    Term(
+        "content",
+        "内容 (视频 / 直播 / 橱窗)",
+        "A video, a LIVE stream or a showcase listing that carries the product link.",
+    ),
+    Term(
+        "affiliate programme", "联盟营销 / LinkStar", "TikTok Shop's creator-commission programme."
+    ),
+    # Money
+    Term(
+        "commission rate",
+        "佣金率",
+        "Share of the net paid price paid to the creator (1 %-80 %, set per product).",
+    ),
+    Term(
+        "commission",
+        "佣金",
+        "What the creator earns; none on refunded orders.",
+        "commission rate x (GMV - refunds)",
+    ),
+    Term("sample", "样品", "Free product sent to a creator; its cost is a promotion cost."),
+    Term(
+        "flat fee", "坑位费 / 固定费用", "Fixed fee paid to a creator per post, whatever the sales."
+    ),
+    Term(
+        "promotion cost",
+        "推广成本",
+        "Everything paid to get the sales.",
+        "commission + samples + flat fees",
+    ),
+    Term(
+        "platform fee",
+        "平台佣金 / 技术服务费",
+        "TikTok Shop's referral fee on the paid amount (US 6 %, UK 9 %).",
+        "platform fee rate x net GMV",
+    ),
+    Term(
+        "product cost",
+        "商品成本",
+        "Landed cost of the units kept by buyers.",
+        "product cost rate x net GMV",
+    ),
+    Term(
+        "contribution",
+        "贡献毛利 / 边际贡献",
+        "What the net sales leave after product cost and platform fee, before promotion cost.",
+        "net GMV - product cost - platform fee",
+    ),
+    Term(
+        "ROI (return on investment)",
+        "投入产出比 / ROI",
+        "Sales returned per unit of promotion cost; 'ROI 2.5' = 2.5 dollars of sales per dollar spent.",
+    ),
+    Term(
+        "gross ROI",
+        "毛 ROI (未扣退款)",
+        "ROI on GMV, what sellers usually quote (also called ROAS).",
+        "GMV / promotion cost",
+    ),
+    Term("net ROI", "净 ROI (扣除退款)", "ROI after refunds.", "(GMV - refunds) / promotion cost"),
+    Term(
+        "profit ROI",
+        "利润 ROI",
+        "Contribution per unit of promotion cost; below 1 the campaign loses money.",
+        "contribution / promotion cost",
+    ),
+    Term("profit", "利润", "Contribution minus promotion cost.", "contribution - promotion cost"),
+    Term("break-even", "盈亏平衡", "The point where profit is 0 (profit ROI = 1)."),
+    Term("ROI estimate", "ROI 预估", "A forecast of ROI; only as good as the history it rests on."),
+    Term(
+        "fake orders",
+        "刷单",
+        "Orders placed to farm commission, not by real buyers; very high commission attracts them.",
+    ),
+    # Comparisons and statistics
+    Term(
+        "benchmark",
+        "基准 / 基准值",
+        "A reference rate, e.g. the pooled CTR of US rows of the same category.",
+    ),
+    Term(
+        "lift",
+        "提升",
+        "Relative change against a reference: +150 % means 2.5 times the reference.",
+        "rate / reference - 1",
+    ),
+    Term(
+        "CTR lift vs US",
+        "点击率提升对比美区",
+        "CTR against the US benchmark CTR of the same category.",
+        "CTR / US benchmark CTR - 1",
+    ),
+    Term(
+        "A/B test",
+        "A/B 测试",
+        "Show two variants (script, thumbnail, price) to comparable audiences at the same time and compare a rate.",
+    ),
+    Term(
+        "variant", "版本 / 变体", "One of the versions compared in a test (A = current, B = new)."
+    ),
+    Term(
+        "confidence interval",
+        "置信区间",
+        "Range of values compatible with the data; 95 % intervals miss the truth 1 time in 20.",
+    ),
+    Term(
+        "p-value",
+        "p 值",
+        "Chance of a difference at least this large if the variants were truly equal.",
+    ),
+    Term("statistical significance", "统计显著性", "p-value below the chosen alpha (often 0.05)."),
+    Term(
+        "statistical power",
+        "统计功效",
+        "Chance a test detects a real difference of the planned size (0.8 is usual).",
+    ),
+    Term(
+        "minimum detectable lift",
+        "最小可检测提升",
+        "Smallest relative change a test is planned to detect.",
+    ),
+    Term(
+        "sample size", "样本量", "Impressions (CTR test) or clicks (CVR test) each variant needs."
+    ),
+    Term(
+        "shrinkage (empirical Bayes)",
+        "收缩估计 (经验贝叶斯)",
+        "Pulling a small creator's rate towards the group rate, in proportion to how little data it has.",
+    ),
+    Term(
+        "Simpson's paradox",
+        "辛普森悖论",
+        "A comparison that reverses when groups (e.g. sites) are pooled.",
+    ),
+)
+"""Every term the kit uses, in English and Chinese, with a definition and formula."""
+
+
+def glossary_table() -> pd.DataFrame:
+    """The glossary as a table: ``english``, ``中文``, ``definition``, ``formula``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per :data:`GLOSSARY` term, in the glossary's order.
+    """
+    return pd.DataFrame(
+        {
+            "english": [t.english for t in GLOSSARY],
+            "中文": [t.chinese for t in GLOSSARY],
+            "definition": [t.definition for t in GLOSSARY],
+            "formula": [t.formula for t in GLOSSARY],
+        }
+    )
+
+
+# --------------------------------------------------------------------- toy campaign
+
+
+def _check_fraction(name: str, value: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; got {value!r}")
+    if not lo <= float(value) <= hi:
+        raise ValueError(
+            f"{name} = {value!r} is outside [{lo:g}, {hi:g}]; give fractions, e.g. 0.02 for 2 %."
+        )
+    return float(value)
+
+
+def _check_nonneg(name: str, value: float) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ToyCampaign:
+    """A campaign computed from a handful of rates (see :func:`toy_campaign`).
+
+    Counts are whole numbers (rounded from the rates), so the rates recomputed from
+    them by :func:`helpers.metrics.funnel` may differ slightly from the inputs.
+    """
+
+    site: str
+    impressions: int
+    clicks: int
+    orders: int
+    gmv: float
+    refunds: float
+    net_gmv: float
+    ctr: float
+    cvr: float
+    aov: float
+    return_rate: float
+    commission_rate: float
+    commission: float
+    sample_cost: float
+    flat_fee: float
+    promotion_cost: float
+    platform_fee_rate: float
+    platform_fee: float
+    product_cost_rate: float
+    product_cost: float
+    contribution: float
+    profit: float
+    gross_roi: float
+    net_roi: float
+    profit_roi: float
+    us_benchmark_ctr: float
+    ctr_lift_vs_us: float
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        """All fields as a plain dict."""
+        return dict(self.__dict__)
+
+
+def toy_campaign(
+    *,
+    impressions: int = 100_000,
+    ctr: float = 0.02,
+    cvr: float = 0.03,
+    aov: float = 25.0,
+    return_rate: float = 0.15,
+    commission_rate: float = 0.15,
+    sample_cost: float = 150.0,
+    flat_fee: float = 100.0,
+    platform_fee_rate: float = 0.06,
+    product_cost_rate: float = 0.35,
+    us_benchmark_ctr: float = 0.015,
+    site: str = "US",
+) -> ToyCampaign:
+    """Work a campaign through every metric with :mod:`helpers.metrics`.
+
+    Parameters
+    ----------
+    impressions : int
+        Product impressions (>= 1).
+    ctr, cvr : float
+        Click-through rate and conversion rate, fractions in [0, 1].
+    aov : float
+        Average order value in site currency (>= 0).
+    return_rate : float
+        Refunded share of GMV in [0, 1].
+    commission_rate : float
+        Commission as a fraction of the net paid price, in [0, 0.8].
+    sample_cost, flat_fee : float
+        Total cost of samples and flat fees (>= 0).
+    platform_fee_rate, product_cost_rate : float
+        Platform referral fee and unit cost as fractions of the net paid price.
+    us_benchmark_ctr : float
+        The US benchmark CTR of the same category, in (0, 1].
+    site : str
+        Label only.
+
+    Returns
+    -------
+    ToyCampaign
+
+    Raises
+    ------
+    ValueError
+        If a value is out of its range (the message names the parameter).
+    """
+    if isinstance(impressions, bool) or not isinstance(impressions, Real) or impressions < 1:
+        raise ValueError(f"impressions must be a positive whole number; got {impressions!r}")
+    ctr = _check_fraction("ctr", ctr)
+    cvr = _check_fraction("cvr", cvr)
+    return_rate = _check_fraction("return_rate", return_rate)
+    commission_rate = _check_fraction("commission_rate", commission_rate, 0.0, 0.8)
+    platform_fee_rate = _check_fraction("platform_fee_rate", platform_fee_rate)
+    product_cost_rate = _check_fraction("product_cost_rate", product_cost_rate)
+    us_benchmark_ctr = _check_fraction("us_benchmark_ctr", us_benchmark_ctr)
+    if us_benchmark_ctr == 0:
+        raise ValueError("us_benchmark_ctr must be above 0 (lift divides by it)")
+    aov = _check_nonneg("aov", aov)
+    sample_cost = _check_nonneg("sample_cost", sample_cost)
+    flat_fee = _check_nonneg("flat_fee", flat_fee)
+
+    n_impr = int(round(impressions))
+    clicks = int(round(n_impr * ctr))
+    orders = int(round(clicks * cvr))
+    gmv = orders * aov
+    refunds = gmv * return_rate
+    row = pd.DataFrame(
+        {
+            "impressions": [n_impr],
+            "clicks": [clicks],
+            "orders": [orders],
+            "gmv": [gmv],
+            "refunds": [refunds],
+        }
+    )
+    f = metrics.funnel(row).iloc[0]
+    commission = float(metrics.commission_on_net(gmv, refunds, commission_rate))
+    cost = float(metrics.promotion_cost(commission, sample_cost, flat_fee))
+    contrib = float(metrics.contribution(gmv, refunds, product_cost_rate, platform_fee_rate))
+    net = gmv - refunds
+    return ToyCampaign(
+        site=site,
+        impressions=n_impr,
+        clicks=clicks,
+        orders=orders,
+        gmv=gmv,
+        refunds=refunds,
+        net_gmv=net,
+        ctr=float(f["ctr"]),
+        cvr=float(f["cvr"]),
+        aov=float(f["aov"]),
+        return_rate=float(f["return_rate"]),
+        commission_rate=commission_rate,
+        commission=commission,
+        sample_cost=sample_cost,
+        flat_fee=flat_fee,
+        promotion_cost=cost,
+        platform_fee_rate=platform_fee_rate,
+        platform_fee=platform_fee_rate * net,
+        product_cost_rate=product_cost_rate,
+        product_cost=product_cost_rate * net,
+        contribution=contrib,
+        profit=contrib - cost,
+        gross_roi=float(metrics.gross_roi(gmv, cost)),
+        net_roi=float(metrics.net_roi(gmv, refunds, cost)),
+        profit_roi=float(
+            metrics.profit_roi(
+                gmv,
+                refunds,
+                cost,
+                product_cost_rate=product_cost_rate,
+                platform_fee_rate=platform_fee_rate,
+            )
+        ),
+        us_benchmark_ctr=us_benchmark_ctr,
+        ctr_lift_vs_us=float(f["ctr"]) / us_benchmark_ctr - 1.0,
+    )
+
+
+def metric_table(c: ToyCampaign) -> pd.DataFrame:
+    """Each metric with its Chinese name, formula, worked example and value.
+
+    Parameters
+    ----------
+    c : ToyCampaign
+        From :func:`toy_campaign`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric``, ``中文``, ``formula``, ``worked example``, ``value`` (float).
+    """
+
+    def m(x: float) -> str:
+        return f"{x:,.2f}"
+
+    rows = [
+        (
+            "CTR",
+            "点击率",
+            "clicks / impressions",
+            f"{c.clicks:,} / {c.impressions:,} = {c.ctr:.2%}",
+            c.ctr,
+        ),
+        ("CVR", "转化率", "orders / clicks", f"{c.orders:,} / {c.clicks:,} = {c.cvr:.2%}", c.cvr),
+        ("AOV", "客单价", "GMV / orders", f"{m(c.gmv)} / {c.orders:,} = {m(c.aov)}", c.aov),
+        ("GMV", "成交额", "orders x AOV", f"{c.orders:,} x {m(c.aov)} = {m(c.gmv)}", c.gmv),
+        (
+            "return rate",
+            "退货率",
+            "refunds / GMV",
+            f"{m(c.refunds)} / {m(c.gmv)} = {c.return_rate:.1%}",
+            c.return_rate,
+        ),
+        (
+            "net GMV",
+            "净成交额",
+            "GMV - refunds",
+            f"{m(c.gmv)} - {m(c.refunds)} = {m(c.net_gmv)}",
+            c.net_gmv,
+        ),
+        (
+            "commission",
+            "佣金",
+            "commission rate x net GMV",
+            f"{c.commission_rate:.0%} x {m(c.net_gmv)} = {m(c.commission)}",
+            c.commission,
+        ),
+        (
+            "promotion cost",
+            "推广成本",
+            "commission + samples + flat fees",
+            f"{m(c.commission)} + {m(c.sample_cost)} + {m(c.flat_fee)} = {m(c.promotion_cost)}",
+            c.promotion_cost,
+        ),
+        (
+            "gross ROI",
+            "毛 ROI",
+            "GMV / promotion cost",
+            f"{m(c.gmv)} / {m(c.promotion_cost)} = {c.gross_roi:.2f}",
+            c.gross_roi,
+        ),
+        (
+            "net ROI",
+            "净 ROI",
+            "(GMV - refunds) / promotion cost",
+            f"{m(c.net_gmv)} / {m(c.promotion_cost)} = {c.net_roi:.2f}",
+            c.net_roi,
+        ),
+        (
+            "contribution",
+            "贡献毛利",
+            "net GMV x (1 - product cost rate - platform fee rate)",
+            f"{m(c.net_gmv)} x (1 - {c.product_cost_rate:.0%} - {c.platform_fee_rate:.0%}) = {m(c.contribution)}",
+            c.contribution,
+        ),
+        (
+            "profit ROI",
+            "利润 ROI",
+            "contribution / promotion cost",
+            f"{m(c.contribution)} / {m(c.promotion_cost)} = {c.profit_roi:.2f}",
+            c.profit_roi,
+        ),
+        (
+            "profit",
+            "利润",
+            "contribution - promotion cost",
+            f"{m(c.contribution)} - {m(c.promotion_cost)} = {m(c.profit)}",
+            c.profit,
+        ),
+        (
+            "CTR lift vs US",
+            "点击率提升对比美区",
+            "CTR / US benchmark CTR - 1",
+            f"{c.ctr:.2%} / {c.us_benchmark_ctr:.2%} - 1 = {c.ctr_lift_vs_us:+.0%}",
+            c.ctr_lift_vs_us,
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "中文", "formula", "worked example", "value"])
+
+
+def worked_examples(c: ToyCampaign, names: list[str] | tuple[str, ...] | None = None) -> str:
+    """Markdown bullets "**metric** (中文) = formula = worked example" for some metrics.
+
+    Parameters
+    ----------
+    c : ToyCampaign
+        From :func:`toy_campaign`.
+    names : list of str, optional
+        Metric names as in :func:`metric_table` (``"CTR"``, ``"net ROI"``, ...); all
+        when omitted.
+
+    Returns
+    -------
+    str
+        Markdown text.
+
+    Raises
+    ------
+    ValueError
+        For an unknown metric name (the message lists the accepted ones).
+    """
+    table = metric_table(c).set_index("metric")
+    names = list(table.index) if names is None else list(names)
+    unknown = [n for n in names if n not in table.index]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; accepted: {list(table.index)}")
+    lines = [
+        f"- **{n}** ({table.at[n, '中文']}) = {table.at[n, 'formula']} = {table.at[n, 'worked example']}"
+        for n in names
+    ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ demonstrations
+
+
+def demo_views_vs_clicks(seed: int = 0, n_creators: int = 12) -> pd.DataFrame:
+    """Creators whose video views say little about their clicks and orders.
+
+    Views and product CTR are drawn independently (views log-normal, CTR from a beta
+    with mean 2 %), as they largely are: a viral video can carry a product nobody
+    clicks. Impressions are a fixed share of views.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    n_creators : int
+        Number of creators (3 to 200).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``creator``, ``video_views``, ``impressions``, ``clicks``, ``ctr``, ``orders``,
+        ``rank_by_views``, ``rank_by_orders``; ``.attrs["spearman_views_orders"]`` holds
+        the rank correlation of views and orders (scipy.stats.spearmanr).
+    """
+    if not 3 <= n_creators <= 200:
+        raise ValueError(f"n_creators must be between 3 and 200; got {n_creators}")
+    rng = np.random.default_rng(seed)
+    views = np.round(rng.lognormal(mean=11.0, sigma=0.9, size=n_creators)).astype("int64")
+    impressions = np.round(views * 0.3).astype("int64")
+    ctr = rng.beta(2.0, 98.0, size=n_creators)
+    clicks = rng.binomial(impressions, ctr)
+    orders = rng.binomial(clicks, 0.03)
+    df = pd.DataFrame(
+        {
+            "creator": [f"creator_{i + 1:02d}" for i in range(n_creators)],
+            "video_views": views,
+            "impressions": impressions,
+            "clicks": clicks,
+            "ctr": clicks / np.maximum(impressions, 1),
+            "orders": orders,
+        }
+    )
+    df["rank_by_views"] = df["video_views"].rank(ascending=False, method="min").astype("int64")
+    df["rank_by_orders"] = df["orders"].rank(ascending=False, method="min").astype("int64")
+    rho = stats.spearmanr(df["video_views"], df["orders"]).statistic
+    df.attrs["spearman_views_orders"] = float(rho)
+    return df.sort_values("video_views", ascending=False, ignore_index=True)
+
+
+def demo_roi_history(
+    c: ToyCampaign,
+    *,
+    history_clicks: tuple[int, ...] = (30, 100, 300, 1_000, 3_000, 10_000),
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How wide an ROI estimate is when it rests on little history.
+
+    For each history size, a history of that many clicks is simulated at the toy
+    campaign's true CVR; the CVR estimate and its Wilson interval
+    (:func:`helpers.metrics.rate_interval`) are carried through the campaign's
+    economics (same clicks, AOV, return rate and costs), which turns them into a net
+    ROI estimate and interval. Only the CVR is uncertain here, so the intervals are, if
+    anything, too narrow.
+
+    Parameters
+    ----------
+    c : ToyCampaign
+        The planned campaign; its CVR is the truth being estimated.
+    history_clicks : tuple of int
+        Clicks of history behind each estimate.
+    alpha : float
+        1 - confidence level.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``history_clicks``, ``history_orders``, ``cvr_hat``, ``cvr_low``, ``cvr_high``,
+        ``net_roi_hat``, ``net_roi_low``, ``net_roi_high``, ``true_net_roi``.
+    """
+    if any(int(n) < 1 for n in history_clicks):
+        raise ValueError(f"history_clicks must be positive; got {history_clicks}")
+    rng = np.random.default_rng(seed)
+    n = np.asarray(history_clicks, dtype="int64")
+    k = rng.binomial(n, c.cvr)
+    low, high = metrics.rate_interval(k, n, alpha=alpha)
+
+    def roi_at(cvr: np.ndarray) -> np.ndarray:
+        gmv = c.clicks * cvr * c.aov
+        refunds = gmv * c.return_rate
+        commission = metrics.commission_on_net(gmv, refunds, c.commission_rate)
+        cost = metrics.promotion_cost(commission, c.sample_cost, c.flat_fee)
+        return np.asarray(metrics.net_roi(gmv, refunds, cost), dtype="float64")
+
+    hat = k / n
+    return pd.DataFrame(
+        {
+            "history_clicks": n,
+            "history_orders": k,
+            "cvr_hat": hat,
+            "cvr_low": low,
+            "cvr_high": high,
+            # Net ROI increases with CVR (fixed costs get spread), so the bounds map.
+            "net_roi_hat": roi_at(hat),
+            "net_roi_low": roi_at(np.asarray(low)),
+            "net_roi_high": roi_at(np.asarray(high)),
+            "true_net_roi": c.net_roi,
+        }
+    )
+
+
+def demo_refunds(
+    c: ToyCampaign,
+    return_rates: tuple[float, ...] = (0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40),
+) -> pd.DataFrame:
+    """Gross, net and profit ROI of the toy campaign at several return rates.
+
+    Gross ROI ignores refunds, so it does not move; net and profit ROI fall. Commission
+    is paid on net sales, so it falls too, which softens (but does not cancel) the
+    drop. No randomness: the point is the arithmetic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``return_rate``, ``gross_roi``, ``net_roi``, ``profit_roi``, ``profit``.
+    """
+    rows = []
+    for rr in return_rates:
+        t = toy_campaign(
+            impressions=c.impressions,
+            ctr=c.ctr,
+            cvr=c.cvr,
+            aov=c.aov,
+            return_rate=rr,
+            commission_rate=c.commission_rate,
+            sample_cost=c.sample_cost,
+            flat_fee=c.flat_fee,
+            platform_fee_rate=c.platform_fee_rate,
+            product_cost_rate=c.product_cost_rate,
+            us_benchmark_ctr=c.us_benchmark_ctr,
+            site=c.site,
+        )
+        rows.append((rr, t.gross_roi, t.net_roi, t.profit_roi, t.profit))
+    return pd.DataFrame(
+        rows, columns=["return_rate", "gross_roi", "net_roi", "profit_roi", "profit"]
+    )
+
+
+def demo_mixing_sites(seed: int = 0, scale: int = 10_000) -> pd.DataFrame:
+    """Two creators compared on CVR per site and pooled: pooling reverses the ranking.
+
+    Creator A converts better than B on each site, but most of A's clicks come from
+    the low-converting UK site and most of B's from the US site, so B looks better
+    when the sites are pooled (Simpson's paradox). Orders are binomial draws around
+    fixed rates (A: US 6 %, UK 2.5 %; B: US 5 %, UK 2 %).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    scale : int
+        Clicks of the small arm; the large arm has four times as many. Large enough
+        (default 10,000) that noise does not blur the example.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``creator``, ``site`` (``US``, ``UK`` and ``pooled``), ``clicks``, ``orders``,
+        ``cvr``.
+    """
+    rng = np.random.default_rng(seed)
+    design = [
+        ("A", "US", scale, 0.06),
+        ("A", "UK", 4 * scale, 0.025),
+        ("B", "US", 4 * scale, 0.05),
+        ("B", "UK", scale, 0.02),
+    ]
+    rows = [(cr, site, n, int(rng.binomial(n, p))) for cr, site, n, p in design]
+    df = pd.DataFrame(rows, columns=["creator", "site", "clicks", "orders"])
+    pooled = df.groupby("creator", as_index=False)[["clicks", "orders"]].sum().assign(site="pooled")
+    df = pd.concat([df, pooled[df.columns]], ignore_index=True)
+    df["cvr"] = df["orders"] / df["clicks"]
+    return df
+
+
+def demo_commission_fake_orders(
+    c: ToyCampaign,
+    *,
+    commission_rates: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.81, 0.05), 2)),
+    elasticity: float = 0.35,
+    fake_share_max: float = 0.5,
+    fake_midpoint: float = 0.35,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Profit against the commission rate when high commission attracts fake orders.
+
+    An illustrative model, not an estimate: real orders grow with commission as
+    ``(rate / base rate) ** elasticity`` (more creators take the product), and a share
+    of extra, fake orders (刷单) appears as the rate rises (a logistic curve reaching
+    ``fake_share_max`` of real orders, half-way at ``fake_midpoint``). Fake orders earn
+    commission and platform fees but leave no margin. Real orders get Poisson noise
+    from ``default_rng(seed)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commission_rate``, ``expected_profit`` (without noise), ``real_orders``,
+        ``fake_orders``, ``net_gmv`` (real), ``commission``, ``contribution``,
+        ``profit``, ``profit_roi``.
+    """
+    if c.commission_rate <= 0:
+        raise ValueError("the toy campaign needs a commission rate above 0 as its base")
+    rng = np.random.default_rng(seed)
+    rates = np.asarray(commission_rates, dtype="float64")
+    lo, hi = metrics.COMMISSION_RANGE
+    if np.any((rates <= lo) | (rates > hi)):
+        raise ValueError(f"commission_rates must lie in ({lo:g}, {hi:g}] as fractions; got {rates}")
+    expected = c.orders * (rates / c.commission_rate) ** elasticity
+    real = rng.poisson(expected)
+    fake_share = fake_share_max / (1.0 + np.exp(-(rates - fake_midpoint) / 0.05))
+    fake = np.round(real * fake_share).astype("int64")
+    keep = 1.0 - c.return_rate
+    real_net = real * c.aov * keep
+    fake_net = fake * c.aov
+    commission = np.asarray(metrics.commission_on_net(real_net + fake_net, 0.0, rates))
+    cost = np.asarray(metrics.promotion_cost(commission, c.sample_cost, c.flat_fee))
+    contrib = (
+        np.asarray(metrics.contribution(real_net, 0.0, c.product_cost_rate, c.platform_fee_rate))
+        - c.platform_fee_rate * fake_net
+    )
+    # The same economics without the Poisson noise: the curve the points scatter around.
+    exp_real_net = expected * c.aov * keep
+    exp_fake_net = expected * fake_share * c.aov
+    exp_cost = np.asarray(
+        metrics.promotion_cost(
+            np.asarray(metrics.commission_on_net(exp_real_net + exp_fake_net, 0.0, rates)),
+            c.sample_cost,
+            c.flat_fee,
+        )
+    )
+    exp_contrib = (
+        np.asarray(
+            metrics.contribution(exp_real_net, 0.0, c.product_cost_rate, c.platform_fee_rate)
+        )
+        - c.platform_fee_rate * exp_fake_net
+    )
+    return pd.DataFrame(
+        {
+            "commission_rate": rates,
+            "expected_profit": exp_contrib - exp_cost,
+            "real_orders": real,
+            "fake_orders": fake,
+            "net_gmv": real_net,
+            "commission": commission,
+            "contribution": contrib,
+            "profit": contrib - cost,
+            "profit_roi": np.asarray(metrics.safe_ratio(contrib, cost)),
+        }
+    )
+
+
+def demo_ab_test(
+    *,
+    baseline_ctr: float = 0.02,
+    true_lift: float = 0.2,
+    daily_impressions: int = 4_000,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    seed: int = 0,
+    max_days: int | None = None,
+) -> tuple[pd.DataFrame, SampleSizePlan]:
+    """Two thumbnails tested day by day, with the planned duration.
+
+    The test is planned with :func:`helpers.abtest.plan_sample_size` (detect
+    ``true_lift`` in CTR), then simulated: each day each thumbnail gets half the
+    impressions and binomial clicks at its true CTR; after each day the cumulative
+    counts are compared with :func:`helpers.abtest.compare_proportions`. Early days
+    show how noisy a small test is; stopping the first time p < alpha ("peeking")
+    inflates false positives, which is why the duration is fixed in advance.
+
+    Returns
+    -------
+    (pandas.DataFrame, SampleSizePlan)
+        Per day: ``day``, ``impressions_a``, ``clicks_a``, ``impressions_b``,
+        ``clicks_b``, ``lift``, ``lift_low``, ``lift_high``, ``pvalue``; and the plan.
+    """
+    plan = plan_sample_size(
+        baseline_ctr,
+        true_lift,
+        metric="ctr",
+        alpha=alpha,
+        power=power,
+        daily_traffic=daily_impressions,
+    )
+    days = max_days if max_days is not None else max(plan.days or 1, 1) + 2
+    rng = np.random.default_rng(seed)
+    half = daily_impressions // 2
+    clicks_a = np.cumsum(rng.binomial(half, baseline_ctr, size=days))
+    clicks_b = np.cumsum(rng.binomial(half, baseline_ctr * (1 + true_lift), size=days))
+    impr = half * np.arange(1, days + 1)
+    rows = []
+    for d in range(days):
+        if clicks_a[d] == 0 or clicks_a[d] + clicks_b[d] == 0:
+            rows.append(
+                (d + 1, impr[d], clicks_a[d], impr[d], clicks_b[d], np.nan, np.nan, np.nan, np.nan)
+            )
+            continue
+        r = compare_proportions(
+            int(clicks_a[d]), int(impr[d]), int(clicks_b[d]), int(impr[d]), alpha=alpha
+        )
+        rows.append(
+            (
+                d + 1,
+                impr[d],
+                clicks_a[d],
+                impr[d],
+                clicks_b[d],
+                r.lift,
+                r.ratio_low - 1,
+                r.ratio_high - 1,
+                r.pvalue,
+            )
+        )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "day",
+            "impressions_a",
+            "clicks_a",
+            "impressions_b",
+            "clicks_b",
+            "lift",
+            "lift_low",
+            "lift_high",
+            "pvalue",
+        ],
+    )
+    return df, plan

@@ -1,0 +1,191 @@
+"""Tests for the metrics primer: helpers.glossary, helpers.charts.primer and notebook 00."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from helpers import glossary, metrics
+from helpers.charts import primer as charts
+
+REQUIRED_TERMS = {
+    # English -> Chinese as the issue lists them (each must appear in the glossary)
+    "CTR": "点击率",
+    "CVR": "转化率",
+    "AOV": "客单价",
+    "GMV": "成交额",
+    "ROI": "投入产出比",
+    "lift": "提升",
+    "creator": "达人",
+    "commission rate": "佣金率",
+    "sample": "样品",
+    "flat fee": "坑位费",
+    "refunds": "退款",
+    "impressions": "曝光",
+    "clicks": "点击",
+    "site": "站点",
+    "category": "类目",
+    "creator tier": "达人等级",
+}
+
+
+def test_glossary_covers_the_issue_terms() -> None:
+    table = glossary.glossary_table()
+    assert list(table.columns) == ["english", "中文", "definition", "formula"]
+    assert table["english"].is_unique
+    assert (table["english"].str.len() > 0).all() and (table["中文"].str.len() > 0).all()
+    assert (table["definition"].str.len() > 10).all()
+    for en, zh in REQUIRED_TERMS.items():
+        rows = table[table["english"].str.split(" [(]").str[0].str.fullmatch(en, case=False)]
+        if rows.empty:  # e.g. "CTR (click-through rate)"
+            rows = table[table["english"].str.startswith(en)]
+        assert not rows.empty, f"glossary lacks {en!r}"
+        assert rows["中文"].str.contains(zh).any(), f"{en!r} should be translated as {zh}"
+    assert "客单价/平均订单金额" in "".join(table["中文"]).replace(" ", "")
+
+
+def test_toy_campaign_follows_the_metrics_module() -> None:
+    c = glossary.toy_campaign(impressions=50_000, ctr=0.03, cvr=0.04, aov=20.0, return_rate=0.2)
+    assert (c.clicks, c.orders) == (1500, 60)
+    assert c.gmv == pytest.approx(1200.0)
+    assert c.refunds == pytest.approx(240.0)
+    assert c.commission == pytest.approx(metrics.commission_on_net(1200.0, 240.0, 0.15))
+    assert c.promotion_cost == pytest.approx(c.commission + c.sample_cost + c.flat_fee)
+    assert c.gross_roi == pytest.approx(1200.0 / c.promotion_cost)
+    assert c.net_roi == pytest.approx(960.0 / c.promotion_cost)
+    assert c.profit_roi == pytest.approx(960.0 * (1 - 0.35 - 0.06) / c.promotion_cost)
+    assert c.profit == pytest.approx(c.contribution - c.promotion_cost)
+    assert c.ctr_lift_vs_us == pytest.approx(0.03 / 0.015 - 1)
+
+
+def test_every_metric_moves_with_its_parameter() -> None:
+    base = glossary.toy_campaign()
+    assert glossary.toy_campaign(ctr=0.04).orders > base.orders
+    assert glossary.toy_campaign(cvr=0.06).gmv > base.gmv
+    assert glossary.toy_campaign(return_rate=0.3).net_roi < base.net_roi
+    assert glossary.toy_campaign(sample_cost=1000.0).profit_roi < base.profit_roi
+    assert glossary.toy_campaign(product_cost_rate=0.6).profit < base.profit
+    assert glossary.toy_campaign(us_benchmark_ctr=0.04).ctr_lift_vs_us < 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"ctr": 2.0}, "ctr"),
+        ({"cvr": -0.1}, "cvr"),
+        ({"commission_rate": 0.9}, "commission_rate"),
+        ({"impressions": 0}, "impressions"),
+        ({"aov": -5.0}, "aov"),
+        ({"us_benchmark_ctr": 0.0}, "us_benchmark_ctr"),
+    ],
+)
+def test_toy_campaign_validation(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        glossary.toy_campaign(**kwargs)
+
+
+def test_metric_table_and_worked_examples() -> None:
+    c = glossary.toy_campaign()
+    table = glossary.metric_table(c)
+    expected = {
+        "CTR",
+        "CVR",
+        "AOV",
+        "GMV",
+        "return rate",
+        "commission",
+        "gross ROI",
+        "net ROI",
+        "profit ROI",
+        "CTR lift vs US",
+    }
+    assert expected <= set(table["metric"])
+    assert table.set_index("metric").at["net ROI", "value"] == pytest.approx(c.net_roi)
+    text = glossary.worked_examples(c, ["CTR"])
+    assert "2,000 / 100,000 = 2.00%" in text
+    with pytest.raises(ValueError, match="accepted"):
+        glossary.worked_examples(c, ["ROAS"])
+
+
+def test_demos_are_seeded_and_show_their_point() -> None:
+    c = glossary.toy_campaign()
+    a = glossary.demo_views_vs_clicks(seed=3)
+    b = glossary.demo_views_vs_clicks(seed=3)
+    assert a.equals(b)
+    assert (a["clicks"] <= a["impressions"]).all() and (a["orders"] <= a["clicks"]).all()
+
+    hist = glossary.demo_roi_history(c, seed=1)
+    width = (hist["net_roi_high"] - hist["net_roi_low"]).to_numpy()
+    assert width[0] > 3 * width[-1]  # 30 vs 10,000 clicks of history
+    assert (hist["net_roi_low"] <= hist["net_roi_hat"]).all()
+    assert (hist["net_roi_hat"] <= hist["net_roi_high"]).all()
+
+    ref = glossary.demo_refunds(c)
+    assert np.all(np.diff(ref["net_roi"]) < 0) and np.all(np.diff(ref["profit_roi"]) < 0)
+    assert np.all(np.diff(ref["gross_roi"]) >= 0)  # commission on net: gross ROI cannot see refunds
+
+    fake = glossary.demo_commission_fake_orders(c, seed=0)
+    assert fake["expected_profit"].iloc[-1] < fake["expected_profit"].max()
+    assert fake["fake_orders"].iloc[-1] > fake["fake_orders"].iloc[0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mixing_sites_reverses_when_pooled(seed: int) -> None:
+    df = glossary.demo_mixing_sites(seed=seed).set_index(["creator", "site"])["cvr"]
+    for site in ("US", "UK"):
+        assert df[("A", site)] > df[("B", site)]
+    assert df[("B", "pooled")] > df[("A", "pooled")]
+
+
+def test_ab_demo_uses_the_planner() -> None:
+    days, plan = glossary.demo_ab_test(
+        baseline_ctr=0.02, true_lift=0.2, daily_impressions=4000, seed=0
+    )
+    assert plan.days == pytest.approx(plan.n_total / 4000, abs=1)
+    assert len(days) == plan.days + 2
+    assert (days["impressions_a"].diff().dropna() == 2000).all()
+
+
+def test_primer_charts_return_figures() -> None:
+    c = glossary.toy_campaign()
+    days, plan = glossary.demo_ab_test(seed=0)
+    figs = [
+        charts.primer_funnel_chart(c),
+        charts.primer_cost_breakdown_chart(c),
+        charts.primer_views_vs_orders_chart(glossary.demo_views_vs_clicks()),
+        charts.primer_roi_history_chart(glossary.demo_roi_history(c)),
+        charts.primer_refunds_roi_chart(glossary.demo_refunds(c)),
+        charts.primer_simpson_chart(glossary.demo_mixing_sites()),
+        charts.primer_commission_profit_chart(glossary.demo_commission_fake_orders(c)),
+        charts.primer_ab_test_chart(days, plan),
+    ]
+    try:
+        for fig in figs:
+            assert isinstance(fig, Figure)
+            assert fig.axes
+    finally:
+        for fig in figs:
+            plt.close(fig)
+    _, ax = plt.subplots()
+    try:
+        assert charts.primer_refunds_roi_chart(glossary.demo_refunds(c), ax=ax) is ax.figure
+    finally:
+        plt.close(ax.figure)
+
+
+@pytest.mark.notebook
+def test_primer_notebook_runs(run_notebook) -> None:
+    folder = run_notebook("00_metrics_primer", {"ctr": 0.03, "seed": 2})
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))["00_metrics_primer"]
+    # The parameter reached the notebook and every metric followed it.
+    assert results["ctr"] == pytest.approx(0.03)
+    assert results["clicks"] == 3000
+    assert results["net_roi"] == pytest.approx(glossary.toy_campaign(ctr=0.03).net_roi)
+    assert results["ab_plan"]["n_a"] > 0
+    figures = sorted(p.name for p in (folder / "figures").glob("00_metrics_primer__*.png"))
+    assert len(figures) == 8, figures
+    assert (folder / "tables" / "00_metrics_primer__glossary.csv").exists()
