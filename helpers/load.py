@@ -43,8 +43,10 @@ Validation uses a pandera ``DataFrameSchema`` (:func:`validation_schema`, run wi
 numbers, clicks <= impressions, orders <= clicks, commission rate in [0, 0.8], money
 non-negative, site codes known. Parse failures (text in a number column, bad dates,
 unknown tiers, missing required values) and exact duplicate input rows are found by
-vectorised masks before that. Missing ``refunds`` (column or cell) is 0.0, a missing
-``gmv`` on a row with zero orders is 0.0; both are noted in ``.summary.notes``.
+vectorised masks before that. Missing ``refunds`` (column or cell) is 0.0; a missing
+``flat_fee`` or ``sample_cost`` cell is 0.0 (exports write "--" for a fee that was not
+paid); a missing ``gmv`` on a row with zero orders is 0.0; all are counted in
+``.summary.notes``. Other optional values stay missing (NaN / <NA>).
 """
 
 from __future__ import annotations
@@ -1324,10 +1326,13 @@ def _finalise(
     if "refunds" not in typed:
         typed["refunds"] = 0.0
         notes.append("refunds column absent: refunds set to 0.0")
-    elif typed["refunds"].isna().any():
-        k = int(typed["refunds"].isna().sum())
-        typed["refunds"] = typed["refunds"].fillna(0.0)
-        notes.append(f"{k} missing refunds cell(s) read as 0.0")
+    # Exports write "--" for a refund or fee that did not happen: read it as 0.
+    for c in ("refunds", "flat_fee", "sample_cost"):
+        if c in typed and typed[c].isna().any():
+            k = int((typed[c].isna().to_numpy(bool) & ~blank).sum())
+            typed[c] = typed[c].fillna(0.0)
+            if k:
+                notes.append(f"{k} missing {c} cell(s) read as 0.0")
     if "gmv" in typed and "orders" in typed:
         fill = typed["gmv"].isna() & (typed["orders"] == 0)
         if fill.any():
@@ -1522,7 +1527,15 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
                 pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index
             )
         elif col.dtype == "category":
-            out[name] = s.astype(object).astype("category")
+            cat = s.astype(object).astype("category")
+            # Stable, meaningful category order: sites as in SITES, content types
+            # video/live/showcase first, anything else sorted.
+            first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}.get(
+                name, []
+            )
+            present = set(cat.cat.categories)
+            order = [c for c in first if c in present] + sorted(present - set(first))
+            out[name] = cat.cat.reorder_categories(order)
         elif col.dtype == "int64":
             out[name] = s.astype("float64").round().astype("int64")
         elif col.dtype == "Int64":
@@ -1831,7 +1844,7 @@ def assemble(
 
 _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("videos", ("video", "视频", "content", "内容")),
-    ("creators", ("creator", "达人", "affiliate")),
+    ("creators", ("creator", "达人", "influencer", "kol")),
     ("products", ("product", "商品", "item")),
 )
 
