@@ -617,6 +617,25 @@ class ConversionFit:
             rows.append((c, m, max(m - z * se, 0.0), min(m + z * se, 1.0), se))
         return pd.DataFrame(rows, columns=[commission, "cvr", "lower", "upper", "se"])
 
+    def observed_by(self, columns: str | Sequence[str]) -> pd.DataFrame:
+        """Raw observed CVR (sum of successes / sum of trials) by one or more columns of
+        the formula, unadjusted for the other covariates.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``columns``, ``successes``, ``trials``, ``cvr``.
+        """
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        bad = [c for c in cols if c not in self.columns()]
+        if bad:
+            raise ModelError(f"{bad} are not columns of the formula; choose from {self.columns()}")
+        out = (
+            self.patterns.groupby(cols, observed=True)[["successes", "trials"]].sum().reset_index()
+        )
+        out["cvr"] = out["successes"] / out["trials"]
+        return out
+
     def calibration(self, n_bins: int = 10, alpha: float = 0.05) -> pd.DataFrame:
         """Predicted against observed CVR by bins of predicted CVR (deciles by default).
 
@@ -1005,13 +1024,22 @@ def fit_conversion(
             if len(sep):
                 desc = ", ".join(
                     f"{col}={v!r} ({int(r['successes'])} {successes} of {int(r['trials'])} {trials})"
+                    + (
+                        f" [merged from {merged[col]}]"
+                        if col in merged and v == other_label
+                        else ""
+                    )
                     for v, r in sep.iterrows()
+                )
+                fix = (
+                    "merging did not help: drop that level (or column) from the data or formula"
+                    if merge_rare_levels
+                    else f"pass merge_rare_levels=True to merge it with other thin levels into "
+                    f"{other_label!r}, or drop that level (or column) from the data or formula"
                 )
                 raise ModelError(
                     f"separation: {desc}. A level where every click converts or none does "
-                    "has an infinite log-odds; the fit would be nonsense. Pass "
-                    "merge_rare_levels=True to merge it into "
-                    f"{other_label!r}, or drop that level (or column) from the data or formula."
+                    f"has an infinite log-odds, so the fit would be nonsense; {fix}."
                 )
     level_clicks = pd.DataFrame(level_rows, columns=["column", "level", "trials", "successes"])
     if len(level_clicks):

@@ -1,0 +1,272 @@
+"""Charts of the conversion model (notebook 02): odds-ratio forest plot, CVR heatmap by
+tier x category, commission response curve with its band, calibration plot.
+
+Each function takes the tables that :class:`helpers.conversion.ConversionFit` produces
+(``summary_frame()``, ``cvr_grid()``, ``commission_response()``, ``calibration()``), so
+the charts stay pure drawing and can be tested on small frames.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from helpers.charts._style import figure_and_axes, percent_formatter
+
+__all__ = ["calibration_plot", "commission_response", "cvr_heatmap", "forest_plot"]
+
+_TERM = re.compile(r"^C\((?P<var>[^,)]+)(?:,[^)]*)?\)\[T\.(?P<level>.+)\]$")
+
+
+def _pretty_term(term: str, reference: dict[str, str] | None = None) -> str:
+    """``C(tier)[T.micro]`` -> ``tier: micro (vs nano)``; other names unchanged."""
+    m = _TERM.match(term)
+    if not m:
+        return term
+    var, level = m.group("var").strip(), m.group("level")
+    ref = (reference or {}).get(var)
+    return f"{var}: {level}" + (f" (vs {ref})" if ref else "")
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame; got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks columns {missing}; it has {list(frame.columns)}. Pass the table "
+            "the matching ConversionFit method returns."
+        )
+
+
+def forest_plot(
+    table: pd.DataFrame,
+    *,
+    per: dict[str, float] | None = None,
+    reference: dict[str, str] | None = None,
+    include_intercept: bool = False,
+    ax: Axes | None = None,
+) -> Figure:
+    """Odds ratios with their intervals, one row per coefficient, on a log axis.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``ConversionFit.summary_frame()`` (index: term; columns ``log_odds``,
+        ``ci_lower``, ``ci_upper``).
+    per : dict, optional
+        Rescale numeric terms to a meaningful step, e.g. ``{"commission_rate": 0.01}``
+        shows the odds ratio per +1 percentage point instead of per +100.
+    reference : dict, optional
+        Reference level of each factor, e.g. ``{"tier": "nano"}``, for the labels.
+    include_intercept : bool
+        Show the intercept (baseline odds, not a ratio); off by default.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure otherwise.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _require(table, ["log_odds", "ci_lower", "ci_upper"], "table")
+    t = table.copy()
+    if not include_intercept:
+        t = t.loc[[i for i in t.index if i != "Intercept"]]
+    per = per or {}
+    labels = []
+    for term in t.index:
+        step = per.get(term)
+        if step is not None:
+            t.loc[term, ["log_odds", "ci_lower", "ci_upper"]] *= step
+            labels.append(f"{term} +{step:g}" if step >= 1 else f"{term} +{step * 100:g} pp")
+        else:
+            labels.append(_pretty_term(term, reference))
+    fig, ax = figure_and_axes(ax, figsize=(7.0, 0.42 * len(t) + 1.4))
+    y = np.arange(len(t))[::-1]
+    or_ = np.exp(t["log_odds"].to_numpy(dtype=float))
+    lo = np.exp(t["ci_lower"].to_numpy(dtype=float))
+    hi = np.exp(t["ci_upper"].to_numpy(dtype=float))
+    significant = (lo > 1) | (hi < 1)
+    colors = np.where(significant, "#1f5f8b", "#8c8c8c")
+    ax.hlines(y, lo, hi, colors=colors, linewidth=2)
+    ax.scatter(or_, y, c=colors, zorder=3, s=30)
+    ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("odds ratio of converting a click (log scale; 1 = no difference)")
+    ax.set_title("What goes with higher conversion (95 % intervals)")
+    ax.grid(axis="x", alpha=0.3, which="both")
+    return fig
+
+
+def cvr_heatmap(
+    grid: pd.DataFrame,
+    *,
+    commission: float | None = None,
+    rows: str = "tier",
+    cols: str = "category",
+    commission_col: str = "commission_rate",
+    annotate_interval: bool = True,
+    ax: Axes | None = None,
+) -> Figure:
+    """Predicted CVR for each ``rows`` x ``cols`` combination at one commission rate.
+
+    Parameters
+    ----------
+    grid : pandas.DataFrame
+        ``ConversionFit.cvr_grid()`` (columns ``rows``, ``cols``, ``commission_col``,
+        ``cvr``, ``lower``, ``upper``, ``observed_trials``).
+    commission : float, optional
+        The commission rate to show (one of the grid's); default the middle one.
+    annotate_interval : bool
+        Write the 95 % interval under each value. Cells with no observed clicks are
+        marked "no data" (the value there is an extrapolation of the additive model).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _require(grid, [rows, cols, commission_col, "cvr", "lower", "upper"], "grid")
+    rates = np.sort(grid[commission_col].unique())
+    if commission is None:
+        commission = float(rates[len(rates) // 2])
+    sel = grid[np.isclose(grid[commission_col].to_numpy(dtype=float), commission)]
+    if sel.empty:
+        raise ValueError(f"commission={commission} is not in the grid; it has {list(rates)}")
+    value = sel.pivot_table(index=rows, columns=cols, values="cvr", observed=True, aggfunc="first")
+    lo = sel.pivot_table(index=rows, columns=cols, values="lower", observed=True, aggfunc="first")
+    hi = sel.pivot_table(index=rows, columns=cols, values="upper", observed=True, aggfunc="first")
+    trials = (
+        sel.pivot_table(
+            index=rows, columns=cols, values="observed_trials", observed=True, aggfunc="first"
+        )
+        if "observed_trials" in sel.columns
+        else None
+    )
+    annot = np.empty(value.shape, dtype=object)
+    for i in range(value.shape[0]):
+        for j in range(value.shape[1]):
+            text = f"{value.iat[i, j]:.2%}"
+            if annotate_interval:
+                text += f"\n{lo.iat[i, j]:.2%}–{hi.iat[i, j]:.2%}"
+            if trials is not None and not (trials.iat[i, j] > 0):
+                text += "\nno data"
+            annot[i, j] = text
+    fig, ax = figure_and_axes(ax, figsize=(1.5 * value.shape[1] + 2.5, 0.8 * value.shape[0] + 1.5))
+    sns.heatmap(
+        value * 100,
+        annot=annot,
+        fmt="",
+        cmap="viridis",
+        cbar_kws={"label": "predicted CVR (%)"},
+        annot_kws={"fontsize": 8},
+        ax=ax,
+    )
+    ax.set_title(f"Predicted conversion (orders per click) at {commission:.0%} commission")
+    ax.set_xlabel(cols)
+    ax.set_ylabel(rows)
+    return fig
+
+
+def commission_response(
+    curve: pd.DataFrame,
+    *,
+    observed: pd.DataFrame | None = None,
+    commission_col: str = "commission_rate",
+    ax: Axes | None = None,
+) -> Figure:
+    """Model CVR as the commission changes, with its confidence band.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        ``ConversionFit.commission_response()`` (``commission_col``, ``cvr``,
+        ``lower``, ``upper``).
+    observed : pandas.DataFrame, optional
+        Observed CVR by commission level (``commission_col``, ``successes``,
+        ``trials``), drawn as points sized by clicks. These are raw, unadjusted rates:
+        they mix tiers and categories.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _require(curve, [commission_col, "cvr", "lower", "upper"], "curve")
+    fig, ax = figure_and_axes(ax)
+    x = curve[commission_col].to_numpy(dtype=float)
+    ax.fill_between(
+        x, curve["lower"], curve["upper"], alpha=0.25, color="#1f5f8b", label="95 % band"
+    )
+    ax.plot(x, curve["cvr"], color="#1f5f8b", linewidth=2, label="model (average over your mix)")
+    if observed is not None:
+        _require(observed, [commission_col, "successes", "trials"], "observed")
+        obs = observed[observed["trials"] > 0]
+        size = 15 + 185 * obs["trials"] / max(float(obs["trials"].max()), 1.0)
+        ax.scatter(
+            obs[commission_col],
+            obs["successes"] / obs["trials"],
+            s=size,
+            color="#d95f02",
+            alpha=0.6,
+            label="observed (raw, size = clicks)",
+            zorder=3,
+        )
+    ax.xaxis.set_major_formatter(percent_formatter())
+    ax.yaxis.set_major_formatter(percent_formatter(1))
+    ax.set_xlabel("commission rate")
+    ax.set_ylabel("conversion (orders per click)")
+    ax.set_title("Commission and conversion (association, not a causal effect)")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """Observed against predicted CVR by bins of predicted CVR, with a 45° line.
+
+    Parameters
+    ----------
+    cal : pandas.DataFrame
+        ``ConversionFit.calibration()`` (``predicted``, ``observed``, ``obs_lower``,
+        ``obs_upper``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _require(cal, ["predicted", "observed", "obs_lower", "obs_upper"], "cal")
+    fig, ax = figure_and_axes(ax, figsize=(5.5, 5.0))
+    pred = cal["predicted"].to_numpy(dtype=float)
+    obs = cal["observed"].to_numpy(dtype=float)
+    err = np.vstack(
+        [obs - cal["obs_lower"].to_numpy(dtype=float), cal["obs_upper"].to_numpy(dtype=float) - obs]
+    )
+    ax.errorbar(
+        pred,
+        obs,
+        yerr=np.clip(err, 0, None),
+        fmt="o",
+        color="#1f5f8b",
+        capsize=3,
+        label="bins of predicted CVR",
+    )
+    lims = [0.0, float(np.nanmax(np.r_[pred, cal["obs_upper"].to_numpy(dtype=float)])) * 1.08]
+    ax.plot(lims, lims, linestyle="--", color="black", linewidth=0.8, label="perfect calibration")
+    ax.set_xlim(lims)
+    ax.set_ylim(lims)
+    ax.xaxis.set_major_formatter(percent_formatter(1))
+    ax.yaxis.set_major_formatter(percent_formatter(1))
+    ax.set_xlabel("predicted CVR")
+    ax.set_ylabel("observed CVR")
+    ax.set_title("Calibration: do predictions match what happened?")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,435 @@
+"""Tests of helpers.conversion: exactness against row-level statsmodels fits, a published
+R result, recovery of the synthetic truth, interval coverage, bad input, charts and the
+notebook."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from matplotlib.figure import Figure
+from scipy.special import expit
+
+from helpers import charts
+from helpers.conversion import (
+    ConversionWarning,
+    fit_conversion,
+    fit_conversion_by_site,
+)
+from helpers.errors import ModelError
+from helpers.synth import make_affiliate_data
+
+EXACT = {"rtol": 1e-8, "atol": 1e-10}
+
+
+@pytest.fixture(scope="module")
+def us() -> pd.DataFrame:
+    """20k US rows with creator effects (some rows have zero clicks)."""
+    return make_affiliate_data(20_000, seed=11, sites=("US",), creator_sd=0.5).data
+
+
+@pytest.fixture(scope="module")
+def multi() -> pd.DataFrame:
+    return make_affiliate_data(12_000, seed=5, sites=("US", "UK", "ID")).data
+
+
+def _rows_used(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows a row-level fit sees: clicks > 0, unused category levels removed."""
+    d = df[df["clicks"] > 0].copy()
+    for c in ("tier", "category"):
+        d[c] = d[c].cat.remove_unused_categories()
+    return d
+
+
+def _truth_vector(truth: dict, site: str, names: list[str]) -> np.ndarray:
+    m = truth["conversion_marginal"]["by_site"][site]
+    out = []
+    for name in names:
+        if name == "Intercept":
+            out.append(m["intercept"])
+        elif name.startswith("C(tier)[T."):
+            out.append(m["tier"][name[len("C(tier)[T.") : -1]])
+        elif name.startswith("C(category)[T."):
+            out.append(m["category"][name[len("C(category)[T.") : -1]])
+        elif name == "commission_rate":
+            out.append(m["commission_rate"])
+        else:  # pragma: no cover - the default formula has no other terms
+            raise KeyError(name)
+    return np.asarray(out)
+
+
+# --------------------------------------------------------------------------- exactness
+FORMULAS = [
+    "C(tier) + C(category) + commission_rate",
+    "C(tier) * commission_rate + C(category)",
+    "C(tier) + C(category) + bs(commission_rate, df=4)",
+]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+@pytest.mark.parametrize("cluster", ["creator_id", None])
+def test_collapsed_fit_equals_row_level_statsmodels(us, formula, cluster):
+    fit = fit_conversion(us, formula, cluster=cluster)
+    rows = _rows_used(us)
+    model = smf.glm(f"orders + I(clicks - orders) ~ {formula}", rows, family=sm.families.Binomial())
+    if cluster is None:
+        # tight IRLS so that statsmodels' own bread (taken from the last IRLS step) is
+        # at the optimum too
+        ref = model.fit(tol=1e-13, tol_criterion="params")
+    else:
+        groups = pd.factorize(rows["creator_id"])[0]
+        ref = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    assert list(fit.params.index) == list(ref.params.index)
+    np.testing.assert_allclose(fit.params, ref.params, **EXACT)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+    np.testing.assert_allclose(fit.cov, ref.cov_params(), rtol=1e-8, atol=1e-12)
+    # row-level Pearson dispersion, as statsmodels reports it on the rows
+    np.testing.assert_allclose(fit.pearson_chi2, ref.pearson_chi2, rtol=1e-9)
+    np.testing.assert_allclose(fit.dispersion, ref.pearson_chi2 / ref.df_resid, rtol=1e-9)
+    assert fit.n_rows_used == len(rows) == ref.nobs
+    assert fit.n_rows_zero_trials == int((us["clicks"] == 0).sum()) > 0
+    assert fit.n_patterns < fit.n_rows_used / 20  # the point of collapsing
+    # predictions and their logit-scale standard errors match statsmodels' too
+    new = rows.iloc[:50]
+    pi = fit.predict_interval(new)
+    sf = ref.get_prediction(new, which="linear").summary_frame()
+    np.testing.assert_allclose(pi["logit"], sf["predicted"], **EXACT)
+    np.testing.assert_allclose(pi["logit_se"], sf["se"], **EXACT)
+    np.testing.assert_allclose(fit.predict(new), ref.predict(new), **EXACT)
+
+
+def test_cluster_correction_uses_row_count(us):
+    fit = fit_conversion(us)
+    k = len(fit.params)
+    g, n = fit.n_clusters, fit.n_rows_used
+    assert fit.correction == pytest.approx(g / (g - 1) * (n - 1) / (n - k))
+    assert fit.n_cells >= fit.n_patterns and fit.n_cells <= n
+
+
+def test_default_formula_uses_treatment_contrasts_with_nano_reference(us):
+    fit = fit_conversion(us)
+    tier_terms = [t for t in fit.params.index if t.startswith("C(tier)")]
+    assert tier_terms == [f"C(tier)[T.{t}]" for t in ("micro", "mid", "macro", "mega")]
+    X = fit.design(fit.patterns)
+    cols = [fit.params.index.get_loc(t) for t in tier_terms]
+    assert set(np.unique(X[:, cols])) <= {0.0, 1.0}  # dummies, not polynomial scores
+    nano = (fit.patterns["tier"] == "nano").to_numpy()
+    assert np.all(X[nano][:, cols] == 0)
+
+
+def test_matches_published_r_glm_on_star98():
+    """R's glm(cbind(NABOVE, NBELOW) ~ ., binomial) on star98, as shipped in statsmodels'
+    own test suite (results_glm.Star98): model-based errors, scale 1."""
+    from statsmodels.datasets.star98 import load_pandas
+    from statsmodels.genmod.tests.results.results_glm import Star98
+
+    data = load_pandas()
+    df = data.exog.copy()
+    df["above"] = data.endog["NABOVE"]
+    df["total"] = data.endog["NABOVE"] + data.endog["NBELOW"]
+    formula = " + ".join(data.exog.columns)
+    fit = fit_conversion(df, formula, successes="above", trials="total", cluster=None)
+    r = Star98()
+    # R lists the constant last
+    order = [*data.exog.columns, "Intercept"]
+    np.testing.assert_allclose(fit.params[order], r.params, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(fit.bse[order], r.bse, rtol=1e-5)
+    np.testing.assert_allclose(fit.pearson_chi2, r.pearson_chi2, rtol=1e-6)  # R prints 10 digits
+    assert fit.n_rows_used == 303
+
+
+# --------------------------------------------------------------------------- truth
+def test_estimates_within_three_standard_errors_of_truth():
+    sim = make_affiliate_data(200_000, seed=3, sites=("US",))
+    fit = fit_conversion(sim.data)
+    truth = _truth_vector(sim.truth, "US", list(fit.params.index))
+    z = (fit.params.to_numpy() - truth) / fit.bse.to_numpy()
+    assert np.all(np.abs(z) < 3), dict(zip(fit.params.index, np.round(z, 2), strict=True))
+    # the creator effect shows up as over-dispersion at row level
+    assert fit.dispersion > 1
+
+
+@pytest.mark.slow
+def test_interval_coverage_with_creator_effects():
+    """Cluster-robust 95 % intervals cover the population-averaged truth about 95 % of
+    the time; model-based intervals under-cover badly (the reason for clustering).
+
+    200 replications of 20k rows (about 1,700 creators, creator_sd 0.6). Per coefficient
+    the coverage has binomial standard error sqrt(.95 * .05 / 200) = 0.015; each must be
+    within 4 of them of 0.95, and the average within 3 (treating the 10 coefficients of a
+    replication as one draw, which is conservative).
+    """
+    reps, n_rows = 200, 20_000
+    hit_c, hit_m = [], []
+    names = None
+    for r in range(reps):
+        sim = make_affiliate_data(n_rows, seed=1000 + r, sites=("US",), creator_sd=0.6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConversionWarning)
+            fc = fit_conversion(sim.data)
+            fm = fit_conversion(sim.data, cluster=None)
+        names = list(fc.params.index)
+        truth = _truth_vector(sim.truth, "US", names)
+        for fit, hits in ((fc, hit_c), (fm, hit_m)):
+            ci = fit.conf_int(0.05)
+            hits.append(((ci["lower"] <= truth) & (truth <= ci["upper"])).to_numpy())
+    cov_c = np.mean(hit_c, axis=0)
+    cov_m = np.mean(hit_m, axis=0)
+    se = np.sqrt(0.95 * 0.05 / reps)
+    report = pd.DataFrame({"cluster": cov_c, "model_based": cov_m}, index=names)
+    print("\ncoverage of 95 % intervals over", reps, "replications\n", report.round(3))
+    print("mean: cluster", cov_c.mean().round(3), "model-based", cov_m.mean().round(3))
+    assert np.all(np.abs(cov_c - 0.95) < 4 * se), report
+    assert abs(cov_c.mean() - 0.95) < 3 * se
+    assert cov_m.mean() < 0.80  # model-based errors ignore the creator effect
+
+
+# --------------------------------------------------------------------------- results
+def test_summary_frame_conf_int_and_odds_ratios_agree(us):
+    fit = fit_conversion(us)
+    sf = fit.summary_frame()
+    ci = fit.conf_int(0.05)
+    orr = fit.odds_ratios()
+    np.testing.assert_allclose(sf["ci_lower"], ci["lower"])
+    np.testing.assert_allclose(orr["odds_ratio"], np.exp(fit.params))
+    np.testing.assert_allclose(np.log(orr["upper"]), ci["upper"])
+    assert (sf["p_value"].between(0, 1)).all()
+    # a 90 % interval is narrower than a 95 % one
+    ci90 = fit.conf_int(0.10)
+    assert ((ci90["upper"] - ci90["lower"]) < (ci["upper"] - ci["lower"])).all()
+    with pytest.raises(ModelError, match="alpha"):
+        fit.conf_int(1.5)
+
+
+def test_cvr_grid_matches_predict_and_brackets(us):
+    fit = fit_conversion(us)
+    grid = fit.cvr_grid([0.05, 0.15])
+    n_tiers = fit.patterns["tier"].cat.categories.size
+    n_cats = fit.patterns["category"].cat.categories.size
+    assert len(grid) == n_tiers * n_cats * 2
+    assert ((grid["lower"] < grid["cvr"]) & (grid["cvr"] < grid["upper"])).all()
+    np.testing.assert_allclose(grid["cvr"], fit.predict(grid), rtol=1e-12)
+    # higher commission, higher predicted CVR, as the positive coefficient says
+    wide = grid.pivot_table(
+        index=["tier", "category"], columns="commission_rate", values="cvr", observed=True
+    )
+    assert (np.sign(wide[0.15] - wide[0.05]) == np.sign(fit.params["commission_rate"])).all()
+    with pytest.raises(ModelError, match="fractions"):
+        fit.cvr_grid([15])
+
+
+def test_marginal_effect_is_trials_weighted_row_mean_with_delta_method(us):
+    fit = fit_conversion(us)
+    me = fit.marginal_effect("commission_rate", delta=0.01)
+    rows = _rows_used(us)
+    up = rows.assign(commission_rate=rows["commission_rate"] + 0.01)
+    w = rows["clicks"].to_numpy(dtype=float)
+    direct = np.average(fit.predict(up) - fit.predict(rows), weights=w)
+    assert me["ame"] == pytest.approx(direct, rel=1e-10)
+    # delta method: numerical gradient of the AME in the coefficients
+    X0, X1 = fit.design(rows), fit.design(up)
+    beta = fit.params.to_numpy()
+
+    def ame(b: np.ndarray) -> float:
+        return float(np.average(expit(X1 @ b) - expit(X0 @ b), weights=w))
+
+    eps = 1e-6
+    grad = np.array(
+        [(ame(beta + eps * e) - ame(beta - eps * e)) / (2 * eps) for e in np.eye(len(beta))]
+    )
+    se = float(np.sqrt(grad @ fit.cov.to_numpy() @ grad))
+    assert me["se"] == pytest.approx(se, rel=1e-5)
+    assert me["lower"] < me["ame"] < me["upper"]
+    with pytest.raises(ModelError, match="numeric column"):
+        fit.marginal_effect("tier")
+
+
+def test_calibration_bins_add_up_and_match_overall_rate(us):
+    fit = fit_conversion(us)
+    cal = fit.calibration(10)
+    assert cal["trials"].sum() == fit.trials
+    assert cal["successes"].sum() == fit.successes
+    assert cal["predicted"].is_monotonic_increasing
+    # with an intercept, the logistic MLE reproduces the overall rate exactly
+    overall_pred = np.average(cal["predicted"], weights=cal["trials"])
+    assert overall_pred == pytest.approx(fit.successes / fit.trials, rel=1e-8)
+    assert ((cal["obs_lower"] <= cal["observed"]) & (cal["observed"] <= cal["obs_upper"])).all()
+
+
+def test_commission_response_band_and_observed(us):
+    fit = fit_conversion(us)
+    curve = fit.commission_response(np.linspace(0.05, 0.2, 7))
+    assert ((curve["lower"] <= curve["cvr"]) & (curve["cvr"] <= curve["upper"])).all()
+    assert curve["cvr"].is_monotonic_increasing == (fit.params["commission_rate"] > 0)
+    obs = fit.observed_by("commission_rate")
+    assert obs["trials"].sum() == fit.trials
+
+
+# --------------------------------------------------------------------------- sites
+def test_several_sites_are_never_pooled_silently(multi):
+    with pytest.raises(ModelError, match=r"ID.*UK.*US.*fit_conversion_by_site"):
+        fit_conversion(multi)
+    fits = fit_conversion_by_site(multi)
+    assert sorted(fits) == ["ID", "UK", "US"]
+    for site, fit in fits.items():
+        assert fit.site == site
+        assert fit.n_rows == int((multi["site"] == site).sum())
+    one = fit_conversion(multi, site="UK")
+    np.testing.assert_allclose(one.params, fits["UK"].params)
+    pooled = fit_conversion(multi, pool_sites=True)
+    assert pooled.site == "pooled"
+    assert any(t.startswith("C(site)") for t in pooled.params.index)
+    with pytest.raises(ModelError, match="sites present"):
+        fit_conversion(multi, site="FR")
+
+
+def test_by_site_records_failures_instead_of_dropping(multi):
+    bad = multi.copy()
+    # UK: no order at all in the electronics category -> separation
+    mask = (bad["site"] == "UK") & (bad["category"] == "electronics")
+    bad.loc[mask, "orders"] = 0
+    with pytest.raises(ModelError, match="site UK"):
+        fit_conversion_by_site(bad)
+    fits = fit_conversion_by_site(bad, on_error="record")
+    assert "UK" not in fits and "electronics" in fits.errors["UK"]
+    assert sorted(fits) == ["ID", "US"]
+
+
+# --------------------------------------------------------------------------- bad input
+def test_missing_formula_column_lists_available_columns(us):
+    with pytest.raises(ModelError, match=r"followerz.*Available columns.*creator_id"):
+        fit_conversion(us, "C(tier) + followerz")
+    with pytest.raises(ModelError, match="cluster column"):
+        fit_conversion(us, cluster="agency")
+    with pytest.raises(ModelError, match="left-hand side"):
+        fit_conversion(us, "orders ~ C(tier)")
+
+
+def test_any_column_and_foreign_names_work(us):
+    d = us.assign(**{"video length": np.where(us.index % 2 == 0, 15.0, 60.0)})
+    fit = fit_conversion(
+        d, "C(tier) + commission_rate + C(content_type) + np.log(Q('video length'))"
+    )
+    assert "np.log(Q('video length'))" in fit.params.index
+    assert "video length" in fit.columns()
+
+
+def test_nans_are_counted_and_reported_not_silently_dropped(us):
+    d = us.copy()
+    d.loc[d.index[:7], "commission_rate"] = np.nan
+    d["tier"] = d["tier"].astype(object)
+    d.loc[d.index[10:13], "tier"] = None
+    d["tier"] = pd.Categorical(
+        d["tier"], categories=["nano", "micro", "mid", "macro", "mega"], ordered=True
+    )
+    with pytest.warns(ConversionWarning, match="10 of 20000 rows excluded"):
+        fit = fit_conversion(d)
+    assert fit.n_rows_missing == 10
+    assert fit.missing_by_column == {"commission_rate": 7, "tier": 3}
+    assert fit.n_rows == fit.n_rows_missing + fit.n_rows_zero_trials + fit.n_rows_used
+
+
+def test_invalid_counts_raise_with_row_labels(us):
+    d = us.copy()
+    d.loc[d.index[5], "orders"] = d.loc[d.index[5], "clicks"] + 3
+    with pytest.raises(ModelError, match=r"orders > clicks.*\[5\]"):
+        fit_conversion(d)
+
+
+def test_rare_level_warns_or_merges(us):
+    d = us.copy()
+    rare = d.index[(d["clicks"] > 0) & (d["orders"] > 0)][:3]
+    d["category"] = d["category"].cat.add_categories(["pets"])
+    d.loc[rare, "category"] = "pets"
+    clicks = int(d.loc[rare, "clicks"].sum())
+    with pytest.warns(ConversionWarning, match=rf"'pets' \({clicks} clicks\)"):
+        fit_conversion(d, min_trials_per_level=clicks + 1)
+    fit = fit_conversion(d, min_trials_per_level=clicks + 1, merge_rare_levels=True)
+    assert fit.merged_levels == {"category": ["pets"]}
+    assert "C(category)[T.other]" in fit.params.index
+    # predictions for the merged level use the "other" coefficient
+    new = d.loc[rare[:1]]
+    assert fit.predict(new).iloc[0] == pytest.approx(
+        fit.predict(new.assign(category=pd.Categorical(["other"]))).iloc[0]
+    )
+
+
+def test_separation_names_the_level(us):
+    d = us.copy()
+    d.loc[d["category"] == "home", "orders"] = 0
+    with pytest.raises(ModelError, match=r"separation: category='home' \(0 orders of \d+ clicks\)"):
+        fit_conversion(d)
+    # merging a zero-order level alone cannot help, and the message says so
+    with pytest.raises(ModelError, match=r"'other'.*merged from \['home'\].*merging did not help"):
+        fit_conversion(d, merge_rare_levels=True)
+    # merged together with a thin level that has orders, it becomes estimable
+    pets = d.index[(d["category"] == "beauty") & (d["orders"] > 0)][:30]
+    d["category"] = d["category"].cat.add_categories(["pets"])
+    d.loc[pets, "category"] = "pets"
+    fit = fit_conversion(
+        d, merge_rare_levels=True, min_trials_per_level=int(d.loc[pets, "clicks"].sum()) + 1
+    )
+    assert fit.merged_levels == {"category": ["pets", "home"]}
+    assert fit.level_clicks.query("level == 'other'")["successes"].item() > 0
+
+
+def test_perfect_prediction_by_a_numeric_covariate_is_an_error():
+    rng = np.random.default_rng(0)
+    n = 400
+    x = rng.normal(size=n)
+    clicks = rng.integers(1, 20, size=n)
+    orders = np.where(x > 0, clicks, 0)
+    df = pd.DataFrame(
+        {"x": x, "clicks": clicks, "orders": orders, "creator_id": (np.arange(n) % 40).astype(str)}
+    )
+    with pytest.raises(ModelError, match="separation"):
+        fit_conversion(df, "x")
+
+
+def test_empty_interaction_cell_is_named(us):
+    d = us[~((us["tier"] == "mega") & (us["category"] == "home"))]
+    with pytest.raises(ModelError, match=r"mega.*home.*no clicks"):
+        fit_conversion(d, "C(tier) * C(category) + commission_rate")
+
+
+def test_unknown_level_in_newdata_lists_levels(us):
+    fit = fit_conversion(us)
+    new = pd.DataFrame({"tier": ["nano"], "category": ["toys"], "commission_rate": [0.1]})
+    with pytest.raises(ModelError, match="Accepted levels"):
+        fit.predict(new)
+
+
+def test_info_is_json_serialisable(us):
+    info = fit_conversion(us).info()
+    json.dumps(info)
+    assert info["dispersion_level"] == "row"
+
+
+# --------------------------------------------------------------------------- charts
+def test_charts_return_figures(us):
+    fit = fit_conversion(us)
+    figs = [
+        charts.forest_plot(
+            fit.summary_frame(), per={"commission_rate": 0.01}, reference={"tier": "nano"}
+        ),
+        charts.cvr_heatmap(fit.cvr_grid([0.05, 0.10, 0.15]), commission=0.10),
+        charts.commission_response(
+            fit.commission_response(), observed=fit.observed_by("commission_rate")
+        ),
+        charts.calibration_plot(fit.calibration()),
+    ]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        assert fig.axes and fig.axes[0].has_data()
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    assert charts.forest_plot(fit.summary_frame(), ax=ax) is fig
+    plt.close(fig)
+    with pytest.raises(ValueError, match="lacks columns"):
+        charts.calibration_plot(pd.DataFrame({"x": [1]}))
