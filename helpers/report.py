@@ -29,6 +29,7 @@ import ast
 import datetime as _dt
 import itertools
 import json
+import logging
 import os
 import re
 import sys
@@ -159,9 +160,13 @@ def load_params(path: str | Path | None) -> _ParamsFile:
             f"Available in {paths.PARAMS}: {', '.join(available) or 'none'}. "
             "Fix: pass --params with an existing YAML file."
         )
-    text = resolved.read_text(encoding="utf-8")
     where = str(path)
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ReportError(f"{where} is not UTF-8 text. Fix: save it as UTF-8.") from None
     loader = yaml.SafeLoader(text)
+    loader.name = where  # YAML errors name the file instead of "<unicode string>"
     try:
         try:
             root = loader.get_single_node()
@@ -275,7 +280,16 @@ def declared_parameters(notebook: str | Path) -> dict[str, _Declared]:
             '{"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}.'
         )
     found: dict[str, _Declared] = {}
-    for name, p in papermill.inspect_notebook(str(path)).items():
+    # papermill logs a warning for lines its pattern cannot read (a quote inside a
+    # comment, `x: int | None`); the ast pass below reads those, so keep quiet here.
+    translators_log = logging.getLogger("papermill.translators")
+    level = translators_log.level
+    translators_log.setLevel(logging.ERROR)
+    try:
+        inspected = papermill.inspect_notebook(str(path))
+    finally:
+        translators_log.setLevel(level)
+    for name, p in inspected.items():
         type_name = "" if p["inferred_type_name"] == "None" else p["inferred_type_name"]
         kind, optional = _kind_of(type_name, p["default"])
         found[name] = _Declared(name, type_name, kind, optional, p["default"], p["help"])
@@ -359,7 +373,8 @@ def _coerce(value: _Value, decl: _Declared, notebook: str) -> Any:
                     number = float(text.strip())
                 except ValueError:
                     raise fail(
-                        f"{text!r} is not a number", f"give a {kind}, e.g. {decl.default}."
+                        f"{text!r} is not a number",
+                        f"give {'an integer' if kind == 'int' else 'a number'}, e.g. {decl.default}.",
                     ) from None
         else:
             number = v
@@ -789,9 +804,7 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
 
     effective = {k: _plain(v) for k, v in report.common.items()}
     effective["notebooks"] = {
-        _prefix(nb.notebook): {
-            k: _plain(v) for k, v in nb.parameters.items() if k not in _RUNNER_KEYS
-        }
+        nb.notebook: {k: _plain(v) for k, v in nb.parameters.items() if k not in _RUNNER_KEYS}
         for nb in report.notebooks
     }
     header = (
@@ -980,7 +993,7 @@ def run_report(
             elif key not in every_declared:
                 warn(
                     f"{source}: no notebook declares a parameter {key!r}; it is ignored. "
-                    f"Declared parameters: {', '.join(every_declared)}."
+                    f"Declared parameters: {', '.join(k for k in every_declared if k not in _RUNNER_KEYS)}."
                 )
     for nb_key, values in params.notebooks.items():
         targets = [
@@ -1004,6 +1017,39 @@ def run_report(
         for combo in itertools.product(*each_values.values())
     ] or [{}]
 
+    # Resolve and type-check every notebook's parameters before creating anything, so
+    # that a bad value stops the run without leaving an empty run folder behind.
+    plans: list[tuple[str, dict[str, Any], dict[str, Any], list[tuple[Path, dict[str, Any]]]]] = []
+    for combo in combos:
+        label = "_".join(f"{k}-{_slug(str(v.value), 30)}" for k, v in combo.items())
+        layers_common = {**params.common, **cli, **combo}
+        per_notebook: list[tuple[Path, dict[str, Any]]] = []
+        for nb in selected:
+            decl = declared[nb]
+            layers: dict[str, _Value] = dict(params.common)
+            for nb_key in (_prefix(nb.stem), nb.stem):  # the stem is the more specific key
+                if nb_key.isdigit():
+                    layers.update(params.notebooks.get(str(int(nb_key)), {}))
+                layers.update(params.notebooks.get(nb_key, {}))
+            layers.update(cli)
+            layers.update(combo)
+            passed = {
+                key: _coerce(value, decl[key], nb.stem)
+                for key, value in layers.items()
+                if key in decl and key not in _RUNNER_KEYS
+            }
+            per_notebook.append((nb, passed))
+        # Common keys as the first notebook that takes them receives them (typed).
+        common_eff: dict[str, Any] = {}
+        for key, value in layers_common.items():
+            if key in _RUNNER_KEYS or key not in every_declared:
+                continue
+            taker = next((nb for nb in selected if key in declared[nb]), None)
+            common_eff[key] = (
+                _coerce(value, declared[taker][key], taker.stem) if taker else value.value
+            )
+        plans.append((label, {k: v.value for k, v in combo.items()}, common_eff, per_notebook))
+
     run_started = _dt.datetime.now(_dt.UTC)
     slug_parts = [params.path.stem if params.path else "defaults"]
     slug_parts += [f"{k}-{'-'.join(str(v.value) for v in vals)}" for k, vals in each_values.items()]
@@ -1014,48 +1060,21 @@ def run_report(
 
     reports: list[Report] = []
     tasks: list[_Task] = []
-    for r_idx, combo in enumerate(combos):
-        if each_values:
-            label = "_".join(f"{k}-{_slug(str(v.value), 30)}" for k, v in combo.items())
-            folder = _new_folder(run_folder, label)
-        else:
-            label, folder = "", run_folder
+    for r_idx, (label, combination, common_eff, per_notebook) in enumerate(plans):
+        folder = _new_folder(run_folder, label) if each_values else run_folder
         for sub in ("figures", "tables", "results"):
             (folder / sub).mkdir(exist_ok=True)
-        layers_common = {**params.common, **cli, **combo}
         nb_runs: list[NotebookRun] = []
-        for n_idx, nb in enumerate(selected):
+        for n_idx, (nb, passed) in enumerate(per_notebook):
             decl = declared[nb]
-            layers: dict[str, _Value] = dict(params.common)
-            for nb_key in (_prefix(nb.stem), nb.stem):  # the stem is the more specific key
-                layers.update(params.notebooks.get(nb_key, {}))
-                if nb_key.isdigit():
-                    layers.update(params.notebooks.get(str(int(nb_key)), {}))
-            layers.update(cli)
-            layers.update(combo)
-            passed: dict[str, Any] = {}
-            for key, value in layers.items():
-                if key in decl and key not in _RUNNER_KEYS:
-                    passed[key] = _coerce(value, decl[key], nb.stem)
             if "output_dir" in decl:
-                passed["output_dir"] = str(folder)
+                passed = {**passed, "output_dir": str(folder)}
             effective = {name: d.default_value() for name, d in decl.items()}
             effective.update(passed)
             nb_runs.append(NotebookRun(nb.stem, nb, parameters=effective))
             tasks.append(_Task((r_idx, n_idx), nb, folder, passed, timeout))
-        # Common keys as the (first) notebook taking them received them, i.e. typed.
-        common_eff: dict[str, Any] = {}
-        for key, value in layers_common.items():
-            if key in _RUNNER_KEYS or key not in every_declared:
-                continue
-            takers = [r for r in nb_runs if key in declared[r.source]]
-            common_eff[key] = (
-                _coerce(value, declared[takers[0].source][key], takers[0].notebook)
-                if takers
-                else value.value
-            )
         reports.append(
-            Report(folder, label, {k: v.value for k, v in combo.items()}, common_eff, nb_runs)
+            Report(folder, folder.name if each_values else "", combination, common_eff, nb_runs)
         )
 
     cpus = os.cpu_count() or 1
