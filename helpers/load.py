@@ -30,7 +30,7 @@ Parsing rules (each one is a public, separately tested function):
   abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8);
 * rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell); a plain number <= 1 is a
   fraction; plain numbers > 1 in a column are API units of 1/10000 when the largest of
-  them exceeds 100 (TikTok's API gives 100-8000 for 1-80 %), otherwise percentage points
+  them is at least 100 (TikTok's API gives 100-8000 for 1-80 %), otherwise percentage points
   (``15`` -> 0.15, because an API value below 100 would be a rate under the 1 % minimum);
 * dates (:func:`parse_dates`): ``date_format`` wins; ISO and year-first dates
   (``2024-01-31``, ``2024/1/31``, ``2024年1月31日``) are parsed; day-first or month-first
@@ -371,7 +371,7 @@ def _rate_core(values: Any, api_units: bool | None = None) -> tuple[pd.Series, p
     note = ""
     if big.any():
         if api_units is None:
-            api = bool(num[big].max() > 100)
+            api = bool(num[big].max() >= 100)
         else:
             api = api_units
         out[big] = num[big] / (10_000.0 if api else 100.0)
@@ -388,8 +388,9 @@ def parse_rate(values: Any, *, api_units: bool | None = None) -> pd.Series:
 
     Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too);
     a plain number <= 1 is already a fraction; plain numbers > 1 are API units of
-    1/10000 when the largest of them exceeds 100 (``1500`` -> 0.15), else percentage
-    points (``15`` -> 0.15). The rule is applied per column for the plain cells > 1 and
+    1/10000 when the largest of them is at least 100 (``1500`` -> 0.15; 100 percentage
+    points would be a 100 % commission, above the 80 % cap), else percentage points
+    (``15`` -> 0.15). The rule is applied per column for the plain cells > 1 and
     per cell for the rest, so a column mixing ``"15%"`` and ``0.15`` works.
 
     Parameters
