@@ -1008,7 +1008,7 @@ def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -
     if column_map and any(normalise_header(k) == normalise_header(header) for k in column_map):
         return -1
     key = normalise_header(header)
-    for i, alias in enumerate((canon, *HEADER_ALIASES.get(canon, ()))):
+    for i, alias in enumerate((*HEADER_ALIASES.get(canon, ()), canon)):
         if normalise_header(alias) == key:
             return i
     return 10_000
@@ -1809,8 +1809,10 @@ def assemble(
                 where = f" not in {lk.role} export ({lk.files})"
                 if "site" in lk.keys:
                     keys_txt = keys_txt + "' on site '" + left["site"].astype("str")
-                extra = left[lk.key].map(lk.rejected_keys).fillna("")
-                extra = extra.where(extra == "", " (" + extra + ")")
+                mapped = left[lk.key].map(lk.rejected_keys).astype(object)
+                extra = (" (" + mapped.where(mapped.notna(), "").astype("str") + ")").where(
+                    mapped.notna(), ""
+                )
                 msg = f"{who} '" + keys_txt + "'" + where + extra.astype("str")
                 reasons.add(unmatched, f"{who} not in {lk.role} export", msg.to_numpy(object))
             for c in right_cols:
@@ -1863,7 +1865,8 @@ def _sniff_role(path: Path, column_map: Mapping[str, str] | None) -> str | None:
                 path, header=None, nrows=HEADER_SCAN_ROWS, dtype=object
             ).values.tolist()
         else:
-            head = path.open("rb").read(65536)
+            with path.open("rb") as fh:
+                head = fh.read(65536)
             text = _decode(head, str(path))[0] if head else ""
             rows = list(csv.reader(io.StringIO(text)))[:HEADER_SCAN_ROWS]
     except (ExportError, OSError, ValueError):

@@ -1,0 +1,621 @@
+"""helpers.load: reading exports (CSV/XLSX/Parquet/DataFrame), rejections, joins, folders."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.errors import ExportError
+from helpers.load import LoadResult, assemble, load_dataset, read_export
+from helpers.schema import CANONICAL_COLUMNS, TIER_DTYPE
+
+EN = {
+    "content_id": "Video ID",
+    "date": "Post date",
+    "creator_id": "Creator name",
+    "product_id": "Product ID",
+    "site": "Site",
+    "followers": "Followers",
+    "category": "Category",
+    "commission_rate": "Commission rate",
+    "impressions": "Video product impressions",
+    "clicks": "Video product clicks",
+    "orders": "Video-attributed orders",
+    "gmv": "Creator-attributed GMV",
+}
+# Stray spaces, as real Chinese exports have them.
+ZH = {
+    "content_id": " 视频 ID ",
+    "date": "发布日期",
+    "creator_id": "达人名称 ",
+    "product_id": "商品 ID",
+    "site": "站点",
+    "followers": "粉丝数",
+    "category": "类目",
+    "commission_rate": "佣金率",
+    "impressions": "视频商品曝光次数",
+    "clicks": "视频商品点击量",
+    "orders": "归因于视频的订单数",
+    "gmv": "达人归因GMV",
+}
+HEADERS = {"en": EN, "zh": ZH}
+
+
+def row(**kw: str) -> dict[str, str]:
+    base = {
+        "content_id": "7300000000000000001",
+        "date": "2024-01-05",
+        "creator_id": "@alice",
+        "product_id": "1729000000000000001",
+        "site": "US",
+        "followers": "12,000",
+        "category": "beauty",
+        "commission_rate": "12.5%",
+        "impressions": "1,000",
+        "clicks": "50",
+        "orders": "3",
+        "gmv": "$1,234.56",
+    }
+    base.update(kw)
+    return base
+
+
+GOOD = [
+    row(),
+    row(
+        content_id="7300000000000000002",
+        creator_id="@bob",
+        followers="500",
+        category="home",
+        commission_rate="0.15",
+        impressions="200",
+        clicks="20",
+        orders="2",
+        gmv="$40.00",
+        date="2024-01-06",
+    ),
+    row(
+        content_id="7300000000000000003",
+        creator_id="@carl",
+        followers="1.2M",
+        site="UK",
+        commission_rate="20%",
+        gmv="£980",
+        impressions="5000",
+        clicks="100",
+        orders="0",
+    ),
+]
+
+
+def write_csv(
+    path: Path,
+    rows: list[dict[str, str]],
+    lang: str = "en",
+    encoding: str = "utf-8-sig",
+    title_rows: tuple[str, ...] = (),
+    extra: dict[str, str] | None = None,
+) -> Path:
+    headers = HEADERS[lang]
+    cols = list(rows[0])
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        for t in title_rows:
+            w.writerow([t])
+        w.writerow([headers.get(c, c) for c in cols] + list(extra or {}))
+        for r in rows:
+            w.writerow([r[c] for c in cols] + list((extra or {}).values()))
+    return path
+
+
+def write_xlsx(
+    path: Path, rows: list[dict[str, str]], lang: str = "en", title_rows: int = 2
+) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for i in range(title_rows):
+        ws.append([f"Affiliate video performance {i}"])
+    cols = list(rows[0])
+    ws.append([HEADERS[lang][c] for c in cols])
+    for r in rows:
+        ws.append([r[c] for c in cols])
+    wb.save(path)
+    return path
+
+
+def reasons_by_row(result: LoadResult) -> dict[int, str]:
+    return dict(
+        zip(result.rejected["row"].tolist(), result.rejected["reason"].tolist(), strict=True)
+    )
+
+
+def assert_canonical(df: pd.DataFrame) -> None:
+    names = [c for c in CANONICAL_COLUMNS if c in df.columns]
+    assert list(df.columns) == names
+    for c in names:
+        want = CANONICAL_COLUMNS[c].dtype
+        if want == "tier":
+            assert df[c].dtype == TIER_DTYPE
+        elif want == "category":
+            assert isinstance(df[c].dtype, pd.CategoricalDtype), c
+        else:
+            assert df[c].dtype == pd.api.types.pandas_dtype(want), (c, df[c].dtype, want)
+
+
+def assert_accounted(result: LoadResult) -> None:
+    s = result.summary
+    assert s.rows_read == s.rows_kept + s.rows_rejected
+    assert len(result.data) == s.rows_kept
+    assert len(result.rejected) == s.rows_rejected
+
+
+# ------------------------------------------------------------------ happy paths
+
+
+def test_english_csv_with_bom(tmp_path: Path) -> None:
+    p = write_csv(tmp_path / "videos.csv", GOOD, extra={"Likes": "5"})
+    r = read_export(p)
+    assert_canonical(r.data)
+    assert_accounted(r)
+    assert r.summary.encoding == "utf-8-sig"
+    assert r.summary.header_row == 1
+    assert r.summary.rows_kept == 3
+    assert r.summary.ignored_columns == ["Likes"]
+    assert r.summary.column_mapping["Creator-attributed GMV"] == "gmv"
+    d = r.data
+    assert d["gmv"].tolist() == pytest.approx([1234.56, 40.0, 980.0])
+    assert d["commission_rate"].iloc[0] == pytest.approx(0.125)
+    assert d["commission_rate"].iloc[1] == pytest.approx(0.15)
+    assert d["followers"].tolist() == [12000, 500, 1_200_000]
+    assert d["tier"].tolist() == ["micro", "nano", "mega"]
+    assert d["impressions"].tolist() == [1000, 200, 5000]
+    assert d["site"].tolist() == ["US", "US", "UK"]
+    assert d["product_id"].iloc[0] == "1729000000000000001"  # 19-digit id kept exactly
+    assert (d["refunds"] == 0.0).all()
+    assert any("refunds" in n for n in r.summary.notes)
+
+
+def test_missing_commission_rate_is_rejected_with_reason(tmp_path: Path) -> None:
+    r = read_export(
+        write_csv(tmp_path / "v.csv", [*GOOD, row(content_id="4", commission_rate="--")])
+    )
+    assert reasons_by_row(r) == {5: "missing commission_rate"}
+
+
+def test_gb18030_chinese_headers_equal_english(tmp_path: Path) -> None:
+    en = read_export(write_csv(tmp_path / "en.csv", GOOD[:2]))
+    zh = read_export(write_csv(tmp_path / "zh.csv", GOOD[:2], lang="zh", encoding="gb18030"))
+    assert zh.summary.encoding == "gb18030"
+    assert zh.summary.column_mapping["视频 ID"] == "content_id"
+    pd.testing.assert_frame_equal(en.data, zh.data)
+
+
+def test_plain_utf8_without_bom(tmp_path: Path) -> None:
+    r = read_export(write_csv(tmp_path / "v.csv", GOOD[:2], encoding="utf-8"))
+    assert r.summary.encoding == "utf-8"
+    assert r.summary.rows_kept == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_xlsx_with_two_title_rows(tmp_path: Path, lang: str) -> None:
+    rows = [*GOOD[:2], row(content_id="9", clicks="abc")]
+    r = read_export(write_xlsx(tmp_path / "v.xlsx", rows, lang=lang))
+    assert r.summary.header_row == 3
+    assert r.summary.rows_kept == 2
+    # title rows + header = 3 lines, so data row 3 is spreadsheet row 6
+    reasons = reasons_by_row(r)
+    assert list(reasons) == [6]
+    assert "'abc'" in reasons[6] and "not a number" in reasons[6]
+    csv_version = read_export(write_csv(tmp_path / "v.csv", GOOD[:2], lang=lang))
+    pd.testing.assert_frame_equal(r.data, csv_version.data)
+
+
+def test_csv_with_title_rows_finds_header(tmp_path: Path) -> None:
+    p = write_csv(
+        tmp_path / "v.csv", GOOD[:2], title_rows=("Affiliate video performance", "Date range: x")
+    )
+    r = read_export(p)
+    assert r.summary.header_row == 3
+    assert r.summary.rows_kept == 2
+
+
+def test_quirky_values(tmp_path: Path) -> None:
+    rows = [
+        row(site="ID", gmv="Rp 1.234.567", commission_rate="12.5%"),
+        row(content_id="2", site="ID", gmv="Rp 25.000", commission_rate="--", clicks="--"),
+        row(content_id="3", site="DE", gmv="1.234,56 €"),
+    ]
+    r = read_export(write_csv(tmp_path / "v.csv", rows))
+    assert r.data["gmv"].tolist() == pytest.approx([1234567.0, 1234.56])
+    reasons = reasons_by_row(r)
+    assert set(reasons) == {3}
+    assert "missing clicks" in reasons[3] and "missing commission_rate" in reasons[3]
+
+
+def test_api_unit_commission_column(tmp_path: Path) -> None:
+    rows = [row(commission_rate="1500"), row(content_id="2", commission_rate="800")]
+    r = read_export(write_csv(tmp_path / "v.csv", rows))
+    assert r.data["commission_rate"].tolist() == pytest.approx([0.15, 0.08])
+    assert any("API units" in n for n in r.summary.notes)
+
+
+@pytest.mark.parametrize(
+    "header", ["Affiliate-attributed GMV", "Creator-attributed GMV", " creator-attributed  gmv "]
+)
+def test_old_and_new_gmv_names(tmp_path: Path, header: str) -> None:
+    df = (
+        pd.DataFrame([GOOD[0]])
+        .rename(columns=EN)
+        .rename(columns={"Creator-attributed GMV": header})
+    )
+    p = tmp_path / "v.csv"
+    df.to_csv(p, index=False)
+    r = read_export(p)
+    assert r.data["gmv"].iloc[0] == pytest.approx(1234.56)
+
+
+def test_two_headers_for_one_column_keep_priority(tmp_path: Path) -> None:
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN)
+    df.insert(0, "GMV", "$1.00")  # lower alias priority than Creator-attributed GMV
+    p = tmp_path / "v.csv"
+    df.to_csv(p, index=False)
+    r = read_export(p)
+    assert r.data["gmv"].iloc[0] == pytest.approx(1234.56)
+    assert "GMV" in r.summary.duplicate_columns
+
+
+def test_column_map(tmp_path: Path) -> None:
+    df = (
+        pd.DataFrame([GOOD[0]])
+        .rename(columns=EN)
+        .rename(columns={"Video product clicks": "Klicks"})
+    )
+    with pytest.raises(ExportError, match="clicks"):
+        read_export(df)
+    r = read_export(df, column_map={"Klicks": "clicks"})
+    assert r.data["clicks"].iloc[0] == 50
+    with pytest.raises(ExportError, match="accepted targets"):
+        read_export(df, column_map={"Klicks": "klicks"})
+
+
+def test_site_argument_fills_and_disagreement_is_rejected(tmp_path: Path) -> None:
+    df = pd.DataFrame(GOOD[:2]).rename(columns=EN)
+    no_site = df.drop(columns=["Site"])
+    r = read_export(no_site, site="gb")
+    assert r.data["site"].tolist() == ["UK", "UK"]
+    mixed = df.copy()
+    mixed.loc[1, "Site"] = "UK"
+    r2 = read_export(mixed, site="US")
+    assert r2.summary.rows_rejected == 1
+    assert "disagrees with site='US'" in r2.rejected["reason"].iloc[0]
+    with pytest.raises(ExportError, match="accepted"):
+        read_export(no_site, site="Mars")
+
+
+def test_explicit_tier_column(tmp_path: Path) -> None:
+    df = (
+        pd.DataFrame(GOOD[:2] + [row(content_id="x")])
+        .rename(columns=EN)
+        .drop(columns=["Followers"])
+    )
+    df["Creator tier"] = ["Nano", "中腰部", "giant"]
+    r = read_export(df)
+    assert r.data["tier"].tolist() == ["nano", "mid"]
+    assert r.data["tier"].dtype == TIER_DTYPE
+    reason = r.rejected["reason"].iloc[0]
+    assert "'giant'" in reason and "nano" in reason and "mega" in reason
+
+
+def test_tier_from_followers_with_custom_thresholds() -> None:
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN)
+    r = read_export(
+        df, tiers={"micro": 20_000, "mid": 100_000, "macro": 500_000, "mega": 1_000_000}
+    )
+    assert r.data["tier"].iloc[0] == "nano"
+
+
+def test_dataframe_and_parquet_fast_path(tmp_path: Path) -> None:
+    base = read_export(write_csv(tmp_path / "v.csv", GOOD[:2])).data
+    again = read_export(base)
+    pd.testing.assert_frame_equal(again.data, base)
+    pq = tmp_path / "canon.parquet"
+    base.to_parquet(pq)
+    from_pq = read_export(pq)
+    pd.testing.assert_frame_equal(from_pq.data, base)
+    assert from_pq.summary.encoding == "parquet"
+
+
+def test_dataframe_messages_say_dataframe() -> None:
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Video product clicks"])
+    with pytest.raises(ExportError, match="<DataFrame>"):
+        read_export(df)
+
+
+# ------------------------------------------------------------------ broken files
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_missing_column_error_names_file_column_and_found(tmp_path: Path, lang: str) -> None:
+    rows = [{k: v for k, v in GOOD[0].items() if k != "clicks"}]
+    p = write_csv(tmp_path / "my_export.csv", rows, lang=lang)
+    with pytest.raises(ExportError) as err:
+        read_export(p)
+    msg = str(err.value)
+    assert "my_export.csv" in msg
+    assert "clicks" in msg
+    assert HEADERS[lang]["impressions"] in msg  # found columns are listed
+    assert "column_map" in msg
+
+
+def test_missing_category_suggests_products_export() -> None:
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Category", "Commission rate"])
+    with pytest.raises(ExportError, match="products"):
+        read_export(df)
+
+
+def test_ambiguous_dates_raise_and_date_format_fixes(tmp_path: Path) -> None:
+    rows = [row(date="01/02/2024"), row(content_id="2", date="03/04/2024")]
+    p = write_csv(tmp_path / "v.csv", rows)
+    with pytest.raises(ExportError) as err:
+        read_export(p)
+    assert (
+        "date_format" in str(err.value)
+        and "v.csv" in str(err.value)
+        and "Post date" in str(err.value)
+    )
+    r = read_export(p, date_format="%d/%m/%Y")
+    assert r.data["date"].tolist() == [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-04-03")]
+
+
+def test_unparseable_date_is_rejected(tmp_path: Path) -> None:
+    rows = [row(), row(content_id="2", date="someday")]
+    r = read_export(write_csv(tmp_path / "v.csv", rows))
+    reasons = reasons_by_row(r)
+    assert list(reasons) == [3] and "'someday'" in reasons[3] and "date" in reasons[3]
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = tmp_path / "empty.csv"
+    p.write_bytes(b"")
+    with pytest.raises(ExportError, match="empty"):
+        read_export(p)
+
+
+def test_header_only_file(tmp_path: Path) -> None:
+    p = tmp_path / "v.csv"
+    p.write_text(",".join(EN.values()) + "\n", encoding="utf-8")
+    r = read_export(p)
+    assert len(r.data) == 0 and r.summary.rows_read == 0
+    assert_canonical(r.data)
+
+
+def test_missing_file_and_unknown_type(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="not found"):
+        read_export(tmp_path / "nope.csv")
+    p = tmp_path / "v.json"
+    p.write_text("{}")
+    with pytest.raises(ExportError, match="accepted"):
+        read_export(p)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_rejections_with_reasons_and_row_numbers(tmp_path: Path, lang: str) -> None:
+    rows = [
+        row(),  # line 2: kept
+        row(content_id="2", impressions="10", clicks="20", orders="1"),  # 3
+        row(content_id="3", clicks="2", orders="5"),  # 4
+        row(content_id="4", orders="-1"),  # 5
+        row(content_id="5", commission_rate="95%"),  # 6
+        row(content_id="6", site="XX"),  # 7
+        row(),  # 8: duplicate of line 2
+        row(content_id="8", clicks="abc"),  # 9
+        row(content_id="9", impressions="10", clicks="20", orders="30"),  # 10: two reasons
+        row(content_id="10", orders="2.5"),  # 11
+    ]
+    p = write_csv(tmp_path / "v.csv", rows, lang=lang)
+    r = read_export(p)
+    assert_accounted(r)
+    assert r.summary.rows_read == 10 and r.summary.rows_kept == 1
+    reasons = reasons_by_row(r)
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert "clicks 20 > impressions 10" in reasons[3]
+    assert "orders 5 > clicks 2" in reasons[4]
+    assert "orders -1 is negative" in reasons[5]
+    assert "0.95" in reasons[6] and "0-80 %" in reasons[6]
+    assert "unknown site 'XX'" in reasons[7] and "'US'" in reasons[7]
+    assert reasons[8] == "duplicate row (same as row 2)"
+    assert "'abc' is not a number" in reasons[9] and HEADERS[lang]["clicks"] in reasons[9]
+    assert "clicks 20 > impressions 10" in reasons[10] and "orders 30 > clicks 20" in reasons[10]
+    assert "not a whole number" in reasons[11]
+    by = r.summary.rejected_by_reason
+    assert by["clicks > impressions"] == 2 and by["duplicate row"] == 1
+    # rejected rows keep the original raw values and headers
+    assert r.rejected.loc[r.rejected["row"] == 9, HEADERS[lang]["clicks"]].iloc[0] == "abc"
+
+
+def test_blank_and_malformed_lines(tmp_path: Path) -> None:
+    p = write_csv(tmp_path / "v.csv", GOOD[:2])
+    text = p.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    lines.insert(2, "")  # blank line 3
+    lines.append("Total,3")  # a footer with too few fields: line 5
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = read_export(p)
+    assert_accounted(r)
+    assert r.summary.blank_rows == 1
+    assert r.summary.rows_kept == 2
+    reasons = reasons_by_row(r)
+    assert list(reasons) == [5] and "2 field(s)" in reasons[5]
+
+
+def test_input_file_untouched(tmp_path: Path) -> None:
+    p = write_csv(tmp_path / "v.csv", [*GOOD, row(clicks="abc")])
+    before = p.read_bytes()
+    os.utime(p, (1_000_000_000, 1_000_000_000))
+    mtime = p.stat().st_mtime_ns
+    read_export(p)
+    load_dataset(tmp_path)
+    assert p.read_bytes() == before
+    assert p.stat().st_mtime_ns == mtime
+
+
+def test_report_and_repr() -> None:
+    r = read_export(pd.DataFrame([GOOD[0], row(clicks="x")]).rename(columns=EN))
+    text = repr(r)
+    assert "kept 1" in text and "rejected 1" in text and "not a number" in text
+    assert "<pre>" in r._repr_html_()
+    assert r.summary["rows_kept"] == 1
+    assert r.summary.to_dict()["rows_read"] == 2
+
+
+# --------------------------------------------------------------------- assemble
+
+
+def _split_exports(tmp_path: Path) -> tuple[Path, Path, Path]:
+    vids = pd.DataFrame(
+        {
+            "Creator name": ["@a", "@b", "@zed", "@a"],
+            "Product ID": ["p1", "p2", "p1", "p9"],
+            "Video product impressions": ["100", "200", "300", "400"],
+            "Video product clicks": ["10", "20", "30", "40"],
+            "Video-attributed orders": ["1", "2", "3", "4"],
+            "Creator video-attributed GMV": ["$10", "$20", "$30", "$40"],
+        }
+    )
+    cre = pd.DataFrame({"Creator name": ["@a", "@b"], "Followers": ["1,000", "200K"]})
+    prod = pd.DataFrame(
+        {
+            "Product ID": ["p1", "p2"],
+            "Category": ["beauty", "home"],
+            "Commission rate": ["10%", "20%"],
+        }
+    )
+    paths_ = tmp_path / "videos.csv", tmp_path / "creators.csv", tmp_path / "products.csv"
+    for df, p in zip((vids, cre, prod), paths_, strict=True):
+        df.to_csv(p, index=False)
+    return paths_
+
+
+def test_assemble_joins_and_counts_failures(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    r = assemble(v, c, p, site="US")
+    assert_accounted(r)
+    assert_canonical(r.data)
+    assert r.summary.rows_read == 4 and r.summary.rows_kept == 2
+    assert r.data["tier"].tolist() == ["nano", "mid"]
+    assert r.data["commission_rate"].tolist() == pytest.approx([0.1, 0.2])
+    reasons = reasons_by_row(r)
+    assert "creator '@zed' not in creators export" in reasons[4]
+    assert "product 'p9' not in products export" in reasons[5]
+    assert r.summary.rejected_by_reason["creator not in creators export"] == 1
+    assert r.summary.rejected_by_reason["product not in products export"] == 1
+
+
+def test_assemble_duplicate_lookup_keys_raise(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    pd.DataFrame({"Creator name": ["@a", "@b", "@a"], "Followers": ["1", "2", "3"]}).to_csv(
+        c, index=False
+    )
+    with pytest.raises(ExportError) as err:
+        assemble(v, c, p, site="US")
+    msg = str(err.value)
+    assert "creators.csv" in msg and "@a" in msg and "row 2" in msg and "row 4" in msg
+
+
+def test_assemble_accepts_frames_and_results(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    r1 = assemble(
+        pd.read_csv(v, dtype=str), pd.read_csv(c, dtype=str), pd.read_csv(p, dtype=str), site="US"
+    )
+    r2 = assemble(v, c, p, site="US")
+    pd.testing.assert_frame_equal(r1.data, r2.data)
+
+
+def test_assemble_without_join_key_raises(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    vids = pd.read_csv(v, dtype=str).drop(columns=["Product ID"])
+    with pytest.raises(ExportError, match="product_id"):
+        assemble(vids, c, p, site="US")
+
+
+# ------------------------------------------------------------------ load_dataset
+
+
+def test_load_dataset_folder_and_file(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    (tmp_path / "truth.json").write_text("{}")
+    r = load_dataset(tmp_path, site="US")
+    assert r.summary.rows_kept == 2
+    single = load_dataset(write_csv(tmp_path / "sub.csv", GOOD[:2]))
+    assert single.summary.rows_kept == 2
+
+
+def test_load_dataset_identifies_files_by_headers(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    v.rename(tmp_path / "week1.csv")
+    c.rename(tmp_path / "a.csv")
+    p.rename(tmp_path / "b.csv")
+    r = load_dataset(tmp_path, site="US")
+    assert r.summary.rows_kept == 2 and r.summary.rows_read == 4
+
+
+def test_load_dataset_concatenates_weekly_videos(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    df = pd.read_csv(v, dtype=str)
+    df.iloc[:2].to_csv(tmp_path / "videos_w1.csv", index=False)
+    df.iloc[2:].to_csv(tmp_path / "videos_w2.csv", index=False)
+    v.unlink()
+    r = load_dataset(tmp_path, site="US")
+    assert r.summary.rows_read == 4 and r.summary.rows_kept == 2
+    assert len(r.summary.parts) == 2
+    rej = r.rejected.set_index("row")
+    # row numbers are per file: both rejects are in the second weekly file
+    assert set(rej["file"].map(lambda f: Path(f).name)) == {"videos_w2.csv"}
+    assert sorted(rej.index) == [2, 3]
+
+
+def test_load_dataset_folder_without_videos(tmp_path: Path) -> None:
+    _, c, _ = _split_exports(tmp_path)
+    (tmp_path / "videos.csv").unlink()
+    with pytest.raises(ExportError) as err:
+        load_dataset(tmp_path)
+    assert "no video export" in str(err.value) and "creators.csv" in str(err.value)
+
+
+def test_load_dataset_relative_path_and_missing() -> None:
+    with pytest.raises(ExportError, match="no such file or folder"):
+        load_dataset("data/does-not-exist")
+
+
+# ----------------------------------------------------------------- bundled sample
+
+
+@pytest.mark.skipif(not (paths.SMOKE_DATA / "zh").exists(), reason="data/smoke not generated yet")
+def test_smoke_english_and_chinese_read_the_same() -> None:
+    en = load_dataset("data/smoke")
+    zh = load_dataset("data/smoke/zh")
+    assert_accounted(en)
+    assert_accounted(zh)
+    pd.testing.assert_frame_equal(en.data, zh.data)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (paths.SAMPLE_DATA / "zh").exists(), reason="data/sample not generated yet")
+def test_sample_english_and_chinese_read_the_same_and_match_synth() -> None:
+    from helpers.synth import make_affiliate_data
+
+    en = load_dataset("data/sample")
+    zh = load_dataset("data/sample/zh")
+    assert_accounted(en)
+    assert en.summary.rows_read == len(en.data) + len(en.rejected)
+    pd.testing.assert_frame_equal(en.data, zh.data)
+    truth_rows = make_affiliate_data(len(en.data) + len(en.rejected), seed=0).data
+    if len(truth_rows) == len(en.data):
+        pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
