@@ -70,7 +70,20 @@ MIN_ORDERS = 30
 ROI_KINDS: tuple[str, ...] = ("gross", "net", "profit")
 
 _NON_PLAN_KEYS = frozenset(
-    {"data", "seed", "n_draws", "output_dir", "notebooks", "roi", "backtest", "split_date"}
+    {
+        "data",
+        "seed",
+        "n_draws",
+        "output_dir",
+        "notebooks",
+        "roi",
+        "roi_kind",
+        "backtest",
+        "backtest_draws",
+        "backtest_max_cells",
+        "backtest_min_pieces",
+        "split_date",
+    }
 )
 
 
@@ -257,6 +270,9 @@ class CampaignPlan:
         """
         names = {f.name for f in fields(cls)}
         d = {k: v for k, v in dict(spec).items() if k not in _NON_PLAN_KEYS}
+        if "plan_name" in d:  # the notebook's name for the label
+            d.setdefault("name", d.pop("plan_name"))
+            d.pop("plan_name", None)
         tier = d.pop("tier", None)
         n_creators = d.pop("n_creators", None)
         if tier not in (None, "") or n_creators not in (None, 0):

@@ -1,0 +1,329 @@
+"""ROI forecast: plan validation, forecast behaviour, coverage of the true expected ROI on
+synthetic data, backtest coverage, and the notebook with each example plan."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import expit
+
+from helpers import paths
+from helpers.errors import PlanError
+from helpers.roi import CampaignPlan, backtest_roi, forecast_roi
+from helpers.synth import expected_rates, make_affiliate_data
+
+PLAN_FILES = sorted((paths.PARAMS / "plans").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def synth():  # type: ignore[no-untyped-def]
+    return make_affiliate_data(30_000, seed=0)
+
+
+# --------------------------------------------------------------------------- plans
+
+
+def _plan(**kw):  # type: ignore[no-untyped-def]
+    base = dict(site="US", category="beauty", commission_rate=0.15, creators_per_tier={"micro": 5})
+    base.update(kw)
+    return CampaignPlan.from_dict(base)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"site": "XX"}, r"unknown site 'XX'; accepted site codes: \[.*'US'"),
+        ({"commission_rate": 0.95}, r"outside the accepted range \(0, 0.8\]"),
+        ({"commission_rate": 15}, "looks like a percentage.*0.15"),
+        ({"commission_rate": 0}, "outside the accepted range"),
+        ({"sample_cost": -1}, "sample_cost = -1 is negative"),
+        ({"flat_fee": -5}, "flat_fee"),
+        ({"ads_spend": -5}, "ads_spend"),
+        ({"creators_per_tier": {"giga": 3}}, r"unknown tier\(s\) \['giga'\].*'nano'"),
+        ({"creators_per_tier": {}}, "no creators"),
+        ({"return_rate": 1.5}, "return_rate"),
+        ({"unit_cost_rate": -0.1}, "unit_cost_rate"),
+        ({"pieces_per_creator": 0}, "pieces_per_creator"),
+        ({"bogus_key": 1}, r"unknown plan key\(s\) \['bogus_key'\]; accepted"),
+    ],
+)
+def test_bad_plans_get_clear_errors(kw, match) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(PlanError, match=match):
+        _plan(**kw)
+
+
+def test_plan_against_history_errors(synth) -> None:  # type: ignore[no-untyped-def]
+    df = synth.data
+    with pytest.raises(PlanError, match=r"category 'beuty'.*\['beauty', 'electronics'"):
+        forecast_roi(_plan(category="beuty"), df, n_draws=200)
+    with pytest.raises(PlanError, match=r"site 'MX' has no history; sites in the history"):
+        forecast_roi(_plan(site="MX"), df, n_draws=200)
+    with pytest.raises(PlanError, match="no history on site US"):
+        forecast_roi(_plan(creators=["nobody"], creators_per_tier={}), df, n_draws=200)
+    with pytest.raises(PlanError, match="unknown roi kind"):
+        forecast_roi(_plan(), df, n_draws=200, roi="gmv")
+    with pytest.raises(PlanError, match="unit_cost_rate"):
+        forecast_roi(_plan(), df, n_draws=200, roi="profit")
+
+
+def test_tier_shorthand_and_site_defaults() -> None:
+    p = CampaignPlan.from_dict(
+        {
+            "site": "gb",
+            "category": "home",
+            "commission_rate": 0.1,
+            "tier": "mid",
+            "n_creators": 4,
+            "data": "x",
+        }
+    )
+    assert p.site == "UK" and p.creators_per_tier == {"mid": 4}
+    assert p.platform_fee_rate == pytest.approx(0.09) and p.currency == "GBP"
+
+
+@pytest.mark.parametrize("path", PLAN_FILES, ids=lambda p: p.stem)
+def test_example_plan_files_are_valid(path: Path) -> None:
+    plan = CampaignPlan.from_yaml(path)
+    assert plan.n_creators > 0
+    # every top-level key is either a plan key or a notebook parameter of 03
+    keys = set(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert keys <= set(_notebook_parameters()), keys - set(_notebook_parameters())
+
+
+def _notebook_parameters() -> list[str]:
+    from helpers.report import declared_parameters
+
+    return list(declared_parameters(paths.NOTEBOOKS / "03_roi_estimate.ipynb"))
+
+
+def test_plan_files_cover_the_three_examples() -> None:
+    plans = {p.stem: CampaignPlan.from_yaml(p) for p in PLAN_FILES}
+    assert any(
+        p.site == "US" and p.category == "beauty" and "micro" in p.creators_per_tier
+        for p in plans.values()
+    )
+    assert any(
+        p.site == "UK" and p.category == "home" and "mid" in p.creators_per_tier
+        for p in plans.values()
+    )
+    assert any(p.new_category for p in plans.values())
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def test_forecast_is_seeded_fast_and_consistent(synth) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(
+        creators_per_tier={"micro": 20}, pieces_per_creator=3, sample_cost=8.0, unit_cost_rate=0.35
+    )
+    forecast_roi(plan, synth.data, n_draws=200, sensitivity=False)  # warm up imports
+    t0 = time.perf_counter()
+    a = forecast_roi(plan, synth.data, n_draws=4000, seed=3, sensitivity=False)
+    elapsed = time.perf_counter() - t0
+    b = forecast_roi(plan, synth.data, n_draws=4000, seed=3, sensitivity=False)
+    pd.testing.assert_frame_equal(a.draws, b.draws)
+    assert elapsed < 5.0, f"4,000 draws took {elapsed:.2f} s"
+    h = a.headline
+    assert h["q025"] <= h["q10"] <= h["median"] <= h["q90"] <= h["q975"]
+    d = a.draws
+    # the definitions hold draw by draw
+    np.testing.assert_allclose(d["commission"], 0.15 * (d["gmv"] - d["refunds"]))
+    np.testing.assert_allclose(d["promotion_cost"], d["commission"] + 20 * 8.0)
+    np.testing.assert_allclose(d["net_roi"], (d["gmv"] - d["refunds"]) / d["promotion_cost"])
+    np.testing.assert_allclose(d["contribution"], (d["gmv"] - d["refunds"]) * (1 - 0.35 - 0.06))
+    assert (d["refunds"] <= d["gmv"] + 1e-9).all() and (d["orders"] <= d["clicks"]).all()
+
+
+def test_without_fixed_costs_net_roi_is_one_over_commission(synth) -> None:  # type: ignore[no-untyped-def]
+    fc = forecast_roi(_plan(commission_rate=0.125), synth.data, n_draws=300, sensitivity=False)
+    v = fc.draws["net_roi"].dropna()
+    np.testing.assert_allclose(v, 8.0)
+
+
+def test_sensitivity_and_break_even_directions(synth) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(
+        creators_per_tier={"micro": 20}, pieces_per_creator=3, sample_cost=8.0, unit_cost_rate=0.35
+    )
+    fc = forecast_roi(plan, synth.data, n_draws=1000, seed=1)
+    s = fc.sensitivity.set_index("driver")
+    assert set(s.index) == {"ctr", "cvr", "aov", "return_rate", "commission", "sample_cost"}
+    for drv in ("ctr", "cvr", "aov"):
+        assert s.loc[drv, "high"] > s.loc[drv, "base"] > s.loc[drv, "low"]
+    for drv in ("commission", "sample_cost", "return_rate"):
+        assert s.loc[drv, "high"] < s.loc[drv, "low"]
+    be = fc.break_even
+    assert be["break_even_q10"] <= be["break_even_median"] <= be["break_even_q90"]
+    # expected profit at the break-even commission is about zero on the curve
+    c = fc.commission_curve
+    at = c.iloc[(c["commission_rate"] - be["break_even_median"]).abs().argmin()]
+    assert abs(at["profit_median"]) < 0.1 * c["profit_median"].abs().max()
+    assert any("association" in n for n in fc.notes)
+
+
+def test_cold_start_widens_interval_and_says_so(synth) -> None:  # type: ignore[no-untyped-def]
+    df = synth.data
+    plan = dict(
+        site="US",
+        commission_rate=0.15,
+        creators_per_tier={"micro": 20},
+        pieces_per_creator=3,
+        sample_cost=8.0,
+    )
+    warm = forecast_roi({**plan, "category": "home"}, df, n_draws=2000, sensitivity=False)
+    sparse = df[
+        ~((df["site"] == "US") & (df["category"] == "home")) | (np.arange(len(df)) % 80 == 0)
+    ]
+    cold = forecast_roi({**plan, "category": "home"}, sparse, n_draws=2000, sensitivity=False)
+    new = forecast_roi(
+        {**plan, "category": "pet", "new_category": True}, df, n_draws=2000, sensitivity=False
+    )
+    assert not warm.inputs["cold_start"] and cold.inputs["cold_start"] and new.inputs["cold_start"]
+    assert not any("Cold start" in n for n in warm.notes)
+    assert any("little history" in n for n in cold.notes)
+    assert any("no history" in n for n in new.notes)
+
+    def width(f):  # type: ignore[no-untyped-def]
+        return f.headline["expected_roi_q975"] - f.headline["expected_roi_q025"]
+
+    assert width(cold) > 1.5 * width(warm)
+    assert width(new) > 1.5 * width(warm)
+
+
+# --------------------------------------------------------------------------- truth
+
+
+def _true_expected_net_roi(synth, plan: CampaignPlan) -> float:  # type: ignore[no-untyped-def]
+    """E[net GMV] and E[cost] of the plan from the generating parameters (the model in
+    helpers.synth's docstring), integrated exactly where possible."""
+    t = synth.truth
+    site, cat, rate = plan.site, plan.category, plan.commission_rate
+    ctr = expected_rates(t, by=["site", "tier", "category"]).set_index(
+        ["site", "tier", "category"]
+    )["ctr"]
+    conv = t["conversion"]
+    x, w = hermegauss(40)
+    w = w / w.sum()
+    prices = synth.products
+    price = float(
+        prices[(prices["site"].astype(str) == site) & (prices["category"].astype(str) == cat)][
+            "price"
+        ].mean()
+    )
+    rr = t["categories"][cat]["return_rate"]
+    med, sigma = t["impressions"]["median_by_tier"], t["impressions"]["sigma"]
+    net = 0.0
+    for tier, n in plan.creators_per_tier.items():
+        imp = med[tier] * math.exp(sigma**2 / 2) + 0.5  # 1 + E[floor(lognormal)]
+        eta = (
+            conv["intercept"]
+            + conv["site_offset"][site]
+            + conv["tier"][tier]
+            + conv["category"][cat]
+            + conv["commission_rate"] * rate
+        )
+        cvr = float(np.sum(w * expit(eta + conv["creator_sd"] * x)))
+        orders = n * plan.pieces_per_creator * imp * float(ctr.loc[(site, tier, cat)]) * cvr
+        net += orders * 1.25 * price * (1 - rr)  # 1.25 items per order; gamma noise has mean 1
+    cost = rate * net + plan.n_creators * (plan.sample_cost + plan.flat_fee) + plan.ads_spend
+    return net / cost
+
+
+@pytest.mark.slow
+def test_forecast_interval_covers_true_expected_roi() -> None:
+    plans = [
+        dict(
+            site="US",
+            category="beauty",
+            commission_rate=0.15,
+            creators_per_tier={"micro": 20},
+            pieces_per_creator=3,
+            sample_cost=8.0,
+        ),
+        dict(
+            site="UK",
+            category="home",
+            commission_rate=0.10,
+            creators_per_tier={"mid": 6},
+            pieces_per_creator=2,
+            sample_cost=12.0,
+            flat_fee=30.0,
+        ),
+        dict(
+            site="US",
+            category="health",
+            commission_rate=0.18,
+            creators_per_tier={"nano": 40, "micro": 10},
+            pieces_per_creator=2,
+            sample_cost=6.0,
+        ),
+    ]
+    hits_param = hits_pred = total = 0
+    for seed in (11, 12):
+        syn = make_affiliate_data(30_000, seed=seed)
+        for spec in plans:
+            plan = CampaignPlan.from_dict(spec)
+            truth = _true_expected_net_roi(syn, plan)
+            fc = forecast_roi(plan, syn.data, n_draws=2000, seed=seed, sensitivity=False)
+            h = fc.headline
+            hits_param += h["expected_roi_q025"] <= truth <= h["expected_roi_q975"]
+            hits_pred += h["q025"] <= truth <= h["q975"]
+            total += 1
+    # the 95 % intervals: of the expected ROI (parameter uncertainty) and of the outcome
+    assert hits_pred == total
+    assert hits_param >= total - 1, (
+        f"expected-ROI interval covered the truth {hits_param}/{total} times"
+    )
+
+
+@pytest.mark.slow
+def test_backtest_coverage_near_nominal(synth) -> None:  # type: ignore[no-untyped-def]
+    cells = []
+    for site in ("US", "UK"):
+        bt = backtest_roi(synth.data, site=site, n_draws=400, seed=0, min_pieces=20)
+        assert bt.coverage["n_cells"] + bt.coverage["n_skipped"] > 0
+        assert set(bt.skipped.get("reason", pd.Series(dtype=str))) <= {
+            "fewer than 20 pieces in the later window",
+            "tier or category absent from the earlier window",
+            "no cost or no forecast",
+        }
+        cells.append(bt.cells)
+    allc = pd.concat(cells)
+    n = len(allc)
+    assert n >= 30
+    cov80, cov95 = allc["in_80"].mean(), allc["in_95"].mean()
+    # binomial sampling error of a coverage share over ~45 cells is ~6 points
+    assert 0.60 <= cov80 <= 0.95, cov80
+    assert 0.82 <= cov95 <= 1.0, cov95
+    assert 0.35 <= allc["pit"].mean() <= 0.65
+
+
+# --------------------------------------------------------------------------- notebook
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", PLAN_FILES, ids=lambda p: p.stem)
+def test_notebook_runs_with_each_example_plan(run_notebook, path: Path) -> None:  # type: ignore[no-untyped-def]
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec.pop("data", None)  # the smoke data keeps the test fast
+    spec.update({"n_draws": 1000, "backtest_draws": 200, "backtest_max_cells": 8})
+    folder = run_notebook("03_roi_estimate", spec)
+    res = json.loads((folder / "results.json").read_text(encoding="utf-8"))["03_roi_estimate"]
+    assert res["plan"]["site"] == spec["site"] and res["plan"]["category"] == spec["category"]
+    assert res["roi_q10"] <= res["roi_median"] <= res["roi_q90"]
+    assert "break_even_median" in res["break_even"]
+    assert res["backtest"]["n_cells"] >= 1
+    figs = {p.name for p in (folder / "figures").glob("03_roi_estimate__*.png")}
+    assert {
+        f"03_roi_estimate__{n}.png"
+        for n in ("roi_distribution", "tornado", "commission_curve", "backtest")
+    } <= figs
+    if spec.get("new_category"):
+        assert any("Cold start" in n for n in res["notes"])
