@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import math
 import sys
@@ -506,12 +507,11 @@ def _fit_marginal(pat: pd.DataFrame, with_site: bool) -> dict[str, Any]:
         cols[f"category[{c}]"] = (pat["category"] == c).to_numpy(dtype="float64")
     cols["commission_rate"] = pat["commission_rate"].to_numpy(dtype="float64")
     X = pd.DataFrame(cols)
-    # Content types share the same CVR, so collapse them first (same projection).
     w = pat["click_weight"].to_numpy(dtype="float64")
     model = sm.GLM(
         pat["cvr"].to_numpy(), X, family=sm.families.Binomial(), var_weights=w / w.mean()
     )
-    res = model.fit(tol=1e-12, maxiter=200)
+    res = model.fit(method="newton", tol=1e-12, maxiter=100)
     p = res.params
     out: dict[str, Any] = {"intercept": float(p["Intercept"])}
     if with_site:
@@ -524,6 +524,12 @@ def _fit_marginal(pat: pd.DataFrame, with_site: bool) -> dict[str, Any]:
 
 def _conversion_marginal(truth: Mapping[str, Any]) -> dict[str, Any]:
     pat = _pattern_table(truth)
+    # Content types share the same CVR: collapse them (same projection, fewer rows).
+    pat = (
+        pat.groupby(["site", "tier", "category", "commission_rate"], sort=False)
+        .agg(cvr=("cvr", "first"), click_weight=("click_weight", "sum"))
+        .reset_index()
+    )
     sd = truth["conversion"]["creator_sd"]
     # Only tier (present in every site with positive weight) is needed per site.
     by_site = {}
@@ -539,10 +545,48 @@ def _conversion_marginal(truth: Mapping[str, Any]) -> dict[str, Any]:
             "Gauss-Hermite integration over the creator effect and a click-weighted logit "
             "projection."
         ),
+        # Zeger et al.'s rule of thumb; for rare outcomes (CVR of a few %) the real
+        # attenuation is weaker (closer to 1), which the fitted values above reflect.
         "approx_attenuation": 1.0 / math.sqrt(1.0 + 0.346 * sd**2),
         "by_site": by_site,
         "pooled": pooled,
     }
+
+
+_DERIVED_FROM = (
+    "sites",
+    "categories",
+    "conversion",
+    "ctr",
+    "creators",
+    "impressions",
+    "content_mix",
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_truth(key: str) -> str:
+    """Marginal coefficients and expected rates, as JSON (cached: they depend on the
+    parameters only, not on n_rows or seed, and the GLM projections take a moment)."""
+    truth = json.loads(key)
+    site_codes = list(truth["sites"])
+    cat_names = list(truth["categories"])
+    derived: dict[str, Any] = {"conversion_marginal": _conversion_marginal(truth)}
+    exp_sc = expected_rates(truth, ["site", "category"])
+    derived["ctr_expected"] = {
+        s: {r.category: float(r.ctr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
+        for s in site_codes
+    }
+    derived["cvr_expected"] = {
+        s: {r.category: float(r.cvr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
+        for s in site_codes
+    }
+    if "US" in site_codes:
+        ctr = derived["ctr_expected"]
+        derived["ctr_lift_vs_US_expected"] = {
+            s: {c: ctr[s][c] / ctr["US"][c] - 1.0 for c in cat_names} for s in site_codes
+        }
+    return json.dumps(derived)
 
 
 # --------------------------------------------------------------------------- generator
@@ -729,7 +773,10 @@ def make_affiliate_data(
     act = c_activity / c_activity.sum()
     r_creator = np.concatenate([np.arange(n_creators), rng.choice(n_creators, size=extra, p=act)])
     r_day = rng.integers(0, n_days, n_rows)
-    order = np.argsort(r_day, kind="stable")
+    # Stable sort by day; 16-bit keys let numpy use its radix sort (same permutation).
+    day_key = r_day.astype("int16") if n_days < 2**15 else r_day
+    order = np.argsort(day_key, kind="stable")
+    del day_key
     r_creator = r_creator[order]
     r_day = r_day[order]
     del order
@@ -801,7 +848,7 @@ def make_affiliate_data(
             "followers": pd.array(c_followers[r_creator], dtype="Int64"),
             "tier": pd.Categorical.from_codes(r_tier, dtype=TIER_DTYPE),
             "category": pd.Categorical.from_codes(r_cat, categories=cat_names),
-            "product_id": _int_strings(p_ids[r_prod]),
+            "product_id": _string_take(_int_strings(p_ids).tolist(), r_prod),
             "content_id": _int_strings(c_ids),
             "content_type": pd.Categorical.from_codes(r_ctype, categories=ctype_names),
             "commission_rate": r_rate,
@@ -932,24 +979,8 @@ def make_affiliate_data(
         s: {**truth["sites"][s], "cvr_offset": float(site_cvr[i]), "ctr_offset": float(site_ctr[i])}
         for i, s in enumerate(site_codes)
     }
-    truth["conversion_marginal"] = _conversion_marginal(truth)
-    exp_sc = expected_rates(truth, ["site", "category"])
-    truth["ctr_expected"] = {
-        s: {r.category: float(r.ctr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
-        for s in site_codes
-    }
-    truth["cvr_expected"] = {
-        s: {r.category: float(r.cvr) for r in exp_sc[exp_sc["site"] == s].itertuples()}
-        for s in site_codes
-    }
-    if "US" in site_codes:
-        truth["ctr_lift_vs_US_expected"] = {
-            s: {
-                c: truth["ctr_expected"][s][c] / truth["ctr_expected"]["US"][c] - 1.0
-                for c in cat_names
-            }
-            for s in site_codes
-        }
+    key = json.dumps({k: truth[k] for k in _DERIVED_FROM}, sort_keys=True)
+    truth.update(json.loads(_derived_truth(key)))
     return SynthResult(data=data, truth=truth, creators=creators, products=products, latent=latent)
 
 
