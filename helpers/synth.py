@@ -1049,6 +1049,9 @@ def _money_strings(values: np.ndarray, site: np.ndarray, *, symbols: bool) -> li
     for v, s in zip(values.tolist(), site.tolist(), strict=True):
         info = SITES[s]
         d = CURRENCY_DECIMALS.get(info.currency, 2)
+        if math.isnan(v):
+            out.append(_NA if symbols else "")
+            continue
         if not symbols:
             out.append(f"{v:.{d}f}")
             continue

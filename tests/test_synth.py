@@ -428,6 +428,18 @@ def test_writer_without_quirks_is_plain(small: synth.SynthResult, tmp_path) -> N
     assert all(c == c.strip() for c in v.columns)
 
 
+def test_writer_writes_missing_values_as_blanks(small: synth.SynthResult, tmp_path) -> None:
+    df = small.data.copy()
+    df.loc[df.index[:5], "refunds"] = np.nan
+    df.loc[df.index[:5], "items_sold"] = pd.NA
+    for quirks, blank in ((True, "--"), (False, "")):
+        paths = write_exports(df, tmp_path / str(quirks), quirks=quirks)
+        v = pd.read_csv(paths["videos"], encoding="utf-8-sig", keep_default_na=False, dtype=str)
+        v.columns = [c.strip() for c in v.columns]
+        assert (v.loc[:4, "Refunds"] == blank).all()
+        assert (v.loc[:4, "Video-attributed items sold"] == blank).all()
+
+
 def test_writer_rejects_bad_input(small: synth.SynthResult, tmp_path) -> None:
     with pytest.raises(ValueError, match="language"):
         write_exports(small, tmp_path, language="fr")
