@@ -68,6 +68,8 @@ fraction (its coefficient is the change in log-odds for +100 percentage points).
 # running off to infinity: separation, not an estimate.
 _SEPARATION_LOGIT = 15.0
 _MAX_KEY = np.iinfo(np.int64).max // 4
+# Below this many clusters the sandwich covariance is known to be biased downwards.
+_FEW_CLUSTERS = 50
 
 
 class ConversionWarning(UserWarning):
@@ -966,6 +968,13 @@ def fit_conversion(
                 f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
                 "Pass cluster=None for model-based errors."
             )
+        if G < _FEW_CLUSTERS:
+            msg = (
+                f"only {G} clusters ({cluster}): cluster-robust standard errors rest on few "
+                "creators and tend to be too small; read intervals as optimistic"
+            )
+            warn_msgs.append(msg)
+            warnings.warn(msg, ConversionWarning, stacklevel=2)
     else:
         G = n_cells = 0
 
@@ -1202,7 +1211,11 @@ def fit_conversion_by_site(
         )
     env = patsy.EvalEnvironment.capture(eval_env + 1) if isinstance(eval_env, int) else eval_env
     out = SiteFits()
-    sites = sorted(pd.Series(df["site"].dropna().unique()).astype(str))
+    present = set(df["site"].dropna().astype(str).unique())
+    if isinstance(df["site"].dtype, pd.CategoricalDtype):  # keep the data's site order
+        sites = [str(c) for c in df["site"].cat.categories if str(c) in present]
+    else:
+        sites = sorted(present)
     n_na = int(df["site"].isna().sum())
     if n_na:
         out.errors["<missing site>"] = f"{n_na} rows have no site and are not in any fit"

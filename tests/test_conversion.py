@@ -433,3 +433,22 @@ def test_charts_return_figures(us):
     plt.close(fig)
     with pytest.raises(ValueError, match="lacks columns"):
         charts.calibration_plot(pd.DataFrame({"x": [1]}))
+
+
+# --------------------------------------------------------------------------- notebook
+@pytest.mark.notebook
+def test_notebook_runs_on_smoke_data(run_notebook):
+    folder = run_notebook("02_conversion_drivers")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    res = results["02_conversion_drivers"] if "02_conversion_drivers" in results else results
+    fitted = res["sites_fitted"]
+    assert fitted, res
+    figures = {p.name for p in (folder / "figures").glob("*.png")}
+    for site in fitted:
+        for chart in ("forest_plot", "cvr_heatmap", "commission_response", "calibration"):
+            assert f"02_conversion_drivers__{chart}_{site}.png" in figures
+        info = res["sites"][site]["info"]
+        assert (
+            info["n_rows"]
+            == info["n_rows_missing"] + info["n_rows_zero_trials"] + info["n_rows_used"]
+        )

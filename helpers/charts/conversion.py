@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
 
@@ -83,7 +84,8 @@ def forest_plot(
         step = per.get(term)
         if step is not None:
             t.loc[term, ["log_odds", "ci_lower", "ci_upper"]] *= step
-            labels.append(f"{term} +{step:g}" if step >= 1 else f"{term} +{step * 100:g} pp")
+            name = term.removesuffix("_rate")
+            labels.append(f"{name}: +{step:g}" if step >= 1 else f"{name}: +{step * 100:g} pp")
         else:
             labels.append(_pretty_term(term, reference))
     fig, ax = figure_and_axes(ax, figsize=(7.0, 0.42 * len(t) + 1.4))
@@ -97,6 +99,11 @@ def forest_plot(
     ax.scatter(or_, y, c=colors, zorder=3, s=30)
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
+    # plain numbers (0.5, 1, 2) rather than powers of ten on the odds-ratio axis
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(
+        FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:g}"[0] in "2358" else "")
+    )
     ax.set_yticks(y, labels)
     ax.set_xlabel("odds ratio of converting a click (log scale; 1 = no difference)")
     ax.set_title("What goes with higher conversion (95 % intervals)")
