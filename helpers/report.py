@@ -461,6 +461,7 @@ class NotebookRun:
     status: str = "pending"  # "ok" or "failed"
     duration: float = 0.0
     parameters: dict[str, Any] = field(default_factory=dict)
+    passed: list[str] = field(default_factory=list)
     ipynb: Path | None = None
     html: Path | None = None
     error: str | None = None
@@ -559,6 +560,38 @@ def _kernel_manager_class() -> type:
     return _ReportKernelManager
 
 
+def _check_kernel() -> None:
+    """Warn when the ``python3`` kernel would run another interpreter than this one.
+
+    A user-level kernelspec named python3 takes precedence over the venv's; its
+    kernel would lack the kit's pinned libraries.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        raise ReportError(
+            f"No Jupyter kernel named {KERNEL_NAME!r}. Fix: run from the project venv "
+            "(make report), or install ipykernel in it: .venv/bin/pip install ipykernel."
+        ) from None
+    exe = spec.argv[0] if spec.argv else ""
+    pythons = {
+        "python",
+        f"python{sys.version_info[0]}",
+        f"python{sys.version_info[0]}.{sys.version_info[1]}",
+    }
+    if exe not in pythons and Path(exe).resolve() != Path(sys.executable).resolve():
+        warnings.warn(
+            f"The {KERNEL_NAME!r} kernel ({spec.resource_dir}) runs {exe}, not this "
+            f"interpreter ({sys.executable}); notebooks may miss the kit's libraries. "
+            f"Fix: remove that kernelspec or run `{sys.executable} -m ipykernel install "
+            "--user --name python3`.",
+            ParamWarning,
+            stacklevel=3,
+        )
+
+
 @dataclass(frozen=True)
 class _Task:
     key: tuple[int, int]  # (report index, notebook index)
@@ -611,16 +644,27 @@ def _export_html(ipynb: Path, html: Path, title: str) -> Path | None:
     return html
 
 
+def _execute_in_worker(task: _Task) -> _Outcome:
+    """Pool entry point: the worker's environment is ours to change."""
+    # The kernel inherits this process's environment; a forced backend strips figures.
+    os.environ.pop("MPLBACKEND", None)
+    return _execute(task)
+
+
 def _execute(task: _Task) -> _Outcome:
-    """Execute one notebook into its report folder and export its HTML (runs in a worker)."""
+    """Execute one notebook into its report folder and export its HTML."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    # The kernel inherits this process's environment; a forced backend strips figures.
-    os.environ.pop("MPLBACKEND", None)
     stem = task.source.stem
     ipynb = task.folder / f"{stem}.ipynb"
     error: dict[str, Any] | None = None
+    # papermill re-reads the parameters cell and warns about lines its pattern misses
+    # and about parameters it did not find there; declared_parameters() already read
+    # those, so the warnings would only mislead.
+    quiet = logging.getLogger("papermill")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -654,6 +698,8 @@ def _execute(task: _Task) -> _Outcome:
             "ename": type(exc).__name__,
             "evalue": str(exc),
         }
+    finally:
+        quiet.setLevel(level)
     duration = time.perf_counter() - start
     html: Path | None = None
     if ipynb.exists():
@@ -836,6 +882,12 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
                 "status": nb.status,
                 "duration": nb.duration,
                 "error": nb.error,
+                "settings": {
+                    k: _plain(nb.parameters[k])
+                    for k in nb.passed
+                    if k not in _RUNNER_KEYS
+                    and (k not in report.common or report.common[k] != nb.parameters[k])
+                },
                 "html": rel(nb.html),
                 "ipynb": rel(nb.ipynb),
             }
@@ -939,6 +991,11 @@ def run_report(
     progress : bool
         Show a progress bar over notebooks on stderr.
 
+    Notes
+    -----
+    With more than one job, notebooks run in a pool of *spawned* processes: a script
+    that calls ``run_report`` must do so under ``if __name__ == "__main__":``.
+
     Returns
     -------
     RunResult
@@ -961,6 +1018,15 @@ def run_report(
     selected = select_notebooks(all_notebooks, only)
     declared = {nb: declared_parameters(nb) for nb in all_notebooks}
     every_declared = sorted({name for d in declared.values() for name in d})
+    _check_kernel()
+    for nb in selected:
+        if "output_dir" not in declared[nb]:
+            warnings.warn(
+                f'{nb.name} does not declare `output_dir: str = ""` in its parameters cell; '
+                "its figures, tables and results will not be in the report.",
+                ParamWarning,
+                stacklevel=2,
+            )
 
     cli: dict[str, _Value] = {}
     if data is not None:
@@ -1071,7 +1137,7 @@ def run_report(
                 passed = {**passed, "output_dir": str(folder)}
             effective = {name: d.default_value() for name, d in decl.items()}
             effective.update(passed)
-            nb_runs.append(NotebookRun(nb.stem, nb, parameters=effective))
+            nb_runs.append(NotebookRun(nb.stem, nb, parameters=effective, passed=list(passed)))
             tasks.append(_Task((r_idx, n_idx), nb, folder, passed, timeout))
         reports.append(
             Report(folder, folder.name if each_values else "", combination, common_eff, nb_runs)
@@ -1102,9 +1168,28 @@ def run_report(
         else:
             # spawn: a clean interpreter per worker, no forked threads or event loops.
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = [pool.submit(_execute, task) for task in tasks]
+                futures = {pool.submit(_execute_in_worker, task): task for task in tasks}
                 for future in as_completed(futures):
-                    record(future.result())
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # a worker killed (e.g. out of memory)
+                        task = futures[future]
+                        ipynb = task.folder / f"{task.source.stem}.ipynb"
+                        outcome = _Outcome(
+                            task.key,
+                            "failed",
+                            0.0,
+                            ipynb if ipynb.exists() else None,
+                            None,
+                            {
+                                "cell": None,
+                                "exec_count": None,
+                                "cell_first_line": None,
+                                "ename": type(exc).__name__,
+                                "evalue": f"{exc} (the worker process died; try --jobs 1)",
+                            },
+                        )
+                    record(outcome)
     finally:
         bar.close()
 
