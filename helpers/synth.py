@@ -541,7 +541,8 @@ def _conversion_marginal(truth: Mapping[str, Any]) -> dict[str, Any]:
         "note": (
             "Population-averaged (marginal) logit coefficients: what a binomial GLM of "
             "orders/clicks on C(tier) + C(category) + commission_rate without the creator "
-            "effect converges to (per site, and pooled with site offsets). Computed by "
+            "effect converges to (per site, and pooled with site offsets relative to the "
+            "first site). Computed by "
             "Gauss-Hermite integration over the creator effect and a click-weighted logit "
             "projection."
         ),
@@ -624,9 +625,10 @@ def make_affiliate_data(
     seed : int
         Seed of :func:`numpy.random.default_rng`.
     sites : sequence of str
-        Site codes (keys of :data:`SITE_DEFAULTS`); the first is the reference of the
-        site offsets in ``truth`` only if it is "US" (offsets are always vs the US
-        defaults table).
+        Site codes (keys of :data:`SITE_DEFAULTS`). ``truth["conversion"]`` and
+        ``truth["ctr"]`` give site offsets relative to the US (offset 0, whether or not
+        it is generated); ``truth["conversion_marginal"]["pooled"]`` is relative to the
+        first site listed, as a GLM with treatment coding would be.
     categories : sequence of str or mapping, optional
         Category names from :data:`CATEGORY_DEFAULTS`, or a mapping ``{name:
         CategorySpec or dict of fields}``. Default: the five of domain.md.
@@ -1362,7 +1364,7 @@ Regenerate with `python -m helpers.synth --rows {n_rows} --seed {seed} --out {ou
 | `affiliate_videos.csv` | videos export: one row per video/LIVE/showcase and product (English headers, UTF-8 with BOM, dates MM/DD/YYYY) |
 | `affiliate_creators.csv` | creators export: Creator name, Site, Followers |
 | `affiliate_products.csv` | products export: Product ID, Product name, Category, Commission rate, Site |
-| `zh/` | the same data with Chinese headers as XLSX with two title rows (dates YYYY-MM-DD) |
+| `zh/` | the same data with Chinese headers as {zh_desc} (dates YYYY-MM-DD) |
 | `truth.json` | every generating parameter: conversion and CTR logit coefficients, marginal (population-averaged) coefficients, expected pooled CTR/CVR by site and category, tier shares, ... |
 
 Files imitate Seller Center quirks: currency symbols and thousands separators per
@@ -1409,6 +1411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             version=GENERATOR_VERSION,
             out=out.as_posix(),
             sites=", ".join(res.truth["sites"]),
+            zh_desc=(
+                "XLSX with two title rows"
+                if args.zh_format == "xlsx"
+                else "CSV encoded GB18030 (Chinese Excel)"
+            ),
         ),
         encoding="utf-8",
     )
