@@ -812,7 +812,8 @@ def fit_conversion(
         Right-hand side of a patsy formula (``"~ ..."`` is accepted too). Default
         ``C(tier) + C(category) + commission_rate``: treatment contrasts with the first
         level as reference (tier: nano; category: the first category, alphabetical for
-        text). Interactions (``C(tier):commission_rate``), splines
+        text). Categorical levels with no usable rows are dropped (a warning says so
+        when that changes the reference level). Interactions (``C(tier):commission_rate``), splines
         (``bs(commission_rate, df=4)``) and any other column work.
     successes, trials : str
         Count columns (orders out of clicks by default).
@@ -951,7 +952,17 @@ def fit_conversion(
     pat = data[used].iloc[rep_rows].reset_index(drop=True) if used else pd.DataFrame(index=range(P))
     for col in pat.columns:
         if isinstance(pat[col].dtype, pd.CategoricalDtype):
+            # a level without usable rows would be an all-zero design column
+            before = list(pat[col].cat.categories)
             pat[col] = pat[col].cat.remove_unused_categories()
+            after = list(pat[col].cat.categories)
+            if before and after and before[0] != after[0]:
+                msg = (
+                    f"{col}: the reference level {before[0]!r} has no usable rows, so "
+                    f"{after[0]!r} is the reference of the {col} coefficients"
+                )
+                warn_msgs.append(msg)
+                warnings.warn(msg, ConversionWarning, stacklevel=2)
     Yp = np.bincount(p_row, weights=yk, minlength=P)
     Np = np.bincount(p_row, weights=nk, minlength=P)
 

@@ -389,7 +389,7 @@ def test_perfect_prediction_by_a_numeric_covariate_is_an_error():
         {"x": x, "clicks": clicks, "orders": orders, "creator_id": (np.arange(n) % 40).astype(str)}
     )
     with pytest.raises(ModelError, match="separation"):
-        fit_conversion(df, "x")
+        fit_conversion(df, "x", cluster=None)
 
 
 def test_empty_interaction_cell_is_named(us):
@@ -452,3 +452,12 @@ def test_notebook_runs_on_smoke_data(run_notebook):
             info["n_rows"]
             == info["n_rows_missing"] + info["n_rows_zero_trials"] + info["n_rows_used"]
         )
+
+
+def test_absent_reference_level_is_announced(us):
+    d = us[us["tier"] != "nano"]
+    with pytest.warns(
+        ConversionWarning, match="'nano' has no usable rows.*'micro' is the reference"
+    ):
+        fit = fit_conversion(d)
+    assert not any("micro" in t for t in fit.params.index)
