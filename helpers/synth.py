@@ -383,12 +383,14 @@ def _round_money(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
 
 def _string_take(labels: Sequence[str], codes: np.ndarray) -> pd.arrays.ArrowStringArray:
     """Strings for many rows from few labels, without one Python str per row."""
+    # large_string is what pandas stores, so no conversion copy follows.
     arr = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
-    return pd.array(arr.cast(pa.string()), dtype="string")
+    return pd.array(arr, dtype="string")
 
 
 def _int_strings(values: np.ndarray) -> pd.arrays.ArrowStringArray:
-    return pd.array(pa.array(values, type=pa.int64()).cast(pa.string()), dtype="string")
+    """Decimal strings of int64 ids, converted in Arrow (no Python str per value)."""
+    return pd.array(pa.array(values, type=pa.int64()).cast(pa.large_string()), dtype="string")
 
 
 def _unique_ids(rng: np.random.Generator, n: int, base: int, span: int) -> np.ndarray:
