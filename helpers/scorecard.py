@@ -26,7 +26,8 @@ expected and shrunk CVR
     the empirical-Bayes posterior mean of a beta-binomial model whose prior for each
     creator is centred on that expected CVR: ``Beta(m e, m (1 - e))``, with one
     precision ``m`` per site fitted by maximum likelihood
-    (``scipy.stats.betabinom``, ``scipy.optimize.minimize_scalar``). The interval is
+    (``scipy.stats.betabinom``, ``scipy.optimize.minimize_scalar``; capped at a prior
+    worth 10,000 clicks, see the notes of a result). The interval is
     the beta posterior's equal-tailed interval (``scipy.stats.beta.ppf``).
 net ROI with an interval
     net ROI = (GMV - refunds) / promotion cost. Its interval is a percentile
@@ -94,6 +95,10 @@ _REQUIRED = (
     "gmv",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# An unbounded EB fit can make the prior infinitely strong when creators vary no more
+# than chance in a small site, giving zero-width CVR intervals; the cap keeps a prior
+# worth at most this many clicks (about +-0.4 points around a 4 % CVR).
+_MAX_PRIOR_CLICKS = 10_000
 
 
 # --------------------------------------------------------------------------- rules
@@ -332,10 +337,16 @@ def _eb_cvr(
             m = math.exp(log_m)
             return -float(np.sum(stats.betabinom.logpmf(k[ok], n[ok], m * e[ok], m * (1 - e[ok]))))
 
-        res = optimize.minimize_scalar(nll, bounds=(math.log(0.5), math.log(1e7)), method="bounded")
+        res = optimize.minimize_scalar(
+            nll, bounds=(math.log(0.5), math.log(_MAX_PRIOR_CLICKS)), method="bounded"
+        )
         m = math.exp(res.x)
-        if m > 0.99e7:
-            note = "creators vary no more than chance around the model: CVRs are shrunk fully to expected"
+        if m > 0.99 * _MAX_PRIOR_CLICKS:
+            m = float(_MAX_PRIOR_CLICKS)
+            note = (
+                "creators vary no more than chance around the model; the prior is capped at "
+                f"{_MAX_PRIOR_CLICKS:,} clicks so that intervals keep the model's own uncertainty"
+            )
     else:
         # Too few creators to estimate the spread: a weak prior worth two clicks.
         m = 2.0
@@ -809,7 +820,9 @@ def export_scorecard(
     written = []
     if suffix in ("", ".csv"):
         p = path if suffix else path.with_suffix(".csv")
-        safe.to_csv(p, index=False, encoding="utf-8-sig")
+        # CRLF line ends: Excel's own, and the csv writer then quotes any field holding
+        # a carriage return (with "\n" alone a lone "\r" would split the row).
+        safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         written.append(p)
     if suffix in ("", ".xlsx"):
         p = path if suffix else path.with_suffix(".xlsx")

@@ -1,0 +1,428 @@
+"""Tests for helpers.scorecard (rules, scorecard build, Excel-safe exports),
+helpers.charts.scorecard and notebook 05."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import charts
+from helpers.scorecard import (
+    RECOMMENDATIONS,
+    ScorecardRules,
+    build_scorecard,
+    excel_safe,
+    export_scorecard,
+    recommend,
+)
+from helpers.synth import make_affiliate_data
+
+NASTY = [
+    '=HYPERLINK("http://evil.example","click me")',
+    "@SUM(1)",
+    "+1+1",
+    "-2+3",
+    "\tcmd",
+    "\rx",
+    "  =1+1",
+]
+
+
+def creator(**kw: float) -> dict:
+    """A constructed scorecard row; unspecified evidence is missing."""
+    row = {
+        "creator_id": "c",
+        "tier": "mid",
+        "main_category": "beauty",
+        "clicks": 1000,
+        "n_content": 10,
+        "net_roi_low": math.nan,
+        "net_roi_high": math.nan,
+        "shrunk_cvr_high": math.nan,
+        "expected_cvr": 0.04,
+    }
+    row.update(kw)
+    return row
+
+
+# ----------------------------------------------------------------------- rules
+
+
+def test_thirty_clicks_are_never_dropped() -> None:
+    cards = pd.DataFrame(
+        [
+            creator(
+                clicks=30, n_content=5, net_roi_low=0.01, net_roi_high=0.05, shrunk_cvr_high=0.001
+            ),
+            creator(clicks=30, n_content=1),
+            creator(clicks=0, n_content=0),
+        ]
+    )
+    out = recommend(cards)
+    assert (out["recommendation"] == "test more").all()
+    assert out["reason"].str.contains("only 30 clicks").sum() == 2
+
+
+def test_clearly_bad_high_volume_creator_is_dropped() -> None:
+    out = recommend(pd.DataFrame([creator(clicks=5000, net_roi_low=0.3, net_roi_high=0.6)]))
+    assert out.loc[0, "recommendation"] == "drop"
+    assert out.loc[0, "rule"] == 1
+    assert "0.60" in out.loc[0, "reason"] and "5,000 clicks" in out.loc[0, "reason"]
+
+
+def test_poor_converter_dropped_on_cvr_with_reason() -> None:
+    row = creator(
+        clicks=4000, net_roi_low=0.8, net_roi_high=1.5, shrunk_cvr_high=0.02, expected_cvr=0.04
+    )
+    out = recommend(pd.DataFrame([row]))
+    assert (out.loc[0, "recommendation"], out.loc[0, "rule"]) == ("drop", 3)
+    assert "mid creator" in out.loc[0, "reason"] and "4.00%" in out.loc[0, "reason"]
+
+
+def test_clearly_good_creator_is_kept_even_with_low_cvr() -> None:
+    row = creator(clicks=2000, net_roi_low=2.5, net_roi_high=4.0, shrunk_cvr_high=0.01)
+    out = recommend(pd.DataFrame([row]))
+    assert (out.loc[0, "recommendation"], out.loc[0, "rule"]) == ("keep", 2)
+
+
+def test_inconclusive_creator_gets_test_more_with_the_missing_evidence() -> None:
+    out = recommend(
+        pd.DataFrame([creator(clicks=150, n_content=8, net_roi_low=0.7, net_roi_high=1.9)])
+    )
+    assert out.loc[0, "recommendation"] == "test more"
+    assert "fewer than the 200 needed before dropping" in out.loc[0, "reason"]
+    assert "includes 1" in out.loc[0, "reason"]
+
+
+def test_rules_are_parameters() -> None:
+    row = pd.DataFrame([creator(clicks=150, net_roi_low=0.2, net_roi_high=0.5)])
+    assert recommend(row).loc[0, "recommendation"] == "test more"
+    assert recommend(row, ScorecardRules(min_clicks_drop=100)).loc[0, "recommendation"] == "drop"
+    strict = ScorecardRules(roi_threshold=3.0)
+    assert (
+        recommend(pd.DataFrame([creator(net_roi_low=2.5, net_roi_high=4.0)]), strict).loc[
+            0, "recommendation"
+        ]
+        == "test more"
+    )
+    assert len(ScorecardRules().describe()) == 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"min_clicks_drop": -1}, "min_clicks_drop"),
+        ({"min_content": 1}, "min_content"),
+        ({"roi_threshold": 0}, "roi_threshold"),
+        ({"cvr_drop_ratio": 1.5}, "cvr_drop_ratio"),
+        ({"alpha": 1.0}, "alpha"),
+    ],
+)
+def test_rules_validation(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ScorecardRules(**kwargs)
+
+
+def test_recommend_names_missing_columns() -> None:
+    with pytest.raises(ValueError, match="net_roi_low"):
+        recommend(pd.DataFrame({"clicks": [1]}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    clicks=st.integers(0, 10_000),
+    n_content=st.integers(0, 50),
+    lo=st.one_of(st.floats(0, 5), st.just(math.nan)),
+    width=st.floats(0, 5),
+    cvr_hi=st.one_of(st.floats(0, 0.2), st.just(math.nan)),
+    min_drop=st.integers(50, 2000),
+)
+def test_no_drop_below_the_minimum_and_keep_needs_roi_above_threshold(
+    clicks: int, n_content: int, lo: float, width: float, cvr_hi: float, min_drop: int
+) -> None:
+    rules = ScorecardRules(min_clicks_drop=min_drop)
+    row = creator(
+        clicks=clicks,
+        n_content=n_content,
+        net_roi_low=lo,
+        net_roi_high=lo + width,
+        shrunk_cvr_high=cvr_hi,
+    )
+    out = recommend(pd.DataFrame([row]), rules).iloc[0]
+    assert out["recommendation"] in RECOMMENDATIONS
+    if clicks < min_drop:
+        assert out["recommendation"] != "drop"
+    if out["recommendation"] == "keep":
+        assert lo > rules.roi_threshold and clicks >= rules.min_clicks_keep
+    assert out["reason"]
+
+
+# ------------------------------------------------------------------- scorecard
+
+
+@pytest.fixture(scope="module")
+def synth() -> object:
+    return make_affiliate_data(4000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def planted(synth: object) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Synthetic data with three planted US creators: a big loser (huge flat fees), a
+    poor converter (orders cut to a fifth) and one with 30 clicks and no orders."""
+    df = synth.data.copy()
+    us = df[df["site"] == "US"]
+    per = us.groupby("creator_id", observed=True)["clicks"].sum().sort_values(ascending=False)
+    loser, poor = per.index[0], per.index[1]
+    small = per[(per > 0) & (per < 60)].index[0]
+    m_loser = (df["creator_id"] == loser) & (df["site"] == "US")
+    df.loc[m_loser, "flat_fee"] = df.loc[m_loser, "gmv"] * 3 + 100.0
+    m_poor = (df["creator_id"] == poor) & (df["site"] == "US")
+    df.loc[m_poor, "orders"] = (df.loc[m_poor, "orders"] // 5).astype("int64")
+    df.loc[m_poor, "gmv"] = df.loc[m_poor, "gmv"] / 5
+    df.loc[m_poor, "refunds"] = df.loc[m_poor, "refunds"] / 5
+    # Costs equal to net sales on every piece of content: net ROI is exactly 1, so ROI
+    # cannot decide and the CVR rule must.
+    net = df.loc[m_poor, "gmv"] - df.loc[m_poor, "refunds"]
+    df.loc[m_poor, "sample_cost"] = 0.0
+    df.loc[m_poor, "flat_fee"] = net * (1 - df.loc[m_poor, "commission_rate"])
+    m_small = (df["creator_id"] == small) & (df["site"] == "US")
+    df.loc[m_small, "orders"] = 0
+    df.loc[m_small, ["gmv", "refunds"]] = 0.0
+    df.loc[m_small, "sample_cost"] = 500.0
+    return df, {"loser": loser, "poor": poor, "small": small}
+
+
+@pytest.fixture(scope="module")
+def scored(planted: tuple[pd.DataFrame, dict[str, str]]):
+    df, _ = planted
+    return build_scorecard(df, n_boot=200, seed=0)
+
+
+def test_one_row_per_creator_and_site_with_volumes_kept(planted, scored) -> None:
+    df, _ = planted
+    card = scored.card
+    assert not card.duplicated(["site", "creator_id"]).any()
+    by_site = df.groupby("site", observed=True)[["clicks", "orders", "impressions"]].sum()
+    got = card.groupby("site", observed=True)[["clicks", "orders", "impressions"]].sum()
+    by_site.index = by_site.index.astype(str)
+    got.index = got.index.astype(str)
+    pd.testing.assert_frame_equal(got.sort_index(), by_site.sort_index(), check_dtype=False)
+    assert len(card) == df.groupby(["site", "creator_id"], observed=True).ngroups
+    assert set(card["recommendation"].astype(str)) <= set(RECOMMENDATIONS)
+    assert card["reason"].str.len().gt(0).all()
+    assert scored.excluded.empty
+    assert scored.params["rows_in"] == scored.params["rows_scored"] == len(df)
+
+
+def test_planted_creators_get_the_expected_verdicts(planted, scored) -> None:
+    _, who = planted
+    us = scored.site("US").set_index("creator_id")
+    assert us.loc[who["loser"], "recommendation"] == "drop", us.loc[who["loser"]].to_dict()
+    assert us.loc[who["loser"], "net_roi_high"] < 1
+    assert us.loc[who["poor"], "recommendation"] == "drop", us.loc[who["poor"]].to_dict()
+    assert us.loc[who["poor"], "rule"] == 3
+    assert us.loc[who["poor"], "net_roi"] == pytest.approx(1.0)
+    assert us.loc[who["small"], "recommendation"] == "test more"
+    assert us.loc[who["small"], "clicks"] < 60
+
+
+def test_shrunk_cvr_lies_between_raw_and_expected(scored) -> None:
+    c = scored.card[scored.card["clicks"] > 0]
+    lo = np.minimum(c["cvr"], c["expected_cvr"]) - 1e-12
+    hi = np.maximum(c["cvr"], c["expected_cvr"]) + 1e-12
+    assert ((c["shrunk_cvr"] >= lo) & (c["shrunk_cvr"] <= hi)).all()
+    assert (c["shrunk_cvr_low"] <= c["shrunk_cvr"]).all() and (
+        c["shrunk_cvr"] <= c["shrunk_cvr_high"]
+    ).all()
+
+
+def test_net_roi_interval_and_lift(scored) -> None:
+    c = scored.card.dropna(subset=["net_roi_low", "net_roi_high"])
+    assert len(c) > 50
+    assert (c["net_roi_low"] <= c["net_roi_high"]).all()
+    # The point estimate is the ratio of sums; the percentile interval almost always holds it.
+    inside = (c["net_roi"] >= c["net_roi_low"] - 1e-9) & (c["net_roi"] <= c["net_roi_high"] + 1e-9)
+    assert inside.mean() > 0.95
+    few = scored.card["n_content"] < scored.rules.min_content
+    assert scored.card.loc[few, "net_roi_low"].isna().all()
+    us = scored.site("US")
+    # Lift is against the US benchmark: US creators' lifts centre near 0 (click-weighted).
+    w = us["impressions"] * us["ctr_lift"].notna()
+    assert abs(float(np.average(us["ctr_lift"].fillna(0), weights=w))) < 0.05
+
+
+def test_scorecard_follows_the_true_creator_effect(synth) -> None:
+    """Creators with many clicks: the shrunk CVR relative to expectation tracks the
+    generating creator effect (rank correlation clearly positive)."""
+    card = build_scorecard(synth.data, site="US", n_boot=100).card
+    truth = synth.creators[synth.creators["site"] == "US"].set_index("creator_id")["cvr_effect"]
+    big = card[card["clicks"] >= 300].set_index("creator_id")
+    ratio = np.log(big["shrunk_cvr"] / big["expected_cvr"])
+    rho = ratio.corr(truth.reindex(ratio.index), method="spearman")
+    assert rho > 0.3
+
+
+def test_sites_are_scored_separately(synth) -> None:
+    df = synth.data
+    both = build_scorecard(df, site=["US", "UK"], n_boot=100, seed=1).card
+    uk_only = build_scorecard(df, site="UK", n_boot=100, seed=1).card
+    assert set(both["site"].astype(str)) == {"US", "UK"}
+    cols = ["creator_id", "clicks", "expected_cvr", "shrunk_cvr", "ctr_lift"]
+    a = both[both["site"] == "UK"][cols].sort_values("creator_id").reset_index(drop=True)
+    b = uk_only[cols].sort_values("creator_id").reset_index(drop=True)
+    # Models are fitted per site: scoring US alongside does not change UK's numbers.
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_build_scorecard_validation(synth) -> None:
+    with pytest.raises(ValueError, match="clicks"):
+        build_scorecard(synth.data.drop(columns=["clicks"]))
+    with pytest.raises(ValueError, match="not in the data"):
+        build_scorecard(synth.data, site="FR")
+    with pytest.raises(ValueError, match="n_boot"):
+        build_scorecard(synth.data, n_boot=10)
+
+
+def test_scorecard_is_reproducible(synth) -> None:
+    a = build_scorecard(synth.data, site="TH", n_boot=100, seed=5).card
+    b = build_scorecard(synth.data, site="TH", n_boot=100, seed=5).card
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_scorecard_charts(scored) -> None:
+    us = scored.site("US")
+    figs = [
+        charts.scorecard_roi_chart(us, min_clicks_drop=200),
+        charts.scorecard_counts_chart(us),
+        charts.scorecard_cvr_chart(us, cvr_drop_ratio=0.7),
+    ]
+    try:
+        assert all(f.axes for f in figs)
+    finally:
+        for f in figs:
+            plt.close(f)
+    with pytest.raises(ValueError, match="one site"):
+        charts.scorecard_counts_chart(scored.card)
+
+
+# ---------------------------------------------------------------------- export
+
+
+def test_excel_safe_neutralises_text_and_keeps_numbers() -> None:
+    df = pd.DataFrame(
+        {
+            "creator_id": pd.array([*NASTY, "normal", None], dtype="string"),
+            "note": [*NASTY, "ok", 5],
+            "net_roi": [-1.5, 2.0, -3.0, 0.0, 1.0, 2.0, 3.0, 4.0, np.nan],
+            "clicks": range(9),
+            "tier": pd.Categorical(["=x", "mid", "mid", "mid", "mid", "mid", "mid", "mid", "mid"]),
+        }
+    )
+    safe = excel_safe(df)
+    for col in ("creator_id", "note"):
+        for v in safe[col].iloc[: len(NASTY)]:
+            assert v.startswith("'")
+    assert safe["creator_id"].iloc[len(NASTY)] == "normal"
+    assert pd.isna(safe["creator_id"].iloc[-1])
+    assert safe["note"].iloc[-1] == 5
+    assert safe["tier"].iloc[0] == "'=x"
+    pd.testing.assert_series_equal(safe["net_roi"], df["net_roi"])
+    assert safe["clicks"].dtype == df["clicks"].dtype
+    assert df["creator_id"].iloc[0].startswith("=")  # the input is not modified
+
+
+def _formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.lstrip()[:1] in ("=", "+", "-", "@")
+
+
+def test_exports_open_without_live_formulas(planted, tmp_path: Path) -> None:
+    df, _ = planted
+    df = df.copy()
+    ids = df["creator_id"].astype("string")
+    first = ids[df["site"] == "US"].unique()[: len(NASTY)]
+    mapping = dict(zip(first, NASTY, strict=True))
+    df["creator_id"] = ids.map(lambda v: mapping.get(v, v)).astype("string")
+    card = build_scorecard(df, site="US", n_boot=100).card
+    assert set(NASTY) <= set(card["creator_id"])
+    files = export_scorecard(card, tmp_path / "scorecard_US")
+    assert [p.suffix for p in files] == [".csv", ".xlsx"]
+
+    wb = openpyxl.load_workbook(files[1])
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header[:2] == ["site", "creator_id"]
+    names = []
+    numeric_seen = 0
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            assert cell.data_type != "f", f"live formula in {cell.coordinate}: {cell.value!r}"
+            assert not _formula_like(cell.value), (
+                f"{cell.coordinate} starts like a formula: {cell.value!r}"
+            )
+            if isinstance(cell.value, int | float):
+                numeric_seen += 1
+        names.append(row[1].value)
+    assert "'" + NASTY[0] in names and "'@SUM(1)" in names
+    assert numeric_seen > len(card) * 10  # numbers stay numbers
+    clicks_col = header.index("clicks")
+    assert all(isinstance(r[clicks_col].value, int | float) for r in ws.iter_rows(min_row=2))
+
+    with files[0].open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:2] == ["site", "creator_id"]
+    assert len(rows) == len(card) + 1
+    for r in rows[1:]:
+        for v in r:
+            if v and not _is_number(v):
+                assert not _formula_like(v), v
+    assert "'" + NASTY[0] in {r[1] for r in rows[1:]}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_export_suffixes(tmp_path: Path) -> None:
+    df = pd.DataFrame({"creator_id": ["=1"], "clicks": [3]})
+    assert export_scorecard(df, tmp_path / "a.csv") == [tmp_path / "a.csv"]
+    assert export_scorecard(df, tmp_path / "a.xlsx") == [tmp_path / "a.xlsx"]
+    with pytest.raises(ValueError, match=".csv or .xlsx"):
+        export_scorecard(df, tmp_path / "a.json")
+
+
+# -------------------------------------------------------------------- notebook
+
+
+@pytest.mark.notebook
+def test_scorecard_notebook_runs(run_notebook) -> None:
+    folder = run_notebook("05_creator_scorecard")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))[
+        "05_creator_scorecard"
+    ]
+    assert results["n_creators"] > 0
+    assert results["rules"]["min_clicks_drop"] >= 30
+    sites = set(results["recommendations"])
+    assert sites
+    for s in sites:
+        xlsx = folder / "tables" / f"05_creator_scorecard__scorecard_{s}.xlsx"
+        assert (
+            xlsx.exists()
+            and (folder / "tables" / f"05_creator_scorecard__scorecard_{s}.csv").exists()
+        )
+        ws = openpyxl.load_workbook(xlsx).active
+        assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+        assert (folder / "figures" / f"05_creator_scorecard__net_roi_{s}.png").exists()
