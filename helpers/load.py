@@ -149,6 +149,8 @@ def _as_text(values: Any) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype):
         return s.astype("str")
     if s.dtype == object:
+        if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            return s.astype("str")
         return s.map(_cell_text, na_action="ignore").astype("str")
     if pd.api.types.is_float_dtype(s.dtype):
         return s.map(_cell_text, na_action="ignore").astype("str")
@@ -207,7 +209,8 @@ def _parse_number(
     """Parse numbers written the way exports write them.
 
     Returns ``(values, invalid)``: float64 values (NaN when missing or invalid) and a
-    boolean mask of cells that are present but not a number.
+    boolean mask of cells that are present but not a number. Each distinct (text,
+    thousands separator) pair is parsed once, so repeated values cost nothing.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_bool_dtype(s.dtype):
@@ -215,54 +218,131 @@ def _parse_number(
     if pd.api.types.is_numeric_dtype(s.dtype):
         out = s.astype("float64")
         return out, pd.Series(False, index=s.index)
-    t = _as_text(s).str.strip()
-    missing = t.isna() | t.str.lower().isin(list(MISSING_TOKENS))
-    out = pd.Series(np.nan, index=s.index, dtype="float64")
-    invalid = pd.Series(False, index=s.index)
-    present = ~missing
-    if not present.any():
-        return out, invalid
-    # Fast path: plain numbers that cannot be misread (no possible thousands group).
-    plain = present & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").fillna(False).astype(bool)
-    plain &= ~t.str.fullmatch(r"[1-9][0-9]{0,2}\.[0-9]{3}").fillna(False).astype(bool)
+    t = _as_text(s)
+    codes, uniques = pd.factorize(t)
+    if isinstance(thousands_sep, str):
+        th_u = thousands_sep
+        key = codes
+        n_keys = len(uniques)
+        u_pos = np.arange(len(uniques))
+    else:
+        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, t.index))
+        combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
+        key, pairs = pd.factorize(combined)
+        keep = pairs >= 0
+        # Drop the pair that stands for missing cells (combined == -1).
+        remap = np.full(len(pairs), -1, dtype=np.int64)
+        remap[keep] = np.arange(int(keep.sum()))
+        key = np.where(key >= 0, remap[key], -1)
+        pairs = pairs[keep]
+        n_keys = len(pairs)
+        u_pos = pairs // len(th_uniques)
+        th_u = np.asarray(th_uniques, dtype=object)[pairs % len(th_uniques)]
+    u = (
+        pd.Series(np.asarray(uniques, dtype=object)[u_pos], dtype="str")
+        if n_keys
+        else pd.Series([], dtype="str")
+    )
+    vals_u, invalid_u = _parse_unique_numbers(u, th_u, three_digit_group)
+    has = key >= 0
+    vals = np.full(len(t), np.nan)
+    vals[has] = vals_u[key[has]]
+    inv = np.zeros(len(t), dtype=bool)
+    inv[has] = invalid_u[key[has]]
+    return pd.Series(vals, index=s.index, dtype="float64"), pd.Series(inv, index=s.index)
+
+
+# RE2-compatible patterns (no \s, \d or $): pandas then runs them in pyarrow, not per cell.
+_WS = " \t\u00a0\u202f"
+_NUMBER_RE2 = (
+    r"\(?["
+    + _WS
+    + r"]*[-−+]?["
+    + _WS
+    + r"]*(?:"
+    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + r"["
+    + _WS
+    + r"]*)?[-−+]?["
+    + _WS
+    + r"]*(?:[0-9][0-9.,'"
+    + _WS
+    + r"]*[0-9]|[0-9])["
+    + _WS
+    + r"]*[KkMmBb万亿]?["
+    + _WS
+    + r"]*(?:"
+    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + r")?["
+    + _WS
+    + r"]*[-−]?["
+    + _WS
+    + r"]*\)?"
+)
+
+
+def _parse_unique_numbers(
+    u: pd.Series, thousands: Any, three_digit_group: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse distinct number texts; returns (values, invalid) numpy arrays."""
+    n = len(u)
+    vals = np.full(n, np.nan)
+    invalid = np.zeros(n, dtype=bool)
+    if n == 0:
+        return vals, invalid
+    t = u.str.strip(_WS)
+    missing = t.str.lower().isin(list(MISSING_TOKENS)).to_numpy(bool)
+    plain = ~missing & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").to_numpy(bool)
+    plain &= ~t.str.fullmatch(r"[1-9][0-9]{0,2}\.[0-9]{3}").to_numpy(bool)
     if plain.any():
-        out[plain] = t[plain].astype("float64")
-    rest = present & ~plain
+        vals[plain] = t[plain].astype("float64").to_numpy()
+    rest = ~missing & ~plain
     if not rest.any():
-        return out, invalid
+        return vals, invalid
     r = t[rest]
-    valid = r.str.fullmatch(_NUMBER_TEXT.pattern[1:-1]).fillna(False).astype(bool)
-    invalid[rest] = ~valid.to_numpy()
+    valid = r.str.fullmatch(_NUMBER_RE2).to_numpy(bool)
+    rest_idx = np.flatnonzero(rest)
+    invalid[rest_idx[~valid]] = True
+    idx = rest_idx[valid]
     r = r[valid]
     if r.empty:
-        return out, invalid
-    negative = r.str.contains(r"^\s*\(|[-−]").fillna(False).to_numpy(bool)
+        return vals, invalid
+    negative = r.str.contains(r"^[" + _WS + r"]*\(|[-−]").to_numpy(bool)
     mult = np.ones(len(r))
-    suffix = np.zeros(len(r), dtype=bool)
-    for char, factor in _MULTIPLIERS.items():
-        pattern = (
-            r"\d\s*[" + char + char.upper() + r"]" + ("(?:[^A-Za-z]|$)" if char.isascii() else "")
-        )
-        hit = r.str.contains(pattern).fillna(False).to_numpy(bool)
-        mult[hit] = factor
-        suffix |= hit
+    suffix = r.str.contains(r"[0-9][" + _WS + r"]*[KkMmBb万亿]").to_numpy(bool)
+    if suffix.any():
+        suffix = np.zeros(len(r), dtype=bool)
+        for char, factor in _MULTIPLIERS.items():
+            tail = "(?:[^A-Za-z]|\\Z)" if char.isascii() else ""
+            hit = r.str.contains(
+                r"[0-9][" + _WS + r"]*[" + char + char.upper() + r"]" + tail
+            ).to_numpy(bool)
+            mult[hit] = factor
+            suffix |= hit
     num = r.str.replace(r"[^0-9.,]", "", regex=True)
     has_c = num.str.contains(",", regex=False).to_numpy(bool)
     has_d = num.str.contains(".", regex=False).to_numpy(bool)
-    comma_last = num.str.contains(r",[0-9]*$").to_numpy(bool)
-    once = num.str.fullmatch(r"[0-9]*[.,][0-9]*").to_numpy(bool)
-    amb = num.str.fullmatch(r"[1-9][0-9]{0,2}[.,][0-9]{3}").to_numpy(bool) & ~suffix
-    sep_char = np.where(has_c, ",", ".")
-    thousands = _broadcast(thousands_sep, t.index)[rest.to_numpy()][valid.to_numpy()]
-    if three_digit_group == "thousands":
-        amb_is_thousands = np.ones(len(r), dtype=bool)
-    else:
-        amb_is_thousands = sep_char == thousands
     single = has_c ^ has_d
+    both = has_c & has_d
     dec = np.full(len(r), "", dtype=object)
-    dec[has_c & has_d] = np.where(comma_last[has_c & has_d], ",", ".")
-    one_decimal = single & once & ~(amb & amb_is_thousands)
-    dec[one_decimal] = sep_char[one_decimal]
+    if both.any():
+        comma_last = num.str.contains(r",[0-9]*\Z").to_numpy(bool)
+        dec[both] = np.where(comma_last[both], ",", ".")
+    if single.any():
+        once = num.str.fullmatch(r"[0-9]*[.,][0-9]*").to_numpy(bool)
+        amb = num.str.fullmatch(r"[1-9][0-9]{0,2}[.,][0-9]{3}").to_numpy(bool) & ~suffix
+        sep_char = np.where(has_c, ",", ".")
+        if three_digit_group == "thousands":
+            amb_is_thousands = np.ones(len(r), dtype=bool)
+        else:
+            th = (
+                thousands
+                if isinstance(thousands, str)
+                else np.asarray(thousands, dtype=object)[idx]
+            )
+            amb_is_thousands = sep_char == th
+        one_decimal = single & once & ~(amb & amb_is_thousands)
+        dec[one_decimal] = sep_char[one_decimal]
     dec_c = dec == ","
     dec_d = dec == "."
     clean = num.str.replace(",", "", regex=False).str.replace(".", "", regex=False)
@@ -272,14 +352,13 @@ def _parse_number(
         clean[dec_c] = (
             num[dec_c].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         )
-    ok = clean.str.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+").fillna(False).to_numpy(bool)
-    vals = np.full(len(r), np.nan)
-    vals[ok] = clean[ok].astype("float64").to_numpy()
-    vals = np.where(negative, -vals, vals) * mult
-    out[r.index] = vals
-    bad = r.index[~ok]
-    invalid[bad] = True
-    return out, invalid
+    ok = clean.str.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+").to_numpy(bool)
+    v = np.full(len(r), np.nan)
+    v[ok] = clean[ok].astype("float64").to_numpy()
+    v = np.where(negative, -v, v) * mult
+    vals[idx] = v
+    invalid[idx[~ok]] = True
+    return vals, invalid
 
 
 def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
@@ -1149,7 +1228,13 @@ def _parse_table(
     # Blank rows (every cell missing) are not data: counted apart, never silently kept.
     blank = np.zeros(n, dtype=bool)
     if n and table.raw.shape[1]:
-        blank = np.logical_and.reduce([is_missing(raw[c]).to_numpy() for c in raw.columns])
+        # Narrow the candidates column by column: cheap when (as usual) none is blank.
+        cand = np.arange(n)
+        for c in raw.columns:
+            cand = cand[is_missing(raw[c].iloc[cand]).to_numpy(bool)]
+            if len(cand) == 0:
+                break
+        blank[cand] = True
 
     def bad_number(canon: str, invalid: pd.Series) -> None:
         if invalid.any():
@@ -1366,14 +1451,10 @@ def _finalise(
         raw = p.table.raw
         if len(raw) < 2 or raw.shape[1] == 0:
             continue
-        h = pd.util.hash_pandas_object(
-            raw.astype("str") if not isinstance(p.table.encoding, str) else raw, index=False
-        )
-        dup = h.duplicated(keep="first").to_numpy() & ~p.blank
+        dup, first_pos = _duplicate_rows(raw)
+        dup &= ~p.blank
         if dup.any():
-            first = pd.Series(np.arange(len(h)), index=h.to_numpy())
-            first = first[~first.index.duplicated(keep="first")]
-            first_row = p.table.rownum[first.reindex(h.to_numpy()[dup]).to_numpy()]
+            first_row = p.table.rownum[first_pos[dup]]
             full = np.zeros(n, dtype=bool)
             full[off : off + len(raw)] = dup
             msgs = np.array([f"duplicate row (same as row {r})" for r in first_row], dtype=object)
@@ -1468,6 +1549,38 @@ def _finalise(
     )
     assert len(rejected) == rows_rejected, (len(rejected), rows_rejected)
     return LoadResult(data=data, rejected=rejected, summary=summary)
+
+
+def _duplicate_rows(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Exact duplicate rows: (mask of later copies, position of each row's first copy).
+
+    Exact (no hashing collisions): rows get integer keys by factorizing one column at a
+    time, and only rows still tied with another row are carried to the next column, so
+    a file with a unique id column costs one factorize.
+    """
+    n = len(raw)
+    cand = np.arange(n)
+    key = np.zeros(n, dtype=np.int64)
+    for c in raw.columns:
+        col = raw[c].iloc[cand]
+        codes, uniq = pd.factorize(col, use_na_sentinel=False)
+        k, _ = pd.factorize(key[cand] * (len(uniq) + 1) + codes)
+        key_c = k.astype(np.int64)
+        tied = pd.Series(key_c).duplicated(keep=False).to_numpy()
+        cand = cand[tied]
+        key = np.zeros(n, dtype=np.int64)
+        key[cand] = key_c[tied]
+        if len(cand) == 0:
+            break
+    dup = np.zeros(n, dtype=bool)
+    first = np.arange(n)
+    if len(cand):
+        ks = pd.Series(key[cand], index=cand)
+        later = ks.duplicated(keep="first")
+        dup[cand[later.to_numpy()]] = True
+        first_of = ks.index.to_series().groupby(ks.to_numpy()).transform("min")
+        first[cand] = first_of.to_numpy()
+    return dup, first
 
 
 def _fmt(values: pd.Series) -> pd.Series:
@@ -1787,44 +1900,63 @@ def assemble(
 
     def join(typed: pd.DataFrame, reasons: _Reasons) -> None:
         for lk in lookups:
-            left = pd.DataFrame({lk.key: typed[lk.key].astype(object)})
             right_cols = [c for c in lk.frame.columns if not c.startswith("_")]
-            right = lk.frame[right_cols].copy()
-            right[lk.key] = right[lk.key].astype(object)
+            right = lk.frame[right_cols]
+            left_keys = {lk.key: typed[lk.key]}
             if "site" in lk.keys:
                 vs = (
                     typed["site"]
                     if "site" in typed
                     else pd.Series(None, index=typed.index, dtype=object)
                 )
-                left["site"] = vs.astype(object).where(vs.notna(), site_code)
-                right["site"] = right["site"].astype(object)
-            m = left.merge(right, how="left", on=lk.keys, indicator=True, validate="many_to_one")
-            unmatched = (m["_merge"] == "left_only").to_numpy(bool) & typed[
-                lk.key
-            ].notna().to_numpy(bool)
+                left_keys["site"] = vs.astype(object).where(vs.notna(), site_code)
+            # Integer keys from a joint factorize, then a hash lookup (much faster than
+            # DataFrame.merge on strings for a million rows).
+            lkey = np.zeros(len(typed), dtype=np.int64)
+            rkey = np.zeros(len(right), dtype=np.int64)
+            for k in lk.keys:
+                both = pd.concat([_as_text(left_keys[k]), _as_text(right[k])], ignore_index=True)
+                codes, uniq = pd.factorize(both)
+                lc, rc = codes[: len(typed)], codes[len(typed) :]
+                lkey = np.where((lkey >= 0) & (lc >= 0), lkey * (len(uniq) + 1) + lc, -1)
+                rkey = rkey * (len(uniq) + 1) + rc
+            pos = pd.Index(rkey).get_indexer(lkey)
+            pos = np.where(lkey >= 0, pos, -1)
+            found = pos >= 0
+            unmatched = ~found & typed[lk.key].notna().to_numpy(bool)
             if unmatched.any():
                 who = lk.role[:-1]
-                keys_txt = left[lk.key].astype("str")
-                where = f" not in {lk.role} export ({lk.files})"
+                sub = pd.Series(left_keys[lk.key][unmatched].astype(object).to_numpy())
+                keys_txt = sub.astype("str")
                 if "site" in lk.keys:
-                    keys_txt = keys_txt + "' on site '" + left["site"].astype("str")
-                mapped = left[lk.key].map(lk.rejected_keys).astype(object)
+                    site_txt = pd.Series(left_keys["site"][unmatched].to_numpy()).astype("str")
+                    keys_txt = keys_txt + "' on site '" + site_txt
+                mapped = sub.map(lk.rejected_keys).astype(object)
                 extra = (" (" + mapped.where(mapped.notna(), "").astype("str") + ")").where(
                     mapped.notna(), ""
                 )
-                msg = f"{who} '" + keys_txt + "'" + where + extra.astype("str")
+                msg = (
+                    f"{who} '"
+                    + keys_txt
+                    + f"' not in {lk.role} export ({lk.files})"
+                    + extra.astype("str")
+                )
                 reasons.add(unmatched, f"{who} not in {lk.role} export", msg.to_numpy(object))
+            take = np.where(found, pos, 0)
             for c in right_cols:
                 if c in lk.keys:
                     continue
-                filled = m[c].to_numpy()
+                vals = (
+                    right[c].iloc[take].reset_index(drop=True)
+                    if len(right)
+                    else pd.Series([None] * len(typed), dtype=object)
+                )
+                vals.index = typed.index
+                vals = vals.where(pd.Series(found, index=typed.index))
                 if c in typed:
-                    typed[c] = typed[c].where(
-                        typed[c].notna(), pd.Series(filled, index=typed.index)
-                    )
+                    typed[c] = typed[c].where(typed[c].notna(), vals)
                 else:
-                    typed[c] = filled
+                    typed[c] = vals
 
     notes = [f"joined {lk.role} export {lk.files} on {lk.keys}" for lk in lookups]
     notes += [
