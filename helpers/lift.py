@@ -36,11 +36,11 @@ Shrinkage (empirical Bayes)
     Per (site, stratum), the CTRs of the units are given a beta prior whose two
     parameters are fitted by maximum likelihood of the beta-binomial model
     (vectorised ``gammaln`` log-likelihood with its analytic gradient,
-    ``scipy.optimize.minimize`` L-BFGS-B; units with the same (clicks, impressions)
+    ``scipy.optimize.minimize`` with bounded truncated Newton, TNC; units with the same (clicks, impressions)
     are merged with a count weight, which is exact). With more than ``prior_sample``
-    units in a group (default 200,000), the prior is fitted on a seeded random
-    subsample of that many units (the two prior parameters are then known to well
-    under 1 %); every unit is still shrunk. A unit's shrunk CTR is its posterior mean
+    units in a group (default 50,000), the prior is fitted on a seeded random
+    subsample of that many units: two parameters are then known to within a few
+    per cent, far less than any unit's own uncertainty; every unit is still shrunk. A unit's shrunk CTR is its posterior mean
     ``(a + clicks) / (a + b + impressions)``; its 95 % interval is the beta
     posterior's quantiles (``scipy.special.betaincinv``, computed once per distinct
     (group, clicks, impressions)). Shrunk lift divides by the benchmark CTR (treated
@@ -388,6 +388,15 @@ def _parse_rate(value: object) -> float:
     return num / 100 if pct else num
 
 
+def _sniff_separator(path: Path) -> str:
+    """Comma, semicolon (European Excel) or tab: whichever the header line has most of."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    counts = {sep: head.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def benchmark_from_file(path: str | Path, *, by: str | Sequence[str] = "category") -> pd.DataFrame:
     """Read a user-supplied benchmark table (CSV, or XLSX) of ``category, ctr``.
 
@@ -425,7 +434,7 @@ def benchmark_from_file(path: str | Path, *, by: str | Sequence[str] = "category
         if p.suffix.lower() in {".xlsx", ".xls"}:
             raw = pd.read_excel(p, dtype=str)
         else:
-            raw = pd.read_csv(p, dtype=str, encoding="utf-8-sig", sep=None, engine="python")
+            raw = pd.read_csv(p, dtype=str, encoding="utf-8-sig", sep=_sniff_separator(p))
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise ExportError(
             f"benchmark file {p}: cannot be read as CSV/XLSX ({exc}). Save it as UTF-8 CSV."
@@ -534,7 +543,7 @@ def fit_beta_prior(
     clicks: np.ndarray | pd.Series,
     impressions: np.ndarray | pd.Series,
     *,
-    max_units: int | None = 200_000,
+    max_units: int | None = 50_000,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Maximum-likelihood beta prior of unit CTRs (beta-binomial model).
@@ -598,7 +607,7 @@ def fit_beta_prior(
         x0=np.array([special.logit(mean), math.log(s0)]),
         args=(k_u, n_u, w),
         jac=True,
-        method="L-BFGS-B",
+        method="TNC",
         bounds=[(-20.0, 20.0), (lo_s, hi_s)],
     )
     mu = float(special.expit(res.x[0]))
@@ -716,7 +725,7 @@ def ctr_lift(
     fdr: float = 0.05,
     sites: Sequence[str] | None = None,
     carry: Sequence[str] = ("tier", "content_type"),
-    prior_sample: int | None = 200_000,
+    prior_sample: int | None = 50_000,
     seed: int = 0,
     intervals: bool = True,
 ) -> LiftResult:

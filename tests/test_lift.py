@@ -1,0 +1,399 @@
+"""Tests of helpers.lift (CTR lift vs the US benchmark) and its charts and notebook."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import lift
+from helpers.errors import ExportError
+from helpers.synth import make_affiliate_data
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return make_affiliate_data(20_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def bench(synth):
+    return lift.benchmark(synth.data)
+
+
+def _true_ctr_by(synth, cols: list[str]) -> pd.Series:
+    """Impression-weighted true CTR per group (the truth the estimates target)."""
+    d = synth.data[cols].copy()
+    d["w"] = synth.data["impressions"].to_numpy()
+    d["wp"] = d["w"] * synth.latent["true_ctr"].to_numpy()
+    g = d.groupby(cols, observed=True)[["w", "wp"]].sum()
+    return g["wp"] / g["w"]
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+def test_benchmark_matches_truth(synth, bench):
+    truth = _true_ctr_by(synth, ["site", "category"]).xs("US", level="site")
+    got = bench.set_index("category")["benchmark_ctr"]
+    truth = truth.reindex(got.index.astype(str))
+    rel = (got.to_numpy() / truth.to_numpy()) - 1
+    # Given the latent CTRs, the pooled CTR differs from the truth by binomial noise only.
+    assert np.all(np.abs(rel) < 0.02), rel
+    assert np.all((bench["ci_low"] < truth.to_numpy()) & (truth.to_numpy() < bench["ci_high"]))
+    # Clustering by creator widens the interval far beyond the binomial one.
+    assert (bench["design_effect"] > 2).all()
+    assert bench["n_creators"].gt(1).all()
+
+
+def test_ratio_interval_is_the_cluster_delta_method():
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 40, 500)
+    den = rng.integers(10, 1000, 500).astype(float)
+    num = rng.binomial(den.astype(int), rng.uniform(0.01, 0.05, 40)[g]).astype(float)
+    out = lift.ratio_interval(num, den, g)
+    r = num.sum() / den.sum()
+    cn = np.bincount(g, weights=num)
+    cd = np.bincount(g, weights=den)
+    n_g = (cd > 0).sum()
+    var = n_g / (n_g - 1) * np.sum((cn - r * cd) ** 2) / den.sum() ** 2
+    assert out["estimate"] == pytest.approx(r)
+    assert out["se"] == pytest.approx(math.sqrt(var), rel=1e-9)
+    assert out["low"] < r < out["high"]
+
+
+def test_benchmark_without_site_rows_is_a_clear_error(synth):
+    with pytest.raises(ValueError, match=r"no row of site 'XX'.*sites in the data"):
+        lift.benchmark(synth.data, site="XX")
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_plus_150_percent_is_2_5_times():
+    df = pd.DataFrame(
+        {
+            "site": pd.Categorical(["US", "US", "UK"]),
+            "category": pd.Categorical(["beauty"] * 3),
+            "creator_id": pd.array(["a", "b", "c"], dtype="string"),
+            "impressions": [1000, 1000, 1000],
+            "clicks": [20, 20, 50],
+        }
+    )
+    res = lift.ctr_lift(df, {"beauty": 0.02}, level="creator", min_impressions=0)
+    uk = res.units.loc[res.units["site"] == "UK"].iloc[0]
+    assert uk["ratio"] == pytest.approx(2.5)
+    assert uk["lift"] == pytest.approx(1.5)
+    from helpers.charts._style import lift_formatter
+
+    assert lift_formatter()(math.log2(uk["ratio"]), 0) == "+150%"
+
+
+# --------------------------------------------------------------------------- shrinkage
+
+
+@pytest.mark.parametrize("level", ["creator", "content"])
+def test_shrinkage_beats_raw_against_truth(synth, bench, level, record_property, capsys):
+    res = lift.ctr_lift(synth.data, bench, level=level)
+    u = res.units
+    key = ["site", "category", "creator_id"] + (["content_id"] if level == "content" else [])
+    truth = _true_ctr_by(synth, key)
+    true_ctr = truth.reindex(pd.MultiIndex.from_frame(u[key].astype(str).astype(object))).to_numpy()
+    if np.isnan(true_ctr).any():  # categorical index levels: align on strings
+        t = truth.copy()
+        t.index = pd.MultiIndex.from_arrays(
+            [t.index.get_level_values(i).astype(str) for i in range(len(key))]
+        )
+        true_ctr = t.reindex(pd.MultiIndex.from_frame(u[key].astype(str))).to_numpy()
+    assert not np.isnan(true_ctr).any()
+    rmse_raw = float(np.sqrt(np.mean((u["ctr"] - true_ctr) ** 2)))
+    rmse_shrunk = float(np.sqrt(np.mean((u["shrunk_ctr"] - true_ctr) ** 2)))
+    record_property(f"rmse_raw_{level}", rmse_raw)
+    record_property(f"rmse_shrunk_{level}", rmse_shrunk)
+    with capsys.disabled():
+        print(f"\n[{level}] RMSE vs true CTR: raw {rmse_raw:.5f}, shrunk {rmse_shrunk:.5f}")
+    assert rmse_shrunk < 0.9 * rmse_raw
+    # The 95 % posterior intervals cover the true CTR about 95 % of the time.
+    cover = np.mean((u["shrunk_ctr_low"] <= true_ctr) & (true_ctr <= u["shrunk_ctr_high"]))
+    assert 0.90 <= cover <= 0.99, cover
+    # Shrunk lift tracks the true lift (true unit CTR over the true US benchmark).
+    true_b = _true_ctr_by(synth, ["site", "category"]).xs("US", level="site")
+    true_b.index = true_b.index.astype(str)
+    true_lift = true_ctr / true_b.reindex(u["category"].astype(str)).to_numpy() - 1
+    assert np.corrcoef(u["shrunk_lift"], true_lift)[0, 1] > np.corrcoef(u["lift"], true_lift)[0, 1]
+
+
+def test_prior_fit_recovers_beta_parameters():
+    rng = np.random.default_rng(7)
+    a, b = 4.0, 150.0
+    n = rng.integers(50, 3000, 20_000)
+    k = rng.binomial(n, rng.beta(a, b, len(n)))
+    fit = lift.fit_beta_prior(k, n)
+    assert fit["converged"]
+    assert fit["prior_mean"] == pytest.approx(a / (a + b), rel=0.03)
+    assert fit["prior_strength"] == pytest.approx(a + b, rel=0.15)
+
+
+def test_prior_likelihood_matches_scipy_betabinom():
+    rng = np.random.default_rng(2)
+    n = rng.integers(1, 500, 300).astype(float)
+    k = rng.binomial(n.astype(int), 0.03).astype(float)
+    theta = np.array([-3.2, math.log(80.0)])
+    nll, grad = lift._betabinom_nll(theta, k, n, np.ones_like(n))
+    mu, s = 1 / (1 + math.exp(3.2)), 80.0
+    ref = stats.betabinom.logpmf(k, n, mu * s, (1 - mu) * s).sum()
+    log_binom = (stats.binom.logpmf(k, n, 0.5) - n * math.log(0.5)).sum()  # log C(n, k)
+    assert -nll + log_binom == pytest.approx(ref, rel=1e-10)
+    eps = 1e-6
+    for i in range(2):
+        d = np.zeros(2)
+        d[i] = eps
+        num = (
+            lift._betabinom_nll(theta + d, k, n, np.ones_like(n))[0]
+            - lift._betabinom_nll(theta - d, k, n, np.ones_like(n))[0]
+        ) / (2 * eps)
+        assert grad[i] == pytest.approx(num, rel=1e-5)
+
+
+def test_no_spread_gives_strong_prior():
+    rng = np.random.default_rng(4)
+    n = rng.integers(100, 2000, 5000)
+    k = rng.binomial(n, 0.02)
+    fit = lift.fit_beta_prior(k, n)
+    assert fit["prior_strength"] > 20_000  # (nearly) a point mass at the common CTR
+    assert fit["prior_mean"] == pytest.approx(0.02, rel=0.05)
+
+
+def test_quantile_dedup_equals_direct():
+    rng = np.random.default_rng(5)
+    k = rng.integers(0, 5, 10_000)
+    n = rng.integers(20, 25, 10_000)
+    g = rng.integers(0, 3, 10_000)
+    a = np.array([1.0, 2.0, 3.0])[g] + k
+    b = np.array([50.0, 60.0, 70.0])[g] + n - k
+    lo, hi = lift._beta_quantiles(a, b, g, k, n)
+    assert np.allclose(lo, stats.beta.ppf(0.025, a, b))
+    assert np.allclose(hi, stats.beta.ppf(0.975, a, b))
+
+
+# --------------------------------------------------------------------------- flags / FDR
+
+
+def _null_frame(
+    rng: np.random.Generator, p_cat: dict[str, float], sites: list[str], n_units: int = 150
+) -> pd.DataFrame:
+    """Every unit's true CTR equals its category's benchmark; ``n_units`` per site."""
+    cats = np.array(list(p_cat))
+    n = len(sites) * n_units
+    cat = cats[rng.integers(0, len(cats), n)]
+    imp = 1 + np.floor(rng.lognormal(6.5, 1.2, n)).astype(np.int64)
+    p = np.array([p_cat[c] for c in cat])
+    return pd.DataFrame(
+        {
+            "site": pd.Categorical(np.repeat(sites, n_units)),
+            "category": pd.Categorical(cat),
+            "creator_id": pd.array([f"c{i}" for i in range(n)], dtype="string"),
+            "impressions": imp,
+            "clicks": rng.binomial(imp, p),
+        }
+    )
+
+
+def _any_discovery_rate(res: lift.LiftResult) -> tuple[float, int]:
+    """Share of sites (BH families) with at least one flag above/below."""
+    u = res.units
+    disc = u["flag"].isin(["above", "below"]).groupby(u["site"], observed=True).any()
+    return float(disc.mean()), len(disc)
+
+
+@pytest.mark.slow
+def test_fdr_controls_false_discoveries_under_the_null():
+    """Each site is one BH family, so many pseudo-sites in one call are many
+    independent null simulations (proportion of runs with any discovery = FWER = FDR
+    under the global null)."""
+    p_cat = {"beauty": 0.022, "home": 0.017, "electronics": 0.013}
+    fdr = 0.05
+    rng = np.random.default_rng(11)
+    # Known benchmark: the pure null, 300 runs.
+    sites = [f"S{i:03d}" for i in range(300)]
+    res = lift.ctr_lift(
+        _null_frame(rng, p_cat, sites),
+        p_cat,
+        level="creator",
+        min_impressions=50,
+        fdr=fdr,
+        intervals=False,
+    )
+    rate_known, runs_known = _any_discovery_rate(res)
+    # Estimated US benchmark, as in practice: 30 benchmark draws x 10 sites.
+    hits = 0.0
+    runs_est = 0
+    for _ in range(30):
+        df = _null_frame(rng, p_cat, ["US", *[f"S{i}" for i in range(10)]])
+        res = lift.ctr_lift(
+            df,
+            lift.benchmark(df),
+            level="creator",
+            min_impressions=50,
+            fdr=fdr,
+            sites=[f"S{i}" for i in range(10)],
+            intervals=False,
+        )
+        rate, k = _any_discovery_rate(res)
+        hits += rate * k
+        runs_est += k
+    rate_est = hits / runs_est
+    print(
+        f"\nshare of null runs with any discovery (fdr {fdr}): known benchmark {rate_known:.3f} ({runs_known} runs), estimated benchmark {rate_est:.3f} ({runs_est} runs)"
+    )
+    assert rate_known <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs_known)
+    assert rate_est <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs_est)
+
+
+def test_flags_find_real_differences():
+    rng = np.random.default_rng(12)
+    imp = np.full(200, 20_000)
+    p = np.where(np.arange(200) < 20, 0.03, 0.02)
+    df = pd.DataFrame(
+        {
+            "site": pd.Categorical(["UK"] * 200),
+            "category": pd.Categorical(["home"] * 200),
+            "creator_id": pd.array([f"c{i}" for i in range(200)], dtype="string"),
+            "impressions": imp,
+            "clicks": rng.binomial(imp, p),
+        }
+    )
+    res = lift.ctr_lift(df, {"home": 0.02}, level="creator", min_impressions=100)
+    flags = res.units["flag"].to_numpy()
+    assert (flags[:20] == "above").mean() > 0.9
+    assert (flags[20:] == "above").mean() < 0.05
+
+
+def test_small_units_are_counted_and_not_flagged(synth, bench):
+    res = lift.ctr_lift(synth.data, bench, level="content", min_impressions=500)
+    u = res.units
+    small = u["impressions"] < 500
+    assert (u.loc[small, "flag"] == "too few impressions").all()
+    assert u.loc[small, "p_value"].isna().all()
+    assert u.loc[small, "shrunk_ctr"].notna().all()
+    assert res.summary["flags"]["too few impressions"] == int(small.sum())
+
+
+# --------------------------------------------------------------------------- accounting
+
+
+def test_every_row_is_accounted_for(synth, bench):
+    df = synth.data.iloc[:3000].copy()
+    df["category"] = df["category"].cat.add_categories(["toys"])
+    df.loc[df.index[:7], "category"] = "toys"  # no benchmark
+    df.loc[df.index[7:10], "category"] = np.nan
+    df.loc[df.index[10:14], "impressions"] = 0
+    df.loc[df.index[10:14], "clicks"] = 0
+    df.loc[df.index[14:16], "clicks"] = df.loc[df.index[14:16], "impressions"] + 5
+    df.loc[df.index[16:20], "content_id"] = pd.NA
+    res = lift.ctr_lift(df, bench, level="content")
+    s = res.summary
+    assert s["rows_in"] == s["rows_used"] + s["rows_excluded"]
+    reasons = res.excluded.set_index("reason")["rows"]
+    assert reasons["category without a benchmark"] == 7
+    assert "toys" in res.excluded.set_index("reason").loc["category without a benchmark", "detail"]
+    assert reasons["missing category"] == 3
+    assert reasons["no impressions"] == 4
+    assert reasons["clicks exceed impressions"] == 2
+    assert reasons["missing content_id"] == 4
+
+
+def test_sites_are_never_pooled(synth, bench):
+    res = lift.ctr_lift(synth.data, bench, level="creator")
+    # One prior per site and category; BH per site.
+    assert res.priors.groupby(["site", "category"], observed=True).size().eq(1).all()
+    summ = lift.summarise_lift(res, ["tier"])
+    assert set(summ["site"].astype(str)) == set(synth.data["site"].astype(str))
+    assert summ.groupby("site", observed=True)["units"].sum().sum() == len(res.units)
+
+
+def test_sites_filter_counts_the_rest(synth, bench):
+    res = lift.ctr_lift(synth.data, bench, level="creator", sites=["UK"])
+    assert set(res.units["site"].astype(str)) == {"UK"}
+    excl = res.excluded.set_index("reason")
+    assert excl.loc["site not selected", "rows"] == int((synth.data["site"] != "UK").sum())
+
+
+@pytest.mark.parametrize("by", [["tier"], ["content_type"], ["category", "tier"], ["month"]])
+def test_lift_by_any_grouping(synth, bench, by):
+    df = synth.data.assign(month=synth.data["date"].dt.to_period("M").astype(str))
+    out = lift.lift_by(df, bench, by=by, level="creator")
+    assert {
+        "site",
+        *by,
+        "median_lift",
+        "share_above",
+        "share_above_low",
+        "share_above_high",
+    } <= set(out.columns)
+    assert (out["share_above_low"] <= out["share_above"] + 1e-9).all()
+    assert (out["share_above"] <= out["share_above_high"] + 1e-9).all()
+    assert not out.duplicated(["site", *by]).any()
+
+
+def test_level_list_and_unknown_level(synth, bench):
+    res = lift.ctr_lift(synth.data, bench, level=["creator_id", "product_id"])
+    assert {"creator_id", "product_id"} <= set(res.units.columns)
+    with pytest.raises(ValueError, match="accepted"):
+        lift.ctr_lift(synth.data, bench, level="video")
+
+
+# --------------------------------------------------------------------------- benchmark file
+
+
+def test_benchmark_file_good(tmp_path: Path, synth):
+    f = tmp_path / "bench.csv"
+    f.write_text(
+        "类目,CTR\nbeauty,2.5%\nfashion,0.03\nhome,1.8%\nhealth,2%\nelectronics,1.4%\ntoys,3%\n",
+        encoding="utf-8",
+    )
+    b = lift.benchmark_from_file(f)
+    assert b.set_index("category").loc["beauty", "benchmark_ctr"] == pytest.approx(0.025)
+    res = lift.ctr_lift(synth.data, f, level="creator")
+    expected = np.array([0.025, 0.03, 0.018, 0.02, 0.014])
+    assert np.isclose(res.units["benchmark_ctr"].to_numpy()[:, None], expected).any(axis=1).all()
+    assert res.params["benchmark_strata_without_data"] == ["toys"]
+    assert res.summary["rows_excluded"] == 0
+
+
+def test_benchmark_file_missing_category_is_counted(tmp_path: Path, synth):
+    f = tmp_path / "bench.csv"
+    f.write_text("category,ctr\nBeauty ,0.02\nfashion,0.03\n", encoding="utf-8")
+    res = lift.ctr_lift(synth.data, f, level="creator")
+    excl = res.excluded.set_index("reason")
+    n_other = int((~synth.data["category"].isin(["beauty", "fashion"])).sum())
+    assert excl.loc["category without a benchmark", "rows"] == n_other
+    assert res.summary["rows_in"] == res.summary["rows_used"] + res.summary["rows_excluded"]
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("category,rate\nbeauty,0.02\n", r"bench\.csv: missing column\(s\) \['ctr'\]"),
+        ("ctr\n0.02\n", r"missing column\(s\) \['category'\]"),
+        ("category,ctr\nbeauty,2.5\n", r"row 2, column 'ctr'.*percent sign"),
+        ("category,ctr\nbeauty,--\n", r"row 2"),
+        ("category,ctr\nbeauty,0.02\nbeauty,0.03\n", r"repeated on rows \[2, 3\]"),
+    ],
+)
+def test_benchmark_file_errors(tmp_path: Path, text: str, match: str):
+    f = tmp_path / "bench.csv"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ExportError, match=match):
+        lift.benchmark_from_file(f)
+
+
+def test_benchmark_source_argument(tmp_path: Path, synth):
+    f = tmp_path / "b.csv"
+    f.write_text("category,ctr\nbeauty,0.02\n", encoding="utf-8")
+    b = lift.benchmark(synth.data, source=f)
+    assert b["source"].iloc[0] == "b.csv"
