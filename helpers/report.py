@@ -1281,6 +1281,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, metavar="SECONDS", help="fail a notebook whose cell runs longer"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the notebooks and the parameters each declares, then exit",
+    )
     return parser
 
 
@@ -1296,6 +1301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: --jobs must be 1 or more.", file=sys.stderr)
         return 2
     try:
+        if args.list:
+            for nb in select_notebooks(discover_notebooks(args.notebooks_dir), args.only):
+                print(nb.stem)
+                for d in declared_parameters(nb).values():
+                    line = f"    {d.name}: {d.type_name or '?'} = {d.default}"
+                    print(f"{line:<48}  # {d.help}" if d.help else line)
+            return 0
         result = run_report(
             args.params,
             data=args.data,

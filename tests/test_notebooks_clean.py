@@ -18,6 +18,8 @@ from helpers import paths
 from helpers.report import declared_parameters
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+# The runner's test notebooks are committed clean too.
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "notebooks").glob("*.ipynb"))
 REQUIRED = {"data": "str", "output_dir": "str", "seed": "int"}
 
 
@@ -34,7 +36,11 @@ def test_notebooks_folder_names() -> None:
     assert not bad, f"notebooks must be named NN_topic.ipynb (lower case): {bad}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "path",
+    NOTEBOOKS + FIXTURES,
+    ids=[p.stem for p in NOTEBOOKS] + [f"fixture-{p.stem}" for p in FIXTURES],
+)
 def test_notebook_has_no_outputs(path: Path) -> None:
     nb = _read(path)
     dirty = [

@@ -425,3 +425,10 @@ def test_help_documents_every_flag() -> None:
         "--notebooks-dir",
     ):
         assert flag in text
+
+
+def test_list_shows_notebooks_and_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert report.main(["--notebooks-dir", str(FIXTURES), "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "01_ok" in out and "02_fails" in out
+    assert 'code: str = "abc"' in out and "a yes/no parameter" in out
