@@ -461,3 +461,17 @@ def test_absent_reference_level_is_announced(us):
     ):
         fit = fit_conversion(d)
     assert not any("micro" in t for t in fit.params.index)
+
+
+def test_pooled_fit_equals_row_level_with_site_term(multi):
+    fit = fit_conversion(multi, pool_sites=True)
+    rows = _rows_used(multi)
+    rows["site"] = rows["site"].cat.remove_unused_categories()
+    groups = pd.factorize(rows["creator_id"])[0]
+    ref = smf.glm(
+        "orders + I(clicks - orders) ~ C(tier) + C(category) + commission_rate + C(site)",
+        rows,
+        family=sm.families.Binomial(),
+    ).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    np.testing.assert_allclose(fit.params, ref.params, **EXACT)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
