@@ -1,0 +1,199 @@
+"""Benchmark of the export loader (:mod:`helpers.load`).
+
+Builds Seller Center style exports from :func:`helpers.synth.make_affiliate_data`
+(English headers, UTF-8 with BOM, "$1,234.56" money, "1,234" counts, "15%" rates,
+MM/DD/YYYY dates) with a vectorised writer, then times, each in a fresh Python process:
+
+* ``raw``: ``pyarrow.csv.read_csv`` of the video CSV, every column as string (the floor:
+  reading bytes into Arrow, no parsing or validation);
+* ``read_export``: one self-contained video CSV (tier from followers, category and
+  commission rate in the file) -> canonical frame, validated;
+* ``load_dataset``: a folder with videos.csv, creators.csv and products.csv (joined);
+* ``parquet``: ``read_export`` of the canonical frame saved as Parquet (fast path).
+
+Wall time with ``time.perf_counter``; peak memory as the child's peak resident set size
+(``resource.getrusage``) minus its resident size after imports (psutil). Ratios: loader time over the raw
+Arrow read, and peak memory over the CSV size.
+
+Run: ``python -m bench --only load`` (``--quick`` for 50k rows), or
+``python -m bench.bench_load --rows 1000000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["main", "write_exports_fast"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _money(values: pd.Series, symbol: str = "$") -> pd.Series:
+    return symbol + values.astype("float64").map("{:,.2f}".format)
+
+
+def _count(values: pd.Series) -> pd.Series:
+    s = values.astype("Int64")
+    return s.map("{:,}".format, na_action="ignore").astype(object).where(s.notna(), "--")
+
+
+def write_exports_fast(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """Write ``df`` (canonical frame) as a self-contained video CSV plus a
+    videos/creators/products trio, quickly (vectorised formatting)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    videos = pd.DataFrame(
+        {
+            "Video ID": df["content_id"].astype(object),
+            "Post date": pd.to_datetime(df["date"]).dt.strftime("%m/%d/%Y"),
+            "Creator name": df["creator_id"].astype(object),
+            "Product ID": df["product_id"].astype(object),
+            "Site": df["site"].astype(object),
+            "Content type": df["content_type"].astype(object),
+            "Creator video-attributed GMV": _money(df["gmv"]),
+            "Video-attributed orders": _count(df["orders"]),
+            "Video-attributed items sold": _count(df["items_sold"]),
+            "Refunds": _money(df["refunds"]),
+            "Est. commission": _money(df["commission_paid"]),
+            "Video views": _count(df["video_views"]),
+            "Video product impressions": _count(df["impressions"]),
+            "Video product clicks": _count(df["clicks"]),
+        }
+    )
+    full = videos.assign(
+        Followers=_count(df["followers"]),
+        Category=df["category"].astype(object),
+        **{"Commission rate": (df["commission_rate"] * 100).round(4).map("{:g}%".format)},
+    )
+    out = {
+        "single": folder / "single" / "video_export.csv",
+        "parquet": folder / "canonical.parquet",
+    }
+    out["single"].parent.mkdir(exist_ok=True)
+    full.to_csv(out["single"], index=False, encoding="utf-8-sig")
+    df.to_parquet(out["parquet"])
+    trio = folder / "trio"
+    trio.mkdir(exist_ok=True)
+    videos.to_csv(trio / "videos.csv", index=False, encoding="utf-8-sig")
+    cre = df[["creator_id", "site", "followers"]].drop_duplicates(["creator_id", "site"])
+    pd.DataFrame(
+        {
+            "Creator name": cre["creator_id"].astype(object),
+            "Site": cre["site"].astype(object),
+            "Followers": _count(cre["followers"]),
+        }
+    ).to_csv(trio / "creators.csv", index=False, encoding="utf-8-sig")
+    prod = df[["product_id", "site", "category", "commission_rate"]].drop_duplicates(
+        ["product_id", "site"]
+    )
+    pd.DataFrame(
+        {
+            "Product ID": prod["product_id"].astype(object),
+            "Category": prod["category"].astype(object),
+            "Commission rate": (prod["commission_rate"] * 100).round(4).map("{:g}%".format),
+            "Site": prod["site"].astype(object),
+        }
+    ).to_csv(trio / "products.csv", index=False, encoding="utf-8-sig")
+    out["trio"] = trio
+    return out
+
+
+def _child(mode: str, path: str) -> None:
+    """Run one measurement in this (fresh) process and print JSON."""
+    import resource
+
+    import pandera.pandas  # noqa: F401  (imported lazily by the loader; not timed)
+    import psutil
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from helpers.load import load_dataset, read_export
+
+    base = psutil.Process().memory_info().rss / 1024
+    start = time.perf_counter()
+    if mode == "raw":
+        import csv
+
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            names = next(csv.reader(fh))
+        table = pcsv.read_csv(
+            path, convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names})
+        )
+        rows, kept = table.num_rows, table.num_rows
+    elif mode == "load_dataset":
+        r = load_dataset(path)
+        rows, kept = r.summary.rows_read, r.summary.rows_kept
+    else:
+        r = read_export(path)
+        rows, kept = r.summary.rows_read, r.summary.rows_kept
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {"seconds": seconds, "rows": rows, "kept": kept, "peak_mb": (peak - base) / 1024}
+        )
+    )
+
+
+def _measure(mode: str, path: Path) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_load", "--child", mode, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench child {mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print loader timings and ratios; returns 0."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_load", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="50k rows instead of 1M")
+    parser.add_argument("--rows", type=int, default=None, help="rows of the video export")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(*args.child)
+        return 0
+    from helpers.synth import make_affiliate_data
+
+    n = args.rows or (50_000 if args.quick else 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
+        t0 = time.perf_counter()
+        df = make_affiliate_data(n, seed=0).data
+        files = write_exports_fast(df, Path(tmp))
+        print(f"rows: {n:,}; exports written in {time.perf_counter() - t0:.1f} s")
+        size_mb = files["single"].stat().st_size / 2**20
+        print(f"self-contained video CSV: {size_mb:.1f} MB")
+        res = {
+            "raw": _measure("raw", files["single"]),
+            "read_export": _measure("read_export", files["single"]),
+            "load_dataset": _measure("load_dataset", files["trio"]),
+            "parquet": _measure("parquet", files["parquet"]),
+        }
+    raw_s = res["raw"]["seconds"]
+    print(
+        f"{'step':<14}{'seconds':>9}{'rows/s':>13}{'kept':>11}{'peak MB':>9}{'x raw':>7}{'MB/CSV MB':>11}"
+    )
+    for name, r in res.items():
+        print(
+            f"{name:<14}{r['seconds']:>9.2f}{r['rows'] / max(r['seconds'], 1e-9):>13,.0f}{r['kept']:>11,}"
+            f"{r['peak_mb']:>9.0f}{r['seconds'] / raw_s:>7.1f}{r['peak_mb'] / size_mb:>11.1f}"
+        )
+    assert res["read_export"]["kept"] == n and res["load_dataset"]["kept"] == n, "rows lost"
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
