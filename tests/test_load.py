@@ -619,3 +619,27 @@ def test_sample_english_and_chinese_read_the_same_and_match_synth() -> None:
     truth_rows = make_affiliate_data(len(en.data) + len(en.rejected), seed=0).data
     if len(truth_rows) == len(en.data):
         pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
+
+
+def test_semicolon_csv_with_european_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "v.csv"
+    header = ";".join(EN[c] for c in GOOD[0])
+    values = row(site="DE", gmv="1.234,56 €", commission_rate="12,5%", impressions="1.000")
+    p.write_text(header + "\n" + ";".join(values.values()) + "\n", encoding="utf-8")
+    r = read_export(p)
+    assert r.summary.rows_kept == 1
+    assert r.data["gmv"].iloc[0] == pytest.approx(1234.56)
+    assert r.data["commission_rate"].iloc[0] == pytest.approx(0.125)
+    assert r.data["impressions"].iloc[0] == 1000
+
+
+def test_lookup_row_rejected_is_explained_on_the_video_row(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    pd.DataFrame({"Creator name": ["@a", "@b"], "Followers": ["1,000", "lots"]}).to_csv(
+        c, index=False
+    )
+    r = assemble(v, c, p, site="US")
+    assert_accounted(r)
+    reasons = reasons_by_row(r)
+    assert "creator '@b' not in creators export" in reasons[3]
+    assert "'lots' is not a number" in reasons[3] and "row 3" in reasons[3]
