@@ -199,6 +199,19 @@ def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.nd
         key *= max(k, 1)
         key += codes
         card *= max(k, 1)
+    return _densify(key, card)
+
+
+def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int]:
+    """Map int64 keys in [0, card) to dense codes 0..k-1.
+
+    When the key range is small compared with the data a lookup table built with
+    bincount is cheaper than hashing; otherwise pandas' hash factorisation.
+    """
+    if card <= max(4 * len(key), 1 << 16):
+        present = np.bincount(key, minlength=card) > 0
+        table = np.cumsum(present) - 1
+        return table[key], int(present.sum())
     dense, uniq = pd.factorize(key)
     return dense.astype(np.int64, copy=False), len(uniq)
 
