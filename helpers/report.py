@@ -630,6 +630,30 @@ def _source_cell_index(source: Path, executed: Path, cell_index: int) -> int:
     return cell_index
 
 
+def _last_started_cell(source: Path, executed: Path) -> dict[str, Any]:
+    """The cell that was running when a kernel died or timed out: the last one counted."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:  # nothing written yet: nothing to point at
+        return {}
+    started = [
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and c.get("execution_count") is not None
+    ]
+    if not started:
+        return {}
+    index, cell = started[-1]
+    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+    return {
+        "cell": _source_cell_index(source, executed, index),
+        "exec_count": cell.execution_count,
+        "cell_first_line": first.strip()[:120],
+    }
+
+
 def _export_html(ipynb: Path, html: Path, title: str) -> Path | None:
     """Code-free HTML of an executed notebook: outputs and prose only."""
     import nbformat
@@ -698,6 +722,7 @@ def _execute(task: _Task) -> _Outcome:
             "ename": type(exc).__name__,
             "evalue": str(exc),
         }
+        error.update(_last_started_cell(task.source, ipynb))
     finally:
         quiet.setLevel(level)
     duration = time.perf_counter() - start
@@ -976,7 +1001,8 @@ def run_report(
     only : str or iterable of str, optional
         Notebooks to run by number prefix or stem, e.g. ``"01,04"``; default all.
     out : str or Path, optional
-        Folder in which the run folder ``<run-id>/`` is created; default ``reports/``.
+        Folder (relative to the current directory) in which the run folder
+        ``<run-id>/`` is created; default the repo's ``reports/``.
     each : mapping or sequence of ``"key=v1,v2"``, optional
         One report per value; several keys give their cartesian product.
     overrides : mapping, optional
@@ -1016,6 +1042,11 @@ def run_report(
             f"No notebooks in {paths.resolve(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS}."
         )
     selected = select_notebooks(all_notebooks, only)
+    if not selected:
+        raise ReportError(
+            f"--only {only!r} selects no notebook. Available: "
+            f"{', '.join(nb.stem for nb in all_notebooks)}."
+        )
     declared = {nb: declared_parameters(nb) for nb in all_notebooks}
     every_declared = sorted({name for d in declared.values() for name in d})
     _check_kernel()
@@ -1120,7 +1151,8 @@ def run_report(
     slug_parts = [params.path.stem if params.path else "defaults"]
     slug_parts += [f"{k}-{'-'.join(str(v.value) for v in vals)}" for k, vals in each_values.items()]
     run_name = f"{run_started:%Y%m%d-%H%M%S}_{_slug('_'.join(slug_parts), 60)}"
-    parent = paths.resolve(out) if out else paths.REPORTS
+    # --out is where the user stands, like any output path; the default is the repo's reports/.
+    parent = Path(out).expanduser().resolve() if out else paths.REPORTS
     run_folder = _new_folder(parent, run_name)
     run_id = run_folder.name
 
