@@ -261,6 +261,9 @@ class ConversionFit:
         ``pearson_chi2 / (n_rows_used - K)``: about 1 when rows are binomial; well above 1
         means extra-binomial variation (creator effects), which the clustered errors
         allow for and model-based errors do not.
+    cov_model : pandas.DataFrame
+        Model-based covariance (inverse Fisher information, scale 1), kept for
+        comparison: with creator effects it is too small (see ``bse_model``).
     correction : float
         The small-sample factor applied to the cluster covariance (1 when model-based).
     merged_levels : dict
@@ -275,6 +278,7 @@ class ConversionFit:
     params: pd.Series
     bse: pd.Series
     cov: pd.DataFrame
+    cov_model: pd.DataFrame
     formula: str
     cluster: str | None
     cov_type: str
@@ -339,6 +343,16 @@ class ConversionFit:
                 "lower": np.exp(ci["lower"]),
                 "upper": np.exp(ci["upper"]),
             }
+        )
+
+    @property
+    def bse_model(self) -> pd.Series:
+        """Model-based standard errors (what ``cluster=None`` reports), for comparison
+        with the cluster-robust ``bse``."""
+        return pd.Series(
+            np.sqrt(np.diag(self.cov_model.to_numpy())),
+            index=self.params.index,
+            name="std_err_model",
         )
 
     @property
@@ -1167,6 +1181,7 @@ def fit_conversion(
         params=pd.Series(beta, index=names, name="log_odds"),
         bse=pd.Series(bse, index=names, name="std_err"),
         cov=pd.DataFrame(cov, index=names, columns=names),
+        cov_model=pd.DataFrame(bread, index=names, columns=names),
         formula=rhs,
         cluster=cluster,
         cov_type=cov_type,
