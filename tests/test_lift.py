@@ -143,7 +143,8 @@ def test_prior_likelihood_matches_scipy_betabinom():
     n = rng.integers(1, 500, 300).astype(float)
     k = rng.binomial(n.astype(int), 0.03).astype(float)
     theta = np.array([-3.2, math.log(80.0)])
-    nll, grad = lift._betabinom_nll(theta, k, n, np.ones_like(n))
+    suff = lift._bb_stats(k, n)
+    nll, grad = lift._betabinom_nll(theta, *suff)
     mu, s = 1 / (1 + math.exp(3.2)), 80.0
     ref = stats.betabinom.logpmf(k, n, mu * s, (1 - mu) * s).sum()
     log_binom = (stats.binom.logpmf(k, n, 0.5) - n * math.log(0.5)).sum()  # log C(n, k)
@@ -153,8 +154,7 @@ def test_prior_likelihood_matches_scipy_betabinom():
         d = np.zeros(2)
         d[i] = eps
         num = (
-            lift._betabinom_nll(theta + d, k, n, np.ones_like(n))[0]
-            - lift._betabinom_nll(theta - d, k, n, np.ones_like(n))[0]
+            lift._betabinom_nll(theta + d, *suff)[0] - lift._betabinom_nll(theta - d, *suff)[0]
         ) / (2 * eps)
         assert grad[i] == pytest.approx(num, rel=1e-5)
 
