@@ -948,7 +948,7 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
 
     file = str(path)
     data = path.read_bytes()
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():
         raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
     text, encoding = _decode(data, file)
     if encoding == "utf-8-sig":
