@@ -1017,11 +1017,6 @@ def run_report(
     progress : bool
         Show a progress bar over notebooks on stderr.
 
-    Notes
-    -----
-    With more than one job, notebooks run in a pool of *spawned* processes: a script
-    that calls ``run_report`` must do so under ``if __name__ == "__main__":``.
-
     Returns
     -------
     RunResult
@@ -1033,6 +1028,11 @@ def run_report(
     ReportError
         For problems found before anything runs (missing or bad params file, unknown
         notebook, a value that does not fit the declared type).
+
+    Notes
+    -----
+    With more than one job, notebooks run in a pool of *spawned* processes: a script
+    that calls ``run_report`` must do so under ``if __name__ == "__main__":``.
     """
     started = time.perf_counter()
     params = load_params(params_file)
@@ -1257,10 +1257,13 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.report",
         description=(
-            "Run the kit's notebooks with papermill and write reports/<run-id>/ with "
-            "index.html, executed notebooks, code-free HTML, figures/, tables/, "
-            "results.json and params.yaml. Parameters, later wins: notebook defaults < "
-            "YAML top level < YAML notebooks.NN < --data/-p < --each."
+            "Run the kit's notebooks with papermill and write reports/<run-id>/ with\n"
+            "index.html, the executed notebooks, code-free HTML, figures/, tables/,\n"
+            "results.json and params.yaml (an existing folder is never overwritten).\n\n"
+            "Parameters, later wins: notebook defaults < YAML top level < YAML\n"
+            "notebooks.NN (number prefix or name) < --data and -p < --each. Each notebook\n"
+            "gets only the parameters its parameters cell declares, converted to the\n"
+            "declared type (see --list); output_dir is always the run folder."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
