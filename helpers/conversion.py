@@ -422,6 +422,16 @@ class ConversionFit:
                 out[factor.name()] = list(info.categories)
         return out
 
+    def reference_levels(self) -> dict[str, Any]:
+        """Reference (first) level of each categorical factor, keyed by column where the
+        factor is a column or ``C(column)`` (e.g. ``{"tier": "nano"}``)."""
+        out: dict[str, Any] = {}
+        for name, levels in self.levels().items():
+            key = name[2:-1].split(",")[0].strip() if name.startswith("C(") else name
+            if levels:
+                out[key] = levels[0]
+        return out
+
     def predict(self, newdata: pd.DataFrame) -> pd.Series:
         """Predicted conversion probability (CVR) for each row of ``newdata``.
 

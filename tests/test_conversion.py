@@ -122,6 +122,7 @@ def test_default_formula_uses_treatment_contrasts_with_nano_reference(us):
     X = fit.design(fit.patterns)
     cols = [fit.params.index.get_loc(t) for t in tier_terms]
     assert set(np.unique(X[:, cols])) <= {0.0, 1.0}  # dummies, not polynomial scores
+    assert fit.reference_levels() == {"tier": "nano", "category": "beauty"}
     nano = (fit.patterns["tier"] == "nano").to_numpy()
     assert np.all(X[nano][:, cols] == 0)
 

@@ -15,12 +15,13 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import NullFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
 
 __all__ = ["calibration_plot", "commission_response", "cvr_heatmap", "forest_plot"]
 
+_OR_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100)
 _TERM = re.compile(r"^C\((?P<var>[^,)]+)(?:,[^)]*)?\)\[T\.(?P<level>.+)\]$")
 
 
@@ -100,10 +101,10 @@ def forest_plot(
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
     # plain numbers (0.5, 1, 2) rather than powers of ten on the odds-ratio axis
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(
-        FuncFormatter(lambda v, _pos: f"{v:g}" if f"{v:g}"[0] in "2358" else "")
-    )
+    lo_lim, hi_lim = ax.get_xlim()
+    ticks = [t for t in _OR_TICKS if lo_lim <= t <= hi_lim]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, labels)
     ax.set_xlabel("odds ratio of converting a click (log scale; 1 = no difference)")
     ax.set_title("What goes with higher conversion (95 % intervals)")
