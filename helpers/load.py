@@ -38,6 +38,11 @@ Parsing rules (each one is a public, separately tested function):
   means DD/MM, a second field > 12 means MM/DD), else :class:`ExportError` asks for
   ``date_format``; Excel serial day numbers are accepted in XLSX files.
 
+Each rejection reason reads ``"<kind> (<detail>)"``, e.g. ``"clicks > impressions (120 >
+100)"`` or ``"clicks not a number (Video product clicks: 'abc' is not a number)"``; a row
+with several problems has them joined with ``"; "``, and ``summary.rejected_by_reason``
+counts rows per kind.
+
 Validation uses a pandera ``DataFrameSchema`` (:func:`validation_schema`, run with
 ``lazy=True``; its failure cases become per-row reasons): counts non-negative whole
 numbers, clicks <= impressions, orders <= clicks, commission rate in [0, 0.8], money
@@ -1240,8 +1245,8 @@ def _parse_table(
         if invalid.any():
             reasons.add(
                 invalid.to_numpy(),
-                f"{canon}: not a number",
-                f"{inv[canon]}: " + _quote(src[canon]) + " is not a number",
+                f"{canon} not a number",
+                f"{canon} not a number ({inv[canon]}: " + _quote(src[canon]) + " is not a number)",
             )
 
     if "site" in src:
@@ -1268,10 +1273,10 @@ def _parse_table(
         )
         reasons.add(
             unknown,
-            "tier: unknown",
-            f"{inv['tier']}: "
+            "unknown tier",
+            f"unknown tier ({inv['tier']}: "
             + _quote(src["tier"])
-            + f" is not a tier; accepted: {list(TIERS)} (or 纳米/微型/中腰部/头部/超头部)",
+            + f" is not a tier; accepted: {list(TIERS)} or 纳米/微型/中腰部/头部/超头部)",
         )
         typed["tier"] = tiers_.where(~unknown)
     if "date" in src:
@@ -1281,11 +1286,12 @@ def _parse_table(
         bad = dates.isna() & ~is_missing(src["date"])
         reasons.add(
             bad.to_numpy(),
-            "date: unparseable",
-            f"{inv['date']}: "
+            "unparseable date",
+            f"unparseable date ({inv['date']}: "
             + _quote(src["date"])
             + " is not a date"
-            + (f" in format {date_format!r}" if date_format else ""),
+            + (f" in format {date_format!r}" if date_format else "")
+            + ")",
         )
         typed["date"] = dates
     row_sites = None
@@ -1391,8 +1397,10 @@ def _finalise(
             disagree = col.notna() & (col != site_code)
             reasons.add(
                 disagree.to_numpy(bool),
-                "site: disagrees with site= argument",
-                "site " + _quote(col) + f" disagrees with site={site_code!r}",
+                "site disagrees with site= argument",
+                "site disagrees with site= argument (file says "
+                + _quote(col)
+                + f", site={site_code!r})",
             )
             typed["site"] = col.fillna(site_code)
         else:
@@ -1434,7 +1442,7 @@ def _finalise(
             # else already explains it (e.g. "creator 'x' not in creators export").
             if c in derived_columns:
                 miss &= ~reasons.mask()
-            reasons.add(miss, f"{c}: missing", f"missing {c}")
+            reasons.add(miss, f"missing {c}", f"missing {c}")
 
     # pandera: value checks on the parsed values.
     schema = validation_schema()
@@ -1492,7 +1500,7 @@ def _finalise(
             rec = {
                 "file": p.table.file,
                 "row": num,
-                "reason": f"line has {len(fields)} field(s), the header has {p.table.raw.shape[1]}",
+                "reason": f"malformed line ({len(fields)} field(s), the header has {p.table.raw.shape[1]})",
                 **row,
             }
             rejected_parts.append(pd.DataFrame([rec]))
@@ -1606,7 +1614,7 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
         check = str(check)
         if check in ("clicks > impressions", "orders > clicks"):
             a, b = check.split(" > ")
-            msg = f"{a} " + _fmt(typed[a]) + f" > {b} " + _fmt(typed[b])
+            msg = f"{check} (" + _fmt(typed[a]) + " > " + _fmt(typed[b]) + ")"
             reasons.add(mask, check, msg.to_numpy(object))
             continue
         col = str(column)
@@ -1617,16 +1625,15 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
         else:
             values = typed[col].astype("str")
         if check == "unknown site":
-            msg = "unknown site '" + values + f"'; accepted: {list(SITES)} (GB means UK)"
+            kind = "unknown site"
+            msg = "unknown site ('" + values + f"'; accepted: {', '.join(SITES)}; GB means UK)"
         elif check.startswith("commission"):
-            msg = f"{col} " + values + " is outside 0-0.8 (0-80 %)"
-        elif check == "negative":
-            msg = f"{col} " + values + " is negative"
-        elif check == "not a whole number":
-            msg = f"{col} " + values + " is not a whole number"
+            kind = "commission rate outside 0-80 %"
+            msg = kind + " (" + values + ")"
         else:
-            msg = f"{col} " + values + f" fails {check}"
-        reasons.add(mask, f"{col}: {check}", msg.to_numpy(object))
+            kind = f"{col} {check}"
+            msg = kind + " (" + values + ")"
+        reasons.add(mask, kind, msg.to_numpy(object))
 
 
 def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
@@ -1936,9 +1943,9 @@ def assemble(
                     mapped.notna(), ""
                 )
                 msg = (
-                    f"{who} '"
+                    f"{who} not in {lk.role} export ({who} '"
                     + keys_txt
-                    + f"' not in {lk.role} export ({lk.files})"
+                    + f"' not in {lk.files})"
                     + extra.astype("str")
                 )
                 reasons.add(unmatched, f"{who} not in {lk.role} export", msg.to_numpy(object))
