@@ -1276,7 +1276,7 @@ def _parse_table(
             "unknown tier",
             f"unknown tier ({inv['tier']}: "
             + _quote(src["tier"])
-            + f" is not a tier; accepted: {list(TIERS)} or 纳米/微型/中腰部/头部/超头部)",
+            + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)",
         )
         typed["tier"] = tiers_.where(~unknown)
     if "date" in src:
@@ -1626,7 +1626,7 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
             values = typed[col].astype("str")
         if check == "unknown site":
             kind = "unknown site"
-            msg = "unknown site ('" + values + f"'; accepted: {', '.join(SITES)}; GB means UK)"
+            msg = "unknown site ('" + values + f"' is not one of {', '.join(SITES)}, GB means UK)"
         elif check.startswith("commission"):
             kind = "commission rate outside 0-80 %"
             msg = kind + " (" + values + ")"
@@ -1805,8 +1805,9 @@ def _read_lookup(
         for pos in np.flatnonzero(bad):
             k = typed[key].iloc[pos]
             if isinstance(k, str):
+                why = str(joined.get(pos, "missing values")).replace("; ", " / ")
                 rejected_keys[k] = (
-                    f"its row {table.rownum[pos]} in {table.file} was rejected: {joined.get(pos, 'missing values')}"
+                    f"its row {table.rownum[pos]} in {table.file} was rejected: {why}"
                 )
         n_rejected += int(bad.sum())
         good = ~bad & ~parsed.blank

@@ -311,7 +311,7 @@ def test_explicit_tier_column(tmp_path: Path) -> None:
     assert r.data["tier"].tolist() == ["nano", "mid"]
     assert r.data["tier"].dtype == TIER_DTYPE
     reason = r.rejected["reason"].iloc[0]
-    assert "'giant'" in reason and "nano" in reason and "mega" in reason
+    assert "'giant'" in reason and "nano" in reason and "mega" in reason and ";" not in reason
 
 
 def test_tier_from_followers_with_custom_thresholds() -> None:
