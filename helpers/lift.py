@@ -39,9 +39,11 @@ Shrinkage (empirical Bayes)
     ``scipy.optimize.minimize`` with bounded truncated Newton, TNC). The likelihood is
     a sum of separable terms in clicks, non-clicks and impressions, so it is
     evaluated on their distinct values with counts (exact, and much faster). With more than ``prior_sample``
-    units in a group (default 1,000,000), the prior is fitted on a seeded random
-    subsample of that many units (two parameters from a million units are known to
-    a fraction of a per cent); every unit is still shrunk. A unit's shrunk CTR is its posterior mean
+    units in a group (default 50,000), the prior is fitted on a seeded random
+    subsample of that many units: two parameters from 50,000 units are known to
+    about 1 % (on the benchmark's data, 50k vs all 90k units of a group moved the
+    prior mean by 0.2 % and its strength by 0.5 %), far below any unit's own
+    uncertainty; every unit is still shrunk. A unit's shrunk CTR is its posterior mean
     ``(a + clicks) / (a + b + impressions)``; its 95 % interval is the beta
     posterior's quantiles (``scipy.special.betaincinv``, computed once per distinct
     (group, clicks, impressions)). Shrunk lift divides by the benchmark CTR (treated
@@ -576,7 +578,7 @@ def fit_beta_prior(
     clicks: np.ndarray | pd.Series,
     impressions: np.ndarray | pd.Series,
     *,
-    max_units: int | None = 1_000_000,
+    max_units: int | None = 50_000,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Maximum-likelihood beta prior of unit CTRs (beta-binomial model).
@@ -754,7 +756,7 @@ def ctr_lift(
     fdr: float = 0.05,
     sites: Sequence[str] | None = None,
     carry: Sequence[str] = ("tier", "content_type"),
-    prior_sample: int | None = 1_000_000,
+    prior_sample: int | None = 50_000,
     seed: int = 0,
     intervals: bool = True,
 ) -> LiftResult:
@@ -1001,11 +1003,10 @@ def ctr_lift(
     if eligible.any():
         ke, ne, pe = k[eligible], n[eligible], b_ctr[eligible]
         upper = ke >= ne * pe
-        tail = np.where(
-            upper,
-            stats.binom.sf(ke - 1, ne, pe),  # P(X >= k)
-            stats.binom.cdf(ke, ne, pe),  # P(X <= k)
-        )
+        # Only the tail on the unit's side of the benchmark is needed (half the work).
+        tail = np.empty(len(ke))
+        tail[upper] = stats.binom.sf(ke[upper] - 1, ne[upper], pe[upper])  # P(X >= k)
+        tail[~upper] = stats.binom.cdf(ke[~upper], ne[~upper], pe[~upper])  # P(X <= k)
         p_val[eligible] = np.minimum(1.0, 2.0 * tail)
     q_val = np.full(len(units), np.nan)
     site_codes, n_sites, _ = _group(units, ["site"])
@@ -1022,6 +1023,7 @@ def ctr_lift(
     flag[sig & (ctr < b_ctr)] = "below"
     units["flag"] = pd.Categorical(flag, dtype=_FLAG_DTYPE)
 
+    _tick("tests_s")
     excl = pd.DataFrame(
         excluded, columns=["reason", "rows", "units", "impressions", "clicks", "detail"]
     )
