@@ -76,6 +76,7 @@ def test_failing_notebook_exit_status_and_message(cli_run: tuple[Any, Path]) -> 
     assert "cell 3" in line and "boom = 1" in line, line
     assert "ValueError" in line and "column clicks is missing" in line, line
     assert "Traceback" not in proc.stderr
+    assert "without encryption" not in proc.stderr  # ipykernel's TCP warning is silenced
     assert proc.stdout.strip().splitlines()[-1] == str(folder / "index.html")
 
 
@@ -432,3 +433,14 @@ def test_list_shows_notebooks_and_parameters(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert "01_ok" in out and "02_fails" in out
     assert 'code: str = "abc"' in out and "a yes/no parameter" in out
+
+
+def test_parse_each_specs() -> None:
+    got = report._parse_each(["site=US, UK", "tier=nano,micro,mid"])
+    assert {k: [v.value for v in vals] for k, vals in got.items()} == {
+        "site": ["US", "UK"],
+        "tier": ["nano", "micro", "mid"],
+    }
+    for bad in ("site", "site=", "=US"):
+        with pytest.raises(ReportError, match="key=value1,value2"):
+            report._parse_each([bad])
