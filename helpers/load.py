@@ -1387,6 +1387,7 @@ def _finalise(
                 f"site={site!r} is not a known site code; accepted: {list(SITES)} (GB means UK)."
             )
 
+    parsed_columns = list(typed.columns)
     if extra_reasons is not None:
         extra_reasons(typed, reasons)
 
@@ -1467,6 +1468,24 @@ def _finalise(
             full[off : off + len(raw)] = dup
             msgs = np.array([f"duplicate row (same as row {r})" for r in first_row], dtype=object)
             reasons.add(full, "duplicate row", msgs)
+    # The same row in two files (overlapping weekly exports) would be counted twice:
+    # compare the parsed values, keep the copy in the earlier file.
+    if len(parts) > 1 and parsed_columns:
+        dup, first_pos = _duplicate_rows(typed[parsed_columns])
+        part_of = np.searchsorted(offsets, np.arange(n), side="right") - 1
+        across = dup & (part_of[first_pos] != part_of) & ~blank
+        if across.any():
+            idx = np.flatnonzero(across)
+            fp = first_pos[idx]
+            msgs = np.array(
+                [
+                    f"duplicate row (same values as row {parts[part_of[f]].table.rownum[f - offsets[part_of[f]]]} "
+                    f"in {parts[part_of[f]].table.file})"
+                    for f in fp
+                ],
+                dtype=object,
+            )
+            reasons.add(across, "duplicate row", msgs)
 
     bad = reasons.mask() & ~blank
     kept = ~bad & ~blank

@@ -648,3 +648,18 @@ def test_lookup_row_rejected_is_explained_on_the_video_row(tmp_path: Path) -> No
     reasons = reasons_by_row(r)
     assert reasons[3].startswith("creator not in creators export (creator '@b'")
     assert "'lots' is not a number" in reasons[3] and "row 3" in reasons[3]
+
+
+def test_rows_repeated_across_weekly_files_are_rejected(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    df = pd.read_csv(v, dtype=str)
+    df.iloc[:2].to_csv(tmp_path / "videos_w1.csv", index=False)
+    df.iloc[1:2].to_csv(tmp_path / "videos_w2.csv", index=False)  # overlaps week 1
+    v.unlink()
+    r = load_dataset(tmp_path, site="US")
+    assert_accounted(r)
+    assert r.summary.rows_read == 3 and r.summary.rows_kept == 2
+    reason = r.rejected["reason"].iloc[0]
+    assert (
+        reason.startswith("duplicate row (same values as row 3 in ") and "videos_w1.csv" in reason
+    )
