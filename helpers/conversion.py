@@ -49,6 +49,7 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from helpers.errors import ModelError
+from helpers.schema import TIER_DTYPE, TIERS
 
 __all__ = [
     "DEFAULT_FORMULA",
@@ -987,6 +988,11 @@ def fit_conversion(
     rep = _any_row(p_row, P)
     rep_rows = rep if kept_pos is None else kept_pos[rep]
     pat = data[used].iloc[rep_rows].reset_index(drop=True) if used else pd.DataFrame(index=range(P))
+    if "tier" in pat.columns and not isinstance(pat["tier"].dtype, pd.CategoricalDtype):
+        # tiers read as text would sort alphabetically (reference "macro"); use the
+        # kit's order so that nano stays the reference
+        if set(pat["tier"].astype(str)) <= set(TIERS):
+            pat["tier"] = pat["tier"].astype(str).astype(TIER_DTYPE)
     for col in pat.columns:
         if isinstance(pat[col].dtype, pd.CategoricalDtype):
             # a level without usable rows would be an all-zero design column

@@ -322,6 +322,15 @@ def test_any_column_and_foreign_names_work(us):
     )
     assert "np.log(Q('video length'))" in fit.params.index
     assert "video length" in fit.columns()
+    rows = _rows_used(d)
+    rows["content_type"] = rows["content_type"].cat.remove_unused_categories()
+    ref = smf.glm(
+        "orders + I(clicks - orders) ~ C(tier) + commission_rate + C(content_type) + np.log(Q('video length'))",
+        rows,
+        family=sm.families.Binomial(),
+    ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]})
+    np.testing.assert_allclose(fit.params, ref.params, **EXACT)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
 
 
 def test_nans_are_counted_and_reported_not_silently_dropped(us):
@@ -479,3 +488,13 @@ def test_pooled_fit_equals_row_level_with_site_term(multi):
     ).fit(cov_type="cluster", cov_kwds={"groups": groups})
     np.testing.assert_allclose(fit.params, ref.params, **EXACT)
     np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+
+
+def test_tier_as_text_keeps_nano_as_reference(us):
+    d = us.assign(tier=us["tier"].astype(str), category=us["category"].astype(str))
+    fit = fit_conversion(d)
+    ref = fit_conversion(us)
+    assert fit.reference_levels()["tier"] == "nano"
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(fit.bse, ref.bse, rtol=1e-10)
+    assert fit.predict(d.iloc[:5]).tolist() == pytest.approx(ref.predict(us.iloc[:5]).tolist())
