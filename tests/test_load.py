@@ -663,3 +663,36 @@ def test_rows_repeated_across_weekly_files_are_rejected(tmp_path: Path) -> None:
     assert (
         reason.startswith("duplicate row (same values as row 3 in ") and "videos_w1.csv" in reason
     )
+
+
+def test_xlsx_numeric_and_date_cells(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append([])  # a blank first row: Excel row numbers must still be right
+    ws.append([EN[c] for c in GOOD[0]])
+    values = dict(GOOD[0])
+    values.update(
+        impressions=1000,
+        clicks=50,
+        orders=3,
+        gmv=1234.56,
+        commission_rate=0.125,
+        followers=12000,
+        date=dt.datetime(2024, 1, 5),
+    )
+    ws.append([values[c] for c in GOOD[0]])
+    bad = dict(values, content_id="2", clicks="abc")
+    ws.append([bad[c] for c in GOOD[0]])
+    p = tmp_path / "v.xlsx"
+    wb.save(p)
+    r = read_export(p)
+    assert r.summary.header_row == 2
+    d = r.data
+    assert d["impressions"].iloc[0] == 1000 and d["gmv"].iloc[0] == pytest.approx(1234.56)
+    assert d["commission_rate"].iloc[0] == pytest.approx(0.125)
+    assert d["date"].iloc[0] == pd.Timestamp("2024-01-05")
+    assert reasons_by_row(r).keys() == {4}
