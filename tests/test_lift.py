@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -397,3 +398,81 @@ def test_benchmark_source_argument(tmp_path: Path, synth):
     f.write_text("category,ctr\nbeauty,0.02\n", encoding="utf-8")
     b = lift.benchmark(synth.data, source=f)
     assert b["source"].iloc[0] == "b.csv"
+
+
+# --------------------------------------------------------------------------- charts and notebook
+
+
+def _markers(fig) -> int:
+    from matplotlib.collections import PathCollection
+
+    return sum(
+        len(c.get_offsets())
+        for ax in fig.axes
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+    )
+
+
+def test_charts_one_panel_per_site_and_few_markers():
+    import matplotlib.pyplot as plt
+
+    from helpers import charts
+
+    big = make_affiliate_data(25_000, seed=8)
+    res = lift.ctr_lift(big.data, lift.benchmark(big.data), level="content", intervals=False)
+    n_sites = big.data["site"].nunique()
+    figs = {
+        "distribution": charts.lift_distribution(res.units, by="tier"),
+        "ecdf": charts.lift_ecdf(res.units, hue="category"),
+        "funnel": charts.lift_funnel(res.units, max_points=10_000),
+        "share": charts.share_above_chart(lift.summarise_lift(res, ["tier"]), by="tier"),
+        "views": charts.views_vs_ctr(big.data),
+    }
+    try:
+        for name, fig in figs.items():
+            panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+            assert len(panels) % n_sites == 0, name
+            assert _markers(fig) <= 20_000, name
+            titles = " ".join(ax.get_title() for ax in fig.axes)
+            assert all(s in titles for s in big.data["site"].astype(str).unique()), name
+        assert _markers(figs["funnel"]) <= 10_000
+    finally:
+        for fig in figs.values():
+            plt.close(fig)
+
+
+def test_charts_reject_unknown_estimate(synth, bench):
+    res = lift.ctr_lift(synth.data.iloc[:2000], bench, level="content", intervals=False)
+    from helpers import charts
+
+    with pytest.raises(ValueError, match="accepted"):
+        charts.lift_distribution(res.units, estimate="median")
+
+
+@pytest.mark.notebook
+def test_notebook_runs_on_smoke(run_notebook):
+    import json
+
+    folder = run_notebook("04_ctr_lift")
+    results = json.loads((folder / "results" / "04_ctr_lift.json").read_text(encoding="utf-8"))
+    s = results["summary"]
+    assert s["rows_in"] == s["rows_used"] + s["rows_excluded"]
+    assert {r["site"] for r in results["pooled_lift_by_site"]} >= {"US"}
+    us = next(r for r in results["pooled_lift_by_site"] if r["site"] == "US")
+    assert us["pooled_lift"] == pytest.approx(0.0, abs=1e-9)  # the US is its own benchmark
+    for name in ["funnel", "lift_by_tier", "share_above_by_tier", "views_vs_ctr"]:
+        assert (folder / "figures" / f"04_ctr_lift__{name}.png").stat().st_size > 10_000
+    assert (folder / "tables" / "04_ctr_lift__creators_above_benchmark.csv").exists()
+
+
+@pytest.mark.notebook
+def test_notebook_with_benchmark_file_and_creator_level(run_notebook, tmp_path: Path):
+    f = tmp_path / "bench.csv"
+    f.write_text("category,ctr\nbeauty,2%\nfashion,2.5%\nhome,1.7%\n", encoding="utf-8")
+    folder = run_notebook(
+        "04_ctr_lift", {"benchmark_file": str(f), "level": "creator", "sites": ["UK", "ID"]}
+    )
+    results = json.loads((folder / "results" / "04_ctr_lift.json").read_text(encoding="utf-8"))
+    assert results["benchmark_source"].endswith("bench.csv")
+    assert results["summary"]["rows_excluded"] > 0  # other sites and categories without a benchmark
