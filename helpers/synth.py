@@ -102,6 +102,7 @@ __all__ = [
     "CURRENCY_DECIMALS",
     "CURRENCY_SCALE",
     "EXPORT_FILES",
+    "FLAWED_ROWS",
     "GENERATOR_VERSION",
     "SITE_DEFAULTS",
     "CategorySpec",
@@ -1255,6 +1256,55 @@ def _write_xlsx(table: pd.DataFrame, path: Path, title_rows: Sequence[str]) -> N
     wb.close()
 
 
+FLAWED_ROWS: dict[str, int] = {
+    "duplicate row": 3,
+    "orders > clicks": 2,
+    "clicks > impressions": 1,
+    "unknown site": 1,
+    "not a number": 1,
+}
+"""Faults :func:`write_exports` adds with ``flawed_rows=True``, and how many rows of each."""
+
+
+def _with_flawed_rows(videos: pd.DataFrame, *, lang: int) -> pd.DataFrame:
+    """The videos table with the rows of :data:`FLAWED_ROWS` inserted after their source."""
+
+    def col(name: str) -> str:
+        return VIDEO_HEADERS[name][lang]
+
+    # Independent of the quirks seed, so English and Chinese files get the same faults.
+    rng = np.random.default_rng(len(videos))
+    clicks = pd.to_numeric(videos[col("clicks")].astype(str).str.replace(",", ""), errors="coerce")
+    orders = pd.to_numeric(videos[col("orders")].astype(str).str.replace(",", ""), errors="coerce")
+    with_clicks = np.flatnonzero((clicks >= 2).to_numpy() & (orders >= 1).to_numpy())
+    sources = rng.choice(with_clicks, size=sum(FLAWED_ROWS.values()), replace=False)
+    extra: list[tuple[int, pd.Series]] = []
+    it = iter(sources.tolist())
+    for fault, count in FLAWED_ROWS.items():
+        for k in range(count):
+            i = next(it)
+            row = videos.iloc[i].copy()
+            if fault != "duplicate row":  # a new video id, so only the fault is wrong
+                row[col("content_id")] = f"{row[col('content_id')]}{k + 1}"
+            if fault == "orders > clicks":
+                row[col("orders")] = clicks.iloc[i] + 3
+                row[col("items_sold")] = clicks.iloc[i] + 3
+            elif fault == "clicks > impressions":
+                row[col("impressions")] = 1
+            elif fault == "unknown site":
+                row[col("site")] = "XX"
+            elif fault == "not a number":
+                row[col("impressions")] = "n/a?"
+            extra.append((i, row))
+    extra.sort(key=lambda pair: pair[0])
+    pieces, start = [], 0
+    for i, row in extra:
+        pieces += [videos.iloc[start : i + 1], row.to_frame().T]
+        start = i + 1
+    pieces.append(videos.iloc[start:])
+    return pd.concat(pieces, ignore_index=True)
+
+
 def write_exports(
     result_or_frame: SynthResult | pd.DataFrame,
     out_dir: str | Path,
@@ -1265,6 +1315,7 @@ def write_exports(
     quirks: bool = True,
     seed: int = 0,
     old_names: bool = False,
+    flawed_rows: bool = False,
 ) -> dict[str, Path]:
     """Write a canonical frame as Seller Center style exports.
 
@@ -1304,6 +1355,12 @@ def write_exports(
     old_names : bool
         Use the pre-2026 English names ("Affiliate video-attributed GMV",
         "Affiliate followers").
+    flawed_rows : bool
+        Add the faults real exports have, as :data:`FLAWED_ROWS` extra rows of the
+        videos export (a row exported twice, more orders than clicks, more clicks
+        than impressions, an unknown site code, text in a count column). The loader
+        rejects every one of them with a reason, so the kept rows still equal the
+        frame. The same rows are added in every language.
 
     Returns
     -------
@@ -1325,6 +1382,8 @@ def write_exports(
     tables = _tables(df, language=language, quirks=quirks, rng=rng, numeric_counts=fmt == "xlsx")
     if old_names and language == "en":
         tables = {k: t.rename(columns=OLD_HEADERS) for k, t in tables.items()}
+    if flawed_rows:
+        tables["videos"] = _with_flawed_rows(tables["videos"], lang=_LANGUAGES.index(language))
     if quirks:
         # A stray trailing space, as in real headers ("视频 ID" has one inside already).
         v = tables["videos"]
@@ -1371,6 +1430,10 @@ Regenerate with `python -m helpers.synth --rows {n_rows} --seed {seed} --out {ou
 
 Files imitate Seller Center quirks: currency symbols and thousands separators per
 site ("$1,234.56", "Rp 1.234.567"), rates as "15%", "--" for empty or zero cells.
+The videos export also holds {n_flawed} faulty rows, as real exports do (a row exported
+twice, more orders than clicks, more clicks than impressions, an unknown site code,
+text in a count column): the loader rejects each with its reason and the data-health
+report counts them, so the kept rows are exactly the {n_rows} generated ones.
 Money is in each site's own currency (sites: {sites}); never add it up across sites.
 Tier, category and commission rate come from joining the videos export with the
 creators export (Creator name + Site) and the products export (Product ID + Site).
@@ -1395,13 +1458,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="xlsx",
         help="format of the Chinese exports in OUT/zh",
     )
+    parser.add_argument(
+        "--no-flaws",
+        action="store_true",
+        help="do not add the few faulty rows (duplicates, orders > clicks, ...) that the "
+        "loader rejects",
+    )
     args = parser.parse_args(argv)
     res = make_affiliate_data(args.rows, seed=args.seed, sites=args.sites)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    written = write_exports(res, out, language="en", fmt="csv", seed=args.seed)
+    flawed = not args.no_flaws
+    written = write_exports(
+        res, out, language="en", fmt="csv", seed=args.seed, flawed_rows=flawed
+    )
     written_zh = write_exports(
-        res, out / "zh", language="zh", fmt=args.zh_format, seed=args.seed + 1
+        res, out / "zh", language="zh", fmt=args.zh_format, seed=args.seed + 1, flawed_rows=flawed
     )
     (out / "truth.json").write_text(
         json.dumps(res.truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -1413,6 +1485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             version=GENERATOR_VERSION,
             out=out.as_posix(),
             sites=", ".join(res.truth["sites"]),
+            n_flawed=sum(FLAWED_ROWS.values()) if flawed else 0,
             zh_desc=(
                 "XLSX with two title rows"
                 if args.zh_format == "xlsx"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import csv
 import os
 from pathlib import Path
@@ -614,16 +616,18 @@ def test_smoke_english_and_chinese_read_the_same() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not (paths.SAMPLE_DATA / "zh").exists(), reason="data/sample not generated yet")
 def test_sample_english_and_chinese_read_the_same_and_match_synth() -> None:
-    from helpers.synth import make_affiliate_data
+    from helpers.synth import FLAWED_ROWS, make_affiliate_data
 
     en = load_dataset("data/sample")
     zh = load_dataset("data/sample/zh")
     assert_accounted(en)
     assert en.summary.rows_read == len(en.data) + len(en.rejected)
     pd.testing.assert_frame_equal(en.data, zh.data)
-    truth_rows = make_affiliate_data(len(en.data) + len(en.rejected), seed=0).data
-    if len(truth_rows) == len(en.data):
-        pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
+    generated = json.loads((paths.SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))
+    truth_rows = make_affiliate_data(generated["n_rows"], seed=generated["seed"]).data
+    # The export adds a few faulty rows (synth.FLAWED_ROWS); each is rejected, none kept.
+    assert en.summary.rows_rejected == sum(FLAWED_ROWS.values())
+    pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
 
 
 def test_semicolon_csv_with_european_numbers(tmp_path: Path) -> None:

@@ -543,3 +543,21 @@ def test_committed_data_is_current(
     _assert_close_nested(truth, json.loads(json.dumps(res.truth)))
     for sub in subfolders:
         _assert_same_canonical(load_dataset(base / sub).data, res.data)
+
+
+@pytest.mark.parametrize(("language", "fmt"), [("en", "csv"), ("zh", "xlsx")])
+def test_flawed_rows_are_each_rejected_with_their_reason(
+    tmp_path: Path, language: str, fmt: str
+) -> None:
+    from helpers.load import load_dataset
+
+    res = make_affiliate_data(600, seed=5)
+    write_exports(res, tmp_path, language=language, fmt=fmt, flawed_rows=True)
+    loaded = load_dataset(tmp_path)
+    n_flawed = sum(synth.FLAWED_ROWS.values())
+    assert loaded.summary.rows_read == 600 + n_flawed
+    assert loaded.summary.rows_rejected == n_flawed
+    for fault, count in synth.FLAWED_ROWS.items():
+        hits = loaded.rejected["reason"].str.contains(fault, regex=False).sum()
+        assert hits == count, f"{fault}: {hits} rows rejected, expected {count}"
+    pd.testing.assert_frame_equal(loaded.data, res.data, check_categorical=False)
