@@ -763,6 +763,11 @@ def _error_line(nb: NotebookRun) -> str:
 # ----------------------------------------------------------------------- assembling
 
 
+def _utcnow() -> _dt.datetime:
+    """The run's start time (a function so that tests can fix the clock)."""
+    return _dt.datetime.now(_dt.UTC)
+
+
 def _slug(text: str, limit: int = 40) -> str:
     s = re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.")
     return s[:limit].strip("-") or "x"
@@ -1147,7 +1152,7 @@ def run_report(
             )
         plans.append((label, {k: v.value for k, v in combo.items()}, common_eff, per_notebook))
 
-    run_started = _dt.datetime.now(_dt.UTC)
+    run_started = _utcnow()
     slug_parts = [params.path.stem if params.path else "defaults"]
     slug_parts += [f"{k}-{'-'.join(str(v.value) for v in vals)}" for k, vals in each_values.items()]
     run_name = f"{run_started:%Y%m%d-%H%M%S}_{_slug('_'.join(slug_parts), 60)}"

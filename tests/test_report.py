@@ -22,6 +22,9 @@ from helpers import paths, report
 from helpers.report import ParamWarning, ReportError, load_params, run_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+# The tests sharing the module-scoped CLI run go to one xdist worker (make test uses
+# --dist loadgroup), so the run happens once rather than once per worker.
+CLI_GROUP = pytest.mark.xdist_group("report_cli_run")
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,6 +72,7 @@ def cli_run(
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_failing_notebook_exit_status_and_message(cli_run: tuple[Any, Path]) -> None:
     proc, folder = cli_run
     assert proc.returncode == 1, proc.stderr
@@ -81,6 +85,7 @@ def test_failing_notebook_exit_status_and_message(cli_run: tuple[Any, Path]) -> 
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_failed_notebook_kept_for_inspection(cli_run: tuple[Any, Path]) -> None:
     _, folder = cli_run
     executed = nbformat.read(folder / "02_fails.ipynb", as_version=4)
@@ -102,6 +107,7 @@ def test_failed_notebook_kept_for_inspection(cli_run: tuple[Any, Path]) -> None:
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_other_notebooks_outputs_kept(cli_run: tuple[Any, Path]) -> None:
     _, folder = cli_run
     for rel in (
@@ -121,6 +127,7 @@ def test_other_notebooks_outputs_kept(cli_run: tuple[Any, Path]) -> None:
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_executed_notebook_shows_figures(cli_run: tuple[Any, Path]) -> None:
     """The MPLBACKEND trap: with Agg forced into the kernel, display() shows nothing."""
     _, folder = cli_run
@@ -136,6 +143,7 @@ def test_executed_notebook_shows_figures(cli_run: tuple[Any, Path]) -> None:
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_html_is_code_free(cli_run: tuple[Any, Path]) -> None:
     _, folder = cli_run
     html = (folder / "01_ok.html").read_text(encoding="utf-8")
@@ -146,6 +154,7 @@ def test_html_is_code_free(cli_run: tuple[Any, Path]) -> None:
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_index_does_not_claim_success(cli_run: tuple[Any, Path]) -> None:
     _, folder = cli_run
     index = (folder / "index.html").read_text(encoding="utf-8")
@@ -159,6 +168,7 @@ def test_index_does_not_claim_success(cli_run: tuple[Any, Path]) -> None:
 
 
 @pytest.mark.notebook
+@CLI_GROUP
 def test_parameter_types_from_yaml_and_cli(cli_run: tuple[Any, Path]) -> None:
     _, folder = cli_run
     got = _received(folder)
@@ -233,13 +243,7 @@ def test_never_overwrites_existing_run_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fixed = _dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=_dt.UTC)
-
-    class _Frozen(_dt.datetime):
-        @classmethod
-        def now(cls, tz: Any = None) -> _dt.datetime:  # type: ignore[override]
-            return fixed
-
-    monkeypatch.setattr(report._dt, "datetime", _Frozen)
+    monkeypatch.setattr(report, "_utcnow", lambda: fixed)
     existing = tmp_path / "20260102-030405_defaults"
     existing.mkdir()
     (existing / "index.html").write_text("earlier run", encoding="utf-8")
