@@ -182,29 +182,37 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
-def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """Combine several code arrays into one dense code 0..k-1 (one hash pass at the end).
+def _combine(
+    code_list: Sequence[tuple[np.ndarray, int]], n: int, *, keys: bool = False
+) -> tuple[np.ndarray, int] | tuple[np.ndarray, int, np.ndarray, int]:
+    """Combine several code arrays into one dense code 0..k-1.
 
     Mixed-radix keys; when the product of cardinalities could overflow int64 the partial
-    key is re-factorised first.
+    key is re-factorised first. With ``keys=True`` also return the combined key of each
+    dense code and the radix of the last component (so ``key // radix`` and
+    ``key % radix`` recover the last two components).
     """
     if not code_list:
-        return np.zeros(n, dtype=np.int64), 1 if n else 0
+        out = np.zeros(n, dtype=np.int64), (1 if n else 0)
+        return (*out, np.zeros(out[1], dtype=np.int64), 1) if keys else out
     key, card = code_list[0]
     key = key.astype(np.int64, copy=True)
+    radix = max(card, 1)
     for codes, k in code_list[1:]:
         if card * max(k, 1) > _MAX_KEY:
             key, uniq = pd.factorize(key)
             key = key.astype(np.int64, copy=False)
             card = len(uniq)
-        key *= max(k, 1)
+        radix = max(k, 1)
+        key *= radix
         key += codes
-        card *= max(k, 1)
-    return _densify(key, card)
+        card *= radix
+    dense, k_out, uniq_keys = _densify(key, card)
+    return (dense, k_out, uniq_keys, radix) if keys else (dense, k_out)
 
 
-def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int]:
-    """Map int64 keys in [0, card) to dense codes 0..k-1.
+def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Map int64 keys in [0, card) to dense codes 0..k-1; also return the key of each code.
 
     When the key range is small compared with the data a lookup table built with
     bincount is cheaper than hashing; otherwise pandas' hash factorisation.
@@ -212,9 +220,9 @@ def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int]:
     if card <= max(4 * len(key), 1 << 16):
         present = np.bincount(key, minlength=card) > 0
         table = np.cumsum(present) - 1
-        return table[key], int(present.sum())
+        return table[key], int(present.sum()), np.flatnonzero(present)
     dense, uniq = pd.factorize(key)
-    return dense.astype(np.int64, copy=False), len(uniq)
+    return dense.astype(np.int64, copy=False), len(uniq), np.asarray(uniq, dtype=np.int64)
 
 
 def _any_row(codes: np.ndarray, k: int) -> np.ndarray:
@@ -938,6 +946,10 @@ def fit_conversion(
     check_cols = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
     for col in check_cols:
         s = data[col]
+        if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(
+            s.dtype, pd.api.extensions.ExtensionDtype
+        ):
+            continue  # numpy integers cannot be missing
         if _is_numeric(s):
             bad = ~np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
         else:
@@ -945,7 +957,9 @@ def fit_conversion(
         if bad.any():
             missing_by[col] = int(bad.sum())
             missing |= bad
-    for arr, name in ((y, successes), (n, trials)):
+    for arr, s, name in ((y, y_s, successes), (n, n_s, trials)):
+        if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
+            continue  # integer counts cannot be missing: skip a pass over the rows
         bad = ~np.isfinite(arr)
         if bad.any():
             missing_by[name] = int(bad.sum())
@@ -1010,11 +1024,14 @@ def fit_conversion(
     Np = np.bincount(p_row, weights=nk, minlength=P)
 
     if cluster is not None:
-        g_codes, _ = _codes(data[cluster])
-        g_row, G = _combine([(g_codes if all_kept else g_codes[keep], _)], n_used)
-        cell_row, n_cells = _combine([(g_row, G), (p_row, P)], n_used)
-        cell_rep = _any_row(cell_row, n_cells)
-        cell_g, cell_p = g_row[cell_rep], p_row[cell_rep]
+        g_codes, k_g = _codes(data[cluster])
+        if all_kept and not isinstance(data[cluster].dtype, pd.CategoricalDtype):
+            # hash-factorised codes of a column without missing values are already dense
+            g_row, G = g_codes, k_g
+        else:
+            g_row, G = _combine([(g_codes if all_kept else g_codes[keep], k_g)], n_used)
+        cell_row, n_cells, cell_key, _radix = _combine([(g_row, G), (p_row, P)], n_used, keys=True)
+        cell_g, cell_p = cell_key // P, cell_key % P
         Yc = np.bincount(cell_row, weights=yk, minlength=n_cells)
         Nc = np.bincount(cell_row, weights=nk, minlength=n_cells)
         if G < 2:
@@ -1069,9 +1086,8 @@ def fit_conversion(
             P = P2
             if cluster is not None:
                 cp = new_p[cell_p]
-                cell2, n2 = _combine([(cell_g, G), (cp, P)], n_cells)
-                rep2 = _any_row(cell2, n2)
-                cell_g, cell_p = cell_g[rep2], cp[rep2]
+                cell2, n2, key2, _radix = _combine([(cell_g, G), (cp, P)], n_cells, keys=True)
+                cell_g, cell_p = key2 // P, key2 % P
                 Yc = np.bincount(cell2, weights=Yc, minlength=n2)
                 Nc = np.bincount(cell2, weights=Nc, minlength=n2)
                 n_cells = n2

@@ -498,3 +498,25 @@ def test_tier_as_text_keeps_nano_as_reference(us):
     np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
     np.testing.assert_allclose(fit.bse, ref.bse, rtol=1e-10)
     assert fit.predict(d.iloc[:5]).tolist() == pytest.approx(ref.predict(us.iloc[:5]).tolist())
+
+
+def test_cluster_codes_when_every_row_is_used(us):
+    """All rows usable (no zero clicks): string and categorical cluster columns (with
+    unused categories) give the same clusters and the row-level result."""
+    rows = _rows_used(us)
+    fit = fit_conversion(rows)
+    cat = rows.assign(
+        creator_id=pd.Categorical(
+            rows["creator_id"], categories=[*us["creator_id"].unique(), "ghost"]
+        )
+    )
+    fit_cat = fit_conversion(cat)
+    assert fit.n_rows_used == fit.n_rows == len(rows)
+    assert fit.n_clusters == fit_cat.n_clusters == rows["creator_id"].nunique()
+    np.testing.assert_allclose(fit_cat.bse, fit.bse, rtol=1e-12)
+    ref = smf.glm(
+        "orders + I(clicks - orders) ~ C(tier) + C(category) + commission_rate",
+        rows,
+        family=sm.families.Binomial(),
+    ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]})
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
