@@ -30,7 +30,7 @@ import pandas as pd
 
 from helpers import paths
 
-__all__ = ["ReportOutputs", "to_jsonable", "versions_footer", "versions_table"]
+__all__ = ["ReportOutputs", "excel_safe", "to_jsonable", "versions_footer", "versions_table"]
 
 _VERSIONED = (
     "pandas",
@@ -69,6 +69,54 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: Any) -> Any:
+    if (
+        isinstance(value, str)
+        and value
+        and (value[0] in _FORMULA_START or value.lstrip()[:1] in _FORMULA_START)
+    ):
+        return "'" + value
+    return value
+
+
+def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` that spreadsheet programs open without running formulas.
+
+    Text cells (and column labels) starting with ``=``, ``+``, ``-``, ``@``, a tab or
+    a carriage return (also after leading spaces) get a leading single quote, so
+    ``=HYPERLINK(...)`` shows as text instead of running (CSV / formula injection;
+    OWASP's recommendation). Numbers stay numbers: only text, categorical and object
+    columns are touched, and inside object columns only ``str`` values.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        The neutralised copy; categorical columns become text.
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = (
+                s.astype("string")
+                if pd.api.types.is_string_dtype(s.cat.categories)
+                else s.astype(object)
+            )
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            out[col] = s.map(_neutralise, na_action="ignore")
+        else:
+            out[col] = s
+    out.columns = [_neutralise(str(c)) if isinstance(c, str) else c for c in out.columns]
+    return out
 
 
 class ReportOutputs:
@@ -111,9 +159,12 @@ class ReportOutputs:
         return path
 
     def table(self, frame: pd.DataFrame, name: str, *, index: bool = False) -> Path:
-        """Write a table as CSV (UTF-8 with BOM so Excel shows Chinese text)."""
+        """Write a table as CSV that Excel opens safely: UTF-8 with BOM (Chinese text
+        shows), CRLF line ends, and text that looks like a formula neutralised
+        (:func:`excel_safe`; creator handles start with ``@``)."""
         path = self.root / "tables" / f"{self.notebook}__{name}.csv"
-        frame.to_csv(path, index=index, encoding="utf-8-sig")
+        safe = excel_safe(frame.reset_index() if index else frame)
+        safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
         return path
 
     def write_results(self) -> Path:

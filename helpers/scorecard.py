@@ -69,6 +69,7 @@ from scipy import optimize, stats
 
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
+from helpers.outputs import excel_safe
 
 __all__ = [
     "RECOMMENDATIONS",
@@ -94,7 +95,6 @@ _REQUIRED = (
     "orders",
     "gmv",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # An unbounded EB fit can make the prior infinitely strong when creators vary no more
 # than chance in a small site, giving zero-width CVR intervals; the cap keeps a prior
 # worth at most this many clicks (about +-0.4 points around a 4 % CVR).
@@ -737,51 +737,6 @@ def _site_card(
 
 
 # ---------------------------------------------------------------------- export
-
-
-def _neutralise(value: Any) -> Any:
-    if (
-        isinstance(value, str)
-        and value
-        and (value[0] in _FORMULA_START or value.lstrip()[:1] in _FORMULA_START)
-    ):
-        return "'" + value
-    return value
-
-
-def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` that spreadsheet programs open without running formulas.
-
-    Text cells (and column labels) starting with ``=``, ``+``, ``-``, ``@``, a tab or
-    a carriage return (also after leading spaces) get a leading single quote, so
-    ``=HYPERLINK(...)`` shows as text instead of running (CSV / formula injection;
-    OWASP's recommendation). Numbers stay numbers: only text, categorical and object
-    columns are touched, and inside object columns only ``str`` values.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-
-    Returns
-    -------
-    pandas.DataFrame
-        The neutralised copy; categorical columns become text.
-    """
-    out = df.copy()
-    for col in out.columns:
-        s = out[col]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            s = (
-                s.astype("string")
-                if pd.api.types.is_string_dtype(s.cat.categories)
-                else s.astype(object)
-            )
-        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            out[col] = s.map(_neutralise, na_action="ignore")
-        else:
-            out[col] = s
-    out.columns = [_neutralise(str(c)) if isinstance(c, str) else c for c in out.columns]
-    return out
 
 
 def export_scorecard(

@@ -18,5 +18,9 @@ for _info in pkgutil.iter_modules(__path__):
         continue
     _module = importlib.import_module(f"{__name__}.{_info.name}")
     for _name in getattr(_module, "__all__", ()):
+        if _name in __all__:
+            raise ImportError(
+                f"chart name {_name!r} is defined twice (again in {_module.__name__}); rename one"
+            )
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
