@@ -16,6 +16,9 @@ SEED ?= 0
 ARGS ?=
 # Kernels inherit the environment: a backend forced here would strip figures from reports.
 unexport MPLBACKEND
+# Tests and notebooks run in parallel processes on small matrices, where multi-threaded
+# BLAS only adds contention (50x slower least squares was seen under load).
+report test test-fast: export OPENBLAS_NUM_THREADS = 1
 
 .PHONY: help setup report test test-fast lab sample-data bench lint format clean distclean
 
