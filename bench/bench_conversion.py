@@ -13,7 +13,7 @@ Compares, on synthetic single-site data (``helpers.synth``):
 Wall time is the best of ``--repeat`` runs (time.perf_counter); peak memory is the
 peak traced allocation during one separate run under tracemalloc (numpy and pandas
 buffers are traced; Arrow's memory pool, used by string columns, is not). The
-row-level statsmodels fit is timed once, outside tracemalloc, then traced once. Targets: at 1M rows at least
+row-level statsmodels fit is timed ``--sm-repeat`` times (best kept), then traced once. Targets: at 1M rows at least
 50x faster than the row-level formula GLM with the same estimates; at 10M rows at most
 3x a bare group-by.
 
@@ -90,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--quick", action="store_true", help="100k and 300k rows instead of 1M and 10M"
     )
     parser.add_argument("--repeat", type=int, default=3, help="timing runs (best is kept)")
+    parser.add_argument(
+        "--sm-repeat", type=int, default=2, help="timing runs of the row-level statsmodels fit"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(list(argv) if argv is not None else None)
     small, large = (100_000, 300_000) if args.quick else (1_000_000, 10_000_000)
@@ -115,16 +118,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         row = {"rows": n, "fit_s": t_fit, "groupby_s": t_gb, "fit_mib": m_fit, "groupby_mib": m_gb}
         if n == small:
-            t0 = time.perf_counter()
-            ref = _statsmodels_fit(df, DEFAULT_FORMULA)
-            t_sm = time.perf_counter() - t0
+            t_sm = float("inf")
+            for _ in range(args.sm_repeat):  # best of a few, like the fit (noisy machines)
+                gc.collect()
+                t0 = time.perf_counter()
+                ref = _statsmodels_fit(df, DEFAULT_FORMULA)
+                t_sm = min(t_sm, time.perf_counter() - t0)
             _, m_sm = _peak_alloc(lambda df=df: _statsmodels_fit(df, DEFAULT_FORMULA))
             d_par = float(np.max(np.abs(fit.params.to_numpy() - ref.params.to_numpy())))
             d_bse = float(np.max(np.abs(fit.bse.to_numpy() / ref.bse.to_numpy() - 1)))
             speedup = t_sm / t_fit
             print(
                 f"  statsmodels formula GLM on the {n:,} raw rows (cluster SEs): {t_sm:.2f} s "
-                f"(one run, peak +{m_sm:,.0f} MiB); speed-up {speedup:.0f}x; "
+                f"(best of {args.sm_repeat}, peak +{m_sm:,.0f} MiB); speed-up {speedup:.0f}x; "
                 f"max |d params| {d_par:.1e}, max rel. d bse {d_bse:.1e}",
                 flush=True,
             )
