@@ -1179,8 +1179,10 @@ def fit_conversion(
         )
     if not conv:
         raise ModelError(
-            f"the fit did not converge in {maxiter} iterations (largest |coef| "
-            f"{np.max(np.abs(beta)):.3g}); simplify the formula or raise maxiter"
+            f"the fit did not converge in {maxiter} iterations; the largest coefficient is "
+            f"{names[int(np.argmax(np.abs(beta)))]} = {beta[int(np.argmax(np.abs(beta)))]:.3g} "
+            "(a level or combination close to separation?). Merge rare levels "
+            "(merge_rare_levels=True), simplify the formula or raise maxiter."
         )
     mu = expit(X @ beta)
     # bread: inverse Fisher information at the final estimate, as statsmodels' cluster

@@ -520,3 +520,10 @@ def test_cluster_codes_when_every_row_is_used(us):
         family=sm.families.Binomial(),
     ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]})
     np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+
+
+def test_non_convergence_is_an_error_naming_a_coefficient(us):
+    with pytest.raises(
+        ModelError, match=r"did not converge in 1 iterations; the largest coefficient is \S+ ="
+    ):
+        fit_conversion(us, maxiter=1)
