@@ -124,6 +124,16 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
+def _isin(col: pd.Series, values: Iterable[object]) -> np.ndarray:
+    """Boolean mask of ``col`` in ``values`` (labels compared as strings); cheap on a
+    categorical column because only its categories are compared."""
+    wanted = {str(v) for v in values}
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.array([str(c) in wanted for c in col.cat.categories] + [False])
+        return hit[col.cat.codes.to_numpy()]  # code -1 (missing) reads the final False
+    return col.astype("string").isin(wanted).fillna(False).to_numpy(dtype=bool)
+
+
 def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, np.ndarray]:
     """Group rows by ``cols`` with integer arithmetic (fast on millions of rows).
 
@@ -324,18 +334,24 @@ def benchmark(
     if source is not None:
         return benchmark_from_file(source, by=by)
     _check_columns(df, ["site", *by, "impressions", "clicks"], "benchmark")
-    site_col = df["site"].astype("string")
-    mask = (site_col == site).fillna(False).to_numpy(dtype=bool)
+    mask = _isin(df["site"], [site])
     if not mask.any():
-        present = sorted(site_col.dropna().unique().tolist())
+        present = sorted(str(v) for v in df["site"].dropna().unique())
         raise ValueError(
             f"benchmark: no row of site {site!r}; sites in the data: {present}. "
             f"Pass site= one of them, or supply a benchmark table with source='file.csv' "
             "(columns category, ctr)."
         )
-    rows = df.loc[mask]
+    has_cluster = cluster in df.columns
+    rows = df[
+        list(
+            dict.fromkeys(
+                ["site", *by, "impressions", "clicks", *([cluster] if has_cluster else [])]
+            )
+        )
+    ]
+    rows = rows.loc[mask]
     codes, n_groups, first = _group(rows, by)
-    has_cluster = cluster in rows.columns
     clusters = _codes(rows[cluster])[0] if has_cluster else None
     imp = rows["impressions"].to_numpy(dtype=np.float64)
     clk = rows["clicks"].to_numpy(dtype=np.float64)
@@ -847,7 +863,7 @@ def ctr_lift(
     keep = row_ok.copy()
     if sites is not None:
         wanted = set(sites)
-        in_site = df["site"].astype("string").isin(wanted).fillna(False).to_numpy(dtype=bool)
+        in_site = _isin(df["site"], wanted)
         _exclude_rows(keep & ~in_site, "site not selected", f"sites={sorted(wanted)}")
         keep &= in_site
 
@@ -880,9 +896,18 @@ def ctr_lift(
     _exclude_rows(zero_bench, "benchmark CTR is 0 (lift undefined)")
     keep &= ~zero_bench
 
-    # Units.
-    work = df.loc[keep] if not keep.all() else df
+    # Units (only the columns needed, so masking does not copy the whole frame).
+    needed = list(dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns]]))
+    as_rows = not level_cols
+    work = df[needed] if keep.all() else df[needed].loc[keep]
+    if level_cols and "content_id" in level_cols and len(work):
+        # Content ids unique per row (the usual video export): no grouping needed.
+        c_codes, c_uniq = pd.factorize(work["content_id"], use_na_sentinel=True)
+        if len(c_uniq) == len(work) and not any(work[c].isna().any() for c in level_cols):
+            level_cols = []
+            as_rows = False
     imp_k, clk_k, bench_k = imp[keep], clk[keep], row_bench[keep]
+    s_k = s_codes[keep]
     u_codes, n_u, u_first = _group(work, key_cols) if level_cols else (None, 0, None)
     if level_cols:
         missing_key = u_codes < 0
@@ -903,6 +928,7 @@ def ctr_lift(
         units["impressions"] = _sum_by(u_codes, n_u, imp_k)
         units["clicks"] = _sum_by(u_codes, n_u, clk_k)
         units["benchmark_ctr"] = bench_k[u_first]
+        u_strata = s_k[u_first]
         for col in carry:
             if col in work.columns and col not in key_cols:
                 c = work[col]
@@ -917,11 +943,13 @@ def ctr_lift(
     else:
         # One unit per row: no grouping needed (the fast path on millions of rows).
         units = work[key_cols].reset_index(drop=True)
-        units.insert(len(key_cols), "row", work.index.to_numpy())
+        if as_rows:
+            units.insert(len(key_cols), "row", work.index.to_numpy())
         units["n_rows"] = 1
         units["impressions"] = imp_k.astype(np.int64)
         units["clicks"] = clk_k.astype(np.int64)
         units["benchmark_ctr"] = bench_k
+        u_strata = s_k
         for col in carry:
             if col in work.columns and col not in key_cols:
                 units[col] = work[col].reset_index(drop=True)
@@ -942,6 +970,7 @@ def ctr_lift(
             )
     if (zero | over).any():
         units = units.loc[~(zero | over)].reset_index(drop=True)
+        u_strata = u_strata[~(zero | over)]
 
     k = units["clicks"].to_numpy(dtype=np.int64)
     n = units["impressions"].to_numpy(dtype=np.int64)
@@ -1016,19 +1045,21 @@ def ctr_lift(
             q_val[sel] = multipletests(p_val[sel], alpha=fdr, method="fdr_bh")[1]
     units["p_value"] = p_val
     units["q_value"] = q_val
-    flag = np.full(len(units), "too few impressions", dtype=object)
+    flag = np.full(len(units), FLAGS.index("too few impressions"), dtype=np.int8)
     sig = eligible & (q_val <= fdr)
-    flag[eligible] = "not distinguishable"
-    flag[sig & (ctr > b_ctr)] = "above"
-    flag[sig & (ctr < b_ctr)] = "below"
-    units["flag"] = pd.Categorical(flag, dtype=_FLAG_DTYPE)
+    flag[eligible] = FLAGS.index("not distinguishable")
+    flag[sig & (ctr > b_ctr)] = FLAGS.index("above")
+    flag[sig & (ctr < b_ctr)] = FLAGS.index("below")
+    units["flag"] = pd.Categorical.from_codes(flag, dtype=_FLAG_DTYPE)
 
     _tick("tests_s")
     excl = pd.DataFrame(
         excluded, columns=["reason", "rows", "units", "impressions", "clicks", "detail"]
     )
     excl["units"] = excl["units"].astype("Int64")
-    used = set(map(tuple, units[strata].apply(_norm_label).drop_duplicates().to_numpy().tolist()))
+    has_units = np.zeros(n_s, dtype=bool)
+    has_units[np.unique(u_strata)] = True
+    used = set(map(tuple, s_norm.loc[has_units].to_numpy().tolist()))
     unused = [
         tuple(r)
         for r in bench[strata].apply(_norm_label).to_numpy().tolist()
