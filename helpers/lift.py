@@ -494,7 +494,8 @@ def benchmark_from_file(path: str | Path, *, by: str | Sequence[str] = "category
             "is not a CTR between 0 and 1. Write it as a fraction (0.0593) or with a percent sign (5.93%)."
         )
     table["benchmark_ctr"] = ctr
-    dup = table.duplicated(subset=by, keep=False)
+    # Labels are matched without case or outer spaces, so duplicates are judged the same way.
+    dup = table[by].apply(_norm_label).duplicated(keep=False)
     if dup.any():
         rows = (np.flatnonzero(dup.to_numpy()) + 2).tolist()
         raise ExportError(
@@ -828,9 +829,16 @@ def ctr_lift(
         clock[0] = now
 
     bench = _coerce_benchmark(benchmark, None)
-    strata = list(
-        bench.attrs.get("by") or [c for c in bench.columns if c in df.columns and c != "site"][:1]
-    )
+    if bench.attrs.get("by"):
+        strata = list(bench.attrs["by"])
+    elif "category" in bench.columns:
+        strata = ["category"]
+    else:  # a label column shared with the data (never a count or rate column)
+        strata = [
+            c
+            for c in bench.columns
+            if c in df.columns and c != "site" and not pd.api.types.is_numeric_dtype(bench[c])
+        ][:1]
     if not strata:
         raise ValueError(
             f"cannot tell the benchmark's stratum column; benchmark columns {list(bench.columns)}. "

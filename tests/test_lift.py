@@ -384,6 +384,7 @@ def test_benchmark_file_missing_category_is_counted(tmp_path: Path, synth):
         ("category,ctr\nbeauty,2.5\n", r"row 2, column 'ctr'.*percent sign"),
         ("category,ctr\nbeauty,--\n", r"row 2"),
         ("category,ctr\nbeauty,0.02\nbeauty,0.03\n", r"repeated on rows \[2, 3\]"),
+        ("category,ctr\nbeauty,0.02\nBeauty ,0.03\n", r"repeated on rows \[2, 3\]"),
     ],
 )
 def test_benchmark_file_errors(tmp_path: Path, text: str, match: str):
@@ -391,6 +392,17 @@ def test_benchmark_file_errors(tmp_path: Path, text: str, match: str):
     f.write_text(text, encoding="utf-8")
     with pytest.raises(ExportError, match=match):
         lift.benchmark_from_file(f)
+
+
+def test_benchmark_table_round_trip_without_attrs(tmp_path: Path, synth, bench):
+    f = tmp_path / "saved.csv"
+    bench.to_csv(f, index=False)  # e.g. last month's benchmark, saved by the notebook
+    table = pd.read_csv(f)
+    assert not table.attrs
+    res = lift.ctr_lift(synth.data, table, level="creator")
+    assert res.params["strata"] == ["category"]
+    ref = lift.ctr_lift(synth.data, bench, level="creator")
+    assert np.allclose(res.units["lift"], ref.units["lift"])
 
 
 def test_benchmark_source_argument(tmp_path: Path, synth):
