@@ -798,8 +798,10 @@ def ctr_lift(
     sites : sequence of str, optional
         Analyse only these sites (others are counted as excluded).
     carry : sequence of str
-        Unit attributes to keep (first value in the unit; for an ordered categorical
-        such as tier, the highest value), when present and not already in the key.
+        Unit attributes to keep when present and not already in the key: for an
+        ordered categorical such as tier, the highest value in the unit; for another
+        categorical, its value when constant in the unit, else missing (a creator's
+        content_type is missing when they post videos and LIVEs); otherwise the first.
     prior_sample : int or None
         Fit each group's prior on at most this many units (seeded subsample).
     seed : int
@@ -946,6 +948,18 @@ def ctr_lift(
                     best = np.full(n_u, -1, dtype=np.int64)
                     np.maximum.at(best, u_codes[ok], codes[ok])
                     units[col] = pd.Categorical.from_codes(best, dtype=c.dtype)
+                elif isinstance(c.dtype, pd.CategoricalDtype):
+                    # An attribute that varies within a unit (a creator's content types)
+                    # is missing there rather than the first value seen.
+                    codes = c.cat.codes.to_numpy().astype(np.int64)
+                    ok = u_codes >= 0
+                    lo = np.full(n_u, np.iinfo(np.int64).max, dtype=np.int64)
+                    hi = np.full(n_u, -1, dtype=np.int64)
+                    np.minimum.at(lo, u_codes[ok], codes[ok])
+                    np.maximum.at(hi, u_codes[ok], codes[ok])
+                    units[col] = pd.Categorical.from_codes(
+                        np.where(lo == hi, hi, -1), dtype=c.dtype
+                    )
                 else:
                     units[col] = c.iloc[u_first].reset_index(drop=True)
     else:

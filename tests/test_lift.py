@@ -341,6 +341,20 @@ def test_lift_by_any_grouping(synth, bench, by):
     assert not out.duplicated(["site", *by]).any()
 
 
+def test_carried_attributes(synth, bench):
+    res = lift.ctr_lift(synth.data, bench, level="creator")
+    u = res.units
+    key = ["site", "category", "creator_id"]
+    d = synth.data
+    n_types = d.groupby(key, observed=True)["content_type"].nunique()
+    top_tier = d.groupby(key, observed=True)["tier"].max()
+    idx = pd.MultiIndex.from_frame(u[key])
+    mixed = n_types.reindex(idx).to_numpy() > 1
+    assert u.loc[mixed, "content_type"].isna().all()
+    assert u.loc[~mixed, "content_type"].notna().all()
+    assert (u["tier"].astype(str).to_numpy() == top_tier.reindex(idx).astype(str).to_numpy()).all()
+
+
 def test_level_list_and_unknown_level(synth, bench):
     res = lift.ctr_lift(synth.data, bench, level=["creator_id", "product_id"])
     assert {"creator_id", "product_id"} <= set(res.units.columns)
