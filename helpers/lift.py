@@ -34,7 +34,8 @@ Benchmark interval
     matters.
 Shrinkage (empirical Bayes)
     Per (site, stratum), the CTRs of the units are given a beta prior whose two
-    parameters are fitted by maximum likelihood of the beta-binomial model
+    parameters are fitted by maximum likelihood (with fewer than 10 units, a weak
+    prior worth one click centred on the benchmark: ``fallback`` in the priors table) of the beta-binomial model
     (vectorised ``gammaln`` log-likelihood with its analytic gradient,
     ``scipy.optimize.minimize`` with bounded truncated Newton, TNC). The likelihood is
     a sum of separable terms in clicks, non-clicks and impressions, so it is
@@ -1013,15 +1014,15 @@ def ctr_lift(
         sel = g_codes == g
         fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
         if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
-            # Too few units to estimate a spread: a weak prior at the group's pooled CTR
-            # (worth 2 impressions) barely moves the raw CTR.
-            mean = float(k[sel].sum() / max(n[sel].sum(), 1))
-            mean = min(max(mean, 1e-6), 1 - 1e-6)
+            # Too few units to estimate a spread: a weak prior centred on the benchmark,
+            # worth one click (Beta(1, (1 - p) / p)), which moves a unit with a few
+            # hundred impressions only a little and never piles the mass at CTR 0.
+            mean = float(np.clip(b_ctr[sel][0], 1e-6, 1 - 1e-6))
             fit.update(
-                alpha=2 * mean,
-                beta=2 * (1 - mean),
+                alpha=1.0,
+                beta=(1 - mean) / mean,
                 prior_mean=mean,
-                prior_strength=2.0,
+                prior_strength=1 / mean,
                 fallback=True,
             )
         else:

@@ -502,3 +502,58 @@ def test_notebook_with_benchmark_file_and_creator_level(run_notebook, tmp_path: 
     results = json.loads((folder / "results" / "04_ctr_lift.json").read_text(encoding="utf-8"))
     assert results["benchmark_source"].endswith("bench.csv")
     assert results["summary"]["rows_excluded"] > 0  # other sites and categories without a benchmark
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _frames(draw):
+    n = draw(st.integers(1, 60))
+    imp = draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n))
+    clk = [draw(st.integers(0, max(0, i + 3))) for i in imp]  # some clicks > impressions
+    sites = draw(st.lists(st.sampled_from(["US", "UK", "ID"]), min_size=n, max_size=n))
+    cats = draw(st.lists(st.sampled_from(["beauty", "home", "toys", None]), min_size=n, max_size=n))
+    creators = draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=n, max_size=n))
+    return pd.DataFrame(
+        {
+            "site": pd.Categorical(sites),
+            "category": pd.Categorical(cats),
+            "creator_id": pd.array(creators, dtype="string"),
+            "impressions": np.array(imp, dtype=np.int64),
+            "clicks": np.array(clk, dtype=np.int64),
+        }
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=_frames(), level=st.sampled_from(["row", "creator"]))
+def test_accounting_and_definitions_hold_on_any_frame(df, level):
+    res = lift.ctr_lift(df, {"beauty": 0.02, "home": 0.015}, level=level, min_impressions=100)
+    s = res.summary
+    assert s["rows_in"] == s["rows_used"] + s["rows_excluded"] == len(df)
+    u = res.units
+    if len(u):
+        assert np.allclose(u["lift"], u["clicks"] / u["impressions"] / u["benchmark_ctr"] - 1)
+        assert ((u["clicks"] <= u["impressions"]) & (u["impressions"] > 0)).all()
+        # The posterior mean lies between the raw CTR and the prior mean.
+        prior = res.priors.set_index(["site", "category"])["prior_mean"]
+        pm = prior.reindex(pd.MultiIndex.from_frame(u[["site", "category"]])).to_numpy()
+        lo, hi = np.minimum(u["ctr"], pm), np.maximum(u["ctr"], pm)
+        assert ((u["shrunk_ctr"] >= lo - 1e-12) & (u["shrunk_ctr"] <= hi + 1e-12)).all()
+        assert (u["shrunk_ctr_low"] <= u["shrunk_ctr_high"]).all()
+        # With a posterior alpha >= 1 (every fallback prior, and fitted priors on real
+        # data) the equal-tailed interval contains the posterior mean.
+        alpha = res.priors.set_index(["site", "category"])["alpha"]
+        a_post = (
+            alpha.reindex(pd.MultiIndex.from_frame(u[["site", "category"]])).to_numpy()
+            + u["clicks"]
+        )
+        inside = (u["shrunk_ctr_low"] <= u["shrunk_ctr"]) & (
+            u["shrunk_ctr"] <= u["shrunk_ctr_high"]
+        )
+        assert inside[a_post >= 1].all()
+        assert (u.loc[~u["eligible"], "flag"] == "too few impressions").all()
