@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"  {n:>12,} rows: fit {t_fit:.3f} s (peak +{m_fit:,.0f} MiB), group-by {t_gb:.3f} s "
             f"(peak +{m_gb:,.0f} MiB); fit / group-by = {t_fit / t_gb:.2f}x; "
-            f"{fit.n_patterns} patterns, {fit.n_cells:,} creator x pattern cells, "
+            f"{fit.n_patterns} patterns, "
             f"{fit.n_clusters:,} creators",
             flush=True,
         )

@@ -8,8 +8,10 @@ score and Hessian are sums over rows, and rows with the same covariate pattern a
 * the point estimate is fitted on one row per distinct covariate *pattern* (successes and
   trials summed; a few hundred rows however large the export);
 * the cluster-robust "meat" needs the score of each cluster,
-  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``, which comes from the (cluster x pattern) sums
-  with one sparse product, without refitting;
+  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``: after the fit, the row residuals
+  ``y_i - n_i mu_p`` go into a sparse (cluster x pattern) matrix, whose COO product with
+  the pattern design sums them per cell and cluster in one pass, without refitting;
+* the row-level Pearson chi-square comes from the same residuals (one vectorised pass);
 * the bread is the inverse Fisher information at the final estimate, as statsmodels uses
   for ``cov_type="cluster"``.
 
@@ -182,33 +184,26 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
-def _combine(
-    code_list: Sequence[tuple[np.ndarray, int]], n: int, *, keys: bool = False
-) -> tuple[np.ndarray, int] | tuple[np.ndarray, int, np.ndarray, int]:
+def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
     """Combine several code arrays into one dense code 0..k-1.
 
     Mixed-radix keys; when the product of cardinalities could overflow int64 the partial
-    key is re-factorised first. With ``keys=True`` also return the combined key of each
-    dense code and the radix of the last component (so ``key // radix`` and
-    ``key % radix`` recover the last two components).
+    key is re-factorised first.
     """
     if not code_list:
-        out = np.zeros(n, dtype=np.int64), (1 if n else 0)
-        return (*out, np.zeros(out[1], dtype=np.int64), 1) if keys else out
+        return np.zeros(n, dtype=np.int64), (1 if n else 0)
     key, card = code_list[0]
     key = key.astype(np.int64, copy=True)
-    radix = max(card, 1)
     for codes, k in code_list[1:]:
         if card * max(k, 1) > _MAX_KEY:
             key, uniq = pd.factorize(key)
             key = key.astype(np.int64, copy=False)
             card = len(uniq)
-        radix = max(k, 1)
-        key *= radix
+        key *= max(k, 1)
         key += codes
-        card *= radix
-    dense, k_out, uniq_keys = _densify(key, card)
-    return (dense, k_out, uniq_keys, radix) if keys else (dense, k_out)
+        card *= max(k, 1)
+    dense, k_out, _keys = _densify(key, card)
+    return dense, k_out
 
 
 def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int, np.ndarray]:
@@ -260,8 +255,8 @@ class ConversionFit:
         Complete rows with zero trials (no clicks): they carry no information.
     n_rows_used : int
         Rows the likelihood is a sum over (``N`` in the small-sample correction).
-    n_patterns, n_clusters, n_cells : int
-        Distinct covariate patterns, clusters, and (cluster, pattern) cells.
+    n_patterns, n_clusters : int
+        Distinct covariate patterns and clusters (0 when model-based).
     successes, trials : int
         Total orders and clicks used.
     pearson_chi2 : float
@@ -299,7 +294,6 @@ class ConversionFit:
     n_rows_used: int
     n_patterns: int
     n_clusters: int
-    n_cells: int
     successes: int
     trials: int
     pearson_chi2: float
@@ -753,7 +747,6 @@ class ConversionFit:
             "n_rows_used": self.n_rows_used,
             "n_patterns": self.n_patterns,
             "n_clusters": self.n_clusters,
-            "n_cells": self.n_cells,
             "successes": self.successes,
             "trials": self.trials,
             "pearson_chi2": self.pearson_chi2,
@@ -1030,10 +1023,6 @@ def fit_conversion(
             g_row, G = g_codes, k_g
         else:
             g_row, G = _combine([(g_codes if all_kept else g_codes[keep], k_g)], n_used)
-        cell_row, n_cells, cell_key, _radix = _combine([(g_row, G), (p_row, P)], n_used, keys=True)
-        cell_g, cell_p = cell_key // P, cell_key % P
-        Yc = np.bincount(cell_row, weights=yk, minlength=n_cells)
-        Nc = np.bincount(cell_row, weights=nk, minlength=n_cells)
         if G < 2:
             raise ModelError(
                 f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
@@ -1047,7 +1036,7 @@ def fit_conversion(
             warn_msgs.append(msg)
             warnings.warn(msg, ConversionWarning, stacklevel=2)
     else:
-        G = n_cells = 0
+        G = 0
 
     # ---- categorical levels: thin levels warned or merged, no-order levels caught
     cat_cols = [c for c in used if c in in_c or not _is_numeric(pat[c])]
@@ -1084,13 +1073,6 @@ def fit_conversion(
             Yp = np.bincount(new_p, weights=Yp, minlength=P2)
             Np = np.bincount(new_p, weights=Np, minlength=P2)
             P = P2
-            if cluster is not None:
-                cp = new_p[cell_p]
-                cell2, n2, key2, _radix = _combine([(cell_g, G), (cp, P)], n_cells, keys=True)
-                cell_g, cell_p = key2 // P, key2 % P
-                Yc = np.bincount(cell2, weights=Yc, minlength=n2)
-                Nc = np.bincount(cell2, weights=Nc, minlength=n2)
-                n_cells = n2
         for col in cat_cols:
             lv = (
                 pd.DataFrame({"level": pat[col], "trials": Np, "successes": Yp})
@@ -1189,9 +1171,12 @@ def fit_conversion(
     # covariance uses (observed = expected information under the canonical logit link)
     hess = -model.hessian(beta)
     bread = np.linalg.inv(hess)
+    mu_row = mu[p_row]
+    resid_row = yk - nk * mu_row
     if cluster is not None:
-        resid = Yc - Nc * mu[cell_p]
-        R = sp.csr_matrix((resid, (cell_g, cell_p)), shape=(G, P))
+        # cluster scores S_g = sum_p x_p (Y_gp - N_gp mu_p): a (cluster x pattern) sparse
+        # matrix of row residuals (COO sums the rows of a cell) times the pattern design
+        R = sp.coo_array((resid_row, (g_row, p_row)), shape=(G, P))
         S = np.asarray(R @ X)
         meat = S.T @ S
         correction = G / (G - 1) * (n_used - 1) / (n_used - K)
@@ -1203,8 +1188,7 @@ def fit_conversion(
     bse = np.sqrt(np.diag(cov))
 
     # ---- row-level Pearson chi-square in one vectorised pass
-    mu_row = mu[p_row]
-    pearson = float(np.sum((yk - nk * mu_row) ** 2 / (nk * mu_row * (1 - mu_row))))
+    pearson = float(np.sum(resid_row**2 / (nk * mu_row * (1 - mu_row))))
     dispersion = pearson / (n_used - K)
 
     pat_out = pat.copy()
@@ -1227,7 +1211,6 @@ def fit_conversion(
         n_rows_used=n_used,
         n_patterns=P,
         n_clusters=G,
-        n_cells=n_cells,
         successes=int(round(Yp.sum())),
         trials=int(round(Np.sum())),
         pearson_chi2=pearson,
