@@ -185,6 +185,15 @@ def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, n
     return codes, n_all, first
 
 
+def _split(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Row positions of each group (one sort instead of a scan per group)."""
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes[codes >= 0], minlength=n_groups)
+    start = int((codes < 0).sum())  # missing codes sort first
+    bounds = start + np.concatenate([[0], np.cumsum(counts)])
+    return [order[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
+
+
 def _sum_by(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
     """Integer sums per group (rows with code -1 are ignored)."""
     ok = codes >= 0
@@ -1010,8 +1019,7 @@ def ctr_lift(
     prior_rows = []
     a_arr = np.empty(len(units))
     b_arr = np.empty(len(units))
-    for g in range(n_g):
-        sel = g_codes == g
+    for g, sel in enumerate(_split(g_codes, n_g)):
         fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
         if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
             # Too few units to estimate a spread: a weak prior centred on the benchmark,
@@ -1168,9 +1176,8 @@ def summarise_lift(
     cluster = _codes(u["creator_id"])[0] if "creator_id" in u.columns else np.arange(len(u))
     expected = u["impressions"].to_numpy() * u["benchmark_ctr"].to_numpy()
     recs = []
-    for g in range(n_g):
-        sel = codes == g
-        ug = u.loc[sel]
+    for sel in _split(codes, n_g):
+        ug = u.iloc[sel]
         el = ug["eligible"].to_numpy()
         n_el = int(el.sum())
         pooled = ratio_interval(ug["clicks"].to_numpy(), expected[sel], cluster[sel], alpha=alpha)
@@ -1184,7 +1191,7 @@ def summarise_lift(
         fb = int((ug["flag"] == "below").sum())
         recs.append(
             {
-                "units": int(sel.sum()),
+                "units": len(sel),
                 "eligible_units": n_el,
                 "impressions": int(ug["impressions"].sum()),
                 "clicks": int(ug["clicks"].sum()),
