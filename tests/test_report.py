@@ -19,11 +19,15 @@ import pytest
 import yaml
 
 from helpers import paths, report
+
+try:
+    import fcntl
+except ImportError:  # Windows: no shared run, each worker makes its own
+    fcntl = None  # type: ignore[assignment]
 from helpers.report import ParamWarning, ReportError, load_params, run_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-# The tests sharing the module-scoped CLI run go to one xdist worker (make test uses
-# --dist loadgroup), so the run happens once rather than once per worker.
+# Meant to send the tests sharing the CLI run to one xdist worker; see cli_run.
 CLI_GROUP = pytest.mark.xdist_group("report_cli_run")
 
 
@@ -46,26 +50,44 @@ def _received(folder: Path, notebook: str = "01_ok") -> dict[str, Any]:
 # ------------------------------------------------------------ one full CLI run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cli_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Both fixture notebooks, in parallel, with YAML and command-line parameters.
 
-    MPLBACKEND=Agg in the caller's environment must not strip the figures.
+    MPLBACKEND=Agg in the caller's environment must not strip the figures. The run
+    happens once per test session: under pytest-xdist the first worker runs it and the
+    others reuse its folder (xdist_group does not group tests with pytest 9.2 and
+    xdist 3.8, which set a node id attribute that pytest no longer reads).
     """
-    tmp = tmp_path_factory.mktemp("cli")
-    params = tmp / "week.yaml"
-    params.write_text(
-        "data: data/smoke\nseed: 3\nflag: yes\nratio: 2\nnotebooks:\n  01: {n_points: '12'}\n",
-        encoding="utf-8",
-    )
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    proc = _cli(
-        "--params", str(params), "--out", str(tmp / "reports"), "--jobs", "2",
-        "-p", "code", "007", "--data", "some/export.csv", "--no-progress",
-        env=env,
-    )  # fmt: skip
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        base = base.parent  # the session's folder, shared by all workers
+    tmp = base / "report_cli_run"
+    with open(base / "report_cli_run.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        record = tmp / "proc.json"
+        if not record.exists():
+            tmp.mkdir(exist_ok=True)
+            params = tmp / "week.yaml"
+            params.write_text(
+                "data: data/smoke\nseed: 3\nflag: yes\nratio: 2\nnotebooks:\n  01: {n_points: '12'}\n",
+                encoding="utf-8",
+            )
+            env = {**os.environ, "MPLBACKEND": "Agg"}
+            proc = _cli(
+                "--params", str(params), "--out", str(tmp / "reports"), "--jobs", "2",
+                "-p", "code", "007", "--data", "some/export.csv", "--no-progress",
+                env=env,
+            )  # fmt: skip
+            record.write_text(
+                json.dumps({"rc": proc.returncode, "out": proc.stdout, "err": proc.stderr}),
+                encoding="utf-8",
+            )
+    saved = json.loads(record.read_text(encoding="utf-8"))
+    proc = subprocess.CompletedProcess([], saved["rc"], saved["out"], saved["err"])
     runs = list((tmp / "reports").iterdir())
     assert len(runs) == 1, (proc.stdout, proc.stderr)
     return proc, runs[0]
