@@ -668,15 +668,26 @@ def _export_html(ipynb: Path, html: Path, title: str) -> Path | None:
     return html
 
 
-def _execute_in_worker(task: _Task) -> _Outcome:
-    """Pool entry point: the worker's environment is ours to change."""
+def _skip_slow_optional_imports() -> None:
+    """Keep jsonschema (imported by nbformat) from loading ``rfc3987_syntax``.
+
+    jsonschema imports it, when installed, only to check the "iri" string formats,
+    which notebook schemas do not use; building its grammar costs about 1 s of CPU
+    (3 s wall on a busy 2-core machine) in every fresh process. Only called in
+    processes the runner owns: the CLI and the pool's workers.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _init_worker() -> None:
+    """Pool worker set-up: the worker's environment is ours to change."""
     # The kernel inherits this process's environment; a forced backend strips figures.
     os.environ.pop("MPLBACKEND", None)
-    return _execute(task)
+    _skip_slow_optional_imports()
 
 
 def _execute(task: _Task) -> _Outcome:
-    """Execute one notebook into its report folder and export its HTML."""
+    """Execute one notebook into its report folder (HTML comes later, see _add_html)."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -726,27 +737,39 @@ def _execute(task: _Task) -> _Outcome:
     finally:
         quiet.setLevel(level)
     duration = time.perf_counter() - start
-    html: Path | None = None
-    if ipynb.exists():
-        try:
-            html = _export_html(ipynb, task.folder / f"{stem}.html", stem)
-        except Exception as exc:  # a broken export must not hide the notebook's own status
-            if error is None:
-                error = {
-                    "cell": None,
-                    "exec_count": None,
-                    "cell_first_line": None,
-                    "ename": f"HTML export: {type(exc).__name__}",
-                    "evalue": str(exc),
-                }
     return _Outcome(
         task.key,
         "failed" if error else "ok",
         duration,
         ipynb if ipynb.exists() else None,
-        html,
+        None,
         error,
     )
+
+
+def _add_html(outcome: _Outcome) -> _Outcome:
+    """Export the executed notebook's code-free HTML (in the parent process).
+
+    Done here rather than in the pool's workers so that they never import nbconvert
+    (about 2 s per fresh process), and the export overlaps with the other notebooks.
+    """
+    if outcome.ipynb is None:
+        return outcome
+    try:
+        outcome.html = _export_html(
+            outcome.ipynb, outcome.ipynb.with_suffix(".html"), outcome.ipynb.stem
+        )
+    except Exception as exc:  # a broken export must not hide the notebook's own status
+        if outcome.error is None:
+            outcome.status = "failed"
+            outcome.error = {
+                "cell": None,
+                "exec_count": None,
+                "cell_first_line": None,
+                "ename": f"HTML export: {type(exc).__name__}",
+                "evalue": str(exc),
+            }
+    return outcome
 
 
 def _error_line(nb: NotebookRun) -> str:
@@ -1187,6 +1210,7 @@ def run_report(
     bar = tqdm(total=len(tasks), desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
 
     def record(outcome: _Outcome) -> None:
+        outcome = _add_html(outcome)
         nb = reports[outcome.key[0]].notebooks[outcome.key[1]]
         nb.status, nb.duration = outcome.status, outcome.duration
         nb.ipynb, nb.html = outcome.ipynb, outcome.html
@@ -1204,8 +1228,10 @@ def run_report(
                 record(_execute(task))
         else:
             # spawn: a clean interpreter per worker, no forked threads or event loops.
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(_execute_in_worker, task): task for task in tasks}
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
+            ) as pool:
+                futures = {pool.submit(_execute, task): task for task in tasks}
                 for future in as_completed(futures):
                     try:
                         outcome = future.result()
@@ -1332,6 +1358,8 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (0 ok, 1 failed notebook, 2 usage)."""
     args = _build_parser().parse_args(argv)
+    if "nbformat" not in sys.modules:  # the CLI's own process; see the function
+        _skip_slow_optional_imports()
 
     def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
         print(f"warning: {message}", file=sys.stderr)
