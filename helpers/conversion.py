@@ -390,15 +390,37 @@ class ConversionFit:
 
     # ------------------------------------------------------------------ predictions
     def design(self, newdata: pd.DataFrame) -> np.ndarray:
-        """The design matrix of ``newdata`` (same coding and spline knots as the fit)."""
+        """The design matrix of ``newdata`` (same coding and spline knots as the fit).
+
+        Rows with a missing value in a column the formula uses get a row of NaN (so their
+        predictions are NaN), with a :class:`ConversionWarning` counting them.
+        """
         if not isinstance(newdata, pd.DataFrame):
             raise ModelError(f"newdata must be a pandas DataFrame; got {type(newdata).__name__}")
-        frame = newdata
+        missing_cols = [c for c in self.columns() if c not in newdata.columns]
+        if missing_cols:
+            raise ModelError(
+                f"newdata lacks columns {missing_cols} that the formula uses; it has "
+                f"{list(newdata.columns)}"
+            )
+        incomplete = np.zeros(len(newdata), dtype=bool)
+        for col in self.columns():
+            incomplete |= newdata[col].isna().to_numpy(dtype=bool)
+        frame = newdata[~incomplete] if incomplete.any() else newdata
+        if incomplete.any():
+            warnings.warn(
+                f"{int(incomplete.sum())} of {len(newdata)} rows have a missing value in "
+                f"{self.columns()}; their predictions are NaN",
+                ConversionWarning,
+                stacklevel=3,
+            )
         if self.merged_levels:
-            frame = newdata.copy()
+            frame = frame.copy()
             for col, levels in self.merged_levels.items():
                 if col in frame.columns:
                     frame[col] = _merge_values(frame[col], levels, self.other_label)
+        if incomplete.all():
+            return np.full((len(newdata), len(self.params)), np.nan)
         try:
             (X,) = patsy.build_design_matrices([self.design_info], frame, NA_action="raise")
         except patsy.PatsyError as exc:
@@ -411,7 +433,12 @@ class ConversionFit:
                 f"cannot evaluate the formula on newdata: {exc}. A spline cannot extrapolate "
                 "beyond the data; give bs(..., lower_bound=, upper_bound=) explicitly"
             ) from exc
-        return np.asarray(X, dtype=np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        if incomplete.any():
+            full = np.full((len(newdata), X.shape[1]), np.nan)
+            full[~incomplete] = X
+            return full
+        return X
 
     def columns(self) -> list[str]:
         """Data columns the formula uses."""

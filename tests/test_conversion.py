@@ -527,3 +527,15 @@ def test_non_convergence_is_an_error_naming_a_coefficient(us):
         ModelError, match=r"did not converge in 1 iterations; the largest coefficient is \S+ ="
     ):
         fit_conversion(us, maxiter=1)
+
+
+def test_predict_gives_nan_for_rows_with_missing_covariates(us):
+    fit = fit_conversion(us)
+    new = us.iloc[:6].copy()
+    new.loc[new.index[2], "commission_rate"] = np.nan
+    with pytest.warns(ConversionWarning, match="1 of 6 rows have a missing value"):
+        pred = fit.predict(new)
+    assert np.isnan(pred.iloc[2]) and pred.drop(new.index[2]).notna().all()
+    np.testing.assert_allclose(pred.drop(new.index[2]), fit.predict(new.drop(new.index[2])))
+    with pytest.raises(ModelError, match="lacks columns"):
+        fit.predict(new.drop(columns="tier"))
