@@ -40,9 +40,10 @@ def test_report_outputs_write_figure_table_and_results(tmp_path: Path) -> None:
     out = ReportOutputs(tmp_path, notebook="99_test")
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
+    number = fig.number
     png = out.figure(fig, "line", show=False)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not plt.get_fignums()  # closed, so the inline backend does not show it twice
+    assert number not in plt.get_fignums()  # closed, so the inline backend does not show it twice
     csv = out.table(pd.DataFrame({"creator": ["@anna", "=HYPERLINK(1)"], "clicks": [-3, 4]}), "t")
     raw = csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
