@@ -41,7 +41,7 @@ report: $(STAMP) ## Run every notebook on the bundled sample; prints reports/<ru
 	$(PY) -m helpers.report --params $(PARAMS) $(ARGS)
 
 test: $(STAMP) ## Run the test suite (unit, statistical and notebook tests)
-	$(PY) -m pytest -n 2 --dist loadgroup $(ARGS)
+	$(PY) -m pytest -n 2 $(ARGS)
 
 test-fast: $(STAMP) ## Run the tests that do not execute notebooks
 	$(PY) -m pytest -n 2 -m "not notebook and not slow" $(ARGS)
