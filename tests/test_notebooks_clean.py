@@ -90,3 +90,19 @@ def test_notebook_ends_with_versions_footer(path: Path) -> None:
     assert "versions_footer(" in code[-1].source, (
         f"{path.name}: the last code cell must call versions_footer(seed); it is:\n{code[-1].source}"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_papermill_documents_every_parameter(path: Path) -> None:
+    """`papermill --help-notebook` lists every parameter with its comment: papermill's
+    parser silently skips a line whose comment holds ';' or '=', or whose type is
+    written ``float | None`` (use ``Optional[float]``)."""
+    from papermill.translators import PythonTranslator
+
+    nb = _read(path)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [m.group(1) for m in re.finditer(r"^(\w+)\s*:[^=\n]+=", cell.source, re.M)]
+    parsed = {p.name: p for p in PythonTranslator.inspect(cell)}
+    assert set(assigned) == set(parsed), f"papermill misses {sorted(set(assigned) - set(parsed))}"
+    undocumented = [name for name, p in parsed.items() if not p.help]
+    assert not undocumented, f"parameters without a comment: {undocumented}"
