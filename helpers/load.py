@@ -174,6 +174,21 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
+_MAX_TOKEN_LEN = max(len(t) for t in MISSING_TOKENS)
+
+
+def _token_missing(t: pd.Series) -> np.ndarray:
+    """True where stripped text ``t`` (``str`` dtype) is a missing token or NaN.
+
+    Only cells as short as the longest token can be one, so lower-casing and the set
+    lookup run on those alone (ids and money rarely are)."""
+    out = t.isna().to_numpy(bool, copy=True)
+    short = (t.str.len() <= _MAX_TOKEN_LEN).to_numpy(bool)
+    if short.any():
+        out[short] = t[short].str.lower().isin(list(MISSING_TOKENS)).to_numpy(bool)
+    return out
+
+
 def is_missing(values: Any) -> pd.Series:
     """Return True where a value means "no value".
 
@@ -192,7 +207,7 @@ def is_missing(values: Any) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.isna()
     t = _as_text(s)
-    return (t.isna() | t.str.strip().str.lower().isin(list(MISSING_TOKENS))).astype(bool)
+    return pd.Series(_token_missing(t.str.strip()), index=s.index)
 
 
 def _broadcast(value: str | Sequence[str] | pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
@@ -225,13 +240,29 @@ def _parse_number(
         return out, pd.Series(False, index=s.index)
     t = _as_text(s)
     codes, uniques = pd.factorize(t)
+    uniques = pd.Series(uniques, dtype="str")
+    if three_digit_group == "thousands":
+        # The separator convention only settles "1.234" for money; counts ignore it.
+        thousands_sep = ","
+    if isinstance(thousands_sep, pd.Categorical):
+        if len(thousands_sep) != len(t):
+            raise ValueError(f"separator array has {len(thousands_sep)} values for {len(t)} cells")
+        th_codes = np.asarray(thousands_sep.codes, dtype=np.int64)
+        th_uniques = np.asarray(thousands_sep.categories, dtype=object)
+        if (th_codes < 0).any():
+            th_uniques = np.append(th_uniques, ",")
+            th_codes = np.where(th_codes < 0, len(th_uniques) - 1, th_codes)
+        used = np.flatnonzero(np.bincount(th_codes, minlength=len(th_uniques)))
+        if len(used) == 1:
+            thousands_sep = str(th_uniques[used[0]])
+    elif not isinstance(thousands_sep, str):
+        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, t.index))
+        th_uniques = np.asarray(th_uniques, dtype=object)
     if isinstance(thousands_sep, str):
         th_u = thousands_sep
         key = codes
-        n_keys = len(uniques)
-        u_pos = np.arange(len(uniques))
+        u = uniques
     else:
-        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, t.index))
         combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
         key, pairs = pd.factorize(combined)
         keep = pairs >= 0
@@ -240,14 +271,9 @@ def _parse_number(
         remap[keep] = np.arange(int(keep.sum()))
         key = np.where(key >= 0, remap[key], -1)
         pairs = pairs[keep]
-        n_keys = len(pairs)
         u_pos = pairs // len(th_uniques)
-        th_u = np.asarray(th_uniques, dtype=object)[pairs % len(th_uniques)]
-    u = (
-        pd.Series(np.asarray(uniques, dtype=object)[u_pos], dtype="str")
-        if n_keys
-        else pd.Series([], dtype="str")
-    )
+        th_u = th_uniques[pairs % len(th_uniques)]
+        u = uniques.iloc[u_pos].reset_index(drop=True)
     vals_u, invalid_u = _parse_unique_numbers(u, th_u, three_digit_group)
     has = key >= 0
     vals = np.full(len(t), np.nan)
@@ -373,10 +399,20 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
     if isinstance(site, str):
         info = SITES.get(normalise_site([site]).iloc[0] or "")
         return (info.thousands_sep, info.decimal_sep) if info else (",", ".")
-    codes = pd.Series(np.asarray(site, dtype=object), index=index).astype("str")
-    th = codes.map({c: i.thousands_sep for c, i in SITES.items()}).fillna(",")
-    de = codes.map({c: i.decimal_sep for c, i in SITES.items()}).fillna(".")
-    return th.to_numpy(object), de.to_numpy(object)
+    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
+    if len(arr) != len(index):
+        raise ValueError(f"site array has {len(arr)} values for {len(index)} cells")
+    # One lookup per distinct code; per-row separators as categorical codes.
+    codes, uniq = pd.factorize(arr)
+    info = [SITES.get(str(u)) for u in uniq]
+    th_u = pd.Index([i.thousands_sep if i else "," for i in info] + [","])
+    de_u = pd.Index([i.decimal_sep if i else "." for i in info] + ["."])
+    codes = np.where(codes >= 0, codes, len(uniq))
+    th_cat, th_idx = pd.factorize(th_u)
+    de_cat, de_idx = pd.factorize(de_u)
+    th = pd.Categorical.from_codes(th_cat[codes], categories=th_idx)
+    de = pd.Categorical.from_codes(de_cat[codes], categories=de_idx)
+    return th, de
 
 
 def parse_money(
@@ -784,6 +820,43 @@ def validation_schema() -> Any:
         ],
         strict=False,
     )
+
+
+def _validation_precheck(typed: pd.DataFrame) -> np.ndarray:
+    """Rows that may fail :func:`validation_schema`: the same row-wise predicates,
+    vectorised (NaN passes, as with ``ignore_na=True``). Must stay in step with it."""
+    n = len(typed)
+    bad = np.zeros(n, dtype=bool)
+
+    def col(c: str) -> np.ndarray | None:
+        if c not in typed:
+            return None
+        try:
+            return typed[c].to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):  # not numeric: let pandera look at every row
+            return np.full(n, -1.0)
+
+    with np.errstate(invalid="ignore"):
+        for c in (*COUNT_COLUMNS, "followers"):
+            v = col(c)
+            if v is not None:
+                present = ~np.isnan(v)
+                bad |= present & ~((v >= 0) & (v % 1 == 0))
+        for c in MONEY_COLUMNS:
+            v = col(c)
+            if v is not None:
+                bad |= ~np.isnan(v) & ~(v >= 0)
+        v = col("commission_rate")
+        if v is not None:
+            bad |= ~np.isnan(v) & ~((v >= 0) & (v <= 0.8))
+        for a, b in (("clicks", "impressions"), ("orders", "clicks")):
+            va, vb = col(a), col(b)
+            if va is not None and vb is not None:
+                bad |= va > vb
+    if "site" in typed:
+        s = typed["site"]
+        bad |= (s.notna() & ~s.isin(list(SITES))).to_numpy(bool)
+    return bad
 
 
 # ------------------------------------------------------------------- result objects
@@ -1439,7 +1512,7 @@ def _parse_table(
         if note:
             notes.append(f"{table.file}: commission_rate {note}")
         typed["commission_rate"] = vals
-    frame = pd.DataFrame(typed, index=raw.index)
+    frame = pd.DataFrame(typed, index=raw.index, copy=False)
     return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
 
 
@@ -1488,8 +1561,6 @@ def _finalise(
     derived_columns: Sequence[str] = ("tier",),
 ) -> LoadResult:
     """Combine parsed video parts, derive site/tier/refunds, validate, build the result."""
-    import pandera.pandas as pa
-
     offsets = np.cumsum([0] + [len(p.typed) for p in parts])
     n = int(offsets[-1])
     typed = pd.concat([p.typed for p in parts], ignore_index=True) if parts else pd.DataFrame()
@@ -1564,15 +1635,23 @@ def _finalise(
                 miss &= ~reasons.mask()
             reasons.add(miss, f"missing {c}", f"missing {c}")
 
-    # pandera: value checks on the parsed values.
-    schema = validation_schema()
-    check_frame = typed[[c for c in typed.columns if c in schema.columns]].copy()
-    if "site" in check_frame:
-        check_frame["site"] = check_frame["site"].astype(object)
-    try:
-        schema.validate(check_frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        _failures_to_reasons(exc.failure_cases, typed, reasons)
+    # pandera: value checks on the parsed values. A vectorised pre-check with the same
+    # row-wise predicates finds the rows that can fail; pandera (lazy=True) then runs on
+    # those rows only (index labels are row positions), so its failure cases still
+    # produce the reasons, and a clean file costs neither the schema nor the import.
+    suspect = _validation_precheck(typed)
+    if suspect.any():
+        import pandera.pandas as pa
+
+        schema = validation_schema()
+        cols = [c for c in typed.columns if c in schema.columns]
+        check_frame = typed[cols].iloc[np.flatnonzero(suspect)]
+        if "site" in check_frame:
+            check_frame = check_frame.assign(site=check_frame["site"].astype(object))
+        try:
+            schema.validate(check_frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            _failures_to_reasons(exc.failure_cases, typed, reasons)
 
     # Exact duplicate input rows within a file: keep the first.
     for p, off in zip(parts, offsets[:-1], strict=False):
@@ -1805,7 +1884,7 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
             out[name] = s.astype(col.dtype)
         else:
             out[name] = s.astype(col.dtype)
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index, copy=False)
 
 
 # ---------------------------------------------------------------------- public API
