@@ -312,6 +312,13 @@ _NUMBER_RE2 = (
 )
 
 
+_MANY_GROUPS = r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}"
+_FAST_COUNT_RE = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+"
+_FAST_MONEY_RE = (
+    r"\$?(?:" + _MANY_GROUPS + r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+\.[0-9]+|[0-9]+\.[0-9]{1,2}|[0-9]+)"
+)
+
+
 def _parse_unique_numbers(
     u: pd.Series, thousands: Any, three_digit_group: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -322,12 +329,25 @@ def _parse_unique_numbers(
     if n == 0:
         return vals, invalid
     t = u.str.strip(_WS)
-    missing = t.str.lower().isin(list(MISSING_TOKENS)).to_numpy(bool)
+    missing = _token_missing(t)
     plain = ~missing & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").to_numpy(bool)
     plain &= ~t.str.fullmatch(r"[1-9][0-9]{0,2}\.[0-9]{3}").to_numpy(bool)
     if plain.any():
         vals[plain] = t[plain].astype("float64").to_numpy()
-    rest = ~missing & ~plain
+    # The usual export forms whose reading does not depend on the site convention
+    # ("1,234,567", "$1,234.56", "$0.50", and for counts "12,345") skip the general
+    # rules below: commas are thousands separators and a dot is the decimal one.
+    fast_re = _FAST_COUNT_RE if three_digit_group == "thousands" else _FAST_MONEY_RE
+    fast = ~missing & ~plain & t.str.fullmatch(fast_re).to_numpy(bool)
+    if fast.any():
+        vals[fast] = (
+            t[fast]
+            .str.replace("$", "", regex=False)
+            .str.replace(",", "", regex=False)
+            .astype("float64")
+            .to_numpy()
+        )
+    rest = ~missing & ~plain & ~fast
     if not rest.any():
         return vals, invalid
     r = t[rest]
@@ -1343,6 +1363,10 @@ class _Reasons:
         if not m.any():
             return
         idx = np.flatnonzero(m)
+        if callable(message):
+            # Built for the flagged rows only: formatting a million messages that are
+            # then thrown away was a large share of a clean load.
+            message = message(idx)
         if isinstance(message, str):
             msgs = np.full(len(idx), message, dtype=object)
         else:
@@ -1438,7 +1462,9 @@ def _parse_table(
             reasons.add(
                 invalid.to_numpy(),
                 f"{canon} not a number",
-                f"{canon} not a number ({inv[canon]}: " + _quote(src[canon]) + " is not a number)",
+                lambda idx: f"{canon} not a number ({inv[canon]}: "
+                + _quote(src[canon].iloc[idx])
+                + " is not a number)",
             )
 
     if "site" in src:
@@ -1450,10 +1476,10 @@ def _parse_table(
             if pd.api.types.is_float_dtype(s.dtype):
                 s = s.map(_cell_text, na_action="ignore")
             t = _as_text(s).str.strip()
-            typed[c] = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
+            typed[c] = t.where(~_token_missing(t))
     if "category" in src:
         t = _as_text(src["category"]).str.strip()
-        typed["category"] = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
+        typed["category"] = t.where(~_token_missing(t))
     if "content_type" in src:
         typed["content_type"] = normalise_content_type(src["content_type"])
     if "tier" in src:
@@ -1466,8 +1492,8 @@ def _parse_table(
         reasons.add(
             unknown,
             "unknown tier",
-            f"unknown tier ({inv['tier']}: "
-            + _quote(src["tier"])
+            lambda idx: f"unknown tier ({inv['tier']}: "
+            + _quote(src["tier"].iloc[idx])
             + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)",
         )
         typed["tier"] = tiers_.where(~unknown)
@@ -1479,8 +1505,8 @@ def _parse_table(
         reasons.add(
             bad.to_numpy(),
             "unparseable date",
-            f"unparseable date ({inv['date']}: "
-            + _quote(src["date"])
+            lambda idx: f"unparseable date ({inv['date']}: "
+            + _quote(src["date"].iloc[idx])
             + " is not a date"
             + (f" in format {date_format!r}" if date_format else "")
             + ")",
@@ -1589,8 +1615,8 @@ def _finalise(
             reasons.add(
                 disagree.to_numpy(bool),
                 "site disagrees with site= argument",
-                "site disagrees with site= argument (file says "
-                + _quote(col)
+                lambda idx: "site disagrees with site= argument (file says "
+                + _quote(col.iloc[idx])
                 + f", site={site_code!r})",
             )
             typed["site"] = col.fillna(site_code)
@@ -1828,19 +1854,21 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
         pos = np.unique(grp["index"].astype("int64").to_numpy())
         mask = np.zeros(n, dtype=bool)
         mask[pos] = True
+        # Messages for the failing rows only (pos is sorted, as reasons.add expects).
+        sub = typed.iloc[pos]
         check = str(check)
         if check in ("clicks > impressions", "orders > clicks"):
             a, b = check.split(" > ")
-            msg = f"{check} (" + _fmt(typed[a]) + " > " + _fmt(typed[b]) + ")"
+            msg = f"{check} (" + _fmt(sub[a]) + " > " + _fmt(sub[b]) + ")"
             reasons.add(mask, check, msg.to_numpy(object))
             continue
         col = str(column)
-        if col not in typed:
-            values = pd.Series("", index=typed.index, dtype="str")
-        elif pd.api.types.is_numeric_dtype(typed[col].dtype):
-            values = _fmt(typed[col])
+        if col not in sub:
+            values = pd.Series("", index=sub.index, dtype="str")
+        elif pd.api.types.is_numeric_dtype(sub[col].dtype):
+            values = _fmt(sub[col])
         else:
-            values = typed[col].astype("str")
+            values = sub[col].astype("str")
         if check == "unknown site":
             kind = "unknown site"
             msg = "unknown site ('" + values + f"' is not one of {', '.join(SITES)}, GB means UK)"
