@@ -12,11 +12,19 @@ Definitions (the same everywhere in the kit, and in the metrics primer):
 - Gross ROI = GMV / promotion cost. "ROI 2.5" means that one dollar of promotion
   cost brings 2.5 dollars of sales (this is what sellers quote).
 - Net ROI = (GMV - refunds) / promotion cost.
-- Contribution = net GMV - product cost of the net units - platform fee rate * net GMV,
-  with product cost of the net units = ``product_cost_rate * net GMV`` (unit cost as
-  a fraction of the selling price; refunded units come back).
+- Contribution = net GMV - product cost - platform fee rate * net GMV, with product
+  cost = ``product_cost_rate * (net GMV + (1 - refund_recovery) * refunds)`` (unit
+  cost as a fraction of the selling price). ``refund_recovery`` is the share of the
+  refunded units' product cost that is recovered: 1 (the default, the kit's earlier
+  definition) assumes every refunded unit comes back resellable; many TikTok Shop
+  refunds are refund-only (no return), where the unit's cost is lost: use 0 there,
+  or your own share of refunds restocked.
 - Profit ROI = contribution / promotion cost. Profit = contribution - promotion cost,
   so a profit ROI below 1 is a loss and 1 is break-even.
+
+Missing commission rates are never read as zero commission: :func:`campaign_summary`
+counts such rows and falls back to the export's ``commission_paid`` (or reports the
+commission and ROIs as NaN, with a note).
 
 Every ROI function works on scalars, numpy arrays or pandas Series (broadcast);
 it returns a float for scalar input, a Series (with the first Series' index) when a
@@ -37,6 +45,7 @@ from helpers.schema import SITES
 __all__ = [
     "COMMISSION_RANGE",
     "INTERVAL_METHODS",
+    "MISSING_COMMISSION",
     "campaign_summary",
     "commission_on_net",
     "contribution",
@@ -55,6 +64,12 @@ COMMISSION_RANGE: tuple[float, float] = (0.0, 0.80)
 
 INTERVAL_METHODS: tuple[str, ...] = ("wilson", "normal", "agresti_coull", "beta", "jeffreys")
 """Vectorised methods of :func:`statsmodels.stats.proportion.proportion_confint`."""
+
+MISSING_COMMISSION: tuple[str, ...] = ("fallback", "exclude", "raise")
+"""What :func:`campaign_summary` does with rows whose commission rate is missing:
+"fallback" uses the row's reported ``commission_paid`` (commission and ROIs are NaN
+when some row has neither), "exclude" leaves those rows out of every sum (counted),
+"raise" stops with an error naming the rows."""
 
 _FUNNEL_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv", "refunds")
 _FUNNEL_OPTIONAL: tuple[str, ...] = (
@@ -368,12 +383,20 @@ def contribution(
     refunds: Number,
     product_cost_rate: Number,
     platform_fee_rate: Number,
+    refund_recovery: Number = 1.0,
 ) -> Any:
     """Contribution margin before promotion costs.
 
-    ``contribution = net GMV - product_cost_rate * net GMV - platform_fee_rate * net GMV``
-    with net GMV = GMV - refunds: the product cost of the net (kept) units and the
-    platform referral fee on the paid amount.
+    ``contribution = net GMV - product_cost_rate * (net GMV + (1 - refund_recovery) *
+    refunds) - platform_fee_rate * net GMV`` with net GMV = GMV - refunds: the product
+    cost of the kept units, the unrecovered cost of the refunded units, and the platform
+    referral fee on the paid amount.
+
+    Assumption: with the default ``refund_recovery = 1`` every refunded unit comes back
+    resellable (its cost is recovered). Refund-only refunds (the buyer keeps the item,
+    common on TikTok Shop) lose the unit's cost: ``refund_recovery = 0``. With a 20 %
+    return rate, unit cost 35 % and fee 6 %, contribution is 0.472 x GMV at 1 and
+    0.402 x GMV at 0.
 
     Parameters
     ----------
@@ -385,6 +408,9 @@ def contribution(
     platform_fee_rate : scalar, array or Series
         Platform referral fee as a fraction of the paid amount, in [0, 1]
         (US 0.06, UK 0.09; see :data:`helpers.schema.SITES`).
+    refund_recovery : scalar, array or Series
+        Share of the refunded units' product cost that is recovered, in [0, 1]
+        (default 1: every refunded unit is restocked).
 
     Returns
     -------
@@ -393,6 +419,15 @@ def contribution(
     """
     g, r = _as_float(gmv), _as_float(refunds)
     u, p = _as_float(product_cost_rate), _as_float(platform_fee_rate)
+    rec = _as_float(refund_recovery)
+    _check_range(
+        "refund_recovery",
+        rec,
+        0.0,
+        1.0,
+        hint="Give the share of refunded units whose cost comes back (1 all restocked, "
+        "0 refund-only).",
+    )
     _check_range("gmv", g, 0.0)
     _check_range("refunds", r, 0.0)
     _check_range(
@@ -400,7 +435,8 @@ def contribution(
     )
     _check_range("platform_fee_rate", p, 0.0, 1.0, hint="Give a fraction, e.g. 0.06 for 6 %.")
     net = g - r
-    return _wrap(net * (1.0 - u - p), gmv, refunds, product_cost_rate, platform_fee_rate)
+    out = net * (1.0 - u - p) - u * (1.0 - rec) * r
+    return _wrap(out, gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
 
 
 def profit_roi(
@@ -410,6 +446,7 @@ def profit_roi(
     *,
     product_cost_rate: Number,
     platform_fee_rate: Number,
+    refund_recovery: Number = 1.0,
 ) -> Any:
     """Profit ROI = contribution / promotion cost (see :func:`contribution`).
 
@@ -424,13 +461,16 @@ def profit_roi(
         Promotion cost.
     product_cost_rate, platform_fee_rate : scalar, array or Series
         Fractions in [0, 1]; see :func:`contribution`.
+    refund_recovery : scalar, array or Series
+        Share of refunded units' cost recovered, in [0, 1] (default 1); see
+        :func:`contribution`.
 
     Returns
     -------
     float, ndarray or Series
         The profit ROI, NaN where the cost is 0.
     """
-    contrib = contribution(gmv, refunds, product_cost_rate, platform_fee_rate)
+    contrib = contribution(gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
     return _wrap(_as_float(safe_ratio(_as_float(contrib), _as_float(cost))), gmv, refunds, cost)
 
 
@@ -440,12 +480,16 @@ def campaign_summary(
     product_cost_rate: float | None = None,
     platform_fee_rate: float | None = None,
     ads_spend: float = 0.0,
+    refund_recovery: float = 1.0,
+    missing_commission: str = "fallback",
 ) -> dict[str, Any]:
     """Funnel, costs and the three ROI variants of a canonical frame (one site).
 
     Commission is recomputed per row as ``commission_rate * (gmv - refunds)`` (the
     kit's definition); the export's own ``commission_paid`` is reported alongside as
-    ``commission_reported`` when present.
+    ``commission_reported`` when present. A row with a missing commission rate never
+    counts as zero commission: see ``missing_commission``; the counts are returned and
+    ``notes`` says what was done.
 
     Parameters
     ----------
@@ -461,6 +505,14 @@ def campaign_summary(
         Referral fee fraction; default: the site's fee in :data:`helpers.schema.SITES`.
     ads_spend : float
         Paid ads spend to add to the promotion cost (>= 0).
+    refund_recovery : float
+        Share of refunded units' product cost recovered, in [0, 1]; default 1 (every
+        refunded unit restocked); see :func:`contribution`.
+    missing_commission : str
+        One of :data:`MISSING_COMMISSION`. "fallback" (default): a row without a rate
+        uses its reported ``commission_paid``; when some row has neither, commission,
+        promotion cost and every ROI are NaN. "exclude": such rows are left out of
+        every sum. "raise": a ValueError naming the first rows.
 
     Returns
     -------
@@ -471,7 +523,10 @@ def campaign_summary(
         ``sample_cost``, ``flat_fee``, ``ads_spend``, ``promotion_cost``,
         ``platform_fee_rate``, ``platform_fee``, ``product_cost_rate``,
         ``product_cost``, ``contribution``, ``profit``, ``gross_roi``, ``net_roi``,
-        ``profit_roi``; plain Python floats and ints.
+        ``profit_roi``, ``refund_recovery``, ``n_missing_commission_rate`` (rows without
+        a rate), ``n_commission_from_reported`` (of those, rows whose reported
+        commission was used), ``n_commission_unknown`` (rows with neither; excluded
+        under "exclude") and ``notes`` (plain sentences); plain Python values.
 
     Raises
     ------
@@ -493,6 +548,56 @@ def campaign_summary(
             "fees differ)."
         )
     site = sites[0]
+    if missing_commission not in MISSING_COMMISSION:
+        raise ValueError(
+            f"missing_commission = {missing_commission!r} is not accepted; accepted: "
+            f"{list(MISSING_COMMISSION)}"
+        )
+    notes: list[str] = []
+    rate_rows = pd.to_numeric(df["commission_rate"]).astype("float64")
+    no_rate = rate_rows.isna().to_numpy()
+    n_missing = int(no_rate.sum())
+    reported = (
+        pd.to_numeric(df["commission_paid"]).astype("float64").to_numpy(na_value=np.nan)
+        if "commission_paid" in df.columns
+        else np.full(len(df), np.nan)
+    )
+    unknown = no_rate & np.isnan(reported)
+    n_from_reported = int((no_rate & ~np.isnan(reported)).sum())
+    n_unknown = int(unknown.sum())
+    if n_missing and missing_commission == "raise":
+        where = list(df.index[no_rate][:5])
+        raise ValueError(
+            f"{n_missing} row(s) have no commission_rate (index {where}"
+            f"{' ...' if n_missing > 5 else ''}); fill the rate in the export, or call "
+            "campaign_summary(..., missing_commission='fallback' or 'exclude')"
+        )
+    if n_missing and missing_commission == "exclude":
+        df = df[~no_rate]
+        notes.append(
+            f"{n_missing} row(s) without a commission rate were left out of every sum "
+            "(missing_commission='exclude')."
+        )
+        if df.empty:
+            raise ValueError(
+                "every row lacks a commission rate; fill commission_rate in the export"
+            )
+        rate_rows = rate_rows[~no_rate]
+        reported = reported[~no_rate]
+        no_rate = np.zeros(len(df), dtype=bool)
+        unknown = no_rate
+    elif n_missing:
+        notes.append(
+            f"{n_missing} row(s) have no commission rate: {n_from_reported} use the "
+            "export's reported commission"
+            + (
+                f"; {n_unknown} have no reported commission either, so commission, promotion "
+                "cost and ROI are unknown (NaN). Fill the rates, or pass "
+                "missing_commission='exclude' to leave those rows out."
+                if n_unknown
+                else "."
+            )
+        )
     if platform_fee_rate is None:
         if site not in SITES:
             raise ValueError(
@@ -506,9 +611,12 @@ def campaign_summary(
     ref_rows = (
         df["refunds"].astype("float64").fillna(0.0) if "refunds" in df.columns else 0.0 * gmv_rows
     )
-    commission = float(
-        np.sum(commission_on_net(gmv_rows, ref_rows, df["commission_rate"].astype("float64")))
+    per_row = np.asarray(
+        commission_on_net(gmv_rows, ref_rows, rate_rows.fillna(0.0)), dtype="float64"
     )
+    per_row = np.where(no_rate, reported, per_row)
+    # a plain sum (not a NaN-skipping one): an unknown commission makes the total unknown
+    commission = float(per_row.sum()) if not unknown.any() else float("nan")
     samples = float(row["sample_cost"]) if "sample_cost" in f.columns else 0.0
     fees = float(row["flat_fee"]) if "flat_fee" in f.columns else 0.0
     cost = float(promotion_cost(commission, samples, fees, ads_spend))
@@ -517,8 +625,12 @@ def campaign_summary(
     if product_cost_rate is None:
         contrib = product_cost = p_roi = float("nan")
     else:
-        contrib = float(contribution(gmv, refunds, product_cost_rate, platform_fee_rate))
-        product_cost = float(product_cost_rate) * (gmv - refunds)
+        contrib = float(
+            contribution(gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
+        )
+        product_cost = float(product_cost_rate) * (
+            gmv - refunds + (1.0 - float(refund_recovery)) * refunds
+        )
         p_roi = float(
             profit_roi(
                 gmv,
@@ -526,6 +638,7 @@ def campaign_summary(
                 cost,
                 product_cost_rate=product_cost_rate,
                 platform_fee_rate=platform_fee_rate,
+                refund_recovery=refund_recovery,
             )
         )
     return {
@@ -561,4 +674,9 @@ def campaign_summary(
         "gross_roi": float(gross_roi(gmv, cost)),
         "net_roi": float(net_roi(gmv, refunds, cost)),
         "profit_roi": p_roi,
+        "refund_recovery": float(refund_recovery),
+        "n_missing_commission_rate": n_missing,
+        "n_commission_from_reported": n_from_reported if missing_commission == "fallback" else 0,
+        "n_commission_unknown": n_unknown,
+        "notes": notes,
     }

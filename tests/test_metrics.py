@@ -202,3 +202,57 @@ def test_campaign_summary_refuses_to_pool_sites(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="platform_fee_rate"):
         m.campaign_summary(odd)
     assert m.campaign_summary(odd, platform_fee_rate=0.05)["currency"] is None
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_refund_recovery_hand_computed() -> None:
+    # GMV 1, return rate 0.2, unit cost 0.35, fee 0.06 (the review's example)
+    full = m.contribution(1.0, 0.2, 0.35, 0.06)
+    none = m.contribution(1.0, 0.2, 0.35, 0.06, refund_recovery=0.0)
+    half = m.contribution(1.0, 0.2, 0.35, 0.06, refund_recovery=0.5)
+    assert full == pytest.approx(0.8 * (1 - 0.35 - 0.06))  # 0.472
+    assert none == pytest.approx(0.8 - 0.35 * 1.0 - 0.06 * 0.8)  # 0.402: all units' cost lost
+    assert half == pytest.approx((full + none) / 2)
+    assert m.profit_roi(1.0, 0.2, 0.1, product_cost_rate=0.35, platform_fee_rate=0.06,
+                        refund_recovery=0.0) == pytest.approx(4.02)  # fmt: skip
+    with pytest.raises(ValueError, match=r"refund_recovery = 1.5 .*\[0, 1\]"):
+        m.contribution(1.0, 0.2, 0.35, 0.06, refund_recovery=1.5)
+
+
+@pytest.fixture
+def missing_rate() -> pd.DataFrame:
+    # the review's example: rates [0.1, NaN, 0.2], GMV [100, 1000, 100]
+    return pd.DataFrame(
+        {
+            "site": ["US"] * 3,
+            "commission_rate": [0.1, np.nan, 0.2],
+            "impressions": [100] * 3,
+            "clicks": [10] * 3,
+            "orders": [1] * 3,
+            "gmv": [100.0, 1000.0, 100.0],
+            "refunds": [0.0] * 3,
+        }
+    )
+
+
+def test_missing_commission_rate_is_never_zero_commission(missing_rate: pd.DataFrame) -> None:
+    s = m.campaign_summary(missing_rate)
+    assert s["n_missing_commission_rate"] == 1 and s["n_commission_unknown"] == 1
+    assert math.isnan(s["commission"]) and math.isnan(s["gross_roi"])  # not 30 and 40
+    assert any("no commission rate" in n for n in s["notes"])
+    # the export's own commission fills the gap
+    s = m.campaign_summary(missing_rate.assign(commission_paid=[10.0, 150.0, 20.0]))
+    assert s["commission"] == pytest.approx(10 + 150 + 20)
+    assert s["n_commission_from_reported"] == 1 and s["n_commission_unknown"] == 0
+    assert s["gross_roi"] == pytest.approx(1200 / 180)
+    # or the rows are excluded from every sum, counted
+    s = m.campaign_summary(missing_rate, missing_commission="exclude")
+    assert s["n_rows"] == 2 and s["gmv"] == 200.0 and s["commission"] == pytest.approx(30.0)
+    assert s["gross_roi"] == pytest.approx(200 / 30)
+    assert any("left out" in n for n in s["notes"])
+    with pytest.raises(ValueError, match=r"1 row\(s\) have no commission_rate \(index \[1\]"):
+        m.campaign_summary(missing_rate, missing_commission="raise")
+    with pytest.raises(ValueError, match="accepted: \\['fallback'"):
+        m.campaign_summary(missing_rate, missing_commission="zero")
