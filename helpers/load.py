@@ -1045,29 +1045,46 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
     import pyarrow.csv as pcsv
 
     file = str(path)
-    data = path.read_bytes()
-    if not data[:65536].strip() and not data.strip():
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(4 * 65536)
+    if not head.strip() and not path.read_bytes().strip():
         raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
-    text, encoding = _decode(data, file)
-    if encoding == "utf-8-sig":
-        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
-    head_text = text[:65536]
-    first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
-    delim = ","
-    sample = "\n".join(first_lines)
-    counts = {d: sample.count(d) for d in (",", ";", "\t")}
-    if counts["\t"] > counts[","] or counts[";"] > counts[","]:
-        delim = max(counts, key=lambda d: counts[d])
-    rows = list(csv.reader(io.StringIO(head_text), delimiter=delim))[:HEADER_SCAN_ROWS]
-    if not rows:
-        raise ExportError(
-            f"{file}: the file has no rows; export the data again from Seller Center."
+    # UTF-8 is checked on the head here and on the body by Arrow while it reads (its
+    # string conversion validates UTF-8), so a UTF-8 file is neither decoded in Python
+    # nor held in memory whole; anything else falls back to decoding it all.
+    text: str | None = None
+    try:
+        import codecs
+
+        head_text = codecs.getincrementaldecoder("utf-8-sig")("strict").decode(
+            head, final=len(head) >= size
         )
-    hi = _find_header(rows, column_map)
-    names = _unique_headers(rows[hi])
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if encoding == "gb18030":
-        body = text.encode("utf-8")
+        encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode(path.read_bytes(), file)
+        head_text = text
+
+    def layout(head_text: str) -> tuple[str, int, list[str]]:
+        """Delimiter, header row index and header names from the first lines."""
+        head_text = head_text[:65536]
+        first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
+        delim = ","
+        sample = "\n".join(first_lines)
+        counts = {d: sample.count(d) for d in (",", ";", "\t")}
+        if counts["\t"] > counts[","] or counts[";"] > counts[","]:
+            delim = max(counts, key=lambda d: counts[d])
+        rows = list(csv.reader(io.StringIO(head_text), delimiter=delim))[:HEADER_SCAN_ROWS]
+        if not rows:
+            raise ExportError(
+                f"{file}: the file has no rows; export the data again from Seller Center."
+            )
+        hi = _find_header(rows, column_map)
+        return delim, hi, _unique_headers(rows[hi])
+
+    delim, hi, names = layout(head_text)
+    # Arrow skips a UTF-8 byte order mark itself; the file is read in blocks.
+    body: bytes | None = None if text is None else text.encode("utf-8")
     malformed: list[tuple[int | None, str]] = []
 
     def handler(row: Any) -> str:
@@ -1077,7 +1094,7 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
     def read(threads: bool) -> Any:
         malformed.clear()
         return pcsv.read_csv(
-            pa.BufferReader(body),
+            str(path) if body is None else pa.BufferReader(body),
             read_options=pcsv.ReadOptions(
                 skip_rows=hi + 1, column_names=names, use_threads=threads, block_size=1 << 24
             ),
@@ -1088,14 +1105,26 @@ def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
                 invalid_row_handler=handler,
             ),
             convert_options=pcsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                # large_string is what pandas' str dtype holds: no cast in to_pandas.
+                column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
 
     try:
-        table = read(True)
+        try:
+            table = read(True)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if body is not None or not (
+                isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in str(exc)
+            ):
+                raise
+            # Not UTF-8 after all (past the head): decode the whole file as before.
+            text, encoding = _decode(path.read_bytes(), file)
+            body = text.encode("utf-8")
+            delim, hi, names = layout(text)
+            table = read(True)
         if any(num is None for num, _ in malformed):
             table = read(False)
     except pa.ArrowInvalid as exc:

@@ -700,3 +700,65 @@ def test_xlsx_numeric_and_date_cells(tmp_path: Path) -> None:
     assert d["commission_rate"].iloc[0] == pytest.approx(0.125)
     assert d["date"].iloc[0] == pd.Timestamp("2024-01-05")
     assert reasons_by_row(r).keys() == {4}
+
+
+# ------------------------------------------------------------- fast paths, same results
+
+
+def test_gb18030_bytes_after_an_ascii_head_are_decoded(tmp_path: Path) -> None:
+    """UTF-8 is checked on the file's head in Python and on the body by Arrow: a
+    GB18030 file whose first few hundred kB are plain ASCII is still read as GB18030."""
+    rows = [row(content_id=str(i)) for i in range(4000)]
+    rows.append(row(content_id="last", category="美妆"))
+    p = write_csv(tmp_path / "v.csv", rows, encoding="gb18030")
+    assert p.stat().st_size > 4 * 65536
+    r = read_export(p)
+    assert r.summary.encoding == "gb18030"
+    assert r.summary.rows_kept == len(rows)
+    assert r.data["category"].iloc[-1] == "美妆"
+    with pytest.raises(UnicodeDecodeError):
+        p.read_bytes().decode("utf-8")
+
+
+def test_validation_precheck_flags_exactly_the_rows_pandera_fails() -> None:
+    """pandera runs only on the rows the vectorised pre-check flags: the pre-check must
+    flag every row the full schema would fail (and no other)."""
+    import numpy as np
+    import pandera.pandas as pa
+
+    from helpers.load import _validation_precheck, validation_schema
+
+    rng = np.random.default_rng(3)
+    n = 400
+
+    def col(scale: float) -> np.ndarray:
+        v = rng.integers(0, 100, n).astype(float) * scale
+        pick = rng.random(n)
+        v[pick < 0.03] = np.nan
+        v[(pick >= 0.03) & (pick < 0.05)] *= -1
+        v[(pick >= 0.05) & (pick < 0.07)] += 0.5
+        v[(pick >= 0.07) & (pick < 0.075)] = np.inf
+        return v
+
+    frame = pd.DataFrame(
+        {
+            "impressions": col(10),
+            "clicks": col(1),
+            "orders": col(0.1),
+            "video_views": col(100),
+            "followers": col(1000),
+            "gmv": col(3.3),
+            "refunds": col(0.7),
+            "commission_rate": rng.choice([0.1, 0.5, 0.8, 0.81, -0.1, np.nan, 2.0], n),
+            "site": pd.Series(rng.choice(["US", "UK", "XX", None], n), dtype=object),
+        }
+    )
+    pre = _validation_precheck(frame)
+    try:
+        validation_schema().validate(frame, lazy=True)
+        failing: set[int] = set()
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        failing = set(fc.loc[fc["index"].notna(), "index"].astype(int))
+    assert 0 < len(failing) < n
+    assert set(np.flatnonzero(pre)) == failing

@@ -294,3 +294,45 @@ def test_missing_tokens_with_whitespace_and_case(
     text = left + (token.upper() if upper else token) + right
     assert is_missing([text]).iloc[0]
     assert math.isnan(parse_count([text]).iloc[0])
+
+
+# ------------------------------------------------------- fast paths agree with the rules
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.integers(min_value=0, max_value=10**9).map("{:,}".format),
+            st.integers(min_value=0, max_value=10**9).map(lambda c: f"${c / 100:,.2f}"),
+            st.integers(min_value=0, max_value=10**7).map(lambda c: f"{c / 10:.1f}"),
+            st.integers(min_value=0, max_value=10**9).map(lambda c: f"0{c:,}"),
+            st.integers(min_value=0, max_value=10**6).map(lambda c: f"{c:,}.{c % 1000:03d}"),
+            st.sampled_from(["1,234", "1.234", "$980", "12", "--", "abc", "1,2345", "$1,234"]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    site=st.sampled_from(["US", "ID", "DE", "FR"]),
+)
+def test_fast_number_path_matches_general_rules(cells: list[str], site: str) -> None:
+    """The shortcut for the usual spellings ("$1,234.56", "12,345") gives exactly what
+    the general separator rules give (run with the shortcut switched off)."""
+    import helpers.load as load
+
+    fast_money = parse_money(cells, site=site)
+    fast_count = parse_count(cells, site=site)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(load, "_FAST_MONEY_RE", "NEVER")
+        m.setattr(load, "_FAST_COUNT_RE", "NEVER")
+        pd.testing.assert_series_equal(fast_money, parse_money(cells, site=site))
+        pd.testing.assert_series_equal(fast_count, parse_count(cells, site=site))
+
+
+def test_per_row_sites_parse_each_row_with_its_convention() -> None:
+    cells = ["1.234", "1.234", "1,234", "1,234", "Rp 1.234.567", "--"]
+    sites = ["US", "ID", "US", "ID", "ID", "US"]
+    got = parse_money(cells, site=sites)
+    assert got.iloc[:5].tolist() == pytest.approx([1.234, 1234.0, 1234.0, 1.234, 1234567.0])
+    assert math.isnan(got.iloc[5])
+    assert parse_count(cells, site=sites).iloc[:4].tolist() == [1234.0] * 4
