@@ -47,9 +47,15 @@ Shrinkage (empirical Bayes)
     units gets a weak prior worth one click centred on the benchmark
     (``fallback`` in the priors table). A unit's shrunk CTR is its posterior mean
     ``(a + clicks) / (a + b + impressions)``; its 95 % interval is the beta
-    posterior's quantiles (``scipy.special.betaincinv``, computed once per distinct
-    (group, clicks, impressions)). Shrunk lift divides by the benchmark CTR (treated
-    as known).
+    posterior's quantiles. Where a posterior shape is small (fewer than 10 clicks
+    plus prior clicks, or non-clicks) they are exact (``scipy.special.betaincinv``,
+    once per distinct (group, clicks, impressions)); elsewhere the posterior is
+    close to normal on the logit scale and a Cornish-Fisher expansion with the exact
+    cumulants of the logit (polygamma functions) replaces the inverse, which costs
+    about 1 us per unit on millions of units. Its error is below 1e-5 in absolute
+    CTR (and below 3e-4 posterior standard deviations), measured against
+    ``betaincinv`` in tests/test_lift.py. Shrunk lift divides by the benchmark CTR
+    (treated as known).
 Flags
     Each unit with at least ``min_impressions`` impressions gets an exact two-sided
     binomial test of "this unit's true CTR equals the benchmark CTR of its category":
@@ -1121,6 +1127,99 @@ def ctr_lift(
     return LiftResult(units=units, excluded=excl, priors=priors, benchmark=bench, params=params)
 
 
+_CF_MIN_SHAPE = 10.0
+"""Smallest posterior shape (min(a, b)) at which :func:`_beta_quantiles` uses the
+Cornish-Fisher expansion instead of ``betaincinv``; the measured error there is below
+:data:`_CF_TOLERANCE` (tests/test_lift.py checks it on a grid)."""
+
+_CF_TOLERANCE = 1e-5
+"""Documented bound on the absolute error (in CTR) of an approximated posterior quantile."""
+
+_CF_CHUNK = 1 << 15  # elements per pass: the temporaries stay in the CPU cache
+
+
+def _polygamma_coefs(m: int, terms: int = 5) -> tuple[float, ...]:
+    """Coefficients c_j of ``sum_j c_j / x**(m + 2j)``, j = 1..terms, in the asymptotic
+    series of the polygamma function of order ``m`` (DLMF 5.11.2 and 5.15.8)."""
+    bern = special.bernoulli(2 * terms)
+    if m == 0:
+        return tuple(-float(bern[2 * j]) / (2 * j) for j in range(1, terms + 1))
+    sign = (-1) ** (m + 1)
+    return tuple(
+        sign * float(bern[2 * j]) * math.factorial(2 * j + m - 1) / math.factorial(2 * j)
+        for j in range(1, terms + 1)
+    )
+
+
+_PG_COEFS = tuple(_polygamma_coefs(m) for m in range(6))
+
+
+def _polygammas(x: np.ndarray) -> list[np.ndarray]:
+    """``[psi(x), psi'(x), ..., psi^(5)(x)]`` by the asymptotic series, for ``x >= 10``
+    (relative error below 1e-9 there; tests compare with ``scipy.special.polygamma``).
+    scipy's polygamma of order >= 1 costs about 130 ns per value; this is a few ns."""
+    r = 1.0 / x
+    r2 = r * r
+    out = []
+    for m, coefs in enumerate(_PG_COEFS):
+        tail = coefs[-1]
+        for c in coefs[-2::-1]:
+            tail = c + r2 * tail
+        tail = tail * r2
+        if m == 0:
+            out.append(np.log(x) - 0.5 * r + tail)
+            rm = r
+        else:
+            # (-1)^(m+1) [(m-1)!/x^m + m!/(2 x^(m+1))] + sum_j c_j / x^(m+2j)
+            sign = (-1) ** (m + 1)
+            lead = sign * (math.factorial(m - 1) + 0.5 * math.factorial(m) * r)
+            out.append(rm * (lead + tail))
+            rm = rm * r
+    return out
+
+
+def _cornish_fisher_beta(a: np.ndarray, b: np.ndarray, q: Sequence[float]) -> list[np.ndarray]:
+    """Quantiles of Beta(a, b) for ``min(a, b) >= 10`` by a Cornish-Fisher expansion of
+    its logit.
+
+    ``logit X = log G_a - log G_b`` with independent gamma variables, so its cumulants are
+    exact: ``k_1 = psi(a) - psi(b)`` and ``k_r = psi^(r-1)(a) + (-1)^r psi^(r-1)(b)``. The
+    expansion uses the standardised cumulants up to the sixth (all terms of order
+    ``1/shape**2``; Abramowitz and Stegun 26.2.49-26.2.50). Its error is measured against
+    ``scipy.special.betaincinv`` in tests/test_lift.py (below :data:`_CF_TOLERANCE` in
+    absolute CTR and 3e-4 posterior standard deviations for ``min(a, b) >= 10``).
+    """
+    pa_, pb_ = _polygammas(a), _polygammas(b)
+    k1 = pa_[0] - pb_[0]
+    k2 = pa_[1] + pb_[1]
+    sd = np.sqrt(k2)
+    g1 = (pa_[2] - pb_[2]) / (k2 * sd)
+    g2 = (pa_[3] + pb_[3]) / (k2 * k2)
+    g3 = (pa_[4] - pb_[4]) / (k2 * k2 * sd)
+    g4 = (pa_[5] + pb_[5]) / (k2 * k2 * k2)
+    g11 = g1 * g1
+    out = []
+    for p in q:
+        z = float(special.ndtri(p))
+        z2, z3, z4, z5 = z**2, z**3, z**4, z**5
+        w = (
+            z
+            + g1 * ((z2 - 1) / 6)
+            + g2 * ((z3 - 3 * z) / 24)
+            - g11 * ((2 * z3 - 5 * z) / 36)
+            + g3 * ((z4 - 6 * z2 + 3) / 120)
+            - g1 * g2 * ((z4 - 5 * z2 + 2) / 24)
+            + g11 * g1 * ((12 * z4 - 53 * z2 + 17) / 324)
+            + g4 * ((z5 - 10 * z3 + 15 * z) / 720)
+            - g1 * g3 * ((2 * z5 - 17 * z3 + 21 * z) / 180)
+            - g2 * g2 * ((3 * z5 - 24 * z3 + 29 * z) / 384)
+            + g11 * g2 * ((14 * z5 - 103 * z3 + 107 * z) / 288)
+            - g11 * g11 * ((252 * z5 - 1688 * z3 + 1511 * z) / 7776)
+        )
+        out.append(special.expit(k1 + sd * w))
+    return out
+
+
 def _beta_quantiles(
     a: np.ndarray,
     b: np.ndarray,
@@ -1129,17 +1228,35 @@ def _beta_quantiles(
     n: np.ndarray,
     level: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior interval ``betaincinv(a, b, q)``, evaluated once per distinct
-    (group, clicks, impressions): on big data many units share them."""
+    """Posterior interval ``(q_(1-level)/2, q_(1+level)/2)`` of Beta(a, b) per unit.
+
+    Where both shapes are at least :data:`_CF_MIN_SHAPE` the beta is close to normal on
+    the logit scale and a Cornish-Fisher expansion gives the quantiles to within
+    :data:`_CF_TOLERANCE` (absolute CTR) at a few ns per unit; elsewhere (few clicks or
+    few non-clicks) ``scipy.special.betaincinv`` is evaluated exactly, once per distinct
+    (group, clicks, impressions): on big data many units share them.
+    """
     q_lo, q_hi = (1 - level) / 2, 1 - (1 - level) / 2
-    frame = pd.DataFrame({"g": groups, "k": k, "n": n})
-    codes, n_uniq, first = _group(frame, ["g", "k", "n"])
-    if n_uniq < 0.8 * len(a):
-        lo = special.betaincinv(a[first], b[first], q_lo)[codes]
-        hi = special.betaincinv(a[first], b[first], q_hi)[codes]
-    else:
-        lo = special.betaincinv(a, b, q_lo)
-        hi = special.betaincinv(a, b, q_hi)
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    lo = np.empty(len(a))
+    hi = np.empty(len(a))
+    approx = (np.minimum(a, b) >= _CF_MIN_SHAPE) & np.isfinite(a) & np.isfinite(b)
+    idx = np.flatnonzero(approx)
+    for s in range(0, len(idx), _CF_CHUNK):
+        sel = idx[s : s + _CF_CHUNK]
+        lo[sel], hi[sel] = _cornish_fisher_beta(a[sel], b[sel], (q_lo, q_hi))
+    exact = np.flatnonzero(~approx)
+    if len(exact):
+        ae, be = a[exact], b[exact]
+        frame = pd.DataFrame({"g": groups[exact], "k": k[exact], "n": n[exact]})
+        codes, n_uniq, first = _group(frame, ["g", "k", "n"])
+        if n_uniq < 0.8 * len(exact):
+            lo[exact] = special.betaincinv(ae[first], be[first], q_lo)[codes]
+            hi[exact] = special.betaincinv(ae[first], be[first], q_hi)[codes]
+        else:
+            lo[exact] = special.betaincinv(ae, be, q_lo)
+            hi[exact] = special.betaincinv(ae, be, q_hi)
     return lo, hi
 
 
