@@ -71,8 +71,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 from scipy import stats
+from scipy.optimize import brentq
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     samplesize_proportions_2indep_onetail,
@@ -819,7 +819,14 @@ def estimate_design_effect(
 
 @dataclass(frozen=True)
 class SampleSizePlan:
-    """How much traffic a two-arm test needs (see :func:`plan_sample_size`)."""
+    """How much traffic a two-arm test needs (see :func:`plan_sample_size`).
+
+    ``unit`` is the traffic unit counted by ``n_a`` / ``n_b`` (impressions or clicks);
+    ``randomised_by`` is the unit the variants are assigned to. For video- or
+    creator-level tests ``n_a`` / ``n_b`` are already inflated by ``design_effect``
+    (``n_a_independent`` is the size if every impression were randomised on its own)
+    and ``units_a`` / ``units_b`` count the videos or creators each arm needs.
+    """
 
     metric: str
     unit: str
@@ -837,6 +844,16 @@ class SampleSizePlan:
     days: int | None
     expected_successes_a: float
     method: str
+    randomised_by: str = "impression"
+    design_effect: float = 1.0
+    design_effect_source: str = "impression-level randomisation"
+    n_a_independent: int | None = None
+    n_b_independent: int | None = None
+    trials_per_unit: float | None = None
+    units_a: int | None = None
+    units_b: int | None = None
+    units_total: int | None = None
+    daily_units: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         """All fields, JSON-friendly."""
@@ -850,9 +867,36 @@ class SampleSizePlan:
             f"alpha = {self.alpha:g} ({self.alternative}), each variant needs about "
             f"{self.n_a:,} {self.unit} (A) and {self.n_b:,} (B), {self.n_total:,} in total"
         )
+        if self.randomised_by != "impression":
+            text += (
+                f", i.e. about {self.units_a:,} {self.randomised_by}s (A) and {self.units_b:,} "
+                f"(B) at {self.trials_per_unit:,.0f} {self.unit} per {self.randomised_by} "
+                f"(design effect {self.design_effect:.1f}: the variants are assigned per "
+                f"{self.randomised_by}, whose {self.metric.upper()}s differ, so it needs "
+                f"{self.design_effect:.1f} times the {self.n_a_independent:,} {self.unit} per "
+                "arm of a per-impression test)"
+            )
+        else:
+            text += " (assumes every impression or click is randomised on its own)"
         if self.days is not None:
-            text += f": about {self.days} day(s) at {self.daily_traffic:,.0f} {self.unit} a day"
+            if self.daily_traffic is not None:
+                text += f": about {self.days} day(s) at {self.daily_traffic:,.0f} {self.unit} a day"
+                if self.daily_units is not None:
+                    text += f" and {self.daily_units:,.0f} new {self.randomised_by}s a day"
+            else:
+                text += f": about {self.days} day(s) at {self.daily_units:,.0f} new {self.randomised_by}s a day"
         return text + "."
+
+
+def _check_positive(name: str, value: object, what: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not math.isfinite(float(value))
+        or float(value) <= 0
+    ):
+        raise ValueError(f"{name} must be a positive number of {what}; got {value!r}")
+    return float(value)
 
 
 def plan_sample_size(
@@ -865,11 +909,25 @@ def plan_sample_size(
     ratio: float = 1.0,
     alternative: Literal["two-sided", "larger", "smaller"] = "two-sided",
     daily_traffic: float | None = None,
+    unit: Unit = "impression",
+    design_effect: float | None = None,
+    history: pd.DataFrame | None = None,
+    trials_per_unit: float | None = None,
+    unit_col: str | None = None,
+    daily_units: float | None = None,
 ) -> SampleSizePlan:
     """Traffic per arm (and days) needed to detect a relative lift in CTR or CVR.
 
     Uses ``statsmodels.stats.proportion.samplesize_proportions_2indep_onetail`` (see
     the module docstring), the planning counterpart of :func:`compare_proportions`.
+    That size is right only when every impression (CTR) or click (CVR) is randomised
+    on its own (``unit="impression"``, the default). When the variants are assigned
+    per video or per creator (the usual case), pass ``unit="video"`` or
+    ``unit="creator"`` with ``history=`` (past rows of the same site and kind of
+    content): the size is multiplied by the design effect measured on that history
+    (:func:`estimate_design_effect`) and converted to videos or creators per arm.
+    Without history, pass ``design_effect=`` and ``trials_per_unit=`` yourself.
+    Analyse such a test with :func:`compare_variants` and the same ``unit``.
 
     Parameters
     ----------
@@ -893,21 +951,42 @@ def plan_sample_size(
     daily_traffic : float, optional
         Impressions (CTR) or clicks (CVR) a day available to the whole test, split
         between the arms in proportion 1 : ratio. Gives ``days``.
+    unit : {"impression", "video", "creator"}
+        The unit the variants are assigned to (see above).
+    design_effect : float, optional
+        Variance inflation (>= 1) from clustering, when no ``history`` is given.
+    history : pandas.DataFrame, optional
+        Past rows (one site) with the unit column and the metric's columns; the design
+        effect and the traffic per unit are estimated from it.
+    trials_per_unit : float, optional
+        Impressions (CTR) or clicks (CVR) you expect per video / creator during the
+        test. Defaults to the history's mean; required with ``design_effect``. With
+        history, the design effect is rescaled to it (``1 + (m - 1) ICC``): more
+        traffic per unit means a larger design effect, so past a point only more
+        units help.
+    unit_col : str, optional
+        Column of ``history`` identifying the unit, when not ``content_id`` /
+        ``creator_id``.
+    daily_units : float, optional
+        New videos / creators that can join the test per day (both arms together);
+        ``days`` is then the longer of the traffic-limited and unit-limited duration.
 
     Returns
     -------
     SampleSizePlan
         ``n_a``, ``n_b`` (rounded up), ``n_total`` and ``days`` (rounded up; None without
-        ``daily_traffic``).
+        ``daily_traffic`` or ``daily_units``); for unit-level plans also
+        ``design_effect``, ``units_a``, ``units_b`` and ``n_a_independent``.
 
     Raises
     ------
     ValueError
         If a rate, alpha or power is outside (0, 1), power <= alpha, the lift is 0 or
         pushes the rate outside (0, 1), the lift contradicts a one-sided alternative,
-        ratio <= 0, or daily traffic <= 0.
+        ratio <= 0, daily traffic <= 0, or the unit-level inputs are missing or
+        inconsistent (see the messages).
     """
-    _, unit = _check_metric(metric)
+    _, traffic_unit = _check_metric(metric)
     p1 = _check_probability("baseline_rate", baseline_rate)
     alpha = _check_probability("alpha", alpha)
     power = _check_probability("power", power)
@@ -944,32 +1023,103 @@ def plan_sample_size(
         raise ValueError(
             f"ratio (size of arm B over arm A) must be a positive number; got {ratio!r}"
         )
-    if daily_traffic is not None and (
-        isinstance(daily_traffic, bool)
-        or not isinstance(daily_traffic, Real)
-        or not math.isfinite(daily_traffic)
-        or daily_traffic <= 0
-    ):
-        raise ValueError(
-            f"daily_traffic must be a positive number of {unit} a day; got {daily_traffic!r}"
-        )
+    if daily_traffic is not None:
+        daily_traffic = _check_positive("daily_traffic", daily_traffic, f"{traffic_unit} a day")
+
+    col = _check_unit(unit, unit_col)
+    deff, m, source = 1.0, None, "impression-level randomisation"
+    if col is None:
+        given = [
+            k
+            for k, v in (
+                ("design_effect", design_effect),
+                ("history", history),
+                ("trials_per_unit", trials_per_unit),
+                ("daily_units", daily_units),
+            )
+            if v is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{given} only apply to unit='video' or unit='creator'; pass the unit the "
+                "variants are assigned to (unit='impression' means each impression or "
+                "click is randomised on its own, with no design effect)."
+            )
+    else:
+        if trials_per_unit is not None:
+            trials_per_unit = _check_positive(
+                "trials_per_unit", trials_per_unit, f"{traffic_unit} per {unit}"
+            )
+        if daily_units is not None:
+            daily_units = _check_positive("daily_units", daily_units, f"new {unit}s a day")
+        if history is not None and design_effect is not None:
+            raise ValueError(
+                "pass either history= (the design effect is estimated from it) or "
+                "design_effect=, not both."
+            )
+        if history is not None:
+            de = estimate_design_effect(history, metric=metric, unit=unit, unit_col=unit_col)
+            m = trials_per_unit if trials_per_unit is not None else de.mean_trials_per_unit
+            deff = de.design_effect if trials_per_unit is None else de.at_trials_per_unit(m)
+            source = (
+                f"estimated from history ({de.units:,} {unit}s, {de.trials:,} {traffic_unit}, "
+                f"ICC {de.icc:.2g})"
+            )
+        elif design_effect is not None:
+            deff = _check_positive("design_effect", design_effect, "(variance inflation)")
+            if deff < 1.0:
+                raise ValueError(
+                    f"design_effect must be >= 1 (1 means no clustering); got {design_effect!r}"
+                )
+            if trials_per_unit is None:
+                raise ValueError(
+                    f"with design_effect= also pass trials_per_unit= (expected {traffic_unit} "
+                    f"per {unit}) to convert the size into {unit}s per arm."
+                )
+            m = trials_per_unit
+            source = "given"
+        else:
+            raise ValueError(
+                f"unit={unit!r} needs the design effect: pass history= (past rows of this "
+                f"site with {col!r}) or design_effect= and trials_per_unit=. Without it the "
+                "plan would assume independent impressions and be far too small."
+            )
 
     # statsmodels' diff is prop1 - prop2 where prop2 is the reference; nobs1 is arm B,
     # nobs2 = nobs1 * ratio_sm, so its ratio is A over B.
-    n_b_raw = samplesize_proportions_2indep_onetail(
-        diff=p2 - p1, prop2=p1, power=power, ratio=1.0 / ratio, alpha=alpha, alternative=alternative
+    n_b_raw = float(
+        samplesize_proportions_2indep_onetail(
+            diff=p2 - p1,
+            prop2=p1,
+            power=power,
+            ratio=1.0 / ratio,
+            alpha=alpha,
+            alternative=alternative,
+        )
     )
-    n_b = math.ceil(float(n_b_raw) - 1e-9)
-    n_a = math.ceil(float(n_b_raw) / ratio - 1e-9)
+    n_b_ind = math.ceil(n_b_raw - 1e-9)
+    n_a_ind = math.ceil(n_b_raw / ratio - 1e-9)
+    n_b = math.ceil(n_b_raw * deff - 1e-9)
+    n_a = math.ceil(n_b_raw * deff / ratio - 1e-9)
+    units_a = units_b = None
+    if m is not None:
+        units_a = max(2, math.ceil(n_a / m - 1e-9))
+        units_b = max(2, math.ceil(n_b / m - 1e-9))
     days = None
+    share_a = 1.0 / (1.0 + ratio)
     if daily_traffic is not None:
-        share_a = 1.0 / (1.0 + ratio)
         days = math.ceil(
             max(n_a / (daily_traffic * share_a), n_b / (daily_traffic * (1 - share_a))) - 1e-9
         )
+    if daily_units is not None and units_a is not None and units_b is not None:
+        unit_days = math.ceil((units_a + units_b) / daily_units - 1e-9)
+        days = unit_days if days is None else max(days, unit_days)
+    method = "statsmodels samplesize_proportions_2indep_onetail (normal approximation)"
+    if col is not None:
+        method += f", times the design effect of {unit}-level randomisation ({source})"
     return SampleSizePlan(
         metric=metric,
-        unit=unit,
+        unit=traffic_unit,
         baseline_rate=p1,
         min_detectable_lift=lift,
         target_rate=p2,
@@ -983,5 +1133,15 @@ def plan_sample_size(
         daily_traffic=None if daily_traffic is None else float(daily_traffic),
         days=days,
         expected_successes_a=n_a * p1,
-        method="statsmodels samplesize_proportions_2indep_onetail (normal approximation)",
+        method=method,
+        randomised_by=unit,
+        design_effect=float(deff),
+        design_effect_source=source,
+        n_a_independent=n_a_ind,
+        n_b_independent=n_b_ind,
+        trials_per_unit=None if m is None else float(m),
+        units_a=units_a,
+        units_b=units_b,
+        units_total=None if units_a is None or units_b is None else units_a + units_b,
+        daily_units=daily_units,
     )
