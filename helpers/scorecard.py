@@ -24,34 +24,59 @@ expected and shrunk CVR
     (:func:`helpers.conversion.fit_conversion`; a creator's own rows are part of the
     fit, a mild double use that matters little with many creators). The shrunk CVR is
     the empirical-Bayes posterior mean of a beta-binomial model whose prior for each
-    creator is centred on that expected CVR: ``Beta(m e, m (1 - e))``, with one
-    precision ``m`` per site fitted by maximum likelihood
+    creator is centred on that expected CVR. The spread of true CVRs around the
+    expectation is one precision ``m`` per site fitted by maximum likelihood
     (``scipy.stats.betabinom``, ``scipy.optimize.minimize_scalar``; capped at a prior
-    worth 10,000 clicks, see the notes of a result). The interval is
-    the beta posterior's equal-tailed interval (``scipy.stats.beta.ppf``).
-net ROI with an interval
-    net ROI = (GMV - refunds) / promotion cost. Its interval is a percentile
-    bootstrap over the creator's content rows (resampling pieces of content with
-    replacement, ``n_boot`` replicates, seeded); it needs at least
-    ``rules.min_content`` rows, otherwise it is left empty. It describes the
-    uncertainty of the creator's average return per piece of content, not of future
-    prices or costs.
+    worth 10,000 clicks so that intervals never collapse to zero width). Each
+    creator's prior variance is that spread, ``e (1 - e) / (m + 1)``, plus the
+    sampling variance of the expected CVR ``e`` itself (delta method with the
+    conversion model's cluster-robust covariance), so a poorly estimated expectation
+    gives a wider prior. The prior is the beta distribution with that mean and
+    variance; the interval is the beta posterior's equal-tailed interval
+    (``scipy.stats.beta.ppf``).
+net and profit ROI with an interval
+    net ROI = (GMV - refunds) / promotion cost. Profit ROI = contribution / promotion
+    cost, contribution = net GMV x (1 - unit cost rate - platform fee rate)
+    (:func:`helpers.metrics.profit_roi`): profit ROI 1 is break-even, below 1 a loss.
+    With one unit cost rate ``u`` and one platform fee rate ``p`` per site, profit ROI
+    = (1 - u - p) x net ROI, so break-even is a net ROI of 1 / (1 - u - p)
+    (1.69 at u = 0.35, p = 0.06).
+
+    The interval is a percentile bootstrap over the creator's pieces of content
+    (``content_id``; a row without one is its own piece): each replicate resamples the
+    pieces with replacement and recomputes ``net* / (commission* + F)``, where net*
+    and commission* are sums over the resampled pieces and ``F`` = the creator's
+    samples + flat fees. Samples and flat fees are lump sums booked on one row per
+    creator (or creator and product), not per-piece random costs, so they are known
+    constants of every replicate (resampling them would leave the fee out of about
+    37 % of replicates and inflate the upper bound). ``n_boot`` replicates, seeded;
+    at least ``rules.min_content`` pieces are needed, otherwise the interval is left
+    empty. It describes the uncertainty of the creator's sales per piece of content,
+    not of future prices, costs or the rates ``u`` and ``p``.
+missing commission rates
+    a row without ``commission_rate`` gets its commission from ``commission_paid``
+    when that is present, and commission 0 when it has no net sales (no commission is
+    due whatever the rate). Otherwise its commission is unknown: the row still counts
+    for volume, CTR and CVR, but its creator gets no ROI (promotion cost unknown) and
+    cannot be kept or dropped on ROI; the rows are counted in ``excluded`` and in the
+    column ``rows_commission_unknown``, and the reason says so.
 
 Recommendation rules (:func:`recommend`, parameters in :class:`ScorecardRules`),
 applied in this order:
 
-1. **drop** when clicks >= ``min_clicks_drop`` and the upper bound of the net ROI
-   interval < ``roi_threshold``: even optimistically, promotion costs more than the
-   net sales it brings.
-2. **keep** when clicks >= ``min_clicks_keep`` and the lower bound of the net ROI
-   interval > ``roi_threshold``: even pessimistically, it pays back.
+1. **drop** when clicks >= ``min_clicks_drop`` and the upper bound of the profit ROI
+   interval < ``roi_threshold`` (1): even optimistically, the creator's net sales
+   after product cost and platform fee do not cover the promotion cost.
+2. **keep** when clicks >= ``min_clicks_keep`` and the lower bound of the profit ROI
+   interval > ``roi_threshold``: even pessimistically, net sales after product cost
+   and platform fee exceed the promotion cost (at the stated unit cost and fee rates).
 3. **drop** when clicks >= ``min_clicks_drop`` and the upper bound of the shrunk CVR
    < ``cvr_drop_ratio`` x the expected CVR for the creator's tier, category and
    commission: converts clearly worse than comparable creators.
 4. otherwise **test more**, with the missing evidence in words.
 
 So nobody is dropped on fewer than ``min_clicks_drop`` clicks (200 by default), and
-ROI decides before CVR: a creator who clearly pays back is kept even with a low CVR.
+ROI decides before CVR: a creator who is clearly profitable is kept even with a low CVR.
 """
 
 from __future__ import annotations
@@ -70,6 +95,7 @@ from scipy import optimize, stats
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
 from helpers.outputs import excel_safe
+from helpers.schema import SITES
 
 __all__ = [
     "RECOMMENDATIONS",
@@ -116,10 +142,12 @@ class ScorecardRules:
     min_clicks_keep : int
         Minimum clicks before anyone can be kept (default 100).
     min_content : int
-        Minimum pieces of content (rows) for a net ROI interval (default 3).
+        Minimum pieces of content for an ROI interval (default 3).
     roi_threshold : float
-        Net ROI that separates paying back from losing (default 1: net sales equal
-        promotion cost).
+        Profit ROI that separates making money from losing it (default 1: the
+        contribution, net sales after product cost and platform fee, equals the
+        promotion cost). The unit cost and platform fee rates are arguments of
+        :func:`build_scorecard`.
     cvr_drop_ratio : float
         Drop when the shrunk CVR's upper bound is below this share of the expected CVR
         (default 0.7: even the optimistic bound converts less than 70 % as well as
@@ -142,11 +170,11 @@ class ScorecardRules:
                 raise ValueError(f"{name} must be a whole number >= 0; got {v!r}")
         if self.min_content < 2:
             raise ValueError(
-                f"min_content must be at least 2 (a bootstrap of one row has no spread); got {self.min_content}"
+                f"min_content must be at least 2 (a bootstrap of one piece has no spread); got {self.min_content}"
             )
         if not (isinstance(self.roi_threshold, int | float) and self.roi_threshold > 0):
             raise ValueError(
-                f"roi_threshold must be a positive number such as 1.0; got {self.roi_threshold!r}"
+                f"roi_threshold must be a positive number such as 1.0 (profit ROI break-even); got {self.roi_threshold!r}"
             )
         if not 0 < self.cvr_drop_ratio <= 1:
             raise ValueError(
@@ -160,15 +188,18 @@ class ScorecardRules:
         conf = f"{1 - self.alpha:.0%}"
         r = self.roi_threshold
         return [
-            f"1. drop: at least {self.min_clicks_drop:,} clicks and the upper {conf} bound of net ROI "
-            f"is below {r:g} (even optimistically, costs exceed net sales).",
-            f"2. keep: at least {self.min_clicks_keep:,} clicks and the lower {conf} bound of net ROI "
-            f"is above {r:g} (even pessimistically, it pays back).",
+            f"1. drop: at least {self.min_clicks_drop:,} clicks and the upper {conf} bound of profit ROI "
+            f"is below {r:g} (even optimistically, net sales after product cost and platform fee "
+            "do not cover the promotion cost).",
+            f"2. keep: at least {self.min_clicks_keep:,} clicks and the lower {conf} bound of profit ROI "
+            f"is above {r:g} (even pessimistically, net sales after product cost and platform fee "
+            "exceed the promotion cost).",
             f"3. drop: at least {self.min_clicks_drop:,} clicks and the upper {conf} bound of the shrunk "
             f"CVR is below {self.cvr_drop_ratio:.0%} of the CVR expected for the creator's tier, "
             "category and commission.",
             "4. test more: everything else; the reason says which evidence is missing. "
-            f"The net ROI interval needs at least {self.min_content} pieces of content.",
+            f"The ROI interval needs at least {self.min_content} pieces of content, and a known "
+            "commission on every row with sales.",
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,9 +213,10 @@ def recommend(card: pd.DataFrame, rules: ScorecardRules | None = None) -> pd.Dat
     Parameters
     ----------
     card : pandas.DataFrame
-        Rows with ``clicks``, ``n_content``, ``net_roi_low``, ``net_roi_high``,
+        Rows with ``clicks``, ``n_content``, ``profit_roi_low``, ``profit_roi_high``,
         ``shrunk_cvr_high`` and ``expected_cvr`` (missing values mean "no evidence");
-        ``tier`` and ``main_category`` are used in the reason when present.
+        ``tier``, ``main_category`` and ``rows_commission_unknown`` are used in the
+        reason when present.
     rules : ScorecardRules, optional
         Thresholds; the defaults when omitted.
 
@@ -203,8 +235,8 @@ def recommend(card: pd.DataFrame, rules: ScorecardRules | None = None) -> pd.Dat
     needed = [
         "clicks",
         "n_content",
-        "net_roi_low",
-        "net_roi_high",
+        "profit_roi_low",
+        "profit_roi_high",
         "shrunk_cvr_high",
         "expected_cvr",
     ]
@@ -222,22 +254,25 @@ def recommend(card: pd.DataFrame, rules: ScorecardRules | None = None) -> pd.Dat
     for row in card.itertuples(index=False):
         clicks = int(row.clicks)
         n_content = int(row.n_content)
-        lo, hi = _f(row.net_roi_low), _f(row.net_roi_high)
+        lo, hi = _f(row.profit_roi_low), _f(row.profit_roi_high)
         cvr_hi, exp_cvr = _f(row.shrunk_cvr_high), _f(row.expected_cvr)
+        unknown = _f(getattr(row, "rows_commission_unknown", 0))
+        unknown = 0 if math.isnan(unknown) else int(unknown)
         enough_drop = clicks >= rules.min_clicks_drop
         enough_keep = clicks >= rules.min_clicks_keep
         if enough_drop and not math.isnan(hi) and hi < r:
             recs.append("drop")
             rule_no.append(1)
             reasons.append(
-                f"{clicks:,} clicks and net ROI at most {hi:.2f} (upper {conf} bound) < {r:g}: "
-                "promotion costs more than the net sales it brings."
+                f"{clicks:,} clicks and profit ROI at most {hi:.2f} (upper {conf} bound) < {r:g}: "
+                "net sales after product cost and platform fee do not cover the promotion cost."
             )
         elif enough_keep and not math.isnan(lo) and lo > r:
             recs.append("keep")
             rule_no.append(2)
             reasons.append(
-                f"net ROI at least {lo:.2f} (lower {conf} bound) > {r:g} on {clicks:,} clicks."
+                f"profit ROI at least {lo:.2f} (lower {conf} bound) > {r:g} on {clicks:,} clicks: "
+                "net sales after product cost and platform fee exceed the promotion cost."
             )
         elif (
             enough_drop
@@ -255,7 +290,9 @@ def recommend(card: pd.DataFrame, rules: ScorecardRules | None = None) -> pd.Dat
         else:
             recs.append("test more")
             rule_no.append(4)
-            reasons.append(_test_more_reason(clicks, n_content, lo, hi, cvr_hi, exp_cvr, rules))
+            reasons.append(
+                _test_more_reason(clicks, n_content, lo, hi, cvr_hi, exp_cvr, unknown, rules)
+            )
     return pd.DataFrame(
         {"recommendation": recs, "rule": rule_no, "reason": reasons},
         index=card.index,
@@ -290,6 +327,7 @@ def _test_more_reason(
     hi: float,
     cvr_hi: float,
     exp_cvr: float,
+    unknown: int,
     rules: ScorecardRules,
 ) -> str:
     parts = []
@@ -301,14 +339,21 @@ def _test_more_reason(
         parts.append(
             f"{clicks:,} clicks, fewer than the {rules.min_clicks_drop:,} needed before dropping"
         )
-    if n_content < rules.min_content:
+    if unknown > 0:
+        parts.append(
+            f"commission unknown on {unknown} row(s) with sales (no commission_rate and no "
+            "commission_paid), so no ROI: fill them in the export to get one"
+        )
+    elif n_content < rules.min_content:
         parts.append(
             f"only {n_content} piece(s) of content, too few for an ROI interval (needs {rules.min_content})"
         )
     elif math.isnan(lo) or math.isnan(hi):
-        parts.append("no net ROI interval (no promotion cost recorded)")
+        parts.append("no ROI interval (no promotion cost recorded)")
     else:
-        parts.append(f"net ROI between {lo:.2f} and {hi:.2f} includes {rules.roi_threshold:g}")
+        parts.append(
+            f"profit ROI between {lo:.2f} and {hi:.2f} includes {rules.roi_threshold:g}"
+        )
     if not math.isnan(cvr_hi) and not math.isnan(exp_cvr) and clicks >= rules.min_clicks_drop:
         parts.append(
             f"CVR not clearly below {rules.cvr_drop_ratio:.0%} of the expected {exp_cvr:.2%}"
@@ -320,11 +365,21 @@ def _test_more_reason(
 
 
 def _eb_cvr(
-    orders: np.ndarray, clicks: np.ndarray, expected: np.ndarray, alpha: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, str]:
+    orders: np.ndarray,
+    clicks: np.ndarray,
+    expected: np.ndarray,
+    expected_var: np.ndarray,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray, str]:
     """Empirical-Bayes shrunk CVR around each creator's expected CVR.
 
-    Returns shrunk mean, lower, upper, the prior precision m and a note.
+    The precision ``m`` of the spread of true CVRs around the expectation is fitted by
+    maximum likelihood with the expectation held fixed; each creator's prior variance
+    is then ``e (1 - e) / (m + 1) + expected_var`` (the expectation's own sampling
+    variance), i.e. a prior worth ``m_c = e (1 - e) / variance - 1`` clicks.
+
+    Returns shrunk mean, lower, upper, the fitted m, the per-creator prior weights m_c
+    and a note.
     """
     k = orders.astype("float64")
     n = clicks.astype("float64")
@@ -344,24 +399,29 @@ def _eb_cvr(
         if m > 0.99 * _MAX_PRIOR_CLICKS:
             m = float(_MAX_PRIOR_CLICKS)
             note = (
-                "creators vary no more than chance around the model; the prior is capped at "
-                f"{_MAX_PRIOR_CLICKS:,} clicks so that intervals keep the model's own uncertainty"
+                "creators vary no more than chance around the model; the spread is capped at a "
+                f"prior worth {_MAX_PRIOR_CLICKS:,} clicks so that intervals never collapse to zero width"
             )
     else:
         # Too few creators to estimate the spread: a weak prior worth two clicks.
         m = 2.0
         note = f"only {int(ok.sum())} creator(s) with clicks: weak prior (worth 2 clicks) instead of a fitted one"
-    a = k + m * e
-    b = n - k + m * (1 - e)
+    v_e = np.nan_to_num(np.maximum(expected_var.astype("float64"), 0.0), nan=0.0)
+    prior_var = e * (1 - e) / (m + 1) + v_e
+    # A prior worth less than half a click adds nothing; the floor keeps beta parameters > 0.
+    m_c = np.clip(e * (1 - e) / prior_var - 1, 0.5, m)
+    a = k + m_c * e
+    b = n - k + m_c * (1 - e)
     mean = np.where(ok, a / (a + b), np.nan)
     low = np.where(ok, stats.beta.ppf(alpha / 2, a, b), np.nan)
     high = np.where(ok, stats.beta.ppf(1 - alpha / 2, a, b), np.nan)
-    return mean, low, high, m, note
+    return mean, low, high, m, np.where(ok, m_c, np.nan), note
 
 
-def _bootstrap_ratio(
-    num: np.ndarray,
-    den: np.ndarray,
+def _bootstrap_roi(
+    net: np.ndarray,
+    commission: np.ndarray,
+    fixed: np.ndarray,
     sizes: np.ndarray,
     *,
     n_boot: int,
@@ -369,11 +429,13 @@ def _bootstrap_ratio(
     rng: np.random.Generator,
     chunk_rows: int = 5_000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of sum(num) / sum(den) per group.
+    """Percentile bootstrap interval of ``sum(net) / (sum(commission) + fixed)`` per group.
 
-    Rows must be sorted by group; ``sizes`` are the group sizes in that order. Each
-    replicate resamples every group's rows with replacement, vectorised over a chunk
-    of groups at a time to bound memory (n_boot x chunk_rows values).
+    ``net`` and ``commission`` are per piece of content, sorted by group; ``sizes`` are
+    the group sizes in that order and ``fixed`` the group's lump-sum costs (samples +
+    flat fees), a constant of every replicate. Each replicate resamples every group's
+    pieces with replacement (net sales and commission together), vectorised over a
+    chunk of groups at a time to bound memory (n_boot x chunk_rows values).
     """
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype("int64")
     n_groups = len(sizes)
@@ -381,7 +443,7 @@ def _bootstrap_ratio(
     high = np.full(n_groups, np.nan)
     g = 0
     while g < n_groups:
-        # Take groups until the chunk holds about chunk_rows rows (at least one group).
+        # Take groups until the chunk holds about chunk_rows pieces (at least one group).
         end = g + 1
         total = int(sizes[g])
         while end < n_groups and total + int(sizes[end]) <= chunk_rows:
@@ -394,10 +456,10 @@ def _bootstrap_ratio(
         u = rng.random((n_boot, total))
         idx = row_group_start[None, :] + np.floor(u * row_group_size[None, :]).astype("int64")
         seg = np.concatenate([[0], np.cumsum(sz)[:-1]])
-        s_num = np.add.reduceat(num[idx], seg, axis=1)
-        s_den = np.add.reduceat(den[idx], seg, axis=1)
+        s_net = np.add.reduceat(net[idx], seg, axis=1)
+        s_cost = np.add.reduceat(commission[idx], seg, axis=1) + fixed[None, g:end]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(s_den > 0, s_num / np.where(s_den > 0, s_den, 1.0), np.nan)
+            ratio = np.where(s_cost > 0, s_net / np.where(s_cost > 0, s_cost, 1.0), np.nan)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups stay NaN
             q = np.nanquantile(ratio, [alpha / 2, 1 - alpha / 2], axis=0)
@@ -423,7 +485,8 @@ class ScorecardResult:
         Per-site notes on the models (fallbacks, shrinkage strength).
     rules : ScorecardRules
     params : dict
-        Settings used (sites, benchmark site, formula, n_boot, seed, method text).
+        Settings used (sites, benchmark site, formula, n_boot, seed, unit cost and
+        platform fee rates, counts of rows with a missing commission rate, method text).
     """
 
     card: pd.DataFrame
@@ -462,6 +525,8 @@ def build_scorecard(
     n_boot: int = 400,
     seed: int = 0,
     min_impressions: int = 200,
+    unit_cost_rate: float = 0.35,
+    platform_fee_rate: float | None = None,
 ) -> ScorecardResult:
     """Build the creator scorecard of one or several sites (each on its own).
 
@@ -471,7 +536,8 @@ def build_scorecard(
         Canonical frame (``helpers.load.load_dataset(...).data``). Needs site,
         creator_id, tier, category, commission_rate, impressions, clicks, orders, gmv;
         refunds, sample_cost and flat_fee count as 0 when absent; content_id, when
-        present, counts pieces of content (else rows do).
+        present, identifies pieces of content (else each row is one);
+        commission_paid, when present, fills a missing commission_rate.
     site : str or list of str, optional
         The site(s) to score; all sites in ``df`` when omitted. Each site gets its own
         models and its own rows: nothing is pooled across sites.
@@ -487,11 +553,18 @@ def build_scorecard(
     formula : str
         Right-hand side of the conversion model (expected CVR).
     n_boot : int
-        Bootstrap replicates of the net ROI interval (>= 100).
+        Bootstrap replicates of the ROI interval (>= 100).
     seed : int
         Seed of the bootstrap.
     min_impressions : int
         Passed to :func:`helpers.lift.ctr_lift`.
+    unit_cost_rate : float
+        Landed product cost as a fraction of the selling price, in [0, 1) (default
+        0.35, an illustrative value: give your own). Used for profit ROI.
+    platform_fee_rate : float, optional
+        Platform referral fee as a fraction of the paid amount; by default each site's
+        rate from :data:`helpers.schema.SITES` (US 0.06, UK 0.09, ...). A number
+        applies to every scored site.
 
     Returns
     -------
@@ -500,8 +573,8 @@ def build_scorecard(
     Raises
     ------
     ValueError
-        A required column is missing, a requested site is absent, or parameters are
-        out of range.
+        A required column is missing, a requested site is absent, a site has no known
+        platform fee, or parameters are out of range.
     """
     rules = rules or ScorecardRules()
     missing = [c for c in _REQUIRED if c not in df.columns]
@@ -524,6 +597,7 @@ def build_scorecard(
             raise ValueError(
                 f"site(s) {absent} not in the data; sites present: {present}. Pass one of them or ''."
             )
+    fees = _fee_rates(sites, unit_cost_rate, platform_fee_rate)
 
     excluded: list[dict[str, Any]] = []
     site_col = df["site"].astype("string")
@@ -544,15 +618,30 @@ def build_scorecard(
             work[col] = 0.0
         work[col] = work[col].astype("float64").fillna(0.0)
     work["gmv"] = work["gmv"].astype("float64").fillna(0.0)
-    work["commission"] = metrics.commission_on_net(
-        work["gmv"], work["refunds"], work["commission_rate"].astype("float64")
-    ).fillna(0.0)
-    work["promotion_cost"] = metrics.promotion_cost(
-        work["commission"], work["sample_cost"], work["flat_fee"]
-    )
     work["net_gmv"] = work["gmv"] - work["refunds"]
 
     notes: list[str] = []
+    work["commission"], n_from_paid, n_no_sales, n_unknown = _row_commission(work)
+    if n_from_paid:
+        notes.append(
+            f"{n_from_paid:,} row(s) without a commission rate: commission taken from commission_paid."
+        )
+    if n_no_sales:
+        notes.append(
+            f"{n_no_sales:,} row(s) without a commission rate and without net sales: commission 0 "
+            "(nothing is due on no sales)."
+        )
+    if n_unknown:
+        excluded.append(
+            {
+                "reason": "commission unknown (no commission_rate, no commission_paid, net sales > 0): "
+                "row kept for volume, CTR and CVR; its creator gets no ROI",
+                "rows": n_unknown,
+            }
+        )
+    # Unknown commissions stay NaN so that the creator's promotion cost is NaN too.
+    work["promotion_cost"] = work["commission"] + work["sample_cost"] + work["flat_fee"]
+
     # CTR lift vs the benchmark site, shrunk per (site, category, creator) unit.
     lift_units = None
     try:
@@ -569,9 +658,15 @@ def build_scorecard(
         part = work[work["site"].astype(str) == s]
         if part.empty:
             continue
+        u, p = fees[s]
+        notes.append(
+            f"{s}: profit ROI uses a unit cost of {u:.0%} of the selling price and a platform fee of "
+            f"{p:.0%}{'' if platform_fee_rate is not None else ' (site default)'}: break-even is a "
+            f"net ROI of {1 / (1 - u - p):.2f}."
+        )
         cards.append(
             _site_card(
-                part, s, formula, rules, lift_units, n_boot, np.random.default_rng(ss), notes
+                part, s, formula, rules, lift_units, n_boot, np.random.default_rng(ss), notes, u, p
             )
         )
     card = pd.concat(cards, ignore_index=True) if cards else pd.DataFrame()
@@ -593,12 +688,108 @@ def build_scorecard(
             "n_boot": int(n_boot),
             "seed": int(seed),
             "min_impressions": int(min_impressions),
+            "unit_cost_rate": float(unit_cost_rate),
+            "platform_fee_rate": {s: fees[s][1] for s in sites},
             "rows_in": len(df),
             "rows_scored": len(work),
-            "net_roi_interval": f"percentile bootstrap over content rows, {n_boot} replicates",
-            "cvr_shrinkage": "beta-binomial empirical Bayes centred on the GLM expected CVR, one precision per site",
+            "rows_commission_from_paid": int(n_from_paid),
+            "rows_commission_unknown": int(n_unknown),
+            "roi_decision": "profit ROI = net GMV x (1 - unit cost rate - platform fee rate) / promotion cost",
+            "roi_interval": (
+                f"percentile bootstrap over pieces of content, {n_boot} replicates; samples and "
+                "flat fees are fixed per creator"
+            ),
+            "cvr_shrinkage": (
+                "beta-binomial empirical Bayes centred on the GLM expected CVR, one precision per "
+                "site, prior widened by the expected CVR's standard error"
+            ),
         },
     )
+
+
+def _fee_rates(
+    sites: Sequence[str], unit_cost_rate: float, platform_fee_rate: float | None
+) -> dict[str, tuple[float, float]]:
+    """(unit cost rate, platform fee rate) per site, validated."""
+    if isinstance(unit_cost_rate, bool) or not isinstance(unit_cost_rate, int | float):
+        raise ValueError(f"unit_cost_rate must be a number such as 0.35; got {unit_cost_rate!r}")
+    if not 0 <= unit_cost_rate < 1:
+        raise ValueError(
+            f"unit_cost_rate is the product cost as a fraction of the selling price, in [0, 1), "
+            f"e.g. 0.35 when a $20 item costs $7; got {unit_cost_rate!r}"
+        )
+    out: dict[str, tuple[float, float]] = {}
+    for s in sites:
+        if platform_fee_rate is None:
+            info = SITES.get(s)
+            if info is None:
+                raise ValueError(
+                    f"no default platform fee for site {s!r} (known: {sorted(SITES)}); pass "
+                    "platform_fee_rate, e.g. 0.05 for 5 %"
+                )
+            p = float(info.platform_fee_rate)
+        else:
+            if isinstance(platform_fee_rate, bool) or not isinstance(platform_fee_rate, int | float):
+                raise ValueError(
+                    f"platform_fee_rate must be a number such as 0.06, or None for each site's "
+                    f"default; got {platform_fee_rate!r}"
+                )
+            p = float(platform_fee_rate)
+            if not 0 <= p < 1:
+                raise ValueError(
+                    f"platform_fee_rate must be a fraction in [0, 1), e.g. 0.06 for 6 %; got {p!r}"
+                )
+        if unit_cost_rate + p >= 1:
+            raise ValueError(
+                f"unit_cost_rate + platform_fee_rate = {unit_cost_rate + p:.2f} for {s}: nothing "
+                "would be left of a sale, so no creator could be profitable. Check both rates "
+                "(fractions: 0.35, not 35)."
+            )
+        out[s] = (float(unit_cost_rate), p)
+    return out
+
+
+def _row_commission(work: pd.DataFrame) -> tuple[pd.Series, int, int, int]:
+    """Commission of each row: rate x net sales; where the rate is missing, the
+    recorded commission_paid, or 0 when the row has no net sales; else NaN (unknown).
+
+    Returns the commission and the counts of rows filled from commission_paid, set to 0
+    for lack of sales, and left unknown.
+    """
+    rate = work["commission_rate"].astype("float64")
+    commission = metrics.commission_on_net(work["gmv"], work["refunds"], rate)
+    no_rate = rate.isna()
+    if not no_rate.any():
+        return commission, 0, 0, 0
+    if "commission_paid" in work.columns:
+        paid = work["commission_paid"].astype("float64")
+    else:
+        paid = pd.Series(np.nan, index=work.index)
+    from_paid = no_rate & paid.notna()
+    no_sales = no_rate & ~from_paid & (work["net_gmv"] == 0)
+    unknown = no_rate & ~from_paid & ~no_sales
+    commission = commission.mask(from_paid, paid).mask(no_sales, 0.0)
+    return commission, int(from_paid.sum()), int(no_sales.sum()), int(unknown.sum())
+
+
+def _expected_cvr_var(
+    fit: conversion.ConversionFit,
+    part: pd.DataFrame,
+    p: np.ndarray,
+    creator_codes: np.ndarray,
+    n_creators: int,
+) -> np.ndarray:
+    """Sampling variance of each creator's expected CVR (click-weighted mean of the row
+    predictions), by the delta method with the fit's covariance."""
+    X = fit.design(part)
+    clicks = part["clicks"].to_numpy(dtype="float64")
+    w = np.nan_to_num(clicks * p * (1 - p))
+    grad = np.zeros((n_creators, X.shape[1]))
+    np.add.at(grad, creator_codes, np.nan_to_num(X) * w[:, None])
+    tot = np.bincount(creator_codes, weights=clicks, minlength=n_creators)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grad = grad / tot[:, None]
+    return np.einsum("ij,jk,ik->i", grad, fit.cov.to_numpy(), grad)
 
 
 def _site_card(
@@ -610,26 +801,34 @@ def _site_card(
     n_boot: int,
     rng: np.random.Generator,
     notes: list[str],
+    unit_cost_rate: float,
+    platform_fee_rate: float,
 ) -> pd.DataFrame:
     """The scorecard rows of one site."""
     part = part.sort_values("creator_id", kind="stable")
+    creator_codes, creator_index = pd.factorize(part["creator_id"], sort=True)
+    n_creators = len(creator_index)
     # Expected orders of each row under the site's conversion model.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", conversion.ConversionWarning)
             fit = conversion.fit_conversion(part, formula, site=site)
             p = fit.predict(part).to_numpy(dtype="float64")
+            expected_var = _expected_cvr_var(fit, part, p, creator_codes, n_creators)
         expected_orders = part["clicks"].to_numpy(dtype="float64") * p
     except (ModelError, ValueError) as exc:
         pooled = part["orders"].sum() / max(part["clicks"].sum(), 1)
         expected_orders = part["clicks"].to_numpy(dtype="float64") * pooled
+        expected_var = np.full(n_creators, pooled * (1 - pooled) / max(part["clicks"].sum(), 1))
         notes.append(
             f"{site}: conversion model not fitted ({str(exc).splitlines()[0][:200]}); expected CVR is the "
             f"site's pooled CVR {pooled:.2%} for every creator."
         )
-    part = part.assign(expected_orders=expected_orders)
+    part = part.assign(
+        expected_orders=expected_orders,
+        commission_unknown=part["commission"].isna().astype("int64"),
+    )
     g = part.groupby("creator_id", observed=True, sort=True)
-    has_content = "content_id" in part.columns and part["content_id"].notna().any()
     card = g.agg(
         n_rows=("clicks", "size"),
         impressions=("impressions", "sum"),
@@ -641,13 +840,29 @@ def _site_card(
         commission=("commission", "sum"),
         sample_cost=("sample_cost", "sum"),
         flat_fee=("flat_fee", "sum"),
-        promotion_cost=("promotion_cost", "sum"),
         expected_orders=("expected_orders", "sum"),
+        rows_commission_unknown=("commission_unknown", "sum"),
         n_categories=("category", "nunique"),
     ).reset_index()
-    card["n_content"] = (
-        g["content_id"].nunique().to_numpy() if has_content else card["n_rows"].to_numpy()
+    unknown = card["rows_commission_unknown"].to_numpy() > 0
+    # groupby sums skip NaN: a creator with an unknown commission has an unknown cost.
+    card["commission"] = card["commission"].mask(unknown)
+    card["promotion_cost"] = card["commission"] + card["sample_cost"] + card["flat_fee"]
+
+    # Pieces of content: the bootstrap unit (a row without content_id is its own piece).
+    if "content_id" in part.columns:
+        cid = part["content_id"].astype("string")
+        piece = cid.fillna(pd.Series(np.arange(len(part)), index=part.index).map("\0row{}".format))
+    else:
+        piece = pd.Series(np.arange(len(part)), index=part.index).astype("string")
+    pieces = (
+        part.assign(piece=piece.to_numpy(), commission=part["commission"].fillna(0.0))
+        .groupby(["creator_id", "piece"], observed=True, sort=True)[["net_gmv", "commission"]]
+        .sum()
     )
+    n_pieces = pieces.groupby(level="creator_id", observed=True, sort=True).size()
+    card["n_content"] = n_pieces.reindex(card["creator_id"]).to_numpy()
+
     # Highest tier seen (a creator can grow during the period), main category by clicks.
     tier_codes = part["tier"].cat.codes.groupby(part["creator_id"], observed=True, sort=True).max()
     card["tier"] = pd.Categorical.from_codes(tier_codes.to_numpy(), dtype=part["tier"].dtype)
@@ -667,15 +882,22 @@ def _site_card(
     card["ctr"] = metrics.safe_ratio(card["clicks"], card["impressions"])
     card["cvr"] = metrics.safe_ratio(card["orders"], card["clicks"])
     card["expected_cvr"] = metrics.safe_ratio(card["expected_orders"], card["clicks"])
-    shrunk, low, high, m, note = _eb_cvr(
+    shrunk, low, high, m, m_c, note = _eb_cvr(
         card["orders"].to_numpy(),
         card["clicks"].to_numpy(),
         card["expected_cvr"].to_numpy(),
+        expected_var,
         rules.alpha,
     )
     card["shrunk_cvr"], card["shrunk_cvr_low"], card["shrunk_cvr_high"] = shrunk, low, high
+    card["cvr_prior_clicks"] = m_c
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no creator with clicks
+        med = float(np.nanmedian(m_c)) if np.isfinite(m_c).any() else math.nan
     notes.append(
-        f"{site}: CVR prior precision m = {m:,.0f} (a creator's own CVR gets weight clicks / (clicks + m))"
+        f"{site}: CVR spread around the model worth m = {m:,.0f} clicks; with the expected CVR's "
+        f"own uncertainty added, a creator's prior is worth a median {med:,.0f} clicks (a creator's "
+        "own CVR gets weight clicks / (clicks + prior clicks))"
         + (f"; {note}" if note else "")
     )
 
@@ -710,27 +932,42 @@ def _site_card(
         for c in cols:
             card[c] = np.nan
 
-    card["net_roi"] = metrics.net_roi(
-        card["gmv"], card["refunds"].clip(lower=0), card["promotion_cost"]
+    refunds = card["refunds"].clip(lower=0)
+    card["net_roi"] = metrics.net_roi(card["gmv"], refunds, card["promotion_cost"])
+    card["contribution"] = metrics.contribution(
+        card["gmv"], refunds, unit_cost_rate, platform_fee_rate
     )
-    sizes = card["n_rows"].to_numpy()
-    roi_low, roi_high = _bootstrap_ratio(
-        part["net_gmv"].to_numpy(dtype="float64"),
-        part["promotion_cost"].to_numpy(dtype="float64"),
-        sizes,
+    card["profit_roi"] = metrics.profit_roi(
+        card["gmv"],
+        refunds,
+        card["promotion_cost"],
+        product_cost_rate=unit_cost_rate,
+        platform_fee_rate=platform_fee_rate,
+    )
+    roi_low, roi_high = _bootstrap_roi(
+        pieces["net_gmv"].to_numpy(dtype="float64"),
+        pieces["commission"].to_numpy(dtype="float64"),
+        (card["sample_cost"] + card["flat_fee"]).to_numpy(dtype="float64"),
+        card["n_content"].to_numpy(),
         n_boot=n_boot,
         alpha=rules.alpha,
         rng=rng,
     )
-    few = card["n_content"].to_numpy() < rules.min_content
-    card["net_roi_low"] = np.where(few, np.nan, roi_low)
-    card["net_roi_high"] = np.where(few, np.nan, roi_high)
+    no_interval = (card["n_content"].to_numpy() < rules.min_content) | unknown
+    card["net_roi_low"] = np.where(no_interval, np.nan, roi_low)
+    card["net_roi_high"] = np.where(no_interval, np.nan, roi_high)
+    # With one unit cost and fee rate, profit ROI is net ROI times the kept share of a sale.
+    margin = 1.0 - unit_cost_rate - platform_fee_rate
+    card["profit_roi_low"] = card["net_roi_low"] * margin
+    card["profit_roi_high"] = card["net_roi_high"] * margin
     order = [
         "site", "creator_id", "tier", "main_category", "n_categories", "n_content", "n_rows",
         "impressions", "clicks", "orders", "gmv", "refunds", "net_gmv", "commission",
-        "sample_cost", "flat_fee", "promotion_cost", "ctr", "shrunk_ctr", "ctr_lift",
-        "shrunk_ctr_lift", "lift_coverage", "cvr", "expected_cvr", "shrunk_cvr",
-        "shrunk_cvr_low", "shrunk_cvr_high", "net_roi", "net_roi_low", "net_roi_high",
+        "sample_cost", "flat_fee", "promotion_cost", "contribution", "rows_commission_unknown",
+        "ctr", "shrunk_ctr", "ctr_lift", "shrunk_ctr_lift", "lift_coverage", "cvr",
+        "expected_cvr", "shrunk_cvr", "shrunk_cvr_low", "shrunk_cvr_high", "cvr_prior_clicks",
+        "net_roi", "net_roi_low", "net_roi_high", "profit_roi", "profit_roi_low",
+        "profit_roi_high",
     ]  # fmt: skip
     card = card[order].sort_values("clicks", ascending=False, kind="stable").reset_index(drop=True)
     return card

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import charts
+from helpers.schema import SITES
 from helpers.scorecard import (
     RECOMMENDATIONS,
     ScorecardRules,
@@ -25,7 +26,11 @@ from helpers.scorecard import (
     export_scorecard,
     recommend,
 )
+from helpers.scorecard import _bootstrap_roi
 from helpers.synth import make_affiliate_data
+
+# Kept share of a US sale at the default unit cost (0.35) and US platform fee (0.06).
+MARGIN_US = 1 - 0.35 - SITES["US"].platform_fee_rate
 
 NASTY = [
     '=HYPERLINK("http://evil.example","click me")',
@@ -46,8 +51,8 @@ def creator(**kw: float) -> dict:
         "main_category": "beauty",
         "clicks": 1000,
         "n_content": 10,
-        "net_roi_low": math.nan,
-        "net_roi_high": math.nan,
+        "profit_roi_low": math.nan,
+        "profit_roi_high": math.nan,
         "shrunk_cvr_high": math.nan,
         "expected_cvr": 0.04,
     }
@@ -62,7 +67,7 @@ def test_thirty_clicks_are_never_dropped() -> None:
     cards = pd.DataFrame(
         [
             creator(
-                clicks=30, n_content=5, net_roi_low=0.01, net_roi_high=0.05, shrunk_cvr_high=0.001
+                clicks=30, n_content=5, profit_roi_low=0.01, profit_roi_high=0.05, shrunk_cvr_high=0.001
             ),
             creator(clicks=30, n_content=1),
             creator(clicks=0, n_content=0),
@@ -74,7 +79,7 @@ def test_thirty_clicks_are_never_dropped() -> None:
 
 
 def test_clearly_bad_high_volume_creator_is_dropped() -> None:
-    out = recommend(pd.DataFrame([creator(clicks=5000, net_roi_low=0.3, net_roi_high=0.6)]))
+    out = recommend(pd.DataFrame([creator(clicks=5000, profit_roi_low=0.3, profit_roi_high=0.6)]))
     assert out.loc[0, "recommendation"] == "drop"
     assert out.loc[0, "rule"] == 1
     assert "0.60" in out.loc[0, "reason"] and "5,000 clicks" in out.loc[0, "reason"]
@@ -82,7 +87,7 @@ def test_clearly_bad_high_volume_creator_is_dropped() -> None:
 
 def test_poor_converter_dropped_on_cvr_with_reason() -> None:
     row = creator(
-        clicks=4000, net_roi_low=0.8, net_roi_high=1.5, shrunk_cvr_high=0.02, expected_cvr=0.04
+        clicks=4000, profit_roi_low=0.8, profit_roi_high=1.5, shrunk_cvr_high=0.02, expected_cvr=0.04
     )
     out = recommend(pd.DataFrame([row]))
     assert (out.loc[0, "recommendation"], out.loc[0, "rule"]) == ("drop", 3)
@@ -90,14 +95,14 @@ def test_poor_converter_dropped_on_cvr_with_reason() -> None:
 
 
 def test_clearly_good_creator_is_kept_even_with_low_cvr() -> None:
-    row = creator(clicks=2000, net_roi_low=2.5, net_roi_high=4.0, shrunk_cvr_high=0.01)
+    row = creator(clicks=2000, profit_roi_low=2.5, profit_roi_high=4.0, shrunk_cvr_high=0.01)
     out = recommend(pd.DataFrame([row]))
     assert (out.loc[0, "recommendation"], out.loc[0, "rule"]) == ("keep", 2)
 
 
 def test_inconclusive_creator_gets_test_more_with_the_missing_evidence() -> None:
     out = recommend(
-        pd.DataFrame([creator(clicks=150, n_content=8, net_roi_low=0.7, net_roi_high=1.9)])
+        pd.DataFrame([creator(clicks=150, n_content=8, profit_roi_low=0.7, profit_roi_high=1.9)])
     )
     assert out.loc[0, "recommendation"] == "test more"
     assert "fewer than the 200 needed before dropping" in out.loc[0, "reason"]
@@ -105,12 +110,12 @@ def test_inconclusive_creator_gets_test_more_with_the_missing_evidence() -> None
 
 
 def test_rules_are_parameters() -> None:
-    row = pd.DataFrame([creator(clicks=150, net_roi_low=0.2, net_roi_high=0.5)])
+    row = pd.DataFrame([creator(clicks=150, profit_roi_low=0.2, profit_roi_high=0.5)])
     assert recommend(row).loc[0, "recommendation"] == "test more"
     assert recommend(row, ScorecardRules(min_clicks_drop=100)).loc[0, "recommendation"] == "drop"
     strict = ScorecardRules(roi_threshold=3.0)
     assert (
-        recommend(pd.DataFrame([creator(net_roi_low=2.5, net_roi_high=4.0)]), strict).loc[
+        recommend(pd.DataFrame([creator(profit_roi_low=2.5, profit_roi_high=4.0)]), strict).loc[
             0, "recommendation"
         ]
         == "test more"
@@ -134,7 +139,7 @@ def test_rules_validation(kwargs: dict, match: str) -> None:
 
 
 def test_recommend_names_missing_columns() -> None:
-    with pytest.raises(ValueError, match="net_roi_low"):
+    with pytest.raises(ValueError, match="profit_roi_low"):
         recommend(pd.DataFrame({"clicks": [1]}))
 
 
@@ -154,8 +159,8 @@ def test_no_drop_below_the_minimum_and_keep_needs_roi_above_threshold(
     row = creator(
         clicks=clicks,
         n_content=n_content,
-        net_roi_low=lo,
-        net_roi_high=lo + width,
+        profit_roi_low=lo,
+        profit_roi_high=lo + width,
         shrunk_cvr_high=cvr_hi,
     )
     out = recommend(pd.DataFrame([row]), rules).iloc[0]
@@ -177,29 +182,36 @@ def synth() -> object:
 
 @pytest.fixture(scope="module")
 def planted(synth: object) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Synthetic data with three planted US creators: a big loser (huge flat fees), a
-    poor converter (orders cut to a fifth) and one with 30 clicks and no orders."""
+    """Synthetic data with four planted US creators: a big loser (huge flat fees on
+    every row), a loser whose cost is ONE lump-sum flat fee (how real exports book it),
+    a poor converter (orders cut to a fifth) and one with 30 clicks and no orders."""
     df = synth.data.copy()
     us = df[df["site"] == "US"]
     per = us.groupby("creator_id", observed=True)["clicks"].sum().sort_values(ascending=False)
-    loser, poor = per.index[0], per.index[1]
+    loser, poor, lump = per.index[0], per.index[1], per.index[2]
     small = per[(per > 0) & (per < 60)].index[0]
     m_loser = (df["creator_id"] == loser) & (df["site"] == "US")
     df.loc[m_loser, "flat_fee"] = df.loc[m_loser, "gmv"] * 3 + 100.0
+    # One fee on the creator's first row, worth twice their net sales: net ROI < 0.5.
+    m_lump = (df["creator_id"] == lump) & (df["site"] == "US")
+    net_lump = float((df.loc[m_lump, "gmv"] - df.loc[m_lump, "refunds"]).sum())
+    df.loc[m_lump, ["flat_fee", "sample_cost"]] = 0.0
+    df.loc[df.index[m_lump.to_numpy()][0], "flat_fee"] = 2.0 * net_lump
     m_poor = (df["creator_id"] == poor) & (df["site"] == "US")
     df.loc[m_poor, "orders"] = (df.loc[m_poor, "orders"] // 5).astype("int64")
     df.loc[m_poor, "gmv"] = df.loc[m_poor, "gmv"] / 5
     df.loc[m_poor, "refunds"] = df.loc[m_poor, "refunds"] / 5
-    # Costs equal to net sales on every piece of content: net ROI is exactly 1, so ROI
-    # cannot decide and the CVR rule must.
+    # Costs equal to the contribution (net sales after product cost and platform fee) on
+    # every piece of content: profit ROI is exactly 1, so ROI cannot decide and the CVR
+    # rule must.
     net = df.loc[m_poor, "gmv"] - df.loc[m_poor, "refunds"]
     df.loc[m_poor, "sample_cost"] = 0.0
-    df.loc[m_poor, "flat_fee"] = net * (1 - df.loc[m_poor, "commission_rate"])
+    df.loc[m_poor, "flat_fee"] = net * (MARGIN_US - df.loc[m_poor, "commission_rate"])
     m_small = (df["creator_id"] == small) & (df["site"] == "US")
     df.loc[m_small, "orders"] = 0
     df.loc[m_small, ["gmv", "refunds"]] = 0.0
     df.loc[m_small, "sample_cost"] = 500.0
-    return df, {"loser": loser, "poor": poor, "small": small}
+    return df, {"loser": loser, "poor": poor, "lump": lump, "small": small}
 
 
 @pytest.fixture(scope="module")
@@ -222,18 +234,137 @@ def test_one_row_per_creator_and_site_with_volumes_kept(planted, scored) -> None
     assert card["reason"].str.len().gt(0).all()
     assert scored.excluded.empty
     assert scored.params["rows_in"] == scored.params["rows_scored"] == len(df)
+    assert scored.params["rows_commission_unknown"] == 0
 
 
 def test_planted_creators_get_the_expected_verdicts(planted, scored) -> None:
     _, who = planted
     us = scored.site("US").set_index("creator_id")
     assert us.loc[who["loser"], "recommendation"] == "drop", us.loc[who["loser"]].to_dict()
-    assert us.loc[who["loser"], "net_roi_high"] < 1
+    assert us.loc[who["loser"], "profit_roi_high"] < 1
     assert us.loc[who["poor"], "recommendation"] == "drop", us.loc[who["poor"]].to_dict()
     assert us.loc[who["poor"], "rule"] == 3
-    assert us.loc[who["poor"], "net_roi"] == pytest.approx(1.0)
+    assert us.loc[who["poor"], "profit_roi"] == pytest.approx(1.0)
     assert us.loc[who["small"], "recommendation"] == "test more"
     assert us.loc[who["small"], "clicks"] < 60
+
+
+def test_a_single_lump_sum_fee_counts_in_every_bootstrap_replicate(planted, scored) -> None:
+    """Review finding 1 / 20a: a flat fee booked on one row must not drop out of ~37 % of
+    the replicates (which made the upper bound 'ROI without the fee' and rule 1 never
+    fire)."""
+    df, who = planted
+    row = scored.site("US").set_index("creator_id").loc[who["lump"]]
+    assert (df.loc[df["creator_id"] == who["lump"], "flat_fee"] > 0).sum() == 1
+    assert row["net_roi"] < 0.5
+    # Without the fee the creator's net ROI would be several times higher; the upper
+    # bound must stay below 1 all the same.
+    assert row["net_gmv"] / row["commission"] > 3
+    assert row["net_roi_high"] < 1 and row["profit_roi_high"] < 1, row.to_dict()
+    assert (row["recommendation"], row["rule"]) == ("drop", 1), row["reason"]
+    assert "profit ROI at most" in row["reason"]
+
+
+def test_bootstrap_keeps_fixed_costs_in_every_replicate() -> None:
+    # 50 identical pieces: every replicate has the same sales, so with the fee held fixed
+    # the interval is a point; had the fee been resampled, it would stretch to 500 / 50.
+    net = np.full(50, 10.0)
+    commission = np.full(50, 1.0)
+    low, high = _bootstrap_roi(
+        net, commission, np.array([1000.0]), np.array([50]),
+        n_boot=200, alpha=0.05, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert low[0] == pytest.approx(500 / 1050) and high[0] == pytest.approx(500 / 1050)
+    # Two groups, one with varied sales: the interval holds the point estimate.
+    net2 = np.concatenate([net, [0.0, 0.0, 30.0, 50.0, 20.0]])
+    comm2 = net2 / 10
+    low, high = _bootstrap_roi(
+        net2, comm2, np.array([1000.0, 20.0]), np.array([50, 5]),
+        n_boot=400, alpha=0.05, rng=np.random.default_rng(1),
+    )  # fmt: skip
+    point = 100 / (10 + 20)
+    assert low[1] < point < high[1] and high[1] <= 250 / (25 + 20) + 1e-12
+
+
+def test_profit_roi_is_the_decision_and_uses_the_site_fee(planted, scored) -> None:
+    """Review finding 6: keep means net sales after product cost and platform fee exceed
+    the promotion cost, not net ROI > 1."""
+    c = scored.card
+    for s, fee in scored.params["platform_fee_rate"].items():
+        assert fee == SITES[s].platform_fee_rate
+        sc = c[c["site"] == s]
+        margin = 1 - 0.35 - fee
+        ok = sc["net_roi"].notna()
+        np.testing.assert_allclose(sc.loc[ok, "profit_roi"], margin * sc.loc[ok, "net_roi"])
+        np.testing.assert_allclose(
+            sc["profit_roi_low"].dropna(), margin * sc["net_roi_low"].dropna()
+        )
+    kept = c[c["recommendation"] == "keep"]
+    assert len(kept) and (kept["profit_roi_low"] > 1).all()
+    # Kept creators clear the break-even net ROI 1 / (1 - u - p), not just 1.
+    be = 1 / (1 - 0.35 - kept["site"].astype(str).map(lambda s: SITES[s].platform_fee_rate))
+    assert (kept["net_roi_low"] > be).all()
+    # With no product cost and no fee, profit ROI is net ROI: more creators are kept.
+    df, _ = planted
+    loose = build_scorecard(df, site="US", n_boot=200, unit_cost_rate=0.0, platform_fee_rate=0.0)
+    us = c[c["site"] == "US"]
+    assert (loose.card["recommendation"] == "keep").sum() > (us["recommendation"] == "keep").sum()
+    assert loose.params["platform_fee_rate"] == {"US": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"unit_cost_rate": 35}, "unit_cost_rate"),
+        ({"unit_cost_rate": -0.1}, "unit_cost_rate"),
+        ({"platform_fee_rate": 1.5}, "platform_fee_rate"),
+        ({"unit_cost_rate": 0.7, "platform_fee_rate": 0.3}, "nothing"),
+    ],
+)
+def test_cost_rate_validation(synth, kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        build_scorecard(synth.data, site="US", n_boot=100, **kwargs)
+
+
+def test_missing_commission_rate_is_filled_or_counted_never_zero(synth) -> None:
+    """Review finding 7: a missing commission rate must not silently become 0."""
+    df = synth.data[synth.data["site"] == "US"].copy()
+    base = build_scorecard(df, n_boot=100, seed=0).card.set_index("creator_id")
+    sales = (df["gmv"] - df["refunds"]) > 0
+    per = df[sales].groupby("creator_id", observed=True).size().sort_values(ascending=False)
+    a, b = per.index[0], per.index[1]
+    df["commission_rate"] = df["commission_rate"].astype("float64")
+    rows_a = df["creator_id"] == a
+    rows_b = (df["creator_id"] == b) & sales
+    no_sales = (df["creator_id"] == per.index[2]) & ~sales
+    # a: rate missing but commission_paid recorded -> the recorded commission is used.
+    df.loc[rows_a, "commission_rate"] = np.nan
+    # b: rate and commission_paid missing on rows with sales -> unknown, no ROI.
+    df.loc[rows_b, "commission_rate"] = np.nan
+    df.loc[rows_b, "commission_paid"] = np.nan
+    # rows without sales owe no commission whatever the rate (even with no commission_paid).
+    df.loc[no_sales, "commission_rate"] = np.nan
+    df.loc[no_sales, "commission_paid"] = np.nan
+    assert no_sales.sum() > 0
+    res = build_scorecard(df, n_boot=100, seed=0)
+    card = res.card.set_index("creator_id")
+    paid = df.loc[rows_a, "commission_paid"].sum()
+    assert card.loc[a, "commission"] == pytest.approx(paid, rel=1e-6)
+    assert card.loc[a, "commission"] == pytest.approx(base.loc[a, "commission"], rel=1e-3)
+    assert res.params["rows_commission_from_paid"] == int(rows_a.sum())
+    assert card.loc[b, "rows_commission_unknown"] == int(rows_b.sum())
+    for col in ("commission", "promotion_cost", "net_roi", "profit_roi", "profit_roi_low"):
+        assert math.isnan(card.loc[b, col]), col
+    assert card.loc[b, "recommendation"] != "keep"
+    assert "commission unknown" in card.loc[b, "reason"]
+    assert res.params["rows_commission_unknown"] == int(rows_b.sum())
+    assert res.excluded["reason"].str.contains("commission unknown").any()
+    assert int(res.excluded["rows"].sum()) == int(rows_b.sum())
+    assert any("without net sales" in n for n in res.notes)
+    others = card.drop(index=[a, b])
+    pd.testing.assert_series_equal(
+        others["commission"], base.loc[others.index, "commission"], check_exact=False
+    )
 
 
 def test_shrunk_cvr_lies_between_raw_and_expected(scored) -> None:
@@ -270,6 +401,26 @@ def test_scorecard_follows_the_true_creator_effect(synth) -> None:
     ratio = np.log(big["shrunk_cvr"] / big["expected_cvr"])
     rho = ratio.corr(truth.reindex(ratio.index), method="spearman")
     assert rho > 0.3
+
+
+def test_shrunk_cvr_intervals_cover_the_true_creator_cvr() -> None:
+    """Review 20e: the 95 % shrunk-CVR intervals hold each creator's true CVR (the
+    click-weighted generating CVR of their rows) about 95 % of the time, also for big
+    creators, where a prior that ignored the expected CVR's own error would be too
+    sure."""
+    s = make_affiliate_data(20_000, seed=1)
+    d = s.data.assign(true_orders=s.data["clicks"] * s.latent["true_cvr"].to_numpy())
+    truth = d.groupby(["site", "creator_id"], observed=True)[["true_orders", "clicks"]].sum()
+    true_cvr = truth["true_orders"] / truth["clicks"]
+    card = build_scorecard(s.data, n_boot=100).card
+    card = card[card["clicks"] > 0].set_index(["site", "creator_id"])
+    t = true_cvr.reindex(card.index)
+    covered = (card["shrunk_cvr_low"] <= t) & (t <= card["shrunk_cvr_high"])
+    assert len(card) > 1000
+    assert 0.90 <= covered.mean() <= 0.985, covered.mean()
+    big = card["clicks"] >= 200
+    assert big.sum() > 300
+    assert covered[big].mean() >= 0.88, covered[big].mean()
 
 
 def test_sites_are_scored_separately(synth) -> None:
