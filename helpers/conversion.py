@@ -67,11 +67,18 @@ DEFAULT_FORMULA = "C(tier) + C(category) + commission_rate"
 category (reference: the first level, alphabetical for text) and commission rate as a
 fraction (its coefficient is the change in log-odds for +100 percentage points)."""
 
-# A coefficient beyond this (odds ratio above e^15, about 3 million) means the MLE is
-# running off to infinity: separation, not an estimate.
+# Separation is judged on scale-free quantities, never on a raw coefficient (whose size
+# depends on the unit of its covariate: commission as a fraction or in percent):
+# * a fitted log-odds beyond +-_SEPARATION_LOGIT on a covariate pattern that has clicks
+#   (a fitted CVR below 3e-7 or above 1 - 3e-7) means the MLE is pushing that pattern
+#   to a certain outcome;
+# * a coefficient times the (click-weighted) standard deviation of its design column
+#   beyond _SEPARATION_LOGIT: one SD of the covariate multiplying the odds by e^15
+#   (about 3 million) is a coefficient running off to infinity, not an estimate.
 _SEPARATION_LOGIT = 15.0
 _MAX_KEY = np.iinfo(np.int64).max // 4
-# Below this many clusters the sandwich covariance is known to be biased downwards.
+# Below this many clusters the sandwich covariance is known to be biased downwards;
+# intervals and p-values then use t(G - 1) critical values by default (use_t=None).
 _FEW_CLUSTERS = 50
 
 
@@ -270,6 +277,11 @@ class ConversionFit:
         comparison: with creator effects it is too small (see ``bse_model``).
     correction : float
         The small-sample factor applied to the cluster covariance (1 when model-based).
+    df_inference : float or None
+        Degrees of freedom of the t reference distribution of intervals and p-values,
+        ``G - 1`` (clusters minus one) when ``use_t`` applies (by default: clustered
+        errors with fewer than 50 clusters), or None for the normal reference (as
+        statsmodels' GLM with ``use_t=False``).
     merged_levels : dict
         ``{column: [levels merged into "other"]}`` when ``merge_rare_levels=True``.
     level_clicks : pandas.DataFrame
@@ -309,6 +321,18 @@ class ConversionFit:
     trials_col: str = "clicks"
     other_label: str = "other"
     warnings: list[str] = field(default_factory=list)
+    df_inference: float | None = None
+    # row-level (cluster code, pattern code, residual, trials) of the rows used, for
+    # cluster-robust calibration intervals; None when model-based
+    _rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False
+    )
+
+    def _crit(self, alpha: float) -> float:
+        """Two-sided critical value: normal, or t(G - 1) when ``df_inference`` is set."""
+        if self.df_inference is None:
+            return float(stats.norm.ppf(1 - alpha / 2))
+        return float(stats.t.ppf(1 - alpha / 2, self.df_inference))
 
     # ------------------------------------------------------------------ coefficient tables
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -325,7 +349,7 @@ class ConversionFit:
             Columns ``lower`` and ``upper``, indexed by coefficient name.
         """
         _check_alpha(alpha)
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._crit(alpha)
         return pd.DataFrame(
             {"lower": self.params - z * self.bse, "upper": self.params + z * self.bse}
         )
@@ -360,8 +384,12 @@ class ConversionFit:
 
     @property
     def pvalues(self) -> pd.Series:
-        """Two-sided Wald p-values (normal reference, as statsmodels' GLM)."""
-        return pd.Series(2 * stats.norm.sf(np.abs(self.params / self.bse)), index=self.params.index)
+        """Two-sided Wald p-values: normal reference (as statsmodels' GLM), or t(G - 1)
+        when ``df_inference`` is set (few clusters)."""
+        t = np.abs(self.params / self.bse)
+        if self.df_inference is None:
+            return pd.Series(2 * stats.norm.sf(t), index=self.params.index)
+        return pd.Series(2 * stats.t.sf(t, self.df_inference), index=self.params.index)
 
     def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
         """The coefficient table.
@@ -369,7 +397,8 @@ class ConversionFit:
         Returns
         -------
         pandas.DataFrame
-            Indexed by coefficient: ``log_odds``, ``std_err``, ``z``, ``p_value``,
+            Indexed by coefficient: ``log_odds``, ``std_err``, ``z`` (the Wald statistic;
+            compared with t(G - 1) when ``df_inference`` is set), ``p_value``,
             ``ci_lower``, ``ci_upper`` (log-odds) and ``odds_ratio``, ``or_lower``,
             ``or_upper``.
         """
@@ -497,7 +526,7 @@ class ConversionFit:
         X = self.design(newdata)
         eta = X @ self.params.to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.cov.to_numpy(), X))
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._crit(alpha)
         out = newdata.copy()
         out["cvr"] = expit(eta)
         out["lower"] = expit(eta - z * se)
@@ -635,7 +664,7 @@ class ConversionFit:
         ame = float(w @ (mu1 - mu0))
         grad = (w * mu1 * (1 - mu1)) @ X1 - (w * mu0 * (1 - mu0)) @ X0
         se = float(np.sqrt(grad @ self.cov.to_numpy() @ grad))
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._crit(alpha)
         return {
             "column": column,
             "delta": float(delta),
@@ -675,7 +704,7 @@ class ConversionFit:
         w = self.patterns["trials"].to_numpy(dtype=np.float64)
         w = w / w.sum()
         beta, V = self.params.to_numpy(), self.cov.to_numpy()
-        z = stats.norm.ppf(1 - alpha / 2)
+        z = self._crit(alpha)
         rows = []
         for c in np.asarray(commission_rates, dtype=np.float64):
             base[commission] = c
@@ -705,23 +734,57 @@ class ConversionFit:
         out["cvr"] = out["successes"] / out["trials"]
         return out
 
-    def calibration(self, n_bins: int = 10, alpha: float = 0.05) -> pd.DataFrame:
+    def calibration(
+        self,
+        n_bins: int = 10,
+        alpha: float = 0.05,
+        *,
+        interval: Literal["cluster", "wilson"] | None = None,
+    ) -> pd.DataFrame:
         """Predicted against observed CVR by bins of predicted CVR (deciles by default).
 
         Covariate patterns are sorted by fitted CVR and cut into ``n_bins`` groups of
         about equal clicks (a pattern is never split, so groups are approximately equal).
-        Observed intervals are Wilson intervals on the pooled clicks of the bin; they
-        treat clicks as independent and so are too narrow when creators differ.
+
+        This is a weak, **in-sample** check. The model was fitted on the same clicks,
+        and the score equations of a logistic GLM with an intercept force the fitted
+        orders to equal the observed orders in total and within every level of each
+        categorical main effect (``C(tier)``, ``C(category)``): on those margins the
+        match holds by construction and proves nothing. Bins of predicted CVR cut across
+        levels, so they can reveal a missing interaction or a wrong commission shape,
+        but a good-looking plot does not show that the model predicts new creators.
+
+        Observed intervals:
+
+        * ``"cluster"`` (default when the fit is clustered): a cluster-robust interval
+          for the bin's ratio ``orders / clicks``: linearised per cluster,
+          ``z_g = Y_gb - r_b N_gb`` (``Y``, ``N``: the cluster's orders and clicks in the
+          bin), variance ``G/(G-1) * sum_g z_g^2 / N_b^2``, the fit's critical value
+          (normal, or t(G - 1) with few clusters), clipped to [0, 1]. It allows one
+          creator's clicks to be correlated, as the coefficients' errors do.
+        * ``"wilson"`` (default when model-based): Wilson intervals on the pooled clicks,
+          which treat every click as independent and are too narrow when creators differ.
 
         Returns
         -------
         pandas.DataFrame
             ``bin``, ``predicted``, ``observed``, ``obs_lower``, ``obs_upper``,
-            ``trials``, ``successes``, ``patterns``.
+            ``trials``, ``successes``, ``patterns``, and ``deff`` (variance of the
+            observed ratio over its binomial variance; 1 for Wilson). ``.attrs``
+            holds ``interval`` (the method) and ``note`` (the in-sample caveat).
         """
         _check_alpha(alpha)
         if not isinstance(n_bins, int | np.integer) or n_bins < 1:
             raise ModelError(f"n_bins must be a positive integer; got {n_bins!r}")
+        if interval is None:
+            interval = "cluster" if self._rows is not None else "wilson"
+        if interval not in ("cluster", "wilson"):
+            raise ModelError(f"interval must be 'cluster', 'wilson' or None; got {interval!r}")
+        if interval == "cluster" and self._rows is None:
+            raise ModelError(
+                "interval='cluster' needs a clustered fit (cluster='creator_id'); this fit "
+                "is model-based. Use interval='wilson' or refit with a cluster column."
+            )
         p = self.patterns.sort_values("mu", kind="stable")
         n = p["trials"].to_numpy(dtype=np.float64)
         cum = (np.cumsum(n) - n / 2) / n.sum()
@@ -742,12 +805,41 @@ class ConversionFit:
         )
         out["predicted"] = out["mu_n"] / out["trials"]
         out["observed"] = out["successes"] / out["trials"]
-        lo, hi = proportion_confint(out["successes"], out["trials"], alpha=alpha, method="wilson")
-        out["obs_lower"], out["obs_upper"] = np.asarray(lo), np.asarray(hi)
+        r = out["observed"].to_numpy()
+        N_b = out["trials"].to_numpy(dtype=np.float64)
+        if interval == "wilson":
+            lo, hi = proportion_confint(
+                out["successes"], out["trials"], alpha=alpha, method="wilson"
+            )
+            out["obs_lower"], out["obs_upper"] = np.asarray(lo), np.asarray(hi)
+            out["deff"] = 1.0
+            method = "Wilson (clicks treated as independent)"
+        else:
+            g_row, p_row, resid, n_row = self._rows  # type: ignore[misc]
+            G = self.n_clusters
+            bin_codes = pd.Index(out.index).get_indexer(bins)
+            bin_of_pattern = np.empty(len(self.patterns), dtype=np.int64)
+            bin_of_pattern[p.index.to_numpy()] = bin_codes
+            B = len(out)
+            key = g_row.astype(np.int64) * B + bin_of_pattern[p_row]
+            mu = self.patterns["mu"].to_numpy(dtype=np.float64)
+            y_row = resid + n_row * mu[p_row]  # the row's successes
+            Y_gb = np.bincount(key, weights=y_row, minlength=G * B).reshape(G, B)
+            N_gb = np.bincount(key, weights=n_row, minlength=G * B).reshape(G, B)
+            z_gb = Y_gb - r * N_gb
+            var = G / (G - 1) * np.sum(z_gb**2, axis=0) / N_b**2
+            half = self._crit(alpha) * np.sqrt(var)
+            out["obs_lower"] = np.clip(r - half, 0.0, 1.0)
+            out["obs_upper"] = np.clip(r + half, 0.0, 1.0)
+            binom = r * (1 - r) / N_b
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out["deff"] = np.where(binom > 0, var / binom, np.nan)
+            ref = "normal" if self.df_inference is None else f"t({self.df_inference:g})"
+            method = f"cluster-robust ratio by {self.cluster} ({G} clusters, {ref})"
         out = out.reset_index()
         out["trials"] = out["trials"].astype(np.int64)
         out["successes"] = out["successes"].astype(np.int64)
-        return out[
+        out = out[
             [
                 "bin",
                 "predicted",
@@ -757,8 +849,16 @@ class ConversionFit:
                 "trials",
                 "successes",
                 "patterns",
+                "deff",
             ]
         ]
+        out.attrs["interval"] = method
+        out.attrs["note"] = (
+            "in-sample check: the model was fitted on these clicks, and with an intercept "
+            "and categorical main effects it matches observed orders on those margins by "
+            "construction; agreement here does not show it predicts new creators"
+        )
+        return out
 
     def info(self) -> dict[str, Any]:
         """Row accounting and fit diagnostics as a JSON-friendly dict."""
@@ -780,6 +880,7 @@ class ConversionFit:
             "dispersion": self.dispersion,
             "dispersion_level": "row",
             "correction": self.correction,
+            "df_inference": self.df_inference,
             "converged": self.converged,
             "merged_levels": {k: [str(v) for v in vs] for k, vs in self.merged_levels.items()},
             "warnings": list(self.warnings),
@@ -788,11 +889,14 @@ class ConversionFit:
 
 class SiteFits(dict):
     """``{site: ConversionFit}`` from :func:`fit_conversion_by_site`; sites whose fit
-    failed are in ``.errors`` (``{site: message}``), never silently missing."""
+    failed are in ``.errors`` (``{site: message}``), never silently missing. Rows with
+    no site are counted once in ``.n_rows_missing_site`` (and reported in ``.errors``
+    under ``"<missing site>"``), not in any site's fit."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.errors: dict[str, str] = {}
+        self.n_rows_missing_site: int = 0
 
 
 def _check_alpha(alpha: float) -> None:
@@ -821,7 +925,11 @@ def _merge_values(s: pd.Series, levels: Sequence[Any], other: str) -> pd.Series:
 def _site_frame(
     df: pd.DataFrame, site: str | None, pool_sites: bool, site_col: str = "site"
 ) -> tuple[pd.DataFrame, str | None]:
-    """Choose the rows of one site (or all rows when pooling), never pooling silently."""
+    """Choose the rows of one site (or all rows when pooling), never pooling silently.
+
+    Rows with a missing site are kept in the returned frame (whichever site is chosen)
+    so that :func:`fit_conversion` counts them as missing instead of losing them.
+    """
     if site_col not in df.columns:
         if site is not None:
             raise ModelError(
@@ -835,7 +943,10 @@ def _site_frame(
             raise ModelError("give either site= (one site) or pool_sites=True, not both")
         if str(site) not in sites:
             raise ModelError(f"site={site!r} is not in the data; sites present: {sites}")
-        mask = (df[site_col].astype("str") == str(site)).to_numpy(dtype=bool, na_value=False)
+        col = df[site_col]
+        # rows without a site stay in, so that the fit counts them as missing
+        chosen = (col.astype("str") == str(site)).to_numpy(dtype=bool, na_value=False)
+        mask = chosen | col.isna().to_numpy(dtype=bool)
         return (df if mask.all() else df.loc[mask]), str(site)
     if len(sites) > 1 and not pool_sites:
         raise ModelError(
@@ -862,6 +973,7 @@ def fit_conversion(
     other_label: str = "other",
     maxiter: int = 100,
     tol: float = 1e-11,
+    use_t: bool | None = None,
     eval_env: patsy.EvalEnvironment | int = 0,
 ) -> ConversionFit:
     """Fit a binomial GLM (logit link) of ``successes`` out of ``trials`` on a formula.
@@ -889,7 +1001,9 @@ def fit_conversion(
         (scale fixed at 1, as R's ``glm(family=binomial)``).
     site : str, optional
         Fit this site only. Required when the data holds several sites, unless
-        ``pool_sites=True``.
+        ``pool_sites=True``. Rows whose site is missing are never assigned to a site:
+        they are counted in ``n_rows`` and ``n_rows_missing`` (``missing_by_column
+        ["site"]``) and left out, with a warning.
     pool_sites : bool
         Pool several sites in one fit, adding ``C(site)`` to the formula.
     min_trials_per_level : int
@@ -902,6 +1016,13 @@ def fit_conversion(
         Name of the merged level.
     maxiter, tol : int, float
         IRLS limits (convergence on the change in coefficients).
+    use_t : bool or None
+        Reference distribution of intervals and p-values with clustered errors: True
+        uses t with ``G - 1`` degrees of freedom (``G`` clusters; statsmodels'
+        ``use_t=True`` for ``cov_type="cluster"``), False the normal. None (default)
+        uses t(G - 1) when there are fewer than 50 clusters, where the normal reference
+        is known to give intervals that are too narrow, and the normal otherwise.
+        Ignored (normal) for model-based errors.
     eval_env : patsy.EvalEnvironment or int
         Where the formula looks up names that are not columns (an int is a depth
         relative to the caller, as in patsy).
@@ -915,7 +1036,8 @@ def fit_conversion(
     ModelError
         Missing column (lists the available ones), several sites without a choice,
         invalid counts, separation (a level with no orders, or perfect prediction),
-        collinear design or no convergence.
+        collinear design, no convergence, or no more clusters than coefficients
+        (the cluster-robust covariance would be singular).
     """
     if not isinstance(df, pd.DataFrame):
         raise ModelError(f"df must be a pandas DataFrame; got {type(df).__name__}")
@@ -935,6 +1057,8 @@ def fit_conversion(
             f"cluster column {cluster!r} is not in the data; available columns: {list(df.columns)}. "
             "Pass cluster='<column>' or cluster=None for model-based errors."
         )
+    if use_t not in (None, True, False):
+        raise ModelError(f"use_t must be True, False or None (automatic); got {use_t!r}")
     if not isinstance(min_trials_per_level, int | np.integer) or min_trials_per_level < 0:
         raise ModelError(
             f"min_trials_per_level must be a non-negative integer; got {min_trials_per_level!r}"
@@ -964,6 +1088,10 @@ def fit_conversion(
     missing = np.zeros(n_rows, dtype=bool)
     missing_by: dict[str, int] = {}
     check_cols = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
+    if "site" in data.columns and "site" not in check_cols:
+        # a row without a site belongs to no site's fit: counted as missing, never
+        # assigned to the (only or chosen) site
+        check_cols.append("site")
     for col in check_cols:
         s = data[col]
         if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(
@@ -1005,8 +1133,9 @@ def fit_conversion(
     n_used = int(keep.sum())
     if n_used == 0:
         raise ModelError(
-            f"no usable rows: {n_rows} rows, {n_missing} with missing values, {n_zero} with "
-            f"zero {trials}. Check the {trials!r} column."
+            f"no usable rows: {n_rows} rows, {n_missing} with missing values (by column: "
+            f"{missing_by}), {n_zero} with zero {trials}. Check the {trials!r} column and "
+            "the columns with missing values."
         )
     all_kept = n_used == n_rows
     yk = y if all_kept else y[keep]
@@ -1055,13 +1184,6 @@ def fit_conversion(
                 f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
                 "Pass cluster=None for model-based errors."
             )
-        if G < _FEW_CLUSTERS:
-            msg = (
-                f"only {G} clusters ({cluster}): cluster-robust standard errors rest on few "
-                "creators and tend to be too small; read intervals as optimistic"
-            )
-            warn_msgs.append(msg)
-            warnings.warn(msg, ConversionWarning, stacklevel=2)
     else:
         G = 0
 
@@ -1167,6 +1289,31 @@ def fit_conversion(
         )
     if n_used <= K:
         raise ModelError(f"{n_used} usable rows cannot identify {K} coefficients; add data")
+    df_inference: float | None = None
+    if cluster is not None:
+        if G <= K:
+            # the meat is a sum of G score outer products that sum to zero: rank <= G - 1,
+            # so with G <= K the sandwich is singular and some standard errors are
+            # meaningless (zero or from rounding noise)
+            raise ModelError(
+                f"cluster-robust errors need more clusters of {cluster!r} than coefficients: "
+                f"the data has {G} clusters and the formula {rhs!r} has {K} coefficients, so "
+                "the robust covariance is singular. Use a simpler formula (fewer levels or "
+                "terms), more data (more creators), or cluster=None for model-based errors "
+                "(which ignore that one creator's videos are correlated)."
+            )
+        if use_t or (use_t is None and G < _FEW_CLUSTERS):
+            df_inference = float(G - 1)
+        if G < _FEW_CLUSTERS:
+            msg = (
+                f"only {G} clusters ({cluster}): cluster-robust standard errors rest on few "
+                "creators and tend to be too small; intervals and p-values use t with "
+                f"{G - 1} degrees of freedom"
+                + ("" if df_inference is not None else " only with use_t=True (now normal)")
+                + ", and are still best read as optimistic"
+            )
+            warn_msgs.append(msg)
+            warnings.warn(msg, ConversionWarning, stacklevel=2)
 
     # ---- point estimate on pattern sums
     endog = np.column_stack([Yp, Np - Yp])
@@ -1179,12 +1326,41 @@ def fit_conversion(
     conv = bool(res.converged) and not any(
         issubclass(w.category, ConvergenceWarning) for w in caught
     )
-    huge = [names[j] for j in np.flatnonzero(np.abs(beta) > _SEPARATION_LOGIT)]
-    if sep_warn or huge:
+    # scale-free separation checks (see _SEPARATION_LOGIT): extreme fitted log-odds on
+    # patterns with clicks, or a coefficient times its covariate's SD beyond the bound
+    eta = X @ beta
+    w_n = Np / Np.sum()
+    sd_x = np.sqrt(np.maximum(w_n @ (X - w_n @ X) ** 2, 0.0))
+    huge = [names[j] for j in np.flatnonzero(np.abs(beta) * sd_x > _SEPARATION_LOGIT)]
+    extreme = np.flatnonzero(np.abs(eta) > _SEPARATION_LOGIT)
+    if sep_warn or huge or extreme.size:
+        worst = extreme[np.argsort(-np.abs(eta[extreme]), kind="stable")][:3]
+        pats = "; ".join(
+            ", ".join(f"{c}={pat[c].iloc[i]!r}" for c in used)
+            + f": fitted CVR {expit(eta[i]):.1e}, {int(Yp[i])} {successes} of {int(Np[i])} {trials}"
+            for i in worst
+        )
         raise ModelError(
-            "perfect or quasi-perfect separation: the coefficients "
-            f"{huge or names} run off to infinity (some level or combination converts always "
-            "or never). Merge rare levels (merge_rare_levels=True) or simplify the formula."
+            "perfect or quasi-perfect separation: "
+            + (
+                f"the coefficients {huge} run off to infinity (coefficient x SD of its "
+                f"covariate beyond {_SEPARATION_LOGIT:g} on the log-odds scale); "
+                if huge
+                else ""
+            )
+            + (
+                f"{extreme.size} covariate pattern(s) get a fitted CVR of almost exactly 0 or 1 "
+                f"({pats}); "
+                if extreme.size
+                else ""
+            )
+            + (
+                "statsmodels reports perfect separation; "
+                if sep_warn and not (huge or extreme.size)
+                else ""
+            )
+            + "some level or combination converts always or never. Merge rare levels "
+            "(merge_rare_levels=True) or simplify the formula."
         )
     if not conv:
         raise ModelError(
@@ -1193,7 +1369,7 @@ def fit_conversion(
             "(a level or combination close to separation?). Merge rare levels "
             "(merge_rare_levels=True), simplify the formula or raise maxiter."
         )
-    mu = expit(X @ beta)
+    mu = expit(eta)
     # bread: inverse Fisher information at the final estimate, as statsmodels' cluster
     # covariance uses (observed = expected information under the canonical logit link)
     hess = -model.hessian(beta)
@@ -1243,6 +1419,8 @@ def fit_conversion(
         pearson_chi2=pearson,
         dispersion=float(dispersion),
         correction=float(correction),
+        df_inference=df_inference,
+        _rows=(g_row, p_row, resid_row, nk) if cluster is not None else None,
         converged=conv,
         iterations=int(getattr(res, "fit_history", {}).get("iteration", 0)),
         merged_levels=merged,
@@ -1261,6 +1439,7 @@ def fit_conversion_by_site(
     formula: str = DEFAULT_FORMULA,
     *,
     on_error: Literal["raise", "record"] = "raise",
+    sites: Sequence[str] | None = None,
     eval_env: patsy.EvalEnvironment | int = 0,
     **kwargs: Any,
 ) -> SiteFits:
@@ -1275,6 +1454,11 @@ def fit_conversion_by_site(
     on_error : {"raise", "record"}
         ``"raise"`` stops at the first site that cannot be fitted; ``"record"`` keeps
         going and puts the message in the result's ``.errors``.
+    sites : sequence of str, optional
+        Fit only these sites (each must be present; fitted in the data's site order);
+        default every site in the data.
+        Rows with no site are counted once (``.n_rows_missing_site``, with a warning)
+        whichever sites are fitted; they are in no site's ``n_rows``.
     **kwargs
         Passed to :func:`fit_conversion` (not ``site`` or ``pool_sites``).
 
@@ -1296,14 +1480,32 @@ def fit_conversion_by_site(
     out = SiteFits()
     present = set(df["site"].dropna().astype(str).unique())
     if isinstance(df["site"].dtype, pd.CategoricalDtype):  # keep the data's site order
-        sites = [str(c) for c in df["site"].cat.categories if str(c) in present]
+        all_sites = [str(c) for c in df["site"].cat.categories if str(c) in present]
     else:
-        sites = sorted(present)
-    n_na = int(df["site"].isna().sum())
+        all_sites = sorted(present)
+    if sites is None:
+        chosen = all_sites
+    else:
+        wanted = [str(s) for s in ([sites] if isinstance(sites, str) else sites)]
+        absent = [s for s in wanted if s not in present]
+        if absent:
+            raise ModelError(
+                f"sites {absent} are not in the data; sites present: {all_sites}. "
+                "Pass sites=None to fit every site."
+            )
+        chosen = [s for s in all_sites if s in set(wanted)]  # in the data's site order
+    na = df["site"].isna().to_numpy(dtype=bool)
+    n_na = int(na.sum())
     if n_na:
-        out.errors["<missing site>"] = f"{n_na} rows have no site and are not in any fit"
+        out.n_rows_missing_site = n_na
+        out.errors["<missing site>"] = (
+            f"{n_na} of {len(df)} rows have no site and are in no site's fit (a site "
+            "cannot be guessed); fill the site column (or load the file with site=) to use them"
+        )
         warnings.warn(out.errors["<missing site>"], ConversionWarning, stacklevel=2)
-    for s in sites:
+        # counted here once, so each site's fit does not count them again
+        df = df.loc[~na]
+    for s in chosen:
         try:
             out[s] = fit_conversion(df, formula, site=s, eval_env=env, **kwargs)
         except ModelError as exc:

@@ -16,6 +16,7 @@ import statsmodels.formula.api as smf
 from matplotlib.figure import Figure
 from scipy import stats
 from scipy.special import expit
+from statsmodels.stats.proportion import proportion_confint
 
 from helpers import charts
 from helpers.conversion import (
@@ -539,3 +540,152 @@ def test_predict_gives_nan_for_rows_with_missing_covariates(us):
     np.testing.assert_allclose(pred.drop(new.index[2]), fit.predict(new.drop(new.index[2])))
     with pytest.raises(ModelError, match="lacks columns"):
         fit.predict(new.drop(columns="tier"))
+
+
+# --------------------------------------------------------------------------- review fixes
+@pytest.mark.parametrize("scale", [100.0, 0.01])
+def test_separation_check_does_not_depend_on_covariate_scale(us, scale):
+    """Review finding 8: commission in other units (I(commission_rate / 100) makes its
+    coefficient 100 times larger) is the same model, not separation."""
+    ref = fit_conversion(us)
+    fit = fit_conversion(us, f"C(tier) + C(category) + I(commission_rate / {scale})")
+    term = f"I(commission_rate / {scale})"
+    assert abs(fit.params[term]) > 15 or scale < 1  # the raw coefficient can be huge
+    np.testing.assert_allclose(fit.params[term], ref.params["commission_rate"] * scale, rtol=1e-8)
+    np.testing.assert_allclose(fit.bse[term], ref.bse["commission_rate"] * scale, rtol=1e-8)
+    others = [t for t in ref.params.index if t != "commission_rate"]
+    np.testing.assert_allclose(fit.params[others], ref.params[others], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])
+def test_perfect_prediction_is_caught_at_any_covariate_scale(scale):
+    rng = np.random.default_rng(1)
+    n = 400
+    x = rng.normal(size=n)
+    clicks = rng.integers(1, 20, size=n)
+    orders = np.where(x > 0, clicks, 0)
+    df = pd.DataFrame(
+        {
+            "x": x * scale,
+            "clicks": clicks,
+            "orders": orders,
+            "creator_id": (np.arange(n) % 40).astype(str),
+        }
+    )
+    with pytest.raises(ModelError, match="separation.*fitted CVR|separation.*run off"):
+        fit_conversion(df, "x", cluster=None)
+
+
+def _few_creators(df: pd.DataFrame, per_tier: int) -> pd.DataFrame:
+    """Rows of the per_tier creators with the most clicks in each tier."""
+    clicks = df.groupby(["tier", "creator_id"], observed=True)["clicks"].sum()
+    top = clicks.groupby(level="tier", observed=True, group_keys=False).nlargest(per_tier)
+    return df[df["creator_id"].isin(top.index.get_level_values("creator_id"))]
+
+
+def test_no_more_clusters_than_coefficients_is_an_error(us):
+    """Review finding 17: with G <= K the sandwich is singular."""
+    d = _few_creators(us, 2)  # 10 creators, 10 coefficients
+    with pytest.raises(ModelError, match=r"10 clusters.*10 coefficients.*singular"):
+        fit_conversion(d, "C(tier) + C(category) + commission_rate")
+    fit = fit_conversion(d, "C(tier) + C(category) + commission_rate", cluster=None)
+    assert fit.cov_type == "nonrobust"
+
+
+def test_few_clusters_use_t_with_g_minus_1_df_as_statsmodels(us):
+    """Below 50 clusters, intervals and p-values use t(G - 1): equal to statsmodels'
+    cluster fit with use_t=True on the raw rows."""
+    d = _few_creators(us, 6)
+    formula = "C(tier) + commission_rate"
+    with pytest.warns(ConversionWarning, match=r"only 30 clusters.*t with 29 degrees"):
+        fit = fit_conversion(d, formula)
+    assert fit.df_inference == 29.0
+    rows = d[d["clicks"] > 0].copy()
+    rows["tier"] = rows["tier"].cat.remove_unused_categories()
+    ref = smf.glm(
+        f"orders + I(clicks - orders) ~ {formula}", rows, family=sm.families.Binomial()
+    ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]}, use_t=True)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+    np.testing.assert_allclose(fit.conf_int().to_numpy(), ref.conf_int().to_numpy(), **EXACT)
+    np.testing.assert_allclose(fit.pvalues, ref.pvalues, rtol=1e-7)
+    # normal reference on request; a t interval is wider
+    with pytest.warns(ConversionWarning, match="only with use_t=True"):
+        fit_z = fit_conversion(d, formula, use_t=False)
+    assert fit_z.df_inference is None
+    assert ((fit.conf_int()["upper"] - fit_z.conf_int()["upper"]) > 0).all()
+    # many clusters: normal by default, as before
+    assert fit_conversion(us).df_inference is None
+    assert fit_conversion(us, use_t=True).df_inference == fit_conversion(us).n_clusters - 1
+
+
+def test_calibration_single_bin_equals_statsmodels_cluster_ratio(us):
+    """Review finding 10: the observed interval of a bin is the cluster-robust interval
+    of the ratio orders / clicks: for one bin, a clicks-weighted intercept-only WLS of
+    the row CVR with cluster-robust errors (statsmodels)."""
+    fit = fit_conversion(us)
+    cal = fit.calibration(1)
+    rows = _rows_used(us)
+    y = (rows["orders"] / rows["clicks"]).to_numpy(dtype=float)
+    ref = sm.WLS(y, np.ones(len(rows)), weights=rows["clicks"].to_numpy(dtype=float)).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]}
+    )
+    lo, hi = np.asarray(ref.conf_int())[0]
+    assert cal["observed"].item() == pytest.approx(ref.params[0], rel=1e-12)
+    assert cal["obs_lower"].item() == pytest.approx(lo, rel=1e-9)
+    assert cal["obs_upper"].item() == pytest.approx(hi, rel=1e-9)
+    assert "in-sample" in cal.attrs["note"] and "cluster-robust" in cal.attrs["interval"]
+
+
+def test_calibration_cluster_intervals_are_wider_than_wilson_with_creator_effects(us):
+    fit = fit_conversion(us)
+    cl = fit.calibration(10)
+    wi = fit.calibration(10, interval="wilson")
+    np.testing.assert_allclose(cl["observed"], wi["observed"])
+    width_cl = cl["obs_upper"] - cl["obs_lower"]
+    width_wi = wi["obs_upper"] - wi["obs_lower"]
+    assert (width_cl / width_wi).median() > 1.1, pd.DataFrame({"cl": width_cl, "wi": width_wi})
+    assert (cl["deff"] > 0).all() and (wi["deff"] == 1).all()
+    lo, hi = proportion_confint(wi["successes"], wi["trials"], method="wilson")
+    np.testing.assert_allclose(wi["obs_lower"], lo)
+    model_based = fit_conversion(us, cluster=None)
+    assert "Wilson" in model_based.calibration().attrs["interval"]
+    with pytest.raises(ModelError, match="clustered fit"):
+        model_based.calibration(interval="cluster")
+
+
+def _with_missing_site(df: pd.DataFrame, n: int) -> pd.DataFrame:
+    d = df.copy()
+    d.loc[d.index[:n], "site"] = np.nan
+    return d
+
+
+def test_rows_with_missing_site_are_counted_not_assigned(us):
+    """Review finding 18: one site present, some rows without a site."""
+    d = _with_missing_site(us, 25)
+    with pytest.warns(ConversionWarning, match="25 of 20000 rows excluded"):
+        fit = fit_conversion(d)
+    assert fit.site == "US"
+    assert fit.n_rows == len(d)
+    assert fit.missing_by_column == {"site": 25}
+    assert fit.n_rows == fit.n_rows_missing + fit.n_rows_zero_trials + fit.n_rows_used
+    ref = fit_conversion(us.iloc[25:])
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
+    # with site= chosen the same rows are counted, not lost
+    with pytest.warns(ConversionWarning, match="25 of 20000 rows excluded"):
+        chosen = fit_conversion(d, site="US")
+    assert chosen.n_rows == len(d) and chosen.missing_by_column == {"site": 25}
+
+
+def test_by_site_counts_missing_site_rows_once(multi):
+    d = _with_missing_site(multi, 40)
+    with pytest.warns(ConversionWarning, match="40 of 12000 rows have no site"):
+        fits = fit_conversion_by_site(d)
+    assert fits.n_rows_missing_site == 40 and "<missing site>" in fits.errors
+    assert sum(f.n_rows for f in fits.values()) + 40 == len(d)
+    assert all("site" not in f.missing_by_column for f in fits.values())
+    with pytest.warns(ConversionWarning, match="no site"):
+        two = fit_conversion_by_site(d, sites=["UK", "US"])
+    assert list(two) == [s for s in fits if s in ("UK", "US")]
+    assert two.n_rows_missing_site == 40
+    with pytest.raises(ModelError, match=r"\['FR'\] are not in the data"):
+        fit_conversion_by_site(multi, sites=["FR"])
