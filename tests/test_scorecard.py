@@ -454,6 +454,7 @@ def test_scorecard_charts(scored) -> None:
     us = scored.site("US")
     figs = [
         charts.scorecard_roi_chart(us, min_clicks_drop=200),
+        charts.scorecard_roi_chart(us, metric="net", roi_threshold=1.69),
         charts.scorecard_counts_chart(us),
         charts.scorecard_cvr_chart(us, cvr_drop_ratio=0.7),
     ]
@@ -464,6 +465,8 @@ def test_scorecard_charts(scored) -> None:
             plt.close(f)
     with pytest.raises(ValueError, match="one site"):
         charts.scorecard_counts_chart(scored.card)
+    with pytest.raises(ValueError, match="'profit' or 'net'"):
+        charts.scorecard_roi_chart(us, metric="gross")
 
 
 # ---------------------------------------------------------------------- export

@@ -1,5 +1,5 @@
 """Charts of the creator scorecard (notebook ``05_creator_scorecard``): the portfolio's
-net ROI intervals against clicks, recommendation counts by tier, and shrunk against
+profit ROI intervals against clicks, recommendation counts by tier, and shrunk against
 expected CVR. Inputs are the rows of :func:`helpers.scorecard.build_scorecard` for
 one site (sites are never drawn together: their currencies and markets differ).
 """
@@ -46,21 +46,25 @@ def scorecard_roi_chart(
     *,
     roi_threshold: float = 1.0,
     min_clicks_drop: int | None = None,
+    metric: str = "profit",
     seed: int = 0,
     ax: Axes | None = None,
 ) -> Figure:
-    """Net ROI and its interval against clicks, one point per creator, coloured by
-    recommendation.
+    """Profit (or net) ROI and its interval against clicks, one point per creator,
+    coloured by recommendation.
 
     Parameters
     ----------
     card : pandas.DataFrame
-        Scorecard rows of one site (``clicks``, ``net_roi``, ``net_roi_low``,
-        ``net_roi_high``, ``recommendation``).
+        Scorecard rows of one site (``clicks``, ``<metric>_roi``, ``<metric>_roi_low``,
+        ``<metric>_roi_high``, ``recommendation``).
     roi_threshold : float
-        Drawn as a horizontal line (break-even of net ROI).
+        Drawn as a horizontal line (profit ROI 1: break-even, the keep / drop line).
     min_clicks_drop : int, optional
         Drawn as a vertical line: nobody left of it can be dropped.
+    metric : {"profit", "net"}
+        Profit ROI (what the rules decide on) or net ROI (before product cost and
+        platform fee).
     seed : int
         Seed of the thinning when there are more than 3,000 creators.
     ax : Axes, optional
@@ -68,24 +72,38 @@ def scorecard_roi_chart(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For another ``metric``, or rows of several sites.
     """
+    if metric not in ("profit", "net"):
+        raise ValueError(f"metric must be 'profit' or 'net'; got {metric!r}")
+    col = f"{metric}_roi"
     site = _one_site(card)
     fig, ax = figure_and_axes(ax, figsize=(8, 5))
-    data = card[(card["clicks"] > 0) & np.isfinite(card["net_roi"]) & (card["net_roi"] > 0)]
+    data = card[(card["clicks"] > 0) & np.isfinite(card[col]) & (card[col] > 0)]
     data = data.iloc[thin_sample(len(data), _MAX_INTERVALS, seed)]
     for rec, color in RECOMMENDATION_COLORS.items():
         sub = data[data["recommendation"].astype(str) == rec]
         if sub.empty:
             continue
-        has_ci = sub["net_roi_low"].notna() & sub["net_roi_high"].notna()
+        has_ci = sub[f"{col}_low"].notna() & sub[f"{col}_high"].notna()
         ci = sub[has_ci]
         if len(ci):
-            lo = np.maximum(ci["net_roi_low"].to_numpy(), 1e-3)
-            ax.vlines(ci["clicks"], lo, ci["net_roi_high"], color=color, alpha=0.35, lw=1)
+            lo = np.maximum(ci[f"{col}_low"].to_numpy(), 1e-3)
+            ax.vlines(ci["clicks"], lo, ci[f"{col}_high"], color=color, alpha=0.35, lw=1)
         ax.scatter(
-            sub["clicks"], sub["net_roi"], s=14, color=color, label=f"{rec} ({len(sub)})", zorder=3
+            sub["clicks"], sub[col], s=14, color=color, label=f"{rec} ({len(sub)})", zorder=3
         )
-    ax.axhline(roi_threshold, color="black", ls="--", lw=1, label=f"net ROI = {roi_threshold:g}")
+    ax.axhline(
+        roi_threshold,
+        color="black",
+        ls="--",
+        lw=1,
+        label=f"{metric} ROI = {roi_threshold:g}" + (" (break-even)" if metric == "profit" else ""),
+    )
     if min_clicks_drop is not None:
         ax.axvline(
             min_clicks_drop,
@@ -99,16 +117,16 @@ def scorecard_roi_chart(
     if len(data):
         # Bootstrap lower bounds of 0 would stretch a log axis to nothing: frame the
         # points and let long intervals run off the edge.
-        pts = data["net_roi"].to_numpy(dtype="float64")
+        pts = data[col].to_numpy(dtype="float64")
         ax.set_ylim(
             max(float(np.nanmin(pts)) / 2, 1e-2),
-            float(np.nanmax(data["net_roi_high"].fillna(0).to_numpy().tolist() + [pts.max()]))
+            float(np.nanmax(data[f"{col}_high"].fillna(0).to_numpy().tolist() + [pts.max()]))
             * 1.5,
         )
     ax.set_xlabel("clicks (log scale)")
-    ax.set_ylabel("net ROI with 95 % bootstrap interval (log scale)")
+    ax.set_ylabel(f"{metric} ROI with 95 % bootstrap interval (log scale)")
     n_out = len(card) - len(data)
-    title = f"{site}: net ROI per creator" if site else "Net ROI per creator"
+    title = f"{site}: {metric} ROI per creator" if site else f"{metric.capitalize()} ROI per creator"
     if n_out:
         title += f" ({n_out} not drawn: no clicks, no ROI or thinned)"
     ax.set_title(title, fontsize=10)
