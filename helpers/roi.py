@@ -13,14 +13,28 @@ turns it into a distribution of GMV, costs, profit and ROI (definitions in
 2. creator heterogeneity: each planned creator is a history creator of the same tier
    (or the named creator), with that creator's own impressions per piece (resampled)
    and a gamma-Poisson posterior draw of their CTR and CVR multipliers;
-3. count noise: clicks and orders binomial, order values gamma around AOV, refunded
+3. posting: each creator slot posts with probability ``post_rate`` (default 0.35:
+   domain.md says about 30-40 % of gifted samples lead to a post); samples are paid
+   for every slot, flat fees and sales only for creators who post;
+4. count noise: clicks and orders binomial, order values gamma around AOV, refunded
    orders binomial on the return rate.
+
+AOV and return rate come from the plan's product when it has at least ``min_orders``
+orders of history; otherwise from the category, with the spread between products
+added (a plan usually promotes one product, not the category average). The source is
+always stated in ``inputs`` and ``notes``.
+
+Profit counts the product cost of refunded units that are not recovered
+(``refund_recovery``, default 0: refund-only refunds, the unit is lost; see
+:func:`helpers.metrics.contribution`).
 
 Cold start: when the plan's category has fewer than ``min_clicks`` clicks or
 ``min_orders`` orders on the site, its category effect is partially pooled towards the
 mean category effect with the between-category variance (an absent category gets a
 draw from the between-category distribution), AOV and return rate come from the whole
-site with the between-category spread added, and the result says so in ``notes``.
+site with the between-category spread added, and the result says so in ``notes``. The
+category effect is drawn jointly with the other coefficients (normal-normal pooling:
+the mean category effect is computed from the same coefficient draw).
 
 Everything is seeded and vectorised over draws.
 """
@@ -47,6 +61,8 @@ __all__ = [
     "CVR_FORMULA",
     "MIN_CLICKS",
     "MIN_ORDERS",
+    "POST_RATE",
+    "REFUND_RECOVERY",
     "ROI_KINDS",
     "BacktestResult",
     "CampaignPlan",
@@ -65,7 +81,17 @@ MIN_CLICKS = 1000
 """Cold-start threshold: a category with fewer clicks on the site is 'little history'."""
 
 MIN_ORDERS = 30
-"""Cold-start threshold: a category with fewer orders on the site is 'little history'."""
+"""Cold-start threshold: a category with fewer orders on the site is 'little history'.
+Also the orders a product needs for its own AOV and return rate."""
+
+POST_RATE = 0.35
+"""Default share of sampled creators who post (domain.md: about 30-40 % of gifted
+samples lead to a post)."""
+
+REFUND_RECOVERY = 0.0
+"""Default share of refunded units' product cost recovered in a plan: 0 (refund-only
+refunds, the buyer keeps the item): the cautious choice. Set your own restocked
+share; :func:`helpers.metrics.contribution` defaults to 1 for past campaigns."""
 
 ROI_KINDS: tuple[str, ...] = ("gross", "net", "profit")
 
@@ -130,7 +156,16 @@ class CampaignPlan:
     currency : str, optional
         Currency code; default: the site's.
     product_id : str, optional
-        The product, if it has history; only used to say how much history it has.
+        The product promoted. With at least ``min_orders`` orders of history on the
+        site, its own AOV and return rate are used; otherwise the category's, with the
+        spread between products added.
+    post_rate : float
+        Share of creator slots that post, in (0, 1]; default :data:`POST_RATE` (0.35).
+        Samples are paid for every slot; flat fees and sales come only from posters.
+        Use 1 for creators under contract to post.
+    refund_recovery : float
+        Share of the refunded units' product cost recovered (restocked), in [0, 1];
+        default :data:`REFUND_RECOVERY` (0: refund-only, the unit is lost).
     new_category : bool
         True when the category is deliberately absent from the history (a new product
         line): then the forecast is a cold start. False makes an unknown category an
@@ -155,6 +190,8 @@ class CampaignPlan:
     platform_fee_rate: float | None = None
     currency: str | None = None
     product_id: str | None = None
+    post_rate: float = POST_RATE
+    refund_recovery: float = REFUND_RECOVERY
     new_category: bool = False
     name: str = ""
 
@@ -239,6 +276,20 @@ class CampaignPlan:
                     "fraction (0.2 for 20 %)"
                 )
             setattr(self, name, v)
+        pr = _as_number("post_rate", self.post_rate)
+        if not 0.0 < pr <= 1.0:
+            raise PlanError(
+                f"post_rate = {pr:g} is outside the accepted range (0, 1]; give the share of "
+                "creators who post, e.g. 0.35 (domain.md: 30-40 % of gifted samples are posted)"
+            )
+        self.post_rate = pr
+        rec = _as_number("refund_recovery", self.refund_recovery)
+        if not 0.0 <= rec <= 1.0:
+            raise PlanError(
+                f"refund_recovery = {rec:g} is outside the accepted range [0, 1]; give the share "
+                "of refunded units restocked (0 refund-only, 1 all returned and resold)"
+            )
+        self.refund_recovery = rec
         if self.platform_fee_rate is None:
             self.platform_fee_rate = SITES[self.site].platform_fee_rate
         if self.currency is None:
@@ -499,7 +550,13 @@ def _creator_pools(
             ctr_rate=p["e_clicks"].to_numpy(float) + a_ctr,
             cvr_shape=p["orders"].to_numpy(float) + a_cvr,
             cvr_rate=p["e_orders"].to_numpy(float) + a_cvr,
-            mean_impressions=float(sub["impressions"].mean()),
+            # creator-weighted (mean of each creator's mean), as the simulation draws a
+            # creator uniformly and then one of their pieces
+            mean_impressions=float(
+                np.mean(
+                    np.add.reduceat(sub["impressions"].to_numpy(dtype="float64"), starts) / counts
+                )
+            ),
         )
     return pools, {"ctr_creator_var": tau_ctr, "cvr_creator_var": tau_cvr}
 
@@ -516,6 +573,37 @@ def _order_value_shape(hs: pd.DataFrame) -> float:
     dev = (r["gmv"] / r["orders"] / aov - 1.0) ** 2 * r["orders"]
     cv2 = float(dev.mean())
     return float(np.clip(1.0 / cv2, 0.5, 1e4)) if cv2 > 0 else 1e4
+
+
+def _between_product_spread(
+    hs: pd.DataFrame, category: str | None, k_order: float, min_orders: int
+) -> tuple[float, float, int, str]:
+    """Spread between products (one product's AOV and return rate around the category's):
+    SD of log AOV and of logit return rate over products with ``>= min_orders`` orders,
+    minus their sampling noise (method of moments), floored at 0. Uses the category's
+    products, or the site's when the category has fewer than 3 such products. Returns the
+    two SDs, the number of products and which scope was used."""
+    if "product_id" not in hs.columns:
+        return 0.3, 0.3, 0, "no product ids in the history: an assumed SD 0.3"
+    per = (
+        hs.assign(_pid=hs["product_id"].astype(str))
+        .groupby(["category", "_pid"], sort=False)
+        .agg(gmv=("gmv", "sum"), orders=("orders", "sum"), refunds=("_ref", "sum"))
+        .query(f"orders >= {min_orders} and gmv > 0")
+        .reset_index()
+    )
+    scope = f"{category}" if category is not None else "the site"
+    sub = per[per["category"] == category] if category is not None else per
+    if len(sub) < 3:
+        sub, scope = per, "the site"
+    if len(sub) < 3:
+        return 0.3, 0.3, int(len(sub)), "too few products: an assumed SD 0.3"
+    n = sub["orders"].to_numpy(float)
+    log_aov = np.log(sub["gmv"].to_numpy(float) / n)
+    var_aov = float(np.var(log_aov, ddof=1) - np.mean(1.0 / (k_order * n)))
+    rr = np.clip(sub["refunds"].to_numpy(float) / sub["gmv"].to_numpy(float), 1e-3, 1 - 1e-3)
+    var_rr = float(np.var(logit(rr), ddof=1) - np.mean(1.0 / (n * rr * (1 - rr))))
+    return math.sqrt(max(var_aov, 0.0)), math.sqrt(max(var_rr, 0.0)), int(len(sub)), scope
 
 
 # --------------------------------------------------------------------------- result
@@ -538,7 +626,10 @@ class RoiForecast:
         The headline ROI kind ("gross", "net" or "profit").
     headline : dict
         median, q10, q90, q025, q975, p_below_1 of the headline ROI, expected profit,
-        P(loss), and the expected-ROI interval over parameter uncertainty only.
+        P(loss), and ``expected_roi_*``: the pooled ROI of many such campaigns (their
+        total sales over their total cost, E[sales] / E[cost] per parameter draw: a ratio
+        of expectations, not the mean of campaign ROIs), with its interval over
+        parameter uncertainty only.
     break_even : dict
         Break-even and profit-maximising commission (median and intervals), the
         history's commission range, and whether they extrapolate.
@@ -604,7 +695,9 @@ def _simulate(
     scale: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo of the plan's outcome; ``scale`` multiplies ctr, cvr, aov,
-    return_rate, commission or sample_cost (sensitivity)."""
+    return_rate, commission, sample_cost or post_rate (sensitivity). Every slot's
+    samples are paid; a slot posts with probability ``post_rate`` and only posters
+    bring impressions and are paid their flat fee."""
     s = {
         "ctr": 1.0,
         "cvr": 1.0,
@@ -612,6 +705,7 @@ def _simulate(
         "return_rate": 1.0,
         "commission": 1.0,
         "sample_cost": 1.0,
+        "post_rate": 1.0,
     }
     s.update(scale or {})
     D = st.eta_ctr.shape[0]
@@ -644,6 +738,10 @@ def _simulate(
             cvr_mult[:, cols] = rng.gamma(pool.cvr_shape[h], 1.0 / pool.cvr_rate[h])
         ctr[:, cols] = expit(st.eta_ctr[:, [j]])
         cvr[:, cols] = expit(st.eta_cvr[:, [j]])
+    # drawn after the creators so a scaled post rate keeps common random numbers
+    post_rate = min(plan.post_rate * s["post_rate"], 1.0)
+    posted = rng.random((D, n)) < post_rate
+    impressions = np.where(posted, impressions, 0.0)
     p_click = np.clip(ctr * s["ctr"] * ctr_mult, 0.0, 1.0)
     p_order = np.clip(cvr * s["cvr"] * cvr_mult, 0.0, 1.0)
     clicks = rng.binomial(impressions.astype(np.int64), p_click)
@@ -658,13 +756,19 @@ def _simulate(
     net = gmv - refunds
     rate = min(plan.commission_rate * s["commission"], COMMISSION_RANGE[1])
     commission = rate * net
-    fixed_cost = n * (plan.sample_cost * s["sample_cost"] + plan.flat_fee) + plan.ads_spend
+    n_posted = posted.sum(axis=1).astype("float64")
+    fixed_cost = n * plan.sample_cost * s["sample_cost"] + n_posted * plan.flat_fee + plan.ads_spend
     cost = commission + fixed_cost
     u = plan.unit_cost_rate
-    contrib = net * (1.0 - u - plan.platform_fee_rate) if u is not None else np.full(D, np.nan)
+    contrib = (
+        net * (1.0 - u - plan.platform_fee_rate) - u * (1.0 - plan.refund_recovery) * refunds
+        if u is not None
+        else np.full(D, np.nan)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         out = pd.DataFrame(
             {
+                "creators_posted": n_posted,
                 "impressions": impressions.sum(axis=1),
                 "clicks": clicks.sum(axis=1).astype("float64"),
                 "orders": n_orders,
@@ -684,7 +788,8 @@ def _simulate(
 
 
 def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, np.ndarray]:
-    """Noise-free expectation per parameter draw (creator multipliers have mean ~1)."""
+    """Noise-free expectation per parameter draw (creator multipliers have mean ~1;
+    a share ``post_rate`` of the slots posts)."""
     D = st.eta_ctr.shape[0]
     net = np.zeros(eta_cvr.shape[:1] + eta_cvr.shape[2:]) if eta_cvr.ndim == 3 else np.zeros(D)
     gmv = np.zeros_like(net)
@@ -694,6 +799,7 @@ def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, 
             float(np.sum(st.slots_pieces[mask]))
             * st.pools[tier].mean_impressions
             * st.imp_scale[tier]
+            * plan.post_rate
         )
         ctr = expit(st.eta_ctr[:, j])
         cvr = expit(eta_cvr[:, j])
@@ -704,50 +810,54 @@ def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, 
         gmv = gmv + g
     rr = st.return_rate if eta_cvr.ndim == 2 else st.return_rate[:, None]
     net = gmv * (1.0 - rr)
-    return {"gmv": gmv, "net_gmv": net}
+    return {"gmv": gmv, "net_gmv": net, "refunds": gmv * rr}
 
 
 # --------------------------------------------------------------------------- forecast
 
 
-def _category_effects(model: _Linear) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Category effects relative to the reference level (reference = 0) and their SEs."""
-    idx = [i for i, n in enumerate(model.params.index) if str(n).startswith("C(category)")]
-    eff = np.concatenate([[0.0], model.params.to_numpy()[idx]])
-    se = np.concatenate([[0.0], np.sqrt(np.diag(model.cov)[idx])])
-    names = [str(model.params.index[i]) for i in idx]
-    return eff, se, names
-
-
 def _pooled_category_draw(
-    model: _Linear, category: str, rng: np.random.Generator, n: int
+    model: _Linear, category: str, b: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, float, float]:
-    """Draws of the plan category's effect (vs the reference) partially pooled towards
-    the mean category effect; returns draws, the between-category SD and the weight
-    of the category's own estimate (0 when absent)."""
-    eff, se, names = _category_effects(model)
-    k = len(eff)
+    """Draws of the plan category's effect (vs the reference level) by normal-normal
+    partial pooling, jointly with the coefficient draws ``b`` (draws x coefficients).
+
+    Category effects theta_c ~ N(mu, tau^2); the category's estimate y has SE s; the
+    posterior is N(w y + (1 - w) mu, w s^2) with w = tau^2 / (tau^2 + s^2). Per draw,
+    y and the mean effect mu come from the same coefficient vector as the intercept and
+    tier effects (so their correlations are kept); the extra variance ``w (1 - w) s^2``
+    makes the total ``w s^2``, and ``tau^2 / k`` is the uncertainty of mu as the mean of
+    k sampled categories. An absent category (w = 0) is a new draw from N(mu, tau^2).
+    Returns the draws, tau and w.
+    """
+    n = b.shape[0]
+    idx = [i for i, nm in enumerate(model.params.index) if str(nm).startswith("C(category)")]
+    names = [str(model.params.index[i]) for i in idx]
+    k = len(idx) + 1  # with the reference level (effect 0)
     if k < 2:
         return np.zeros(n), 0.0, 0.0
-    mean = float(np.mean(eff))
+    eff = np.concatenate([[0.0], model.params.to_numpy()[idx]])
+    se = np.sqrt(np.diag(model.cov)[idx])
     # between-category variance: spread of the estimates minus their sampling noise
-    between = float(max(np.var(eff, ddof=1) - np.mean(se[1:] ** 2), 0.0))
+    between = float(max(np.var(eff, ddof=1) - np.mean(se**2), 0.0))
+    mu_b = b[:, idx].sum(axis=1) / k + rng.normal(0.0, math.sqrt(between / k), n)
     name = next((nm for nm in names if nm.endswith(f"[T.{category}]")), None)
     ref = model.levels.get("category", [None])[0]
     if name is None and category != ref:
-        sd = math.sqrt(between * (1.0 + 1.0 / k))
-        return rng.normal(mean, sd, size=n) if sd > 0 else np.full(n, mean), math.sqrt(between), 0.0
-    own = 0.0 if name is None else float(model.params[name])
-    own_var = 0.0 if name is None else float(se[names.index(name) + 1] ** 2)
+        return mu_b + rng.normal(0.0, math.sqrt(between), n), math.sqrt(between), 0.0
+    if name is None:  # the reference level: its uncertainty sits in the intercept
+        y_b, own_var = np.zeros(n), 0.0
+    else:
+        pos = names.index(name)
+        y_b, own_var = b[:, idx[pos]], float(se[pos] ** 2)
     if between == 0.0:
         w = 0.0
     elif own_var == 0.0:
         w = 1.0
     else:
         w = between / (between + own_var)
-    post_mean = w * own + (1 - w) * mean
-    post_var = w * own_var + (1 - w) * between / k
-    return rng.normal(post_mean, math.sqrt(max(post_var, 0.0)), size=n), math.sqrt(between), w
+    extra = math.sqrt(max(w * (1.0 - w) * own_var, 0.0))
+    return w * y_b + (1.0 - w) * mu_b + rng.normal(0.0, extra, n), math.sqrt(between), w
 
 
 def forecast_roi(
@@ -814,6 +924,14 @@ def forecast_roi(
 
     hs = history[history["site"].astype(str) == plan.site].copy()
     hs = hs[hs["impressions"] > 0]
+    no_rate = hs["commission_rate"].isna()
+    if no_rate.any():
+        # never read as zero commission: such rows cannot inform the commission response
+        notes.append(
+            f"{int(no_rate.sum()):,} history row(s) of {plan.site} have no commission rate; "
+            "they are left out of the models (the conversion model needs the rate)."
+        )
+        hs = hs[~no_rate]
     for c in ("tier", "category"):
         hs[c] = hs[c].astype(str)
     cat_rows = hs[hs["category"] == plan.category]
@@ -832,13 +950,11 @@ def forecast_roi(
             f"{min_clicks:,} clicks and {min_orders:,} orders). Its estimates are pulled towards "
             "the site's average category and the interval is wider."
         )
+    prod_rows = hs.iloc[:0]
     if plan.product_id is not None and "product_id" in hs.columns:
-        prod = hs[hs["product_id"].astype(str) == plan.product_id]
-        if int(prod["orders"].sum()) < min_orders:
-            notes.append(
-                f"Product {plan.product_id} has {int(prod['orders'].sum())} orders of history on "
-                f"{plan.site}: the forecast uses its category, not the product's own record."
-            )
+        prod_rows = hs[hs["product_id"].astype(str) == plan.product_id]
+    prod_orders = int(prod_rows["orders"].sum())
+    use_product = prod_orders >= min_orders
 
     # ----- models (per site: sites are never pooled)
     if hs["category"].nunique() < 1 or hs["tier"].nunique() < 1:
@@ -915,8 +1031,8 @@ def forecast_roi(
     )
     eta_grid = (b_cvr @ cvr_model.design(grid_rows).T).reshape(n_draws, len(tiers), len(grid))
     if ref_cat is None and "category" in ctr_model.levels:
-        d_ctr, sd_ctr, w_ctr = _pooled_category_draw(ctr_model, plan.category, rng, n_draws)
-        d_cvr, sd_cvr, w_cvr = _pooled_category_draw(cvr_model, plan.category, rng, n_draws)
+        d_ctr, sd_ctr, w_ctr = _pooled_category_draw(ctr_model, plan.category, b_ctr, rng)
+        d_cvr, sd_cvr, w_cvr = _pooled_category_draw(cvr_model, plan.category, b_cvr, rng)
         eta_ctr = eta_ctr + d_ctr[:, None]
         eta_cvr = eta_cvr + d_cvr[:, None]
         eta_grid = eta_grid + d_cvr[:, None, None]
@@ -933,53 +1049,87 @@ def forecast_roi(
     hs_ref = (
         hs["refunds"].astype(float) if "refunds" in hs.columns else pd.Series(0.0, index=hs.index)
     )
+    hs = hs.assign(_ref=hs_ref)
+    base_rows = hs.loc[(prod_rows if use_product else hs if cold else cat_rows).index]
+    k_order = _order_value_shape(base_rows if len(base_rows) >= 5 else hs)
     by_cat = (
-        hs.assign(_ref=hs_ref)
-        .groupby("category")
+        hs.groupby("category")
         .agg(gmv=("gmv", "sum"), orders=("orders", "sum"), refunds=("_ref", "sum"))
+        .query(f"orders >= {min_orders}")
     )
-    by_cat = by_cat[by_cat["orders"] >= min_orders]
-    k_order = _order_value_shape(hs if cold else hs[hs["category"] == plan.category])
+    sd_aov_p, sd_rr_p, n_prod, prod_scope = _between_product_spread(
+        hs, None if cold else plan.category, k_order, min_orders
+    )
+    if use_product:
+        src = f"product {plan.product_id}'s own history ({prod_orders:,} orders on {plan.site})"
+    else:
+        why = (
+            "no product named in the plan"
+            if plan.product_id is None
+            else f"product {plan.product_id} has {prod_orders:,} orders of history, fewer than "
+            f"{min_orders}"
+        )
+        where = (
+            f"whole-site history of {plan.site} (cold start)"
+            if cold
+            else (f"history of {plan.category} on {plan.site}")
+        )
+        src = (
+            f"{where}, average over products ({why}), widened by the spread between "
+            f"products ({n_prod} products of {prod_scope} with >= {min_orders} orders)"
+        )
+    g0, r0, n0 = (
+        float(base_rows["gmv"].sum()),
+        float(base_rows["_ref"].sum()),
+        float(base_rows["orders"].sum()),
+    )
     if plan.aov is not None:
         aov_draws = np.full(n_draws, plan.aov)
         aov_src = "plan"
-    elif not cold:
-        aov0 = float(cat_rows["gmv"].sum() / cat_orders)
-        aov_draws = aov0 * np.exp(rng.normal(0, 1.0 / math.sqrt(k_order * cat_orders), n_draws))
-        aov_src = f"history of {plan.category} on {plan.site}"
     else:
-        aov0 = float(hs["gmv"].sum() / site_orders)
-        spread = (
-            float(np.std(np.log(by_cat["gmv"] / by_cat["orders"]), ddof=1))
-            if len(by_cat) > 1
-            else 0.5
-        )
-        aov_draws = aov0 * np.exp(rng.normal(-0.5 * spread**2, spread, n_draws))
-        aov_src = f"whole-site history of {plan.site} (cold start)"
+        aov0 = g0 / n0
+        log_sd = 1.0 / math.sqrt(k_order * n0)
+        extra = 0.0 if use_product else sd_aov_p**2
+        if cold and not use_product:
+            extra += (
+                float(np.std(np.log(by_cat["gmv"] / by_cat["orders"]), ddof=1)) ** 2
+                if len(by_cat) > 1
+                else 0.25
+            )
+        aov_draws = aov0 * np.exp(rng.normal(-0.5 * extra, math.sqrt(log_sd**2 + extra), n_draws))
+        aov_src = src
     if plan.return_rate is not None:
         rr_draws = np.full(n_draws, plan.return_rate)
         rr_src = "plan"
     else:
-        if not cold:
-            g, r, n_o = (
-                float(cat_rows["gmv"].sum()),
-                float(hs_ref[cat_rows.index].sum()),
-                cat_orders,
-            )
-        else:
-            g, r, n_o = float(hs["gmv"].sum()), float(hs_ref.sum()), site_orders
-        rr0 = r / g if g > 0 else 0.0
+        rr0 = r0 / g0 if g0 > 0 else 0.0
         rr_draws = np.random.default_rng(rng.integers(2**32)).beta(
-            rr0 * n_o + 0.5, (1 - rr0) * n_o + 0.5, n_draws
+            rr0 * n0 + 0.5, (1 - rr0) * n0 + 0.5, n_draws
         )
-        rr_src = f"history of {plan.category} on {plan.site}"
-        if cold:
-            rr_src = f"whole-site history of {plan.site} (cold start)"
-            cat_rr = (by_cat["refunds"] / by_cat["gmv"]).clip(1e-4, 1 - 1e-4)
-            spread = float(np.std(logit(cat_rr), ddof=1)) if len(cat_rr) > 1 else 0.5
+        rr_src = src
+        if not use_product:
+            extra = sd_rr_p**2
+            if cold:
+                cat_rr = (by_cat["refunds"] / by_cat["gmv"]).clip(1e-4, 1 - 1e-4)
+                extra += float(np.std(logit(cat_rr), ddof=1)) ** 2 if len(cat_rr) > 1 else 0.25
             rr_draws = expit(
-                logit(np.clip(rr_draws, 1e-4, 1 - 1e-4)) + rng.normal(0, spread, n_draws)
+                logit(np.clip(rr_draws, 1e-4, 1 - 1e-4)) + rng.normal(0, math.sqrt(extra), n_draws)
             )
+    notes.append(
+        f"Order value (AOV) and return rate: {src}."
+        if plan.aov is None and plan.return_rate is None
+        else f"AOV: {aov_src}; return rate: {rr_src}."
+    )
+    notes.append(
+        f"Assumed {plan.post_rate:.0%} of the {plan.n_creators} creators post (post_rate; "
+        "domain.md: about 30-40 % of gifted samples lead to a post): samples are paid for "
+        "every creator, flat fees and sales come only from those who post."
+    )
+    if plan.unit_cost_rate is not None:
+        notes.append(
+            f"Profit assumes {plan.refund_recovery:.0%} of the refunded units' product cost is "
+            "recovered (refund_recovery; 0 means refund-only: the buyer keeps the item)."
+        )
 
     imp_scale = {t: 1.0 for t in tiers}
     if plan.impressions_per_piece is not None:
@@ -1002,7 +1152,8 @@ def forecast_roi(
     sim_seed = int(rng.integers(2**32))
     draws = _simulate(st, plan, np.random.default_rng(sim_seed))
     n_slots = len(slots)
-    fixed_cost = n_slots * (plan.sample_cost + plan.flat_fee) + plan.ads_spend
+    # expected fixed cost: samples for every slot, flat fees for the expected posters
+    fixed_cost = n_slots * (plan.sample_cost + plan.post_rate * plan.flat_fee) + plan.ads_spend
     exp = _expected(st, plan, eta_cvr)
     exp_cost = plan.commission_rate * exp["net_gmv"] + fixed_cost
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1012,7 +1163,10 @@ def forecast_roi(
         draws["exp_gross_roi"] = exp["gmv"] / exp_cost
         draws["exp_net_roi"] = exp["net_gmv"] / exp_cost
         if plan.unit_cost_rate is not None:
-            c = exp["net_gmv"] * (1 - plan.unit_cost_rate - plan.platform_fee_rate)
+            c = (
+                exp["net_gmv"] * (1 - plan.unit_cost_rate - plan.platform_fee_rate)
+                - plan.unit_cost_rate * (1 - plan.refund_recovery) * exp["refunds"]
+            )
             draws["exp_profit"] = c - exp_cost
             draws["exp_profit_roi"] = c / exp_cost
         else:
@@ -1074,6 +1228,13 @@ def forecast_roi(
             t: float(pools[t].mean_impressions * imp_scale[t]) for t in tiers
         },
         "n_creators": int(n_slots),
+        "post_rate": float(plan.post_rate),
+        "expected_posting_creators": float(plan.post_rate * n_slots),
+        "refund_recovery": float(plan.refund_recovery),
+        "product_orders": prod_orders,
+        "product_history_used": bool(use_product and plan.aov is None),
+        "between_product_sd_log_aov": float(sd_aov_p),
+        "between_product_sd_logit_return": float(sd_rr_p),
         "n_pieces": int(slots["pieces"].sum()),
         "fixed_cost": float(fixed_cost),
         "platform_fee_rate": float(plan.platform_fee_rate),
@@ -1140,7 +1301,8 @@ def _break_even(
     exp = _expected(st, plan, st.cvr_grid_eta)  # draws x grid
     u = plan.unit_cost_rate
     margin = 1.0 - (u if u is not None else 0.0) - plan.platform_fee_rate
-    profit = exp["net_gmv"] * (margin - grid[None, :]) - fixed_cost
+    lost = (u * (1.0 - plan.refund_recovery)) if u is not None else 0.0
+    profit = exp["net_gmv"] * (margin - grid[None, :]) - lost * exp["refunds"] - fixed_cost
     kind = "profit" if u is not None else "net-of-fees (no unit cost given)"
     if u is None:
         notes.append(
@@ -1219,7 +1381,7 @@ def _sensitivity(st: _Setup, plan: CampaignPlan, sim_seed: int, col: str) -> pd.
     """Median headline ROI with each driver scaled by 0.8 and 1.2 (common random numbers)."""
     base = float(np.nanmedian(_simulate(st, plan, np.random.default_rng(sim_seed))[col]))
     rows = []
-    for driver in ("ctr", "cvr", "aov", "return_rate", "commission", "sample_cost"):
+    for driver in ("ctr", "cvr", "aov", "return_rate", "commission", "sample_cost", "post_rate"):
         vals = {}
         for f in (0.8, 1.2):
             d = _simulate(st, plan, np.random.default_rng(sim_seed), scale={driver: f})
@@ -1270,11 +1432,21 @@ def backtest_roi(
     """Estimate vs actual: fit on an earlier window, forecast each later cell.
 
     Each (tier, category) cell of the later window becomes a plan with its actual
-    creators (as counts of that tier) and pieces per creator, its mean commission rate
-    and its actual samples and flat fees; AOV and return rate come from the earlier
+    creators (as counts of that tier) and pieces per creator, its effective commission
+    rate and its actual samples and flat fees; AOV and return rate come from the earlier
     window. Where the actual ROI falls in the forecast distribution (PIT, randomised
     for ties) and the share of cells inside the 80 % and 95 % intervals tell whether
-    the forecast's uncertainty is honest.
+    the uncertainty of the *sales model* is honest.
+
+    What it does not validate: the plans use oracle inputs a seller does not know in
+    advance (the realised effective commission, realised samples and fees, realised
+    pieces per creator), the creators in the later window are posters only (so
+    ``post_rate`` is 1 and the posting assumption is untested), and one fit of the
+    earlier window serves every cell. It checks CTR, conversion, reach, AOV and return
+    rate given the campaign's realised shape, not a whole plan's forecast.
+
+    Rows without a commission rate use the export's ``commission_paid``; a cell with
+    rows that have neither is skipped (counted, with the reason).
 
     Parameters
     ----------
@@ -1341,8 +1513,14 @@ def backtest_roi(
         flat_fee=("flat_fee", "sum"),
     ).reset_index()
     late_net = late["gmv"].astype(float) - late["refunds"].astype(float).fillna(0.0)
-    late = late.assign(_comm=late["commission_rate"].astype(float) * late_net)
-    cells["commission"] = late.groupby(["tier", "category"], sort=True)["_comm"].sum().to_numpy()
+    comm = late["commission_rate"].astype(float) * late_net
+    if "commission_paid" in late.columns:
+        # a missing rate is never zero commission: the export's own figure, else unknown
+        comm = comm.fillna(late["commission_paid"].astype(float))
+    late = late.assign(_comm=comm, _unknown=comm.isna())
+    g2 = late.groupby(["tier", "category"], sort=True)
+    cells["commission"] = g2["_comm"].sum().to_numpy()
+    cells["n_unknown_commission"] = g2["_unknown"].sum().to_numpy().astype(int)
     early_tiers = set(early["tier"].astype(str))
     early_cats = set(early["category"].astype(str))
     reason = np.where(
@@ -1351,7 +1529,11 @@ def backtest_roi(
         np.where(
             ~cells["tier"].isin(early_tiers) | ~cells["category"].isin(early_cats),
             "tier or category absent from the earlier window",
-            "",
+            np.where(
+                cells["n_unknown_commission"] > 0,
+                "rows without commission rate or reported commission",
+                "",
+            ),
         ),
     )
     skipped = cells[reason != ""].assign(reason=reason[reason != ""])
@@ -1378,6 +1560,7 @@ def backtest_roi(
             pieces_per_creator=1,
             sample_cost=float(cell.sample_cost) / cell.creators,
             flat_fee=float(cell.flat_fee) / cell.creators,
+            post_rate=1.0,  # the later window's creators all posted (oracle)
         )
         fc = forecast_roi(
             plan,

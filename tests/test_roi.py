@@ -53,6 +53,9 @@ def _plan(**kw):  # type: ignore[no-untyped-def]
         ({"unit_cost_rate": -0.1}, "unit_cost_rate"),
         ({"pieces_per_creator": 0}, "pieces_per_creator"),
         ({"bogus_key": 1}, r"unknown plan key\(s\) \['bogus_key'\]; accepted"),
+        ({"post_rate": 0}, r"post_rate = 0 is outside the accepted range \(0, 1\]"),
+        ({"post_rate": 1.2}, "post_rate"),
+        ({"refund_recovery": -0.1}, r"refund_recovery = -0.1 .*\[0, 1\]"),
     ],
 )
 def test_bad_plans_get_clear_errors(kw, match) -> None:  # type: ignore[no-untyped-def]
@@ -138,7 +141,12 @@ def test_forecast_is_seeded_fast_and_consistent(synth) -> None:  # type: ignore[
     np.testing.assert_allclose(d["commission"], 0.15 * (d["gmv"] - d["refunds"]))
     np.testing.assert_allclose(d["promotion_cost"], d["commission"] + 20 * 8.0)
     np.testing.assert_allclose(d["net_roi"], (d["gmv"] - d["refunds"]) / d["promotion_cost"])
-    np.testing.assert_allclose(d["contribution"], (d["gmv"] - d["refunds"]) * (1 - 0.35 - 0.06))
+    # refund_recovery defaults to 0: the refunded units' cost is lost too
+    np.testing.assert_allclose(
+        d["contribution"], (d["gmv"] - d["refunds"]) * (1 - 0.35 - 0.06) - 0.35 * d["refunds"]
+    )
+    assert plan.post_rate == 0.35
+    assert d["creators_posted"].mean() == pytest.approx(0.35 * 20, rel=0.05)
     assert (d["refunds"] <= d["gmv"] + 1e-9).all() and (d["orders"] <= d["clicks"]).all()
 
 
@@ -149,14 +157,20 @@ def test_without_fixed_costs_net_roi_is_one_over_commission(synth) -> None:  # t
 
 
 def test_sensitivity_and_break_even_directions(synth) -> None:  # type: ignore[no-untyped-def]
+    # every creator posts here, so that a break-even commission exists
     plan = _plan(
-        creators_per_tier={"micro": 20}, pieces_per_creator=3, sample_cost=8.0, unit_cost_rate=0.35
-    )
+        creators_per_tier={"micro": 20}, pieces_per_creator=3, sample_cost=8.0,
+        unit_cost_rate=0.35, post_rate=1.0,
+    )  # fmt: skip
     fc = forecast_roi(plan, synth.data, n_draws=1000, seed=1)
     s = fc.sensitivity.set_index("driver")
-    assert set(s.index) == {"ctr", "cvr", "aov", "return_rate", "commission", "sample_cost"}
+    assert set(s.index) == {
+        "ctr", "cvr", "aov", "return_rate", "commission", "sample_cost", "post_rate"
+    }  # fmt: skip
     for drv in ("ctr", "cvr", "aov"):
         assert s.loc[drv, "high"] > s.loc[drv, "base"] > s.loc[drv, "low"]
+    # the post rate is capped at 1: only the lower side moves here
+    assert s.loc["post_rate", "high"] == s.loc["post_rate", "base"] > s.loc["post_rate", "low"]
     for drv in ("commission", "sample_cost", "return_rate"):
         assert s.loc[drv, "high"] < s.loc[drv, "low"]
     be = fc.break_even
@@ -168,6 +182,65 @@ def test_sensitivity_and_break_even_directions(synth) -> None:  # type: ignore[n
     assert any("association" in n for n in fc.notes)
 
 
+def test_post_rate_scales_sales_not_samples(synth) -> None:  # type: ignore[no-untyped-def]
+    plan = dict(
+        site="US", category="beauty", commission_rate=0.15, creators_per_tier={"micro": 20},
+        pieces_per_creator=3, sample_cost=8.0, flat_fee=5.0, unit_cost_rate=0.35,
+    )  # fmt: skip
+    all_post = forecast_roi({**plan, "post_rate": 1.0}, synth.data, n_draws=500, sensitivity=False)
+    some = forecast_roi({**plan, "post_rate": 0.35}, synth.data, n_draws=500, sensitivity=False)
+    # same parameter draws: expected sales scale by the post rate exactly
+    np.testing.assert_allclose(some.draws["exp_net_gmv"], 0.35 * all_post.draws["exp_net_gmv"])
+    d = some.draws
+    # samples for all 20 slots, flat fees only for those who posted
+    np.testing.assert_allclose(
+        d["promotion_cost"], d["commission"] + 20 * 8.0 + 5.0 * d["creators_posted"]
+    )
+    assert any("35% of the 20 creators post" in n for n in some.notes)
+    assert some.headline["expected_profit"] < all_post.headline["expected_profit"]
+    assert some.break_even["break_even_median"] < all_post.break_even["break_even_median"] or (
+        math.isnan(some.break_even["break_even_median"])
+    )
+
+
+def test_refund_recovery_in_profit(synth) -> None:  # type: ignore[no-untyped-def]
+    plan = dict(
+        site="US", category="beauty", commission_rate=0.15, creators_per_tier={"micro": 20},
+        pieces_per_creator=3, sample_cost=8.0, unit_cost_rate=0.35,
+    )  # fmt: skip
+    lost = forecast_roi(
+        {**plan, "refund_recovery": 0.0}, synth.data, n_draws=300, sensitivity=False
+    )
+    back = forecast_roi(
+        {**plan, "refund_recovery": 1.0}, synth.data, n_draws=300, sensitivity=False
+    )
+    np.testing.assert_allclose(
+        back.draws["contribution"] - lost.draws["contribution"], 0.35 * lost.draws["refunds"]
+    )
+    assert any("0% of the refunded units" in n for n in lost.notes)
+
+
+def test_product_history_or_between_product_spread(synth) -> None:  # type: ignore[no-untyped-def]
+    df = synth.data
+    us = df[(df["site"] == "US") & (df["category"] == "beauty")]
+    per = us.groupby(us["product_id"].astype(str)).agg(gmv=("gmv", "sum"), orders=("orders", "sum"))
+    per = per[per["orders"] >= 30]
+    pid = str((per["gmv"] / per["orders"]).idxmax())  # the dearest product with history
+    own_aov = float(per.loc[pid, "gmv"] / per.loc[pid, "orders"])
+    plan = dict(site="US", category="beauty", commission_rate=0.15, creators_per_tier={"micro": 5})
+    cat = forecast_roi(plan, df, n_draws=2000, sensitivity=False)
+    prod = forecast_roi({**plan, "product_id": pid}, df, n_draws=2000, sensitivity=False)
+    assert prod.inputs["product_history_used"] and not cat.inputs["product_history_used"]
+    assert prod.inputs["aov"] == pytest.approx(own_aov, rel=0.03)
+    assert any(f"product {pid}'s own history" in n for n in prod.notes)
+    assert any("spread between products" in n for n in cat.notes)
+    # the category source carries the between-product spread (the review: CV ~0.3)
+    assert cat.inputs["between_product_sd_log_aov"] > 0.1
+    thin = forecast_roi({**plan, "product_id": "no-such-product"}, df, n_draws=300,
+                        sensitivity=False)  # fmt: skip
+    assert any("no-such-product has 0 orders" in n for n in thin.notes)
+
+
 def test_cold_start_widens_interval_and_says_so(synth) -> None:  # type: ignore[no-untyped-def]
     df = synth.data
     plan = dict(
@@ -176,6 +249,9 @@ def test_cold_start_widens_interval_and_says_so(synth) -> None:  # type: ignore[
         creators_per_tier={"micro": 20},
         pieces_per_creator=3,
         sample_cost=8.0,
+        # a given price point and return rate isolate the models' (CTR, conversion) widening
+        aov=30.0,
+        return_rate=0.12,
     )
     warm = forecast_roi({**plan, "category": "home"}, df, n_draws=2000, sensitivity=False)
     sparse = df[

@@ -26,6 +26,7 @@ _DRIVER_LABELS = {
     "return_rate": "return rate",
     "commission": "commission rate",
     "sample_cost": "sample cost",
+    "post_rate": "share of creators who post",
 }
 
 
@@ -169,6 +170,17 @@ def roi_commission_curve(forecast: Any, *, ax: Axes | None = None) -> Figure:
             ls="--",
             label=f"break-even {be['break_even_median']:.1%}",
         )
+    else:
+        # more than half the parameter draws have no profitable commission at all
+        ax.text(
+            0.02,
+            0.04,
+            f"no break-even: in {be['p_no_break_even']:.0%} of parameter draws no commission "
+            "is profitable",
+            transform=ax.transAxes,
+            color="tab:red",
+            fontsize="small",
+        )
     if np.isfinite(be["best_commission_median"]):
         ax.axvline(
             be["best_commission_median"],
@@ -232,7 +244,10 @@ def roi_backtest_chart(backtest: Any) -> Figure:
         fontsize="small",
     )
     cov = backtest.coverage
-    ax.set_xlabel(f"{backtest.roi} ROI in the later window")
+    ax.set_xlabel(
+        f"{backtest.roi} ROI in the later window (sales model check: realised commission, "
+        "costs and posting creators given)"
+    )
     ax.set_title(
         f"Backtest {cov['site']} from {cov['split_date']}: {cov['coverage_80']:.0%} inside 80 %, "
         f"{cov['coverage_95']:.0%} inside 95 % ({cov['n_cells']} cells)"
