@@ -189,6 +189,22 @@ def _token_missing(t: pd.Series) -> np.ndarray:
     return out
 
 
+def _strip(t: pd.Series) -> pd.Series:
+    """``t.str.strip()``, without copying a column that has nothing to strip."""
+    arr = getattr(t.array, "_pa_array", None)
+    if arr is None:
+        return t.str.strip()
+    import pyarrow.compute as pc
+
+    # The same whitespace test as utf8_trim_whitespace (what str.strip() runs), on the
+    # first and last character only.
+    edge = pc.or_(
+        pc.utf8_is_space(pc.utf8_slice_codeunits(arr, 0, 1)),
+        pc.utf8_is_space(pc.utf8_slice_codeunits(arr, -1)),
+    )
+    return t.str.strip() if pc.any(edge).as_py() else t
+
+
 def is_missing(values: Any) -> pd.Series:
     """Return True where a value means "no value".
 
@@ -275,11 +291,9 @@ def _parse_number(
         th_u = th_uniques[pairs % len(th_uniques)]
         u = uniques.iloc[u_pos].reset_index(drop=True)
     vals_u, invalid_u = _parse_unique_numbers(u, th_u, three_digit_group)
-    has = key >= 0
-    vals = np.full(len(t), np.nan)
-    vals[has] = vals_u[key[has]]
-    inv = np.zeros(len(t), dtype=bool)
-    inv[has] = invalid_u[key[has]]
+    # key -1 (missing cell) picks the appended NaN / False slot.
+    vals = np.append(vals_u, np.nan)[key]
+    inv = np.append(invalid_u, False)[key]
     return pd.Series(vals, index=s.index, dtype="float64"), pd.Series(inv, index=s.index)
 
 
@@ -1504,10 +1518,10 @@ def _parse_table(
             s = src[c]
             if pd.api.types.is_float_dtype(s.dtype):
                 s = s.map(_cell_text, na_action="ignore")
-            t = _as_text(s).str.strip()
+            t = _strip(_as_text(s))
             typed[c] = t.where(~_token_missing(t))
     if "category" in src:
-        t = _as_text(src["category"]).str.strip()
+        t = _strip(_as_text(src["category"]))
         typed["category"] = t.where(~_token_missing(t))
     if "content_type" in src:
         typed["content_type"] = normalise_content_type(src["content_type"])
@@ -1844,6 +1858,9 @@ def _duplicate_rows(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     for c in raw.columns:
         col = raw[c].iloc[cand]
         codes, uniq = pd.factorize(col, use_na_sentinel=False)
+        if len(uniq) == len(cand):  # every candidate distinct (e.g. a video id): no duplicates
+            cand = cand[:0]
+            break
         k, _ = pd.factorize(key[cand] * (len(uniq) + 1) + codes)
         key_c = k.astype(np.int64)
         tied = pd.Series(key_c).duplicated(keep=False).to_numpy()

@@ -336,3 +336,11 @@ def test_per_row_sites_parse_each_row_with_its_convention() -> None:
     assert got.iloc[:5].tolist() == pytest.approx([1.234, 1234.0, 1234.0, 1.234, 1234567.0])
     assert math.isnan(got.iloc[5])
     assert parse_count(cells, site=sites).iloc[:4].tolist() == [1234.0] * 4
+
+
+@pytest.mark.parametrize("cell", ["x", " x", "x ", "\tx", "\u00a0x", "x\u3000", "\u202fx", " ", ""])
+def test_strip_shortcut_equals_str_strip(cell: str) -> None:
+    from helpers.load import _strip
+
+    t = pd.Series([cell, "plain", None], dtype="str")
+    pd.testing.assert_series_equal(_strip(t), t.str.strip())
