@@ -25,13 +25,19 @@ import pandas as pd
 from scipy import stats
 
 from helpers import metrics
-from helpers.abtest import SampleSizePlan, compare_proportions, plan_sample_size
+from helpers.abtest import (
+    SampleSizePlan,
+    compare_variants,
+    plan_sample_size,
+)
 
 __all__ = [
     "GLOSSARY",
     "Term",
     "ToyCampaign",
+    "demo_aa_false_positives",
     "demo_ab_test",
+    "demo_ab_videos",
     "demo_commission_fake_orders",
     "demo_mixing_sites",
     "demo_refunds",
@@ -232,7 +238,33 @@ GLOSSARY: tuple[Term, ...] = (
         "Smallest relative change a test is planned to detect.",
     ),
     Term(
-        "sample size", "样本量", "Impressions (CTR test) or clicks (CVR test) each variant needs."
+        "sample size",
+        "样本量",
+        "Impressions (CTR test) or clicks (CVR test), and videos or creators, each variant needs.",
+    ),
+    Term(
+        "unit of randomisation",
+        "随机分组单位",
+        "What each variant is assigned to: a video, a creator, or each single impression. "
+        "The test must count evidence in these units.",
+    ),
+    Term(
+        "design effect",
+        "设计效应",
+        "How many times more traffic a test split by video or creator needs than one split "
+        "by impression, because videos differ; about 1 + (m - 1) x ICC.",
+        "cluster variance / binomial variance",
+    ),
+    Term(
+        "intra-class correlation (ICC)",
+        "组内相关系数",
+        "How alike the impressions of one video (or creator) are, from 0 (independent) up to 1.",
+    ),
+    Term(
+        "A/A test",
+        "A/A 测试",
+        "Comparing two groups that got the same variant: a check that the test does not "
+        "find differences that do not exist (it should 'win' only alpha of the time).",
     ),
     Term(
         "shrinkage (empirical Bayes)",
@@ -849,6 +881,123 @@ def demo_commission_fake_orders(
     )
 
 
+def _video_ctrs(rng: np.random.Generator, n: int, mean_ctr: float, ctr_spread: float) -> np.ndarray:
+    """Per-video true CTRs ~ Beta with the given mean and coefficient of variation."""
+    if ctr_spread <= 0:
+        return np.full(n, mean_ctr)
+    kappa = (1 - mean_ctr) / (ctr_spread**2 * mean_ctr) - 1
+    if kappa <= 0:
+        raise ValueError(
+            f"ctr_spread {ctr_spread} is too large for a mean CTR of {mean_ctr:.2%}; use a "
+            "coefficient of variation below about 1 (0.5 means video CTRs typically differ by "
+            "half the mean)."
+        )
+    return rng.beta(mean_ctr * kappa, (1 - mean_ctr) * kappa, size=n)
+
+
+def _video_impressions(rng: np.random.Generator, n: int, mean: float) -> np.ndarray:
+    # Lognormal traffic (sigma 0.8) scaled to the requested mean: a few videos get most.
+    sigma = 0.8
+    draws = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, size=n)
+    return np.maximum(1, np.round(draws)).astype("int64")
+
+
+def demo_ab_videos(
+    *,
+    baseline_ctr: float = 0.02,
+    true_lift: float = 0.2,
+    daily_impressions: int = 4_000,
+    videos_per_day: int = 10,
+    ctr_spread: float = 0.5,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    seed: int = 0,
+    max_days: int | None = None,
+    history_videos: int = 300,
+) -> tuple[pd.DataFrame, SampleSizePlan]:
+    """Simulated videos of a thumbnail test assigned per video, and its plan.
+
+    Model (stated assumptions, for teaching): each day ``videos_per_day`` new videos
+    are posted, half with thumbnail A and half with B (order drawn at random). Each
+    video has its own true CTR, drawn from a Beta distribution with mean
+    ``baseline_ctr`` (B: ``baseline_ctr * (1 + true_lift)``) and coefficient of
+    variation ``ctr_spread`` (real exports show about 0.5 between videos), and gets
+    its impressions on the day it is posted (lognormal, mean ``daily_impressions /
+    videos_per_day``) with binomial clicks.
+
+    The plan comes from :func:`helpers.abtest.plan_sample_size` with ``unit="video"``
+    and a design effect estimated on a simulated history of ``history_videos`` videos
+    of the same kind (thumbnail A only), as a seller would do with past exports.
+
+    Returns
+    -------
+    (pandas.DataFrame, SampleSizePlan)
+        One row per video: ``day``, ``content_id``, ``thumbnail`` ("A" / "B"),
+        ``true_ctr``, ``impressions``, ``clicks``; and the plan.
+    """
+    baseline_ctr = _check_fraction("baseline_ctr", baseline_ctr)
+    if isinstance(videos_per_day, bool) or not isinstance(videos_per_day, int | np.integer):
+        raise ValueError(f"videos_per_day must be a whole number >= 2; got {videos_per_day!r}")
+    if videos_per_day < 2:
+        raise ValueError(
+            f"videos_per_day must be at least 2 (one per thumbnail); got {videos_per_day}"
+        )
+    if daily_impressions < videos_per_day:
+        raise ValueError(
+            f"daily_impressions ({daily_impressions}) must be at least videos_per_day "
+            f"({videos_per_day}): every video needs impressions."
+        )
+    ctr_spread = _check_nonneg("ctr_spread", ctr_spread)
+    rng = np.random.default_rng(seed)
+    per_video = daily_impressions / videos_per_day
+    hist_impr = _video_impressions(rng, history_videos, per_video)
+    history = pd.DataFrame(
+        {
+            "content_id": [f"h{i}" for i in range(history_videos)],
+            "impressions": hist_impr,
+            "clicks": rng.binomial(
+                hist_impr, _video_ctrs(rng, history_videos, baseline_ctr, ctr_spread)
+            ),
+        }
+    )
+    plan = plan_sample_size(
+        baseline_ctr,
+        true_lift,
+        metric="ctr",
+        alpha=alpha,
+        power=power,
+        daily_traffic=daily_impressions,
+        unit="video",
+        history=history,
+        trials_per_unit=per_video,
+        daily_units=videos_per_day,
+    )
+    days = max_days if max_days is not None else max(plan.days or 1, 1) + 2
+    n = days * videos_per_day
+    arms = np.concatenate(
+        [rng.permutation(np.resize(["A", "B"], videos_per_day)) for _ in range(days)]
+    )
+    mean_ctr = np.where(arms == "B", baseline_ctr * (1 + true_lift), baseline_ctr)
+    if not (mean_ctr < 1).all():
+        raise ValueError("baseline_ctr * (1 + true_lift) must stay below 1.")
+    true_ctr = np.empty(n)
+    for arm, mean in (("A", baseline_ctr), ("B", baseline_ctr * (1 + true_lift))):
+        mask = arms == arm
+        true_ctr[mask] = _video_ctrs(rng, int(mask.sum()), mean, ctr_spread)
+    impressions = _video_impressions(rng, n, per_video)
+    videos = pd.DataFrame(
+        {
+            "day": np.repeat(np.arange(1, days + 1), videos_per_day),
+            "content_id": [f"v{i}" for i in range(n)],
+            "thumbnail": arms,
+            "true_ctr": true_ctr,
+            "impressions": impressions,
+            "clicks": rng.binomial(impressions, true_ctr),
+        }
+    )
+    return videos, plan
+
+
 def demo_ab_test(
     *,
     baseline_ctr: float = 0.02,
@@ -858,71 +1007,129 @@ def demo_ab_test(
     power: float = 0.8,
     seed: int = 0,
     max_days: int | None = None,
+    videos_per_day: int = 10,
+    ctr_spread: float = 0.5,
 ) -> tuple[pd.DataFrame, SampleSizePlan]:
-    """Two thumbnails tested day by day, with the planned duration.
+    """Two thumbnails assigned per video, compared day by day, with the planned duration.
 
-    The test is planned with :func:`helpers.abtest.plan_sample_size` (detect
-    ``true_lift`` in CTR), then simulated: each day each thumbnail gets half the
-    impressions and binomial clicks at its true CTR; after each day the cumulative
-    counts are compared with :func:`helpers.abtest.compare_proportions`. Early days
-    show how noisy a small test is; stopping the first time p < alpha ("peeking")
-    inflates false positives, which is why the duration is fixed in advance.
+    The videos and the plan come from :func:`demo_ab_videos` (same arguments, same
+    seed: same draw). After each day the videos posted so far are compared twice:
+    with :func:`helpers.abtest.compare_variants` at the unit of randomisation
+    (``unit="video"``: the right test) and as if every impression had been randomised
+    on its own (``unit="impression"``: the common mistake, whose interval is far too
+    narrow). Early days show how noisy a small test is; stopping the first time
+    p < alpha ("peeking") inflates false positives, which is why the duration is
+    fixed in advance.
 
     Returns
     -------
     (pandas.DataFrame, SampleSizePlan)
-        Per day: ``day``, ``impressions_a``, ``clicks_a``, ``impressions_b``,
-        ``clicks_b``, ``lift``, ``lift_low``, ``lift_high``, ``pvalue``; and the plan.
+        Per day: ``day``, ``videos_a``, ``impressions_a``, ``clicks_a``, ``videos_b``,
+        ``impressions_b``, ``clicks_b``, ``lift``, ``lift_low``, ``lift_high``,
+        ``pvalue`` (video-level test), ``lift_low_naive``, ``lift_high_naive``,
+        ``pvalue_naive`` (impression-level test); and the plan.
     """
-    plan = plan_sample_size(
-        baseline_ctr,
-        true_lift,
-        metric="ctr",
+    videos, plan = demo_ab_videos(
+        baseline_ctr=baseline_ctr,
+        true_lift=true_lift,
+        daily_impressions=daily_impressions,
+        videos_per_day=videos_per_day,
+        ctr_spread=ctr_spread,
         alpha=alpha,
         power=power,
-        daily_traffic=daily_impressions,
+        seed=seed,
+        max_days=max_days,
     )
-    days = max_days if max_days is not None else max(plan.days or 1, 1) + 2
-    rng = np.random.default_rng(seed)
-    half = daily_impressions // 2
-    clicks_a = np.cumsum(rng.binomial(half, baseline_ctr, size=days))
-    clicks_b = np.cumsum(rng.binomial(half, baseline_ctr * (1 + true_lift), size=days))
-    impr = half * np.arange(1, days + 1)
     rows = []
-    for d in range(days):
-        if clicks_a[d] == 0 or clicks_a[d] + clicks_b[d] == 0:
-            rows.append(
-                (d + 1, impr[d], clicks_a[d], impr[d], clicks_b[d], np.nan, np.nan, np.nan, np.nan)
-            )
-            continue
-        r = compare_proportions(
-            int(clicks_a[d]), int(impr[d]), int(clicks_b[d]), int(impr[d]), alpha=alpha
+    for day in range(1, int(videos["day"].max()) + 1):
+        sofar = videos[videos["day"] <= day]
+        sums = sofar.groupby("thumbnail")[["impressions", "clicks"]].sum()
+        counts = sofar["thumbnail"].value_counts()
+        row: dict[str, float] = {
+            "day": day,
+            "videos_a": int(counts.get("A", 0)),
+            "impressions_a": int(sums.at["A", "impressions"]),
+            "clicks_a": int(sums.at["A", "clicks"]),
+            "videos_b": int(counts.get("B", 0)),
+            "impressions_b": int(sums.at["B", "impressions"]),
+            "clicks_b": int(sums.at["B", "clicks"]),
+        }
+        for suffix, unit in (("", "video"), ("_naive", "impression")):
+            try:
+                r = compare_variants(
+                    sofar, "thumbnail", metric="ctr", a="A", b="B", alpha=alpha, unit=unit
+                )
+                lift, low, high, p = r.lift, r.ratio_low - 1, r.ratio_high - 1, r.pvalue
+            except ValueError:
+                # Too few videos or no clicks yet: nothing can be said on this day.
+                lift = low = high = p = np.nan
+            if not suffix:
+                row["lift"] = lift
+            row[f"lift_low{suffix}"] = low
+            row[f"lift_high{suffix}"] = high
+            row[f"pvalue{suffix}"] = p
+        rows.append(row)
+    return pd.DataFrame(rows), plan
+
+
+def demo_aa_false_positives(
+    *,
+    baseline_ctr: float = 0.02,
+    n_videos: int = 60,
+    impressions_per_video: float = 400.0,
+    ctr_spread: float = 0.5,
+    alpha: float = 0.05,
+    sims: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How often a test "finds" a winner when both groups got the same thumbnail.
+
+    ``sims`` A/A tests: ``n_videos`` videos with per-video CTRs as in
+    :func:`demo_ab_videos` (no real difference) are split by coin flip and compared
+    with the impression-level test and with the video-level test of
+    :func:`helpers.abtest.compare_variants`. A correct test is "significant" in about
+    ``alpha`` of them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test: ``test``, ``false_positive_rate``, ``sims``, ``alpha``.
+    """
+    if sims < 1 or n_videos < 4:
+        raise ValueError(f"need sims >= 1 and n_videos >= 4; got sims={sims}, n_videos={n_videos}")
+    rng = np.random.default_rng(seed)
+    hits = {"impression": 0, "video": 0}
+    done = 0
+    for _ in range(sims):
+        impressions = _video_impressions(rng, n_videos, impressions_per_video)
+        clicks = rng.binomial(impressions, _video_ctrs(rng, n_videos, baseline_ctr, ctr_spread))
+        arms = rng.permutation(np.resize(["A", "B"], n_videos))
+        df = pd.DataFrame(
+            {
+                "content_id": np.arange(n_videos).astype(str),
+                "thumbnail": arms,
+                "impressions": impressions,
+                "clicks": clicks,
+            }
         )
-        rows.append(
-            (
-                d + 1,
-                impr[d],
-                clicks_a[d],
-                impr[d],
-                clicks_b[d],
-                r.lift,
-                r.ratio_low - 1,
-                r.ratio_high - 1,
-                r.pvalue,
-            )
-        )
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "day",
-            "impressions_a",
-            "clicks_a",
-            "impressions_b",
-            "clicks_b",
-            "lift",
-            "lift_low",
-            "lift_high",
-            "pvalue",
-        ],
+        try:
+            results = {
+                u: compare_variants(df, "thumbnail", a="A", b="B", alpha=alpha, unit=u)
+                for u in hits
+            }
+        except ValueError:
+            continue  # no clicks at all in this draw: no test possible, not counted
+        done += 1
+        for u, r in results.items():
+            hits[u] += r.pvalue < alpha
+    return pd.DataFrame(
+        {
+            "test": [
+                "impression-level (as if each impression were randomised)",
+                "video-level (the unit that was randomised)",
+            ],
+            "false_positive_rate": [hits["impression"] / done, hits["video"] / done],
+            "sims": done,
+            "alpha": alpha,
+        }
     )
-    return df, plan

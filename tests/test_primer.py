@@ -141,13 +141,36 @@ def test_mixing_sites_reverses_when_pooled(seed: int) -> None:
     assert df[("B", "pooled")] > df[("A", "pooled")]
 
 
-def test_ab_demo_uses_the_planner() -> None:
+def test_ab_demo_uses_the_video_level_planner() -> None:
     days, plan = glossary.demo_ab_test(
-        baseline_ctr=0.02, true_lift=0.2, daily_impressions=4000, seed=0
+        baseline_ctr=0.02, true_lift=0.2, daily_impressions=4000, videos_per_day=10, seed=0
     )
+    assert plan.randomised_by == "video" and plan.design_effect > 1.5
+    assert plan.units_a is not None and plan.units_a > 10
     assert plan.days == pytest.approx(plan.n_total / 4000, abs=1)
     assert len(days) == plan.days + 2
-    assert (days["impressions_a"].diff().dropna() == 2000).all()
+    assert (days["videos_a"] + days["videos_b"]).diff().dropna().eq(10).all()
+    # The impression-level interval is the too-narrow one.
+    width = days["lift_high"] - days["lift_low"]
+    naive_width = days["lift_high_naive"] - days["lift_low_naive"]
+    assert (width.iloc[-5:] > naive_width.iloc[-5:]).all()
+    videos, plan2 = glossary.demo_ab_videos(
+        baseline_ctr=0.02, true_lift=0.2, daily_impressions=4000, videos_per_day=10, seed=0
+    )
+    assert plan2 == plan
+    assert videos.groupby("content_id")["thumbnail"].nunique().eq(1).all()
+    assert int(videos.loc[videos["thumbnail"] == "A", "clicks"].sum()) == days["clicks_a"].iloc[-1]
+    with pytest.raises(ValueError, match="videos_per_day"):
+        glossary.demo_ab_videos(videos_per_day=1)
+
+
+def test_aa_demo_shows_the_naive_test_overconfident() -> None:
+    table = glossary.demo_aa_false_positives(sims=100, impressions_per_video=1000, seed=0)
+    naive, video = table["false_positive_rate"].tolist()
+    assert table["sims"].iloc[0] == 100
+    # 3 binomial SD of 100 simulations around 5 %: +-6.5 points.
+    assert abs(video - 0.05) <= 0.066
+    assert naive > 0.2
 
 
 def test_primer_charts_return_figures() -> None:

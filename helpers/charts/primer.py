@@ -307,6 +307,11 @@ def primer_ab_test_chart(df: pd.DataFrame, plan: Any = None, ax: Axes | None = N
     """Cumulative CTR lift of B over A with its 95 % interval, day by day (from
     ``demo_ab_test``), and the planned end of the test.
 
+    The shaded band is the video-level interval (the unit the thumbnails were
+    assigned to). When the frame has ``lift_low_naive`` / ``lift_high_naive`` the
+    impression-level interval is drawn too, as dashed lines: it is much narrower,
+    which is exactly the false confidence the video-level test removes.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -318,9 +323,19 @@ def primer_ab_test_chart(df: pd.DataFrame, plan: Any = None, ax: Axes | None = N
         df["lift_high"],
         color=_NEUTRAL,
         alpha=0.25,
-        label="95 % interval",
+        label="95 % interval, video-level test",
     )
-    ax.plot(df["day"], df["lift"], "o-", color=_NEUTRAL, label="estimated lift of B")
+    if {"lift_low_naive", "lift_high_naive"} <= set(df.columns):
+        ax.plot(
+            df["day"],
+            df["lift_low_naive"],
+            color=_BAD,
+            ls="--",
+            lw=1,
+            label="95 % interval if each impression counted alone (too narrow)",
+        )
+        ax.plot(df["day"], df["lift_high_naive"], color=_BAD, ls="--", lw=1)
+    ax.plot(df["day"], df["lift"], "o-", color=_NEUTRAL, ms=3, label="estimated lift of B")
     ax.axhline(0, color="black", lw=0.8)
     if plan is not None:
         ax.axhline(
@@ -335,6 +350,6 @@ def primer_ab_test_chart(df: pd.DataFrame, plan: Any = None, ax: Axes | None = N
     ax.yaxis.set_major_formatter(percent_formatter())
     ax.set_xlabel("day of the test")
     ax.set_ylabel("CTR lift of B over A")
-    ax.set_title("A/B test: early days are noise; decide at the planned size")
-    ax.legend(fontsize=8)
+    ax.set_title("A/B test by video: early days are noise; decide at the planned size")
+    ax.legend(fontsize=8, loc="upper right")
     return fig
