@@ -165,6 +165,14 @@ GLOSSARY: tuple[Term, ...] = (
         "net GMV - product cost - platform fee",
     ),
     Term(
+        "refund recovery",
+        "退货回收比例",
+        "Share of refunded items whose product cost comes back (restocked and resold). "
+        "Refund-only refunds (仅退款, the buyer keeps the item) recover nothing, so the "
+        "item's cost is lost too. The kit assumes 1 (all recovered) unless told otherwise.",
+        "product cost = unit cost rate x (net GMV + (1 - refund recovery) x refunds)",
+    ),
+    Term(
         "ROI (return on investment)",
         "投入产出比 / ROI",
         "Sales returned per unit of promotion cost; 'ROI 2.5' = 2.5 dollars of sales per dollar spent.",
@@ -357,6 +365,7 @@ class ToyCampaign:
     profit_roi: float
     us_benchmark_ctr: float
     ctr_lift_vs_us: float
+    refund_recovery: float = 1.0
 
     def to_dict(self) -> dict[str, float | int | str]:
         """All fields as a plain dict."""
@@ -377,6 +386,7 @@ def toy_campaign(
     product_cost_rate: float = 0.35,
     us_benchmark_ctr: float = 0.015,
     site: str = "US",
+    refund_recovery: float = 1.0,
 ) -> ToyCampaign:
     """Work a campaign through every metric with :mod:`helpers.metrics`.
 
@@ -400,6 +410,11 @@ def toy_campaign(
         The US benchmark CTR of the same category, in (0, 1].
     site : str
         Label only.
+    refund_recovery : float
+        Share of the refunded units' product cost that is recovered, in [0, 1]
+        (:func:`helpers.metrics.contribution`). 1 (the kit's default) assumes every
+        refunded unit comes back resellable; refund-only refunds (the buyer keeps the
+        item, common on TikTok Shop) lose it: 0.
 
     Returns
     -------
@@ -418,6 +433,7 @@ def toy_campaign(
     commission_rate = _check_fraction("commission_rate", commission_rate, 0.0, 0.8)
     platform_fee_rate = _check_fraction("platform_fee_rate", platform_fee_rate)
     product_cost_rate = _check_fraction("product_cost_rate", product_cost_rate)
+    refund_recovery = _check_fraction("refund_recovery", refund_recovery)
     us_benchmark_ctr = _check_fraction("us_benchmark_ctr", us_benchmark_ctr)
     if us_benchmark_ctr == 0:
         raise ValueError("us_benchmark_ctr must be above 0 (lift divides by it)")
@@ -442,7 +458,9 @@ def toy_campaign(
     f = metrics.funnel(row).iloc[0]
     commission = float(metrics.commission_on_net(gmv, refunds, commission_rate))
     cost = float(metrics.promotion_cost(commission, sample_cost, flat_fee))
-    contrib = float(metrics.contribution(gmv, refunds, product_cost_rate, platform_fee_rate))
+    contrib = float(
+        metrics.contribution(gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
+    )
     net = gmv - refunds
     return ToyCampaign(
         site=site,
@@ -464,7 +482,8 @@ def toy_campaign(
         platform_fee_rate=platform_fee_rate,
         platform_fee=platform_fee_rate * net,
         product_cost_rate=product_cost_rate,
-        product_cost=product_cost_rate * net,
+        # Kept units plus the refunded units whose cost is not recovered.
+        product_cost=product_cost_rate * (net + (1.0 - refund_recovery) * refunds),
         contribution=contrib,
         profit=contrib - cost,
         gross_roi=float(metrics.gross_roi(gmv, cost)),
@@ -476,10 +495,12 @@ def toy_campaign(
                 cost,
                 product_cost_rate=product_cost_rate,
                 platform_fee_rate=platform_fee_rate,
+                refund_recovery=refund_recovery,
             )
         ),
         us_benchmark_ctr=us_benchmark_ctr,
         ctr_lift_vs_us=float(f["ctr"]) / us_benchmark_ctr - 1.0,
+        refund_recovery=refund_recovery,
     )
 
 
@@ -556,8 +577,11 @@ def metric_table(c: ToyCampaign) -> pd.DataFrame:
         (
             "contribution",
             "贡献毛利",
-            "net GMV x (1 - product cost rate - platform fee rate)",
-            f"{m(c.net_gmv)} x (1 - {c.product_cost_rate:.0%} - {c.platform_fee_rate:.0%}) = {m(c.contribution)}",
+            "net GMV - platform fee rate x net GMV - product cost rate x (net GMV + "
+            "(1 - refund recovery) x refunds)",
+            f"{m(c.net_gmv)} - {c.platform_fee_rate:.0%} x {m(c.net_gmv)} - "
+            f"{c.product_cost_rate:.0%} x ({m(c.net_gmv)} + {1 - c.refund_recovery:.0%} x "
+            f"{m(c.refunds)}) = {m(c.contribution)}",
             c.contribution,
         ),
         (
@@ -741,10 +765,15 @@ def demo_refunds(
     is paid on net sales, so it falls too, which softens (but does not cancel) the
     drop. No randomness: the point is the arithmetic.
 
+    ``profit_roi`` uses the campaign's ``refund_recovery``; ``profit_roi_refund_only``
+    assumes no refunded unit comes back (refund-only refunds, recovery 0), where the
+    product cost of refunded units is lost too.
+
     Returns
     -------
     pandas.DataFrame
-        ``return_rate``, ``gross_roi``, ``net_roi``, ``profit_roi``, ``profit``.
+        ``return_rate``, ``gross_roi``, ``net_roi``, ``profit_roi``,
+        ``profit_roi_refund_only``, ``profit``.
     """
     rows = []
     for rr in return_rates:
@@ -761,10 +790,29 @@ def demo_refunds(
             product_cost_rate=c.product_cost_rate,
             us_benchmark_ctr=c.us_benchmark_ctr,
             site=c.site,
+            refund_recovery=c.refund_recovery,
         )
-        rows.append((rr, t.gross_roi, t.net_roi, t.profit_roi, t.profit))
+        refund_only = float(
+            metrics.profit_roi(
+                t.gmv,
+                t.refunds,
+                t.promotion_cost,
+                product_cost_rate=c.product_cost_rate,
+                platform_fee_rate=c.platform_fee_rate,
+                refund_recovery=0.0,
+            )
+        )
+        rows.append((rr, t.gross_roi, t.net_roi, t.profit_roi, refund_only, t.profit))
     return pd.DataFrame(
-        rows, columns=["return_rate", "gross_roi", "net_roi", "profit_roi", "profit"]
+        rows,
+        columns=[
+            "return_rate",
+            "gross_roi",
+            "net_roi",
+            "profit_roi",
+            "profit_roi_refund_only",
+            "profit",
+        ],
     )
 
 

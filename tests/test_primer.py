@@ -70,6 +70,28 @@ def test_every_metric_moves_with_its_parameter() -> None:
     assert glossary.toy_campaign(sample_cost=1000.0).profit_roi < base.profit_roi
     assert glossary.toy_campaign(product_cost_rate=0.6).profit < base.profit
     assert glossary.toy_campaign(us_benchmark_ctr=0.04).ctr_lift_vs_us < 0
+    assert glossary.toy_campaign(refund_recovery=0.0).profit_roi < base.profit_roi
+
+
+def test_refund_recovery_follows_the_metrics_module() -> None:
+    # Review finding 9's example: return rate 20 %, unit cost 35 %, fee 6 %: contribution
+    # 0.472 x GMV when refunded items are restocked, 0.402 x GMV when none comes back.
+    kept = glossary.toy_campaign(return_rate=0.2, product_cost_rate=0.35, platform_fee_rate=0.06)
+    lost = glossary.toy_campaign(
+        return_rate=0.2, product_cost_rate=0.35, platform_fee_rate=0.06, refund_recovery=0.0
+    )
+    assert kept.contribution == pytest.approx(0.472 * kept.gmv)
+    assert lost.contribution == pytest.approx(0.402 * lost.gmv)
+    assert lost.contribution == pytest.approx(
+        metrics.contribution(lost.gmv, lost.refunds, 0.35, 0.06, refund_recovery=0.0)
+    )
+    # The waterfall still adds up: net GMV - fee - product cost = contribution.
+    assert lost.net_gmv - lost.platform_fee - lost.product_cost == pytest.approx(lost.contribution)
+    assert "(1 - refund recovery)" in glossary.worked_examples(lost, ["contribution"])
+    ref = glossary.demo_refunds(kept)
+    assert (ref["profit_roi_refund_only"].iloc[1:] < ref["profit_roi"].iloc[1:]).all()
+    with pytest.raises(ValueError, match="refund_recovery"):
+        glossary.toy_campaign(refund_recovery=1.5)
 
 
 @pytest.mark.parametrize(

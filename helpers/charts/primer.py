@@ -206,7 +206,8 @@ def primer_roi_history_chart(df: pd.DataFrame, ax: Axes | None = None) -> Figure
 
 
 def primer_refunds_roi_chart(df: pd.DataFrame, ax: Axes | None = None) -> Figure:
-    """Gross, net and profit ROI against the return rate (from ``demo_refunds``).
+    """Gross, net and profit ROI against the return rate (from ``demo_refunds``), and
+    profit ROI when refunded items are not recovered (refund-only), when given.
 
     Returns
     -------
@@ -222,6 +223,15 @@ def primer_refunds_roi_chart(df: pd.DataFrame, ax: Axes | None = None) -> Figure
     )
     ax.plot(df["return_rate"], df["net_roi"], "s-", color=_GOOD, label="net ROI")
     ax.plot(df["return_rate"], df["profit_roi"], "^-", color=_BAD, label="profit ROI")
+    if "profit_roi_refund_only" in df.columns:
+        ax.plot(
+            df["return_rate"],
+            df["profit_roi_refund_only"],
+            "v--",
+            color=_BAD,
+            alpha=0.6,
+            label="profit ROI if refunded items never come back",
+        )
     ax.axhline(1.0, color="grey", ls=":", lw=1)
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.set_xlabel("return rate")
