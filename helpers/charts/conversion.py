@@ -239,6 +239,10 @@ def commission_response(
 def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Observed against predicted CVR by bins of predicted CVR, with a 45° line.
 
+    An in-sample check (the model was fitted on the same clicks); the title says so,
+    and the legend names the observed intervals' method (``cal.attrs["interval"]``,
+    cluster-robust by creator for a clustered fit).
+
     Parameters
     ----------
     cal : pandas.DataFrame
@@ -264,7 +268,8 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
         fmt="o",
         color="#1f5f8b",
         capsize=3,
-        label="bins of predicted CVR",
+        label="bins of predicted CVR"
+        + (f"\ninterval: {cal.attrs['interval']}" if cal.attrs.get("interval") else ""),
     )
     lims = [0.0, float(np.nanmax(np.r_[pred, cal["obs_upper"].to_numpy(dtype=float)])) * 1.08]
     ax.plot(lims, lims, linestyle="--", color="black", linewidth=0.8, label="perfect calibration")
@@ -274,7 +279,7 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     ax.yaxis.set_major_formatter(percent_formatter(1))
     ax.set_xlabel("predicted CVR")
     ax.set_ylabel("observed CVR")
-    ax.set_title("Calibration: do predictions match what happened?")
+    ax.set_title("Calibration (in-sample): do predictions match what happened?")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return fig
