@@ -757,8 +757,10 @@ def _row_commission(work: pd.DataFrame) -> tuple[pd.Series, int, int, int]:
     for lack of sales, and left unknown.
     """
     rate = work["commission_rate"].astype("float64")
-    commission = metrics.commission_on_net(work["gmv"], work["refunds"], rate)
     no_rate = rate.isna()
+    # Missing rates are handled here, explicitly, whatever commission_on_net does with NaN.
+    commission = metrics.commission_on_net(work["gmv"], work["refunds"], rate.fillna(0.0))
+    commission = commission.mask(no_rate)
     if not no_rate.any():
         return commission, 0, 0, 0
     if "commission_paid" in work.columns:
