@@ -873,6 +873,7 @@ def forecast_roi(
     sensitivity: bool = True,
     _slots: pd.DataFrame | None = None,
     _cache: dict[Any, Any] | None = None,
+    _one_product: bool = True,
 ) -> RoiForecast:
     """Forecast a campaign's ROI as a distribution.
 
@@ -1060,6 +1061,8 @@ def forecast_roi(
     sd_aov_p, sd_rr_p, n_prod, prod_scope = _between_product_spread(
         hs, None if cold else plan.category, k_order, min_orders
     )
+    if not _one_product:  # a backtest cell sells the category's mix of products
+        sd_aov_p = sd_rr_p = 0.0
     if use_product:
         src = f"product {plan.product_id}'s own history ({prod_orders:,} orders on {plan.site})"
     else:
@@ -1571,6 +1574,7 @@ def backtest_roi(
             sensitivity=False,
             _slots=slots,
             _cache=cache,
+            _one_product=False,
         )
         cost = cell.commission + cell.sample_cost + cell.flat_fee
         actual = (
