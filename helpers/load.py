@@ -1668,12 +1668,13 @@ def _finalise(
             notes.append(f"site {site_code!r} from the site= argument applied to all rows")
     # Tier: an explicit tier wins; followers fill the gaps.
     if "followers" in typed:
-        derived = tier_from_followers(typed["followers"], tiers).astype(object)
-        derived = derived.where(pd.notna(derived), None)
+        derived = tier_from_followers(typed["followers"], tiers)
         if "tier" in typed:
+            derived = derived.astype(object)
+            derived = derived.where(pd.notna(derived), None)
             typed["tier"] = typed["tier"].where(typed["tier"].notna(), derived)
         else:
-            typed["tier"] = derived
+            typed["tier"] = derived  # already TIER_DTYPE: no per-row objects
             notes.append(
                 f"tier derived from followers (thresholds {dict(tiers) if tiers else 'default'})"
             )
@@ -1935,11 +1936,19 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
             continue
         s = df[name]
         if col.dtype == "tier":
-            out[name] = pd.Series(
-                pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index
+            out[name] = (
+                s
+                if s.dtype == TIER_DTYPE
+                else pd.Series(pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index)
             )
         elif col.dtype == "category":
-            cat = s.astype(object).astype("category")
+            # Text columns are factorized by Arrow; the categories come out the same
+            # (str) as through Python objects, without a million of them.
+            cat = (
+                s.astype("category")
+                if s.dtype == "str"
+                else s.astype(object).astype("category")
+            )
             # Stable, meaningful category order: sites as in SITES, content types
             # video/live/showcase first, anything else sorted.
             first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}.get(
