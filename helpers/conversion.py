@@ -21,6 +21,9 @@ The result equals statsmodels' row-level fit
 (rows with clicks > 0 and no missing value in a used column), to about 1e-10. The
 small-sample correction is statsmodels' default, ``G/(G-1) * (N-1)/(N-K)`` with ``G``
 clusters, ``N`` *rows* (not patterns) and ``K`` coefficients.
+With fewer than 50 clusters, intervals and p-values use t(G - 1) critical values
+(``use_t``; statsmodels' ``use_t=True``), and a fit with no more clusters than
+coefficients is refused (the sandwich would be singular).
 
 Stateful transforms (``bs()``, ``cr()``, ``center()``, ``standardize()``) learn their
 state (knots, means) from the row-level data the fit uses, exactly as the row-level

@@ -466,6 +466,9 @@ def test_notebook_runs_on_smoke_data(run_notebook):
             info["n_rows"]
             == info["n_rows_missing"] + info["n_rows_zero_trials"] + info["n_rows_used"]
         )
+    if not res["sites_failed"]:  # every row is in one site's fit or counted without a site
+        total = sum(res["sites"][s]["info"]["n_rows"] for s in fitted)
+        assert total + res["rows_without_site"] == res["rows_in_data"]
 
 
 def test_absent_reference_level_is_announced(us):
