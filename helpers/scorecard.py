@@ -351,9 +351,7 @@ def _test_more_reason(
     elif math.isnan(lo) or math.isnan(hi):
         parts.append("no ROI interval (no promotion cost recorded)")
     else:
-        parts.append(
-            f"profit ROI between {lo:.2f} and {hi:.2f} includes {rules.roi_threshold:g}"
-        )
+        parts.append(f"profit ROI between {lo:.2f} and {hi:.2f} includes {rules.roi_threshold:g}")
     if not math.isnan(cvr_hi) and not math.isnan(exp_cvr) and clicks >= rules.min_clicks_drop:
         parts.append(
             f"CVR not clearly below {rules.cvr_drop_ratio:.0%} of the expected {exp_cvr:.2%}"
@@ -729,7 +727,9 @@ def _fee_rates(
                 )
             p = float(info.platform_fee_rate)
         else:
-            if isinstance(platform_fee_rate, bool) or not isinstance(platform_fee_rate, int | float):
+            if isinstance(platform_fee_rate, bool) or not isinstance(
+                platform_fee_rate, int | float
+            ):
                 raise ValueError(
                     f"platform_fee_rate must be a number such as 0.06, or None for each site's "
                     f"default; got {platform_fee_rate!r}"
@@ -899,8 +899,7 @@ def _site_card(
     notes.append(
         f"{site}: CVR spread around the model worth m = {m:,.0f} clicks; with the expected CVR's "
         f"own uncertainty added, a creator's prior is worth a median {med:,.0f} clicks (a creator's "
-        "own CVR gets weight clicks / (clicks + prior clicks))"
-        + (f"; {note}" if note else "")
+        "own CVR gets weight clicks / (clicks + prior clicks))" + (f"; {note}" if note else "")
     )
 
     # Lift: combine the creator's (category) units by indirect standardisation.

@@ -21,12 +21,12 @@ from helpers.schema import SITES
 from helpers.scorecard import (
     RECOMMENDATIONS,
     ScorecardRules,
+    _bootstrap_roi,
     build_scorecard,
     excel_safe,
     export_scorecard,
     recommend,
 )
-from helpers.scorecard import _bootstrap_roi
 from helpers.synth import make_affiliate_data
 
 # Kept share of a US sale at the default unit cost (0.35) and US platform fee (0.06).
@@ -67,7 +67,11 @@ def test_thirty_clicks_are_never_dropped() -> None:
     cards = pd.DataFrame(
         [
             creator(
-                clicks=30, n_content=5, profit_roi_low=0.01, profit_roi_high=0.05, shrunk_cvr_high=0.001
+                clicks=30,
+                n_content=5,
+                profit_roi_low=0.01,
+                profit_roi_high=0.05,
+                shrunk_cvr_high=0.001,
             ),
             creator(clicks=30, n_content=1),
             creator(clicks=0, n_content=0),
@@ -87,7 +91,11 @@ def test_clearly_bad_high_volume_creator_is_dropped() -> None:
 
 def test_poor_converter_dropped_on_cvr_with_reason() -> None:
     row = creator(
-        clicks=4000, profit_roi_low=0.8, profit_roi_high=1.5, shrunk_cvr_high=0.02, expected_cvr=0.04
+        clicks=4000,
+        profit_roi_low=0.8,
+        profit_roi_high=1.5,
+        shrunk_cvr_high=0.02,
+        expected_cvr=0.04,
     )
     out = recommend(pd.DataFrame([row]))
     assert (out.loc[0, "recommendation"], out.loc[0, "rule"]) == ("drop", 3)

@@ -120,13 +120,14 @@ def scorecard_roi_chart(
         pts = data[col].to_numpy(dtype="float64")
         ax.set_ylim(
             max(float(np.nanmin(pts)) / 2, 1e-2),
-            float(np.nanmax(data[f"{col}_high"].fillna(0).to_numpy().tolist() + [pts.max()]))
-            * 1.5,
+            float(np.nanmax(data[f"{col}_high"].fillna(0).to_numpy().tolist() + [pts.max()])) * 1.5,
         )
     ax.set_xlabel("clicks (log scale)")
     ax.set_ylabel(f"{metric} ROI with 95 % bootstrap interval (log scale)")
     n_out = len(card) - len(data)
-    title = f"{site}: {metric} ROI per creator" if site else f"{metric.capitalize()} ROI per creator"
+    title = (
+        f"{site}: {metric} ROI per creator" if site else f"{metric.capitalize()} ROI per creator"
+    )
     if n_out:
         title += f" ({n_out} not drawn: no clicks, no ROI or thinned)"
     ax.set_title(title, fontsize=10)
