@@ -16,7 +16,7 @@ Wall time with ``time.perf_counter``; peak memory as the child's peak resident s
 Arrow read, and peak memory over the CSV size.
 
 Run: ``python -m bench --only load`` (``--quick`` for 50k rows), or
-``python -m bench.bench_load --rows 1000000``.
+``python -m bench.bench_load --rows 1000000 --repeat 3`` (fastest of 3 fresh processes).
 """
 
 from __future__ import annotations
@@ -154,7 +154,13 @@ def _child(mode: str, path: str) -> None:
     print(json.dumps(result))
 
 
-def _measure(mode: str, path: Path) -> dict[str, float]:
+def _measure(mode: str, path: Path, repeat: int = 1) -> dict[str, float]:
+    """Best (fastest) of ``repeat`` fresh-process runs: the machine is shared and noisy."""
+    runs = [_measure_once(mode, path) for _ in range(max(1, repeat))]
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def _measure_once(mode: str, path: Path) -> dict[str, float]:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.bench_load", "--child", mode, str(path)],
         cwd=ROOT,
@@ -172,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_load", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="50k rows instead of 1M")
     parser.add_argument("--rows", type=int, default=None, help="rows of the video export")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="fresh-process runs per step; the fastest is shown"
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -188,10 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         size_mb = files["single"].stat().st_size / 2**20
         print(f"self-contained video CSV: {size_mb:.1f} MB")
         res = {
-            "raw": _measure("raw", files["single"]),
-            "read_export": _measure("read_export", files["single"]),
-            "load_dataset": _measure("load_dataset", files["trio"]),
-            "parquet": _measure("parquet", files["parquet"]),
+            "raw": _measure("raw", files["single"], args.repeat),
+            "read_export": _measure("read_export", files["single"], args.repeat),
+            "load_dataset": _measure("load_dataset", files["trio"], args.repeat),
+            "parquet": _measure("parquet", files["parquet"], args.repeat),
         }
     raw_s = res["raw"]["seconds"]
     print(
