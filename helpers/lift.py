@@ -127,11 +127,165 @@ _Z95 = float(stats.norm.ppf(0.975))
 # --------------------------------------------------------------------------- grouping
 
 
+_WORD_BLOCK = 1 << 20  # rows per block when packing strings (bounds the temporaries)
+_MAX_PACKED_BYTES = 64  # longer strings: plain factorisation
+
+
+def _arrow_chunks(col: pd.Series) -> list[Any] | None:
+    """The pyarrow chunks of a string column backed by pyarrow (else None)."""
+    dtype = col.dtype
+    if not (
+        (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+        or (isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string", "large_string"))
+    ):
+        return None
+    try:
+        arr = col.array.__arrow_array__()
+    except (AttributeError, TypeError):
+        return None
+    chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+    if any(str(c.type) not in ("string", "large_string") for c in chunks):
+        return None
+    return chunks
+
+
+def _packed_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each string as a row of uint64 words (its bytes, zero-padded, then its length).
+
+    Two rows are equal exactly when the strings are equal, so integer operations on
+    the words (hashing, comparing) replace string hashing, which costs several
+    seconds on 10M ids. Returns ``(words, missing)`` or None when the column is not
+    pyarrow-backed or has strings longer than 64 bytes.
+    """
+    chunks = _arrow_chunks(col)
+    if chunks is None:
+        return None
+    lens_all = []
+    for c in chunks:
+        if len(c) == 0:
+            continue
+        odt = np.int64 if str(c.type) == "large_string" else np.int32
+        off = np.frombuffer(c.buffers()[1], dtype=odt)[c.offset : c.offset + len(c) + 1]
+        lens_all.append(np.diff(off))
+    max_len = max((int(v.max()) for v in lens_all), default=0)
+    if max_len > _MAX_PACKED_BYTES:
+        return None
+    width = max(1, -(-max_len // 8))
+    words = np.zeros((len(col), width + 1), dtype=np.uint64)
+    missing = np.zeros(len(col), dtype=bool)
+    row0 = 0
+    for c in chunks:
+        m = len(c)
+        if m == 0:
+            continue
+        odt = np.int64 if str(c.type) == "large_string" else np.int32
+        off = np.frombuffer(c.buffers()[1], dtype=odt)[c.offset : c.offset + m + 1].astype(np.int64)
+        data = (
+            np.frombuffer(c.buffers()[2], dtype=np.uint8)
+            if c.buffers()[2] is not None
+            else np.zeros(0, dtype=np.uint8)
+        )
+        if c.null_count:
+            missing[row0 : row0 + m] = c.is_null().to_numpy(zero_copy_only=False)
+        # Every 8-byte window of the data as one little-endian uint64 (unaligned reads),
+        # so a string's k-th word is one gather, masked past its end.
+        padded = np.zeros(len(data) + 8, dtype=np.uint8)
+        padded[: len(data)] = data
+        windows = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        for s in range(0, m, _WORD_BLOCK):
+            e = min(m, s + _WORD_BLOCK)
+            lens = off[s + 1 : e + 1] - off[s:e]
+            start = off[s:e]
+            for w in range(width):
+                rest = np.clip(lens - 8 * w, 0, 8).astype(np.uint64)
+                # (1 << 8*rest) - 1 without the undefined 64-bit shift
+                mask = np.where(
+                    rest >= 8,
+                    np.uint64(0xFFFFFFFFFFFFFFFF),
+                    (np.uint64(1) << (np.uint64(8) * np.minimum(rest, np.uint64(7)))) - np.uint64(1),
+                )
+                words[row0 + s : row0 + e, w] = windows[np.minimum(start + 8 * w, len(data))] & mask
+            words[row0 + s : row0 + e, width] = lens.astype(np.uint64)
+        row0 += m
+    words[missing] = 0
+    words[missing, width] = np.iinfo(np.uint64).max  # not the empty string
+    return words, missing
+
+
+def _hash_words(words: np.ndarray) -> np.ndarray:
+    """64-bit hash of each row of uint64 words (collisions are possible and are
+    checked by the callers, so results never depend on them)."""
+    h = np.full(len(words), 0x9E3779B97F4A7C15, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            h ^= words[:, j]
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def _string_codes(col: pd.Series) -> tuple[np.ndarray, int] | None:
+    """Exact integer codes of a pyarrow string column via hashes of its packed bytes
+    (about 5x faster than factorising the strings); None when not applicable or when
+    two different strings share a hash (the caller then factorises the strings)."""
+    packed = _packed_strings(col)
+    if packed is None:
+        return None
+    words, missing = packed
+    h = _hash_words(words)
+    codes, uniq = pd.factorize(h)
+    codes = codes.astype(np.int64, copy=False)
+    first = _first_positions(codes, len(uniq))
+    for s in range(0, len(words), _WORD_BLOCK):
+        blk = slice(s, s + _WORD_BLOCK)
+        if not np.array_equal(words[first[codes[blk]]], words[blk]):
+            return None  # a hash collision: let the caller factorise exactly
+    if missing.any():
+        bad = np.unique(codes[missing])
+        keep = np.ones(len(uniq), dtype=bool)
+        keep[bad] = False
+        remap = np.where(keep, np.cumsum(keep) - 1, -1)
+        codes = remap[codes]
+        return codes, int(keep.sum())
+    return codes, len(uniq)
+
+
+def _all_distinct(col: pd.Series) -> bool:
+    """True when no value repeats and none is missing (exact)."""
+    if col.isna().any():
+        return False
+    packed = _packed_strings(col)
+    if packed is not None:
+        h = np.sort(_hash_words(packed[0]))
+        if len(h) < 2 or bool(np.all(h[1:] != h[:-1])):
+            return True  # distinct hashes imply distinct strings
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    return len(uniq) == len(col)
+
+
+def _first_positions(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of the first row of each group, for codes numbered in order of first
+    appearance (as pd.factorize numbers them)."""
+    first = np.full(n_groups, -1, dtype=np.int64)
+    if len(codes):
+        running = np.maximum.accumulate(codes)
+        new = np.empty(len(codes), dtype=bool)
+        new[0] = True
+        new[1:] = running[1:] > running[:-1]
+        first[codes[new]] = np.flatnonzero(new)
+    return first
+
+
 def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     """Integer codes (-1 for missing) and number of distinct values of a column."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         codes = col.cat.codes.to_numpy().astype(np.int64, copy=False)
         return codes, len(col.cat.categories)
+    fast = _string_codes(col)
+    if fast is not None:
+        return fast
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     return codes.astype(np.int64, copy=False), len(uniques)
 
@@ -174,6 +328,8 @@ def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, n
             size = max(len(uniq), 1)
         key = key * k + np.where(c < 0, 0, c)
         size *= k
+    if size <= 2 * n + 1024:
+        return _group_dense(key, missing, size)
     key[missing] = -1
     codes, uniques = pd.factorize(key, use_na_sentinel=False, sort=False)
     codes = codes.astype(np.int64, copy=False)
@@ -196,9 +352,34 @@ def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, n
     return codes, n_all, first
 
 
+def _group_dense(
+    key: np.ndarray, missing: np.ndarray, size: int
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """:func:`_group` for a small key space (at most about 2 keys per row): a table
+    indexed by key instead of a hash table, same numbering (order of first appearance)."""
+    n = len(key)
+    ok = ~missing
+    first = np.full(size, n, dtype=np.int64)
+    pos = np.arange(n, dtype=np.int64)
+    if ok.all():
+        np.minimum.at(first, key, pos)
+    else:
+        np.minimum.at(first, key[ok], pos[ok])
+    present = np.flatnonzero(first < n)
+    present = present[np.argsort(first[present], kind="stable")]
+    rank = np.full(size, -1, dtype=np.int64)
+    rank[present] = np.arange(len(present), dtype=np.int64)
+    codes = rank[key]
+    if not ok.all():
+        codes[missing] = -1
+    return codes, len(present), first[present]
+
+
 def _split(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
     """Row positions of each group (one sort instead of a scan per group)."""
-    order = np.argsort(codes, kind="stable")
+    # numpy's stable sort is a radix sort for 16-bit integers: linear on millions of rows
+    small = n_groups < np.iinfo(np.int16).max
+    order = np.argsort(codes.astype(np.int16) if small else codes, kind="stable")
     counts = np.bincount(codes[codes >= 0], minlength=n_groups)
     start = int((codes < 0).sum())  # missing codes sort first
     bounds = start + np.concatenate([[0], np.cumsum(counts)])
@@ -933,8 +1114,9 @@ def ctr_lift(
     work = df[needed] if keep.all() else df[needed].loc[keep]
     if level_cols and "content_id" in level_cols and len(work):
         # Content ids unique per row (the usual video export): no grouping needed.
-        c_codes, c_uniq = pd.factorize(work["content_id"], use_na_sentinel=True)
-        if len(c_uniq) == len(work) and not any(work[c].isna().any() for c in level_cols):
+        if _all_distinct(work["content_id"]) and not any(
+            work[c].isna().any() for c in level_cols
+        ):
             level_cols = []
             as_rows = False
     imp_k, clk_k, bench_k = imp[keep], clk[keep], row_bench[keep]
