@@ -1210,8 +1210,8 @@ def ctr_lift(
     g_cols = ["site", *strata]
     g_codes, n_g, g_first = _group(units, g_cols)
     prior_rows = []
-    a_arr = np.empty(len(units))
-    b_arr = np.empty(len(units))
+    a_g = np.empty(n_g)
+    b_g = np.empty(n_g)
     for g, sel in enumerate(_split(g_codes, n_g)):
         fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
         if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
@@ -1228,18 +1228,19 @@ def ctr_lift(
             )
         else:
             fit["fallback"] = False
-        a_arr[sel] = fit["alpha"]
-        b_arr[sel] = fit["beta"]
+        a_g[g] = fit["alpha"]
+        b_g[g] = fit["beta"]
         prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit})
     priors = pd.DataFrame(prior_rows)
 
     _tick("prior_s")
-    a_post = a_arr + k
-    b_post = b_arr + (n - k)
+    a_post = a_g[g_codes] + k
+    b_post = b_g[g_codes] + (n - k)
     shrunk = a_post / (a_post + b_post)
     units["shrunk_ctr"] = shrunk
+    interval_info: dict[str, Any] = {}
     if intervals:
-        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n)
+        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n, info=interval_info)
     else:
         lo = hi = np.full(len(units), np.nan)
     units["shrunk_ctr_low"] = lo
@@ -1305,6 +1306,7 @@ def ctr_lift(
         "Benjamini-Hochberg per site",
         "prior": "beta prior per (site, stratum) by beta-binomial maximum likelihood",
         "timings": timings,
+        "intervals": interval_info,
     }
     return LiftResult(units=units, excluded=excl, priors=priors, benchmark=bench, params=params)
 
@@ -1409,6 +1411,7 @@ def _beta_quantiles(
     k: np.ndarray,
     n: np.ndarray,
     level: float = 0.95,
+    info: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Posterior interval ``(q_(1-level)/2, q_(1+level)/2)`` of Beta(a, b) per unit.
 
@@ -1429,6 +1432,13 @@ def _beta_quantiles(
         sel = idx[s : s + _CF_CHUNK]
         lo[sel], hi[sel] = _cornish_fisher_beta(a[sel], b[sel], (q_lo, q_hi))
     exact = np.flatnonzero(~approx)
+    if info is not None:
+        info.update(
+            method=f"Cornish-Fisher where min(a, b) >= {_CF_MIN_SHAPE:g} (abs error < "
+            f"{_CF_TOLERANCE:g}), else scipy.special.betaincinv",
+            units_approximated=len(idx),
+            units_exact=len(exact),
+        )
     if len(exact):
         ae, be = a[exact], b[exact]
         frame = pd.DataFrame({"g": groups[exact], "k": k[exact], "n": n[exact]})
