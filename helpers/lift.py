@@ -171,7 +171,8 @@ def _packed_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     if max_len > _MAX_PACKED_BYTES:
         return None
     width = max(1, -(-max_len // 8))
-    words = np.zeros((len(col), width + 1), dtype=np.uint64)
+    # column-major: each word position is one contiguous array (hashing, comparing)
+    words = np.zeros((len(col), width + 1), dtype=np.uint64, order="F")
     missing = np.zeros(len(col), dtype=bool)
     row0 = 0
     for c in chunks:
@@ -188,10 +189,14 @@ def _packed_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
         if c.null_count:
             missing[row0 : row0 + m] = c.is_null().to_numpy(zero_copy_only=False)
         # Every 8-byte window of the data as one little-endian uint64 (unaligned reads),
-        # so a string's k-th word is one gather, masked past its end.
-        padded = np.zeros(len(data) + 8, dtype=np.uint8)
-        padded[: len(data)] = data
-        windows = np.ndarray(shape=(len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+        # so a string's k-th word is one gather, masked past its end. Windows that would
+        # run past the buffer are read from a zero-padded copy of its last bytes.
+        n_win = max(len(data) - 7, 0)
+        windows = np.ndarray(shape=(n_win,), dtype="<u8", buffer=data, strides=(1,))
+        tail0 = max(len(data) - 64, 0)
+        tail = np.zeros(len(data) - tail0 + 8, dtype=np.uint8)
+        tail[: len(data) - tail0] = data[tail0:]
+        tail_windows = np.ndarray(shape=(len(tail) - 7,), dtype="<u8", buffer=tail, strides=(1,))
         for s in range(0, m, _WORD_BLOCK):
             e = min(m, s + _WORD_BLOCK)
             lens = off[s + 1 : e + 1] - off[s:e]
@@ -204,7 +209,12 @@ def _packed_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
                     np.uint64(0xFFFFFFFFFFFFFFFF),
                     (np.uint64(1) << (np.uint64(8) * np.minimum(rest, np.uint64(7)))) - np.uint64(1),
                 )
-                words[row0 + s : row0 + e, w] = windows[np.minimum(start + 8 * w, len(data))] & mask
+                at = start + 8 * w
+                safe = at < n_win
+                vals = windows[np.where(safe, at, 0)] if n_win else np.zeros(len(at), np.uint64)
+                if not safe.all():
+                    vals[~safe] = tail_windows[np.minimum(at[~safe], len(data)) - tail0]
+                words[row0 + s : row0 + e, w] = vals & mask
             words[row0 + s : row0 + e, width] = lens.astype(np.uint64)
         row0 += m
     words[missing] = 0
@@ -238,9 +248,10 @@ def _string_codes(col: pd.Series) -> tuple[np.ndarray, int] | None:
     codes, uniq = pd.factorize(h)
     codes = codes.astype(np.int64, copy=False)
     first = _first_positions(codes, len(uniq))
-    for s in range(0, len(words), _WORD_BLOCK):
-        blk = slice(s, s + _WORD_BLOCK)
-        if not np.array_equal(words[first[codes[blk]]], words[blk]):
+    rep = first[codes]
+    for j in range(words.shape[1]):
+        col_j = words[:, j]
+        if not np.array_equal(col_j[rep], col_j):
             return None  # a hash collision: let the caller factorise exactly
     if missing.any():
         bad = np.unique(codes[missing])
@@ -326,7 +337,8 @@ def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, n
             key, uniq = pd.factorize(key)
             key = key.astype(np.int64, copy=False)
             size = max(len(uniq), 1)
-        key = key * k + np.where(c < 0, 0, c)
+        key *= k
+        key += np.maximum(c, 0)
         size *= k
     if size <= 2 * n + 1024:
         return _group_dense(key, missing, size)
@@ -366,7 +378,10 @@ def _group_dense(
     else:
         np.minimum.at(first, key[ok], pos[ok])
     present = np.flatnonzero(first < n)
-    present = present[np.argsort(first[present], kind="stable")]
+    # order by first position without a sort: first positions are distinct rows
+    at_row = np.full(n, -1, dtype=np.int64)
+    at_row[first[present]] = present
+    present = at_row[at_row >= 0]
     rank = np.full(size, -1, dtype=np.int64)
     rank[present] = np.arange(len(present), dtype=np.int64)
     codes = rank[key]
@@ -1146,7 +1161,8 @@ def ctr_lift(
             if col in work.columns and col not in key_cols:
                 c = work[col]
                 if isinstance(c.dtype, pd.CategoricalDtype) and c.dtype.ordered:
-                    codes = c.cat.codes.to_numpy()
+                    # int64 like ``best``: ufunc.at is slow when it must cast
+                    codes = c.cat.codes.to_numpy().astype(np.int64)
                     ok = (u_codes >= 0) & (codes >= 0)
                     best = np.full(n_u, -1, dtype=np.int64)
                     np.maximum.at(best, u_codes[ok], codes[ok])

@@ -181,6 +181,78 @@ def test_quantile_dedup_equals_direct():
     assert np.allclose(hi, stats.beta.ppf(0.975, a, b))
 
 
+def _random_strings(rng: np.random.Generator, n: int, max_len: int) -> list[str | None]:
+    alphabet = np.array(list("ab@_0é中\x00"))
+    out: list[str | None] = []
+    for _ in range(n):
+        if rng.random() < 0.05:
+            out.append(None)
+        else:
+            out.append("".join(rng.choice(alphabet, rng.integers(0, max_len + 1))))
+    return out
+
+
+@pytest.mark.parametrize("max_len", [0, 3, 8, 21, 70])
+def test_string_codes_are_an_exact_factorisation(max_len, monkeypatch):
+    import pyarrow as pa
+
+    rng = np.random.default_rng(max_len)
+    values = _random_strings(rng, 3000, max_len)
+    chunked = pa.chunked_array([pa.array(values[:1000]), pa.array(values[1000:])])
+    cols = [
+        pd.Series(values, dtype="string"),
+        pd.Series(values, dtype="string").iloc[7:],  # sliced arrow buffers
+        pd.Series(pd.arrays.ArrowStringArray(chunked)),
+        pd.Series(values, dtype=pd.ArrowDtype(pa.large_string())),
+        pd.Series(values, dtype=object),
+    ]
+
+    def check(col: pd.Series) -> None:
+        codes, n_codes = lift._codes(col)
+        want, uniq = pd.factorize(col, use_na_sentinel=True)
+        assert n_codes == len(uniq)
+        assert np.array_equal(codes < 0, want < 0)
+        # the same partition of the rows (numbering may differ)
+        pairs = pd.DataFrame({"a": codes, "b": want}).drop_duplicates()
+        assert len(pairs) == len(uniq) + (want < 0).any()
+        assert lift._all_distinct(col) == (len(uniq) == len(col) and not col.isna().any())
+
+    for col in cols:
+        check(col)
+    # a hash that collides everywhere: the verification must fall back to factorising
+    monkeypatch.setattr(lift, "_hash_words", lambda words: np.zeros(len(words), np.uint64))
+    for col in cols[:2]:
+        check(col)
+
+
+def test_all_distinct_ids():
+    ids = pd.Series([f"73{i:013d}" for i in range(5000)], dtype="string")
+    assert lift._all_distinct(ids)
+    assert not lift._all_distinct(pd.concat([ids, ids.iloc[:1]]))
+    assert not lift._all_distinct(pd.Series(["a", None], dtype="string"))
+
+
+@pytest.mark.parametrize("cards", [(3, 4), (50, 400)])
+def test_group_numbers_in_order_of_first_appearance(cards):
+    rng = np.random.default_rng(sum(cards))
+    n = 5000
+    frame = pd.DataFrame(
+        {
+            "x": pd.Categorical(rng.integers(0, cards[0], n)),
+            "y": pd.array(
+                [None if rng.random() < 0.02 else f"u{v}" for v in rng.integers(0, cards[1], n)],
+                dtype="string",
+            ),
+        }
+    )
+    codes, n_g, first = lift._group(frame, ["x", "y"])
+    want = frame.groupby(["x", "y"], sort=False, observed=True, dropna=True).ngroup()
+    want = want.fillna(-1).astype(np.int64).to_numpy()
+    assert n_g == want.max() + 1
+    assert np.array_equal(codes, want)
+    assert np.array_equal(first, [int(np.flatnonzero(want == g)[0]) for g in range(n_g)])
+
+
 def test_polygamma_series_matches_scipy():
     from scipy import special
 
