@@ -1270,20 +1270,15 @@ def ctr_lift(
     eligible = n >= min_impressions
     units["eligible"] = eligible
     p_val = np.full(len(units), np.nan)
-    if eligible.any():
-        ke, ne, pe = k[eligible], n[eligible], b_ctr[eligible]
-        upper = ke >= ne * pe
-        # Only the tail on the unit's side of the benchmark is needed (half the work).
-        tail = np.empty(len(ke))
-        tail[upper] = stats.binom.sf(ke[upper] - 1, ne[upper], pe[upper])  # P(X >= k)
-        tail[~upper] = stats.binom.cdf(ke[~upper], ne[~upper], pe[~upper])  # P(X <= k)
-        p_val[eligible] = np.minimum(1.0, 2.0 * tail)
+    el_idx = np.flatnonzero(eligible)
+    if len(el_idx):
+        p_val[el_idx] = _binom_two_sided(k[el_idx], n[el_idx], b_ctr[el_idx], g_codes[el_idx])
     q_val = np.full(len(units), np.nan)
-    site_codes, n_sites, _ = _group(units, ["site"])
-    for s in range(n_sites):
-        sel = (site_codes == s) & eligible
-        if sel.any():
-            q_val[sel] = multipletests(p_val[sel], alpha=fdr, method="fdr_bh")[1]
+    site_codes, n_sites = _codes(units["site"])
+    for sel in _split(site_codes[el_idx], n_sites):
+        if len(sel):
+            rows = el_idx[sel]
+            q_val[rows] = multipletests(p_val[rows], alpha=fdr, method="fdr_bh")[1]
     units["p_value"] = p_val
     units["q_value"] = q_val
     flag = np.full(len(units), FLAGS.index("too few impressions"), dtype=np.int8)
@@ -1418,6 +1413,28 @@ def _cornish_fisher_beta(a: np.ndarray, b: np.ndarray, q: Sequence[float]) -> li
         )
         out.append(special.expit(k1 + sd * w))
     return out
+
+
+def _binom_two_sided(
+    k: np.ndarray, n: np.ndarray, p: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
+    """Exact two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
+    ``X ~ Binomial(n, p)``, with ``scipy.stats.binom``; once per distinct
+    (group, clicks, impressions) when they repeat (``p`` is constant in a group)."""
+    codes = None
+    if len(k) > 100_000:
+        codes, n_uniq, first = _group(pd.DataFrame({"g": groups, "k": k, "n": n}), ["g", "k", "n"])
+        if n_uniq < 0.8 * len(k):
+            k, n, p = k[first], n[first], p[first]
+        else:
+            codes = None
+    upper = k >= n * p
+    # Only the tail on the unit's side of the benchmark is needed (half the work).
+    tail = np.empty(len(k))
+    tail[upper] = stats.binom.sf(k[upper] - 1, n[upper], p[upper])  # P(X >= k)
+    tail[~upper] = stats.binom.cdf(k[~upper], n[~upper], p[~upper])  # P(X <= k)
+    p_val = np.minimum(1.0, 2.0 * tail)
+    return p_val if codes is None else p_val[codes]
 
 
 def _beta_quantiles(
