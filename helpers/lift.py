@@ -294,6 +294,12 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         codes = col.cat.codes.to_numpy().astype(np.int64, copy=False)
         return codes, len(col.cat.categories)
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
+        # Plain integers with a small range: the offset from the minimum is the code.
+        v = col.to_numpy()
+        lo_v, hi_v = int(v.min()), int(v.max())
+        if hi_v - lo_v < 2 * len(v) + 1024:
+            return (v - lo_v).astype(np.int64, copy=False), hi_v - lo_v + 1
     fast = _string_codes(col)
     if fast is not None:
         return fast
@@ -1134,8 +1140,11 @@ def ctr_lift(
         ):
             level_cols = []
             as_rows = False
-    imp_k, clk_k, bench_k = imp[keep], clk[keep], row_bench[keep]
-    s_k = s_codes[keep]
+    if keep.all():  # the usual case: no boolean-index copies of 10M-row arrays
+        imp_k, clk_k, bench_k, s_k = imp, clk, row_bench, s_codes
+    else:
+        imp_k, clk_k, bench_k = imp[keep], clk[keep], row_bench[keep]
+        s_k = s_codes[keep]
     u_codes, n_u, u_first = _group(work, key_cols) if level_cols else (None, 0, None)
     if level_cols:
         missing_key = u_codes < 0
@@ -1151,11 +1160,13 @@ def ctr_lift(
                     "detail": "",
                 }
             )
-        units = work[key_cols].iloc[u_first].reset_index(drop=True)
-        units["n_rows"] = np.bincount(u_codes[u_codes >= 0], minlength=n_u)
-        units["impressions"] = _sum_by(u_codes, n_u, imp_k)
-        units["clicks"] = _sum_by(u_codes, n_u, clk_k)
-        units["benchmark_ctr"] = bench_k[u_first]
+        # Columns are collected and framed once without copies: setting columns one
+        # by one copies each array (pandas copy-on-write), seconds on 10M units.
+        base: dict[str, Any] = {c: work[c].iloc[u_first].reset_index(drop=True) for c in key_cols}
+        base["n_rows"] = np.bincount(u_codes[u_codes >= 0], minlength=n_u)
+        base["impressions"] = _sum_by(u_codes, n_u, imp_k)
+        base["clicks"] = _sum_by(u_codes, n_u, clk_k)
+        base["benchmark_ctr"] = bench_k[u_first]
         u_strata = s_k[u_first]
         for col in carry:
             if col in work.columns and col not in key_cols:
@@ -1166,7 +1177,7 @@ def ctr_lift(
                     ok = (u_codes >= 0) & (codes >= 0)
                     best = np.full(n_u, -1, dtype=np.int64)
                     np.maximum.at(best, u_codes[ok], codes[ok])
-                    units[col] = pd.Categorical.from_codes(best, dtype=c.dtype)
+                    base[col] = pd.Categorical.from_codes(best, dtype=c.dtype)
                 elif isinstance(c.dtype, pd.CategoricalDtype):
                     # An attribute that varies within a unit (a creator's content types)
                     # is missing there rather than the first value seen.
@@ -1176,24 +1187,26 @@ def ctr_lift(
                     hi = np.full(n_u, -1, dtype=np.int64)
                     np.minimum.at(lo, u_codes[ok], codes[ok])
                     np.maximum.at(hi, u_codes[ok], codes[ok])
-                    units[col] = pd.Categorical.from_codes(
+                    base[col] = pd.Categorical.from_codes(
                         np.where(lo == hi, hi, -1), dtype=c.dtype
                     )
                 else:
-                    units[col] = c.iloc[u_first].reset_index(drop=True)
+                    base[col] = c.iloc[u_first].reset_index(drop=True)
+        units = pd.DataFrame(base, copy=False)
     else:
         # One unit per row: no grouping needed (the fast path on millions of rows).
-        units = work[key_cols].reset_index(drop=True)
+        base = {c: work[c].reset_index(drop=True) for c in key_cols}
         if as_rows:
-            units.insert(len(key_cols), "row", work.index.to_numpy())
-        units["n_rows"] = 1
-        units["impressions"] = imp_k.astype(np.int64)
-        units["clicks"] = clk_k.astype(np.int64)
-        units["benchmark_ctr"] = bench_k
+            base["row"] = work.index.to_numpy(copy=True)
+        base["n_rows"] = np.ones(len(work), dtype=np.int64)
+        base["impressions"] = imp_k.astype(np.int64)
+        base["clicks"] = clk_k.astype(np.int64)
+        base["benchmark_ctr"] = bench_k.copy() if bench_k is row_bench else bench_k
         u_strata = s_k
         for col in carry:
             if col in work.columns and col not in key_cols:
-                units[col] = work[col].reset_index(drop=True)
+                base[col] = work[col].reset_index(drop=True)
+        units = pd.DataFrame(base, copy=False)
 
     zero = units["impressions"].to_numpy() == 0
     over = units["clicks"].to_numpy() > units["impressions"].to_numpy()
@@ -1217,9 +1230,8 @@ def ctr_lift(
     n = units["impressions"].to_numpy(dtype=np.int64)
     b_ctr = units["benchmark_ctr"].to_numpy(dtype=np.float64)
     ctr = k / n
-    units["ctr"] = ctr
-    units["ratio"] = ctr / b_ctr
-    units["lift"] = units["ratio"] - 1
+    derived: dict[str, Any] = {"ctr": ctr, "ratio": ctr / b_ctr}
+    derived["lift"] = derived["ratio"] - 1
 
     _tick("units_s")
     # Empirical-Bayes prior per (site, stratum).
@@ -1253,22 +1265,22 @@ def ctr_lift(
     a_post = a_g[g_codes] + k
     b_post = b_g[g_codes] + (n - k)
     shrunk = a_post / (a_post + b_post)
-    units["shrunk_ctr"] = shrunk
+    derived["shrunk_ctr"] = shrunk
     interval_info: dict[str, Any] = {}
     if intervals:
         lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n, info=interval_info)
     else:
         lo = hi = np.full(len(units), np.nan)
-    units["shrunk_ctr_low"] = lo
-    units["shrunk_ctr_high"] = hi
-    units["shrunk_lift"] = shrunk / b_ctr - 1
-    units["shrunk_lift_low"] = lo / b_ctr - 1
-    units["shrunk_lift_high"] = hi / b_ctr - 1
+    derived["shrunk_ctr_low"] = lo
+    derived["shrunk_ctr_high"] = hi if hi is not lo else hi.copy()
+    derived["shrunk_lift"] = shrunk / b_ctr - 1
+    derived["shrunk_lift_low"] = lo / b_ctr - 1
+    derived["shrunk_lift_high"] = hi / b_ctr - 1
 
     _tick("shrinkage_s")
     # Exact binomial test vs the benchmark, BH per site.
     eligible = n >= min_impressions
-    units["eligible"] = eligible
+    derived["eligible"] = eligible
     p_val = np.full(len(units), np.nan)
     el_idx = np.flatnonzero(eligible)
     if len(el_idx):
@@ -1279,14 +1291,15 @@ def ctr_lift(
         if len(sel):
             rows = el_idx[sel]
             q_val[rows] = multipletests(p_val[rows], alpha=fdr, method="fdr_bh")[1]
-    units["p_value"] = p_val
-    units["q_value"] = q_val
+    derived["p_value"] = p_val
+    derived["q_value"] = q_val
     flag = np.full(len(units), FLAGS.index("too few impressions"), dtype=np.int8)
     sig = eligible & (q_val <= fdr)
     flag[eligible] = FLAGS.index("not distinguishable")
     flag[sig & (ctr > b_ctr)] = FLAGS.index("above")
     flag[sig & (ctr < b_ctr)] = FLAGS.index("below")
-    units["flag"] = pd.Categorical.from_codes(flag, dtype=_FLAG_DTYPE)
+    derived["flag"] = pd.Categorical.from_codes(flag, dtype=_FLAG_DTYPE)
+    units = pd.concat([units, pd.DataFrame(derived, index=units.index, copy=False)], axis=1)
 
     _tick("tests_s")
     excl = pd.DataFrame(
@@ -1423,7 +1436,9 @@ def _binom_two_sided(
     (group, clicks, impressions) when they repeat (``p`` is constant in a group)."""
     codes = None
     if len(k) > 100_000:
-        codes, n_uniq, first = _group(pd.DataFrame({"g": groups, "k": k, "n": n}), ["g", "k", "n"])
+        codes, n_uniq, first = _group(
+            pd.DataFrame({"g": groups, "k": k, "n": n}, copy=False), ["g", "k", "n"]
+        )
         if n_uniq < 0.8 * len(k):
             k, n, p = k[first], n[first], p[first]
         else:
@@ -1474,7 +1489,7 @@ def _beta_quantiles(
         )
     if len(exact):
         ae, be = a[exact], b[exact]
-        frame = pd.DataFrame({"g": groups[exact], "k": k[exact], "n": n[exact]})
+        frame = pd.DataFrame({"g": groups[exact], "k": k[exact], "n": n[exact]}, copy=False)
         codes, n_uniq, first = _group(frame, ["g", "k", "n"])
         if n_uniq < 0.8 * len(exact):
             lo[exact] = special.betaincinv(ae[first], be[first], q_lo)[codes]

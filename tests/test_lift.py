@@ -307,6 +307,23 @@ def test_beta_quantiles_exact_below_the_shape_cut_and_close_above():
     assert np.all(lo < a / (a + b)) and np.all(hi > a / (a + b))
 
 
+@pytest.mark.parametrize("level", ["content", "creator"])
+def test_intervals_match_exact_beta_quantiles(synth, bench, level):
+    """End to end: every unit's 95 % interval is within the documented tolerance of the
+    exact beta posterior quantiles (scipy.stats.beta.ppf with the fitted prior)."""
+    res = lift.ctr_lift(synth.data, bench, level=level)
+    u = res.units.merge(res.priors[["site", "category", "alpha", "beta"]], on=["site", "category"])
+    a = u["alpha"] + u["clicks"]
+    b = u["beta"] + u["impressions"] - u["clicks"]
+    info = res.params["intervals"]
+    assert info["units_approximated"] > 0 and info["units_exact"] > 0
+    assert info["units_approximated"] + info["units_exact"] == len(u)
+    for col, q in (("shrunk_ctr_low", 0.025), ("shrunk_ctr_high", 0.975)):
+        err = np.abs(u[col] - stats.beta.ppf(q, a, b))
+        assert err.max() < lift._CF_TOLERANCE
+    assert np.allclose(u["shrunk_lift_low"], u["shrunk_ctr_low"] / u["benchmark_ctr"] - 1)
+
+
 # --------------------------------------------------------------------------- flags / FDR
 
 
