@@ -80,8 +80,10 @@ selected) are counted with their reason in :attr:`LiftResult.excluded`.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1284,7 +1286,7 @@ def ctr_lift(
     p_val = np.full(len(units), np.nan)
     el_idx = np.flatnonzero(eligible)
     if len(el_idx):
-        p_val[el_idx] = _binom_two_sided(k[el_idx], n[el_idx], b_ctr[el_idx], g_codes[el_idx])
+        p_val[el_idx] = _binom_two_sided(k[el_idx], n[el_idx], b_ctr[el_idx])
     q_val = np.full(len(units), np.nan)
     site_codes, n_sites = _codes(units["site"])
     for sel in _split(site_codes[el_idx], n_sites):
@@ -1428,28 +1430,40 @@ def _cornish_fisher_beta(a: np.ndarray, b: np.ndarray, q: Sequence[float]) -> li
     return out
 
 
-def _binom_two_sided(
-    k: np.ndarray, n: np.ndarray, p: np.ndarray, groups: np.ndarray
-) -> np.ndarray:
+_THREADS = max(1, min(2, os.cpu_count() or 1))
+"""Threads for the element-wise special functions (scipy's ufuncs release the GIL);
+results do not depend on it (each element is computed alone)."""
+
+_THREAD_MIN = 200_000  # below this many elements one thread is faster
+
+
+def _in_threads(func: Any, n_items: int) -> list[Any]:
+    """``[func(slice)]`` over :data:`_THREADS` contiguous slices of ``range(n_items)``,
+    run in threads (one slice, in this thread, when the work is small)."""
+    parts = _THREADS if n_items >= _THREAD_MIN else 1
+    bounds = np.linspace(0, n_items, parts + 1).astype(int)
+    slices = [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(parts)]
+    if parts == 1:
+        return [func(slices[0])]
+    with ThreadPoolExecutor(max_workers=parts) as pool:
+        return list(pool.map(func, slices))
+
+
+def _binom_two_sided(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Exact two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
-    ``X ~ Binomial(n, p)``, with ``scipy.stats.binom``; once per distinct
-    (group, clicks, impressions) when they repeat (``p`` is constant in a group)."""
-    codes = None
-    if len(k) > 100_000:
-        codes, n_uniq, first = _group(
-            pd.DataFrame({"g": groups, "k": k, "n": n}, copy=False), ["g", "k", "n"]
-        )
-        if n_uniq < 0.8 * len(k):
-            k, n, p = k[first], n[first], p[first]
-        else:
-            codes = None
-    upper = k >= n * p
-    # Only the tail on the unit's side of the benchmark is needed (half the work).
-    tail = np.empty(len(k))
-    tail[upper] = stats.binom.sf(k[upper] - 1, n[upper], p[upper])  # P(X >= k)
-    tail[~upper] = stats.binom.cdf(k[~upper], n[~upper], p[~upper])  # P(X <= k)
-    p_val = np.minimum(1.0, 2.0 * tail)
-    return p_val if codes is None else p_val[codes]
+    ``X ~ Binomial(n, p)``, with ``scipy.stats.binom`` (in :data:`_THREADS` threads)."""
+
+    def part(sl: slice) -> np.ndarray:
+        kk, nn, pp = k[sl], n[sl], p[sl]
+        upper = kk >= nn * pp
+        # Only the tail on the unit's side of the benchmark is needed (half the work).
+        tail = np.empty(len(kk))
+        tail[upper] = stats.binom.sf(kk[upper] - 1, nn[upper], pp[upper])  # P(X >= k)
+        tail[~upper] = stats.binom.cdf(kk[~upper], nn[~upper], pp[~upper])  # P(X <= k)
+        return np.minimum(1.0, 2.0 * tail)
+
+    parts = _in_threads(part, len(k))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _beta_quantiles(
@@ -1476,9 +1490,14 @@ def _beta_quantiles(
     hi = np.empty(len(a))
     approx = (np.minimum(a, b) >= _CF_MIN_SHAPE) & np.isfinite(a) & np.isfinite(b)
     idx = np.flatnonzero(approx)
-    for s in range(0, len(idx), _CF_CHUNK):
-        sel = idx[s : s + _CF_CHUNK]
-        lo[sel], hi[sel] = _cornish_fisher_beta(a[sel], b[sel], (q_lo, q_hi))
+
+    def cf_part(part: slice) -> None:
+        mine = idx[part]
+        for s in range(0, len(mine), _CF_CHUNK):
+            sel = mine[s : s + _CF_CHUNK]
+            lo[sel], hi[sel] = _cornish_fisher_beta(a[sel], b[sel], (q_lo, q_hi))
+
+    _in_threads(cf_part, len(idx))
     exact = np.flatnonzero(~approx)
     if info is not None:
         info.update(
@@ -1492,11 +1511,19 @@ def _beta_quantiles(
         frame = pd.DataFrame({"g": groups[exact], "k": k[exact], "n": n[exact]}, copy=False)
         codes, n_uniq, first = _group(frame, ["g", "k", "n"])
         if n_uniq < 0.8 * len(exact):
-            lo[exact] = special.betaincinv(ae[first], be[first], q_lo)[codes]
-            hi[exact] = special.betaincinv(ae[first], be[first], q_hi)[codes]
+            ae, be = ae[first], be[first]
         else:
-            lo[exact] = special.betaincinv(ae, be, q_lo)
-            hi[exact] = special.betaincinv(ae, be, q_hi)
+            codes = None
+
+        def inv_part(part: slice) -> np.ndarray:
+            return np.stack(
+                [special.betaincinv(ae[part], be[part], q_lo), special.betaincinv(ae[part], be[part], q_hi)]
+            )
+
+        both = np.concatenate(_in_threads(inv_part, len(ae)), axis=1)
+        if codes is not None:
+            both = both[:, codes]
+        lo[exact], hi[exact] = both[0], both[1]
     return lo, hi
 
 
