@@ -7,7 +7,10 @@ Each (rows, level) case runs in a fresh subprocess so that its peak memory
 with numpy (site, category, creator_id, content_id, tier, impressions, clicks; string ids
 as in a loaded export) with CTRs that vary by creator and video, so the prior fit and the
 tests see realistic data. Printed: seconds per stage, total, rows per second, peak RSS,
-and the ratios (10x rows -> time ratio; posterior-quantile dedup speed-up).
+the share of units whose posterior interval came from the Cornish-Fisher expansion (the
+rest are exact ``betaincinv``), and the 10x rows -> time ratio. The run without
+intervals comes after the main one and after its result is freed, so the peak RSS is
+that of one ``ctr_lift`` call (plus the frame and the benchmark).
 """
 
 from __future__ import annotations

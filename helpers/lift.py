@@ -72,6 +72,18 @@ Flags
     ``tests/test_lift.py`` with an estimated benchmark, 3 % of runs had any false
     discovery at fdr = 0.05).
 
+Speed (10M rows in a few seconds)
+---------------------------------
+Grouping works on integer codes: categorical codes, integer offsets, and string ids
+packed into uint64 words and hashed (every group is then checked string for string
+against its first member, and a hash collision falls back to ``pandas.factorize``, so
+codes are exact). Small key spaces are grouped with a table instead of a hash table.
+Unit columns are framed once without copies. The binomial p-values and the posterior
+quantiles run in two threads (scipy's ufuncs release the GIL; each value is computed
+alone, so the results do not depend on the threads). Only the interval bounds in
+Cornish-Fisher territory differ from the exact computation (see Shrinkage); every
+other output is identical to a plain ``betaincinv`` / ``pandas.factorize`` version.
+
 Nothing is dropped silently: rows and units left out (no benchmark for their
 category, missing key values, no impressions, clicks above impressions, site not
 selected) are counted with their reason in :attr:`LiftResult.excluded`.
@@ -138,7 +150,10 @@ def _arrow_chunks(col: pd.Series) -> list[Any] | None:
     dtype = col.dtype
     if not (
         (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
-        or (isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string", "large_string"))
+        or (
+            isinstance(dtype, pd.ArrowDtype)
+            and str(dtype.pyarrow_dtype) in ("string", "large_string")
+        )
     ):
         return None
     try:
@@ -209,7 +224,8 @@ def _packed_strings(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
                 mask = np.where(
                     rest >= 8,
                     np.uint64(0xFFFFFFFFFFFFFFFF),
-                    (np.uint64(1) << (np.uint64(8) * np.minimum(rest, np.uint64(7)))) - np.uint64(1),
+                    (np.uint64(1) << (np.uint64(8) * np.minimum(rest, np.uint64(7))))
+                    - np.uint64(1),
                 )
                 at = start + 8 * w
                 safe = at < n_win
@@ -386,10 +402,13 @@ def _group_dense(
     else:
         np.minimum.at(first, key[ok], pos[ok])
     present = np.flatnonzero(first < n)
-    # order by first position without a sort: first positions are distinct rows
-    at_row = np.full(n, -1, dtype=np.int64)
-    at_row[first[present]] = present
-    present = at_row[at_row >= 0]
+    if len(present) < 1 << 16:
+        present = present[np.argsort(first[present], kind="stable")]
+    else:
+        # many groups: order by first position without a sort (they are distinct rows)
+        at_row = np.full(n, -1, dtype=np.int64)
+        at_row[first[present]] = present
+        present = at_row[at_row >= 0]
     rank = np.full(size, -1, dtype=np.int64)
     rank[present] = np.arange(len(present), dtype=np.int64)
     codes = rank[key]
@@ -1137,9 +1156,7 @@ def ctr_lift(
     work = df[needed] if keep.all() else df[needed].loc[keep]
     if level_cols and "content_id" in level_cols and len(work):
         # Content ids unique per row (the usual video export): no grouping needed.
-        if _all_distinct(work["content_id"]) and not any(
-            work[c].isna().any() for c in level_cols
-        ):
+        if _all_distinct(work["content_id"]) and not any(work[c].isna().any() for c in level_cols):
             level_cols = []
             as_rows = False
     if keep.all():  # the usual case: no boolean-index copies of 10M-row arrays
@@ -1189,9 +1206,7 @@ def ctr_lift(
                     hi = np.full(n_u, -1, dtype=np.int64)
                     np.minimum.at(lo, u_codes[ok], codes[ok])
                     np.maximum.at(hi, u_codes[ok], codes[ok])
-                    base[col] = pd.Categorical.from_codes(
-                        np.where(lo == hi, hi, -1), dtype=c.dtype
-                    )
+                    base[col] = pd.Categorical.from_codes(np.where(lo == hi, hi, -1), dtype=c.dtype)
                 else:
                     base[col] = c.iloc[u_first].reset_index(drop=True)
         units = pd.DataFrame(base, copy=False)
@@ -1517,7 +1532,10 @@ def _beta_quantiles(
 
         def inv_part(part: slice) -> np.ndarray:
             return np.stack(
-                [special.betaincinv(ae[part], be[part], q_lo), special.betaincinv(ae[part], be[part], q_hi)]
+                [
+                    special.betaincinv(ae[part], be[part], q_lo),
+                    special.betaincinv(ae[part], be[part], q_hi),
+                ]
             )
 
         both = np.concatenate(_in_threads(inv_part, len(ae)), axis=1)
