@@ -308,10 +308,13 @@ def _first_positions(codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes (-1 for missing) and number of distinct values of a column."""
+    """Integer codes (-1 for missing) and number of distinct values of a column.
+
+    Categorical codes keep their small integer dtype (int8 for a few categories): on
+    10M rows every 8-byte copy avoided is 80 MB less fresh memory.
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy().astype(np.int64, copy=False)
-        return codes, len(col.cat.categories)
+        return col.cat.codes.to_numpy(), len(col.cat.categories)
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
         # Plain integers with a small range: the offset from the minimum is the code.
         v = col.to_numpy()
@@ -362,7 +365,7 @@ def _group(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, int, n
             key = key.astype(np.int64, copy=False)
             size = max(len(uniq), 1)
         key *= k
-        key += np.maximum(c, 0)
+        key += np.maximum(c, 0) if missing.any() else c
         size *= k
     if size <= 2 * n + 1024:
         return _group_dense(key, missing, size)
@@ -396,11 +399,15 @@ def _group_dense(
     n = len(key)
     ok = ~missing
     first = np.full(size, n, dtype=np.int64)
-    pos = np.arange(n, dtype=np.int64)
-    if ok.all():
-        np.minimum.at(first, key, pos)
-    else:
-        np.minimum.at(first, key[ok], pos[ok])
+    all_ok = bool(ok.all())
+    for s in range(0, n, _WORD_BLOCK):  # blocks: no row-sized position array
+        e = min(n, s + _WORD_BLOCK)
+        pos = np.arange(s, e, dtype=np.int64)
+        if all_ok:
+            np.minimum.at(first, key[s:e], pos)
+        else:
+            m = ok[s:e]
+            np.minimum.at(first, key[s:e][m], pos[m])
     present = np.flatnonzero(first < n)
     if len(present) < 1 << 16:
         present = present[np.argsort(first[present], kind="stable")]
@@ -422,7 +429,8 @@ def _split(codes: np.ndarray, n_groups: int) -> list[np.ndarray]:
     # numpy's stable sort is a radix sort for 16-bit integers: linear on millions of rows
     small = n_groups < np.iinfo(np.int16).max
     order = np.argsort(codes.astype(np.int16) if small else codes, kind="stable")
-    counts = np.bincount(codes[codes >= 0], minlength=n_groups)
+    valid = codes >= 0
+    counts = np.bincount(codes if valid.all() else codes[valid], minlength=n_groups)
     start = int((codes < 0).sum())  # missing codes sort first
     bounds = start + np.concatenate([[0], np.cumsum(counts)])
     return [order[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
@@ -867,7 +875,8 @@ def fit_beta_prior(
     k = np.asarray(clicks, dtype=np.int64)
     n = np.asarray(impressions, dtype=np.int64)
     ok = n > 0
-    k, n = k[ok], n[ok]
+    if not ok.all():
+        k, n = k[ok], n[ok]
     out: dict[str, Any] = {
         "alpha": math.nan,
         "beta": math.nan,
