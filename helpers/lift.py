@@ -948,7 +948,9 @@ class LiftResult:
         The benchmark used.
     params : dict
         The settings (level, key columns, min_impressions, fdr, test description) and
-        ``timings`` (seconds per stage: units, prior, shrinkage with intervals, tests).
+        ``timings`` (seconds per stage: units, prior, shrinkage with intervals, tests)
+        and ``intervals`` (the quantile method and how many units were approximated by
+        Cornish-Fisher or computed exactly).
     """
 
     units: pd.DataFrame
