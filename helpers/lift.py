@@ -790,6 +790,34 @@ def _norm_label(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().str.casefold()
 
 
+def _benchmark_log_var(bench: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Variance of log(benchmark CTR) per benchmark row, and a note saying where it
+    comes from.
+
+    From the ``se`` column of :func:`benchmark` (delta method: ``(se / ctr)^2``), also
+    after a CSV round trip. A table without ``se`` (a user file, a mapping) carries no
+    uncertainty: the variance is 0 and the note says the benchmark is treated as exact.
+    """
+    ctr = bench["benchmark_ctr"].to_numpy(dtype=np.float64)
+    if "se" not in bench.columns:
+        return np.zeros(len(bench)), (
+            "benchmark treated as exact: it came without a standard error (user file or "
+            "mapping), so intervals and flags hold only if it is exact"
+        )
+    se = pd.to_numeric(bench["se"], errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lv = (se / ctr) ** 2
+    ok = np.isfinite(lv)
+    lv = np.where(ok, lv, 0.0)
+    note = (
+        "benchmark uncertainty included: its cluster-robust standard error (log scale) is "
+        "combined with each estimate's own"
+    )
+    if not ok.all():
+        note += f" ({int((~ok).sum())} stratum/strata without a standard error treated as exact)"
+    return lv, note
+
+
 # --------------------------------------------------------------------------- prior
 
 
@@ -1134,8 +1162,9 @@ def ctr_lift(
 
     # Benchmark lookup per stratum (labels compared without case or outer spaces).
     bench_key = bench[strata].apply(_norm_label) if strata else None
-    lookup = pd.Series(
-        bench["benchmark_ctr"].to_numpy(dtype=np.float64),
+    bench_lv, bench_note = _benchmark_log_var(bench)
+    lookup = pd.DataFrame(
+        {"ctr": bench["benchmark_ctr"].to_numpy(dtype=np.float64), "lv": bench_lv},
         index=pd.MultiIndex.from_frame(bench_key)
         if len(strata) > 1
         else bench_key[strata[0]].to_numpy(),
@@ -1145,9 +1174,11 @@ def ctr_lift(
     s_vals = df[strata].iloc[s_first].reset_index(drop=True)
     s_norm = s_vals.apply(_norm_label)
     if len(strata) > 1:
-        s_bench = lookup.reindex(pd.MultiIndex.from_frame(s_norm)).to_numpy()
+        s_look = lookup.reindex(pd.MultiIndex.from_frame(s_norm))
     else:
-        s_bench = lookup.reindex(s_norm[strata[0]].to_numpy()).to_numpy()
+        s_look = lookup.reindex(s_norm[strata[0]].to_numpy())
+    s_bench = s_look["ctr"].to_numpy(dtype=np.float64)
+    s_lv = s_look["lv"].fillna(0.0).to_numpy(dtype=np.float64)
     row_bench = np.where(s_codes >= 0, s_bench[np.maximum(s_codes, 0)] if n_s else np.nan, np.nan)
     missing_stratum = s_codes < 0
     _exclude_rows(keep & missing_stratum, f"missing {'/'.join(strata)}")
@@ -1302,8 +1333,16 @@ def ctr_lift(
     derived["shrunk_ctr_low"] = lo
     derived["shrunk_ctr_high"] = hi if hi is not lo else hi.copy()
     derived["shrunk_lift"] = shrunk / b_ctr - 1
-    derived["shrunk_lift_low"] = lo / b_ctr - 1
-    derived["shrunk_lift_high"] = hi / b_ctr - 1
+    # The benchmark's own uncertainty (variance of its log) per unit; 0 when exact.
+    with_bench_var = bool(np.any(s_lv > 0)) and len(units) > 0
+    b_lv = s_lv[u_strata] if with_bench_var else None
+    if intervals and with_bench_var:
+        derived["shrunk_lift_low"], derived["shrunk_lift_high"] = _lift_interval(
+            shrunk, lo, hi, b_ctr, b_lv
+        )
+    else:
+        derived["shrunk_lift_low"] = lo / b_ctr - 1
+        derived["shrunk_lift_high"] = hi / b_ctr - 1
 
     _tick("shrinkage_s")
     # Exact binomial test vs the benchmark, BH per site.
@@ -1312,7 +1351,15 @@ def ctr_lift(
     p_val = np.full(len(units), np.nan)
     el_idx = np.flatnonzero(eligible)
     if len(el_idx):
-        p_val[el_idx] = _binom_two_sided(k[el_idx], n[el_idx], b_ctr[el_idx])
+        p_val[el_idx] = _binom_two_sided(
+            k[el_idx], n[el_idx], b_ctr[el_idx], None if b_lv is None else b_lv[el_idx]
+        )
+    if b_lv is not None:
+        # Binomial variance of the unit's CTR at the benchmark below the benchmark's own
+        # variance: its flag rests mostly on how precisely the benchmark is known.
+        derived["benchmark_limited"] = (1 - b_ctr) / (n * b_ctr) < b_lv
+    else:
+        derived["benchmark_limited"] = np.zeros(len(units), dtype=bool)
     q_val = np.full(len(units), np.nan)
     site_codes, n_sites = _codes(units["site"])
     for sel in _split(site_codes[el_idx], n_sites):
@@ -1354,8 +1401,13 @@ def ctr_lift(
         "seed": seed,
         "benchmark_source": bench.attrs.get("source", ""),
         "benchmark_strata_without_data": ["/".join(map(str, r)) for r in unused],
-        "test": "exact two-sided binomial test vs the benchmark CTR (doubled smaller tail), "
-        "Benjamini-Hochberg per site",
+        "test": (
+            "two-sided binomial test vs the benchmark CTR (doubled smaller tail) with the "
+            "unit's impressions discounted to an effective sample size that adds the "
+            "benchmark's variance (exact binomial test when the benchmark has no standard "
+            "error), Benjamini-Hochberg per site"
+        ),
+        "benchmark_uncertainty": bench_note,
         "prior": "beta prior per (site, stratum) by beta-binomial maximum likelihood",
         "timings": timings,
         "intervals": interval_info,
@@ -1475,9 +1527,40 @@ def _in_threads(func: Any, n_items: int) -> list[Any]:
         return list(pool.map(func, slices))
 
 
-def _binom_two_sided(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Exact two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
-    ``X ~ Binomial(n, p)``, with ``scipy.stats.binom`` (in :data:`_THREADS` threads)."""
+def _binom_two_sided(
+    k: np.ndarray, n: np.ndarray, p: np.ndarray, log_var: np.ndarray | None = None
+) -> np.ndarray:
+    """Two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
+    ``X ~ Binomial(n, p)`` (in :data:`_THREADS` threads).
+
+    Without ``log_var`` (or where it is 0) the test is exact (``scipy.stats.binom``).
+    With ``log_var``, the variance of log(p) (an estimated benchmark), the unit's
+    impressions and clicks are discounted to the effective sample size whose binomial
+    variance equals the unit's binomial variance plus the benchmark's,
+    ``n_eff = n / (1 + n p log_var / (1 - p))`` and ``k_eff = k n_eff / n`` (the
+    effective-sample-size device of Korn and Graubard (1998) for binomial inference
+    under a design effect), and the tails are those of the continuous extension of
+    the binomial distribution (regularised incomplete beta, ``scipy.special.betainc``;
+    equal to the binomial tails at integer counts). Small units are then tested
+    practically exactly, large ones by the normal limit with both variances: a unit
+    can never be known more precisely than its benchmark.
+    """
+    if log_var is not None and np.any(log_var > 0):
+
+        def part_eff(sl: slice) -> np.ndarray:
+            kk, nn, pp = k[sl].astype(np.float64), n[sl].astype(np.float64), p[sl]
+            shrink = 1.0 / (1.0 + nn * pp * log_var[sl] / (1.0 - pp))
+            ke, ne = kk * shrink, nn * shrink
+            upper = ke >= ne * pp
+            tail = np.empty(len(kk))
+            # P(X >= k) = I_p(k, n - k + 1); P(X <= k) = 1 - I_p(k + 1, n - k)
+            tail[upper] = special.betainc(ke[upper], ne[upper] - ke[upper] + 1.0, pp[upper])
+            lo_ = ~upper
+            tail[lo_] = special.betaincc(ke[lo_] + 1.0, ne[lo_] - ke[lo_], pp[lo_])
+            return np.minimum(1.0, 2.0 * tail)
+
+        parts = _in_threads(part_eff, len(k))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def part(sl: slice) -> np.ndarray:
         kk, nn, pp = k[sl], n[sl], p[sl]
@@ -1490,6 +1573,42 @@ def _binom_two_sided(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
 
     parts = _in_threads(part, len(k))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _lift_interval(
+    center: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    b_ctr: np.ndarray,
+    b_log_var: np.ndarray,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lift interval from a unit's CTR interval and an uncertain benchmark.
+
+    On the log scale the lift is ``log(ctr) - log(benchmark)``; the two are independent
+    when the unit is not part of the benchmark. Each half-width of the unit's CTR
+    interval (from the posterior mean ``center``; it is asymmetric, which is kept) is
+    combined in quadrature with the benchmark's half-width ``z * sqrt(b_log_var)``:
+    ``d = sqrt(d_unit^2 + z^2 b_log_var)``, i.e. a normal approximation on the log
+    scale for the benchmark and for the combination, with the beta posterior's own
+    skewness kept in ``d_unit``. The coverage of this approximation against the true
+    lift is measured in tests/test_lift.py. For a unit of the benchmark site itself the
+    unit is part of the benchmark (positively correlated), so the combined interval
+    is conservative there.
+    """
+    z = float(special.ndtri(0.5 + level / 2))
+    zb2 = (z * z) * b_log_var
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d_lo = np.log(center / lo)
+        d_hi = np.log(hi / center)
+    # fmax ignores NaN: a degenerate half-width (mean outside its own interval, for a
+    # posterior piled at 0) adds nothing rather than poisoning the bound
+    np.fmax(d_lo, 0.0, out=d_lo)
+    np.fmax(d_hi, 0.0, out=d_hi)
+    ratio = center / b_ctr
+    low = ratio * np.exp(-np.sqrt(d_lo * d_lo + zb2)) - 1
+    high = ratio * np.exp(np.sqrt(d_hi * d_hi + zb2)) - 1
+    return low, high
 
 
 def _beta_quantiles(

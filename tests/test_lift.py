@@ -321,7 +321,19 @@ def test_intervals_match_exact_beta_quantiles(synth, bench, level):
     for col, q in (("shrunk_ctr_low", 0.025), ("shrunk_ctr_high", 0.975)):
         err = np.abs(u[col] - stats.beta.ppf(q, a, b))
         assert err.max() < lift._CF_TOLERANCE
-    assert np.allclose(u["shrunk_lift_low"], u["shrunk_ctr_low"] / u["benchmark_ctr"] - 1)
+    # The lift interval adds the benchmark's log-variance to each half-width (quadrature).
+    b = res.benchmark.assign(category=res.benchmark["category"].astype(str)).set_index("category")
+    rse = (b["se"] / b["benchmark_ctr"]).reindex(u["category"].astype(str)).to_numpy()
+    z = stats.norm.ppf(0.975)
+    m = u["shrunk_ctr"].to_numpy()
+    d_lo = np.sqrt(np.log(m / u["shrunk_ctr_low"]).clip(0) ** 2 + (z * rse) ** 2)
+    d_hi = np.sqrt(np.log(u["shrunk_ctr_high"] / m).clip(0) ** 2 + (z * rse) ** 2)
+    ratio = m / u["benchmark_ctr"]
+    assert np.allclose(u["shrunk_lift_low"], ratio * np.exp(-d_lo) - 1)
+    assert np.allclose(u["shrunk_lift_high"], ratio * np.exp(d_hi) - 1)
+    # wider than the interval that treats the benchmark as exact, on both sides
+    assert (u["shrunk_lift_low"] < u["shrunk_ctr_low"] / u["benchmark_ctr"] - 1).all()
+    assert (u["shrunk_lift_high"] > u["shrunk_ctr_high"] / u["benchmark_ctr"] - 1).all()
 
 
 # --------------------------------------------------------------------------- flags / FDR
