@@ -1698,11 +1698,31 @@ def summarise_lift(
     pandas.DataFrame
         Per (site, *by): ``units``, ``eligible_units``, ``impressions``, ``clicks``,
         ``ctr``, ``expected_clicks`` (at the benchmark), ``pooled_lift`` (clicks /
-        expected clicks - 1, with a cluster-robust interval over creators, or over
-        units when creator_id is not in the units), ``median_lift`` and
+        expected clicks - 1) with ``pooled_lift_low`` / ``pooled_lift_high``,
+        ``pooled_lift_se_log`` (the group's own cluster-robust standard error of the
+        log ratio, over creators, or over units when creator_id is not in the units),
+        ``benchmark_se_log`` (the benchmark's, for the group's mix of strata) and
+        ``reference`` (True for the benchmark itself), ``median_lift`` and
         ``median_shrunk_lift`` (eligible units), ``share_above`` (share of eligible
         units whose raw CTR beats the benchmark, Wilson interval), ``flag_above``,
-        ``flag_below`` and their shares of eligible units.
+        ``flag_below`` and their shares of eligible units. ``attrs["notes"]`` says
+        how the benchmark's uncertainty was treated.
+
+    Notes
+    -----
+    The pooled lift's interval combines two independent errors on the log scale:
+    ``var log(lift) = var log(clicks / expected) + var log(expected)``. The first is
+    the group's own (delta method over creators, benchmark held fixed); the second is
+    the benchmark's, ``sum_c w_c^2 (se_c / ctr_c)^2`` with ``w_c`` the group's share
+    of expected clicks in stratum c (strata treated as independent). A benchmark
+    without a standard error (user file, mapping) adds nothing and the notes say so.
+
+    The benchmark site's group that contains all of the benchmark's data for its
+    strata (e.g. the US as a whole, or US beauty) has lift 0 by construction: it is
+    reported as the ``reference``, with lift 0 and no interval. A smaller group of the
+    benchmark site (e.g. US nano creators) is part of its own benchmark, so its error
+    and the benchmark's are positively correlated and the summed variance is
+    conservative (the interval is somewhat too wide, never too narrow).
     """
     by = _as_list(by)
     u = result.units
@@ -1712,12 +1732,70 @@ def summarise_lift(
     out = u[cols].iloc[first].reset_index(drop=True)
     cluster = _codes(u["creator_id"])[0] if "creator_id" in u.columns else np.arange(len(u))
     expected = u["impressions"].to_numpy() * u["benchmark_ctr"].to_numpy()
+    bench = result.benchmark
+    strata = [c for c in result.params.get("strata", bench.attrs.get("by") or []) if c in u.columns]
+    bench_lv, bench_note = _benchmark_log_var(bench)
+    # Each unit's stratum as a benchmark row (labels compared as in ctr_lift).
+    if strata and len(u):
+        s_codes, n_s, s_first = _group(u, strata)
+        s_norm = u[strata].iloc[s_first].apply(_norm_label)
+        b_norm = bench[strata].apply(_norm_label)
+        if len(strata) > 1:
+            b_index = pd.MultiIndex.from_frame(b_norm)
+            s_row = b_index.get_indexer(pd.MultiIndex.from_frame(s_norm))
+        else:
+            s_row = pd.Index(b_norm[strata[0]].to_numpy()).get_indexer(
+                s_norm[strata[0]].to_numpy()
+            )
+    else:
+        s_codes, n_s, s_row = np.zeros(len(u), dtype=np.int64), 1, np.array([-1])
+    s_lv = np.where(s_row >= 0, bench_lv[np.maximum(s_row, 0)] if len(bench_lv) else 0.0, 0.0)
+    # The benchmark's own totals per stratum (to recognise the reference group).
+    ref_site = bench.attrs.get("site")
+    if ref_site is None and "source" in bench.columns and len(bench):
+        src = str(bench["source"].iloc[0])
+        ref_site = src[len("pooled CTR of ") : -len(" rows")] if src.startswith("pooled CTR of ") else None
+    has_totals = {"impressions", "clicks"} <= set(bench.columns)
+    s_imp = np.full(n_s, np.nan)
+    s_clk = np.full(n_s, np.nan)
+    if has_totals:
+        ok = s_row >= 0
+        s_imp[ok] = bench["impressions"].to_numpy(dtype=np.float64)[s_row[ok]]
+        s_clk[ok] = bench["clicks"].to_numpy(dtype=np.float64)[s_row[ok]]
+    z = float(stats.norm.ppf(1 - alpha / 2))
     recs = []
     for sel in _split(codes, n_g):
         ug = u.iloc[sel]
         el = ug["eligible"].to_numpy()
         n_el = int(el.sum())
         pooled = ratio_interval(ug["clicks"].to_numpy(), expected[sel], cluster[sel], alpha=alpha)
+        # The benchmark's share of the variance, by the group's expected clicks per stratum.
+        sc = s_codes[sel]
+        e_s = np.bincount(sc, weights=expected[sel], minlength=n_s)
+        e_tot = e_s.sum()
+        var_b = float(np.sum((e_s / e_tot) ** 2 * s_lv)) if e_tot > 0 else math.nan
+        se_own = pooled["se"] / pooled["estimate"] if pooled["estimate"] > 0 else math.nan
+        present = e_s > 0
+        is_ref = bool(
+            has_totals
+            and ref_site is not None
+            and str(ug["site"].iloc[0]) == str(ref_site)
+            and np.array_equal(
+                np.bincount(sc, weights=ug["impressions"].to_numpy(), minlength=n_s)[present],
+                s_imp[present],
+            )
+            and np.array_equal(
+                np.bincount(sc, weights=ug["clicks"].to_numpy(), minlength=n_s)[present],
+                s_clk[present],
+            )
+        )
+        if is_ref:
+            est, low, high = 0.0, math.nan, math.nan
+        else:
+            est = pooled["estimate"] - 1
+            half = z * math.sqrt(se_own**2 + var_b)
+            low = pooled["estimate"] * math.exp(-half) - 1
+            high = pooled["estimate"] * math.exp(half) - 1
         above = int((ug.loc[el, "ratio"] > 1).sum())
         lo, hi = (
             proportion_confint(above, n_el, alpha=alpha, method="wilson")
@@ -1734,9 +1812,12 @@ def summarise_lift(
                 "clicks": int(ug["clicks"].sum()),
                 "ctr": ug["clicks"].sum() / ug["impressions"].sum(),
                 "expected_clicks": float(expected[sel].sum()),
-                "pooled_lift": pooled["estimate"] - 1,
-                "pooled_lift_low": pooled["low"] - 1,
-                "pooled_lift_high": pooled["high"] - 1,
+                "pooled_lift": est,
+                "pooled_lift_low": low,
+                "pooled_lift_high": high,
+                "pooled_lift_se_log": math.nan if is_ref else se_own,
+                "benchmark_se_log": math.nan if is_ref else math.sqrt(var_b),
+                "reference": is_ref,
                 "median_lift": float(ug.loc[el, "lift"].median()) if n_el else math.nan,
                 "median_shrunk_lift": float(ug.loc[el, "shrunk_lift"].median())
                 if n_el
@@ -1751,7 +1832,16 @@ def summarise_lift(
             }
         )
     out = pd.concat([out, pd.DataFrame.from_records(recs, index=out.index)], axis=1)
-    return out.sort_values(cols).reset_index(drop=True)
+    out = out.sort_values(cols).reset_index(drop=True)
+    notes = [bench_note]
+    if out["reference"].any():
+        notes.append(
+            f"{int(out['reference'].sum())} group(s) of the benchmark site {ref_site} hold all of "
+            "the benchmark's data for their strata: lift 0 by construction, reported as the "
+            "reference without an interval"
+        )
+    out.attrs["notes"] = notes
+    return out
 
 
 def lift_by(
