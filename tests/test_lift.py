@@ -385,29 +385,105 @@ def test_fdr_controls_false_discoveries_under_the_null():
         intervals=False,
     )
     rate_known, runs_known = _any_discovery_rate(res)
-    # Estimated US benchmark, as in practice: 30 benchmark draws x 10 sites.
-    hits = 0.0
-    runs_est = 0
-    for _ in range(30):
-        df = _null_frame(rng, p_cat, ["US", *[f"S{i}" for i in range(10)]])
-        res = lift.ctr_lift(
-            df,
-            lift.benchmark(df),
-            level="creator",
-            min_impressions=50,
-            fdr=fdr,
-            sites=[f"S{i}" for i in range(10)],
-            intervals=False,
-        )
-        rate, k = _any_discovery_rate(res)
-        hits += rate * k
-        runs_est += k
-    rate_est = hits / runs_est
     print(
-        f"\nshare of null runs with any discovery (fdr {fdr}): known benchmark {rate_known:.3f} ({runs_known} runs), estimated benchmark {rate_est:.3f} ({runs_est} runs)"
+        f"\nshare of null runs with any discovery (fdr {fdr}), known benchmark: "
+        f"{rate_known:.3f} ({runs_known} runs)"
     )
     assert rate_known <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs_known)
-    assert rate_est <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs_est)
+
+
+def _heterogeneous_null(
+    rng: np.random.Generator,
+    n_draws: int = 400,
+    n_creators: int = 150,
+    n_units: int = 100,
+    base_ctr: float = 0.02,
+    creator_sd: float = 0.5,
+    video_sd: float = 0.3,
+) -> tuple[pd.DataFrame, float]:
+    """Null data with an estimated benchmark as noisy as real data.
+
+    Draw d is category ``c<d>``: its US benchmark comes from ``n_creators`` creators
+    with a random CTR effect (logit sd ``creator_sd``) and about 10 videos each with
+    their own effect (``video_sd``) and lognormal impressions, so the benchmark has a
+    design effect in the hundreds and a relative SE of about 5 % (as data/sample).
+    Site ``S<d>`` has ``n_units`` units whose TRUE CTR equals the TRUE benchmark (the
+    population's impression-weighted CTR, by Gauss-Hermite integration), some with
+    tens of thousands of impressions (binomially more precise than the benchmark).
+    Each site is one BH family and has its own benchmark draw: one run per draw.
+    """
+    from scipy import special
+
+    x, w = np.polynomial.hermite_e.hermegauss(80)
+    mu = special.logit(base_ctr)
+    true_b = float(np.sum(w * special.expit(mu + math.hypot(creator_sd, video_sd) * x)) / w.sum())
+    frames = []
+    for d in range(n_draws):
+        eff = rng.normal(0, creator_sd, n_creators)
+        c = np.repeat(np.arange(n_creators), 1 + rng.poisson(9, n_creators))
+        imp = 1 + np.floor(rng.lognormal(7.0, 1.3, len(c))).astype(np.int64)
+        p = special.expit(mu + eff[c] + rng.normal(0, video_sd, len(c)))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "site": "US",
+                    "category": f"c{d:03d}",
+                    "creator_id": [f"u{d}_{i}" for i in c],
+                    "impressions": imp,
+                    "clicks": rng.binomial(imp, p),
+                }
+            )
+        )
+        imp = 1 + np.floor(rng.lognormal(8.0, 1.5, n_units)).astype(np.int64)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "site": f"S{d:03d}",
+                    "category": f"c{d:03d}",
+                    "creator_id": [f"s{d}_{i}" for i in range(n_units)],
+                    "impressions": imp,
+                    "clicks": rng.binomial(imp, true_b),
+                }
+            )
+        )
+    df = pd.concat(frames, ignore_index=True)
+    return (
+        df.astype({"site": "category", "category": "category", "creator_id": "string"}),
+        true_b,
+    )
+
+
+@pytest.mark.slow
+def test_fdr_with_an_estimated_heterogeneous_benchmark():
+    """Review finding 20b: with the benchmark estimated from heterogeneous creators
+    (design effect ~240), flags that treat it as exact make false discoveries in many
+    runs; the effective-sample-size test keeps the share of runs with any false
+    discovery near the FDR level."""
+    fdr = 0.05
+    df, true_b = _heterogeneous_null(np.random.default_rng(20))
+    bench = lift.benchmark(df)
+    rse = bench["se"] / bench["benchmark_ctr"]
+    z = (np.log(bench["benchmark_ctr"]) - math.log(true_b)) / rse
+    assert bench["design_effect"].median() > 100  # as noisy as real data
+    assert 0.8 < z.std() < 1.2  # the benchmark's SE is honest here
+    sites = [s for s in df["site"].cat.categories if s != "US"]
+    kw = dict(level="creator", sites=sites, min_impressions=200, fdr=fdr, intervals=False)
+    res = lift.ctr_lift(df, bench, **kw)
+    rate, runs = _any_discovery_rate(res)
+    # The same data with the benchmark treated as exact (no standard error).
+    rate_exact, _ = _any_discovery_rate(lift.ctr_lift(df, bench.drop(columns=["se"]), **kw))
+    limited = float(res.units["benchmark_limited"].mean())
+    print(
+        f"\nheterogeneous null, {runs} runs, benchmark relative SE {rse.mean():.1%}, design "
+        f"effect {bench['design_effect'].median():.0f}: share of runs with any discovery "
+        f"{rate:.3f} (benchmark treated as exact: {rate_exact:.3f}); benchmark-limited units "
+        f"{limited:.1%}"
+    )
+    assert rate <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs)
+    assert rate_exact > 2 * fdr  # the simulation can see the problem the test fixes
+    assert "treated as exact" in lift.ctr_lift(
+        df, bench.drop(columns=["se"]), **kw
+    ).params["benchmark_uncertainty"]
 
 
 def test_flags_find_real_differences():
@@ -579,6 +655,126 @@ def test_benchmark_source_argument(tmp_path: Path, synth):
     f.write_text("category,ctr\nbeauty,0.02\n", encoding="utf-8")
     b = lift.benchmark(synth.data, source=f)
     assert b["source"].iloc[0] == "b.csv"
+
+
+# --------------------------------------------------------------------------- coverage with the benchmark's error
+
+
+@pytest.fixture(scope="module")
+def repeated_synth():
+    """Lift on 40 small synthetic datasets (US, ID, TH), with the truth of each."""
+    out = []
+    for seed in range(40):
+        s = make_affiliate_data(5000, seed=seed, sites=("US", "ID", "TH"))
+        res = lift.ctr_lift(s.data, lift.benchmark(s.data), level="creator", seed=seed)
+        out.append((s, res))
+    return out
+
+
+@pytest.mark.slow
+def test_pooled_lift_interval_covers_the_truth(repeated_synth):
+    """Pooled lift of a non-US site against the synth truth (expected CTRs of the site
+    and of the US, weighted by the site's impressions per category). Nominal 95 %.
+    Measured on these 80 intervals: 80 % with the benchmark's error, 74 % without it
+    (82 % vs 76 % over 160 intervals). The remaining shortfall is the delta-method
+    (sandwich) cluster SE, too small when a few big creators dominate the impressions
+    (a leave-one-creator-out jackknife reached about 89 % on the same 160); the
+    threshold guards the improvement, not the nominal rate."""
+    cover, cover_own = [], []
+    for s, res in repeated_synth:
+        summ = lift.summarise_lift(res, ["site"]).set_index("site")
+        exp = s.truth["ctr_expected"]
+        imp = s.data.groupby(["site", "category"], observed=True)["impressions"].sum()
+        assert bool(summ.loc["US", "reference"]) and np.isnan(summ.loc["US", "pooled_lift_low"])
+        for site in ("ID", "TH"):
+            i = imp.xs(site, level="site")
+            truth = sum(i[c] * exp[site][c] for c in i.index) / sum(
+                i[c] * exp["US"][c] for c in i.index
+            ) - 1
+            r = summ.loc[site]
+            cover.append(r["pooled_lift_low"] <= truth <= r["pooled_lift_high"])
+            half = stats.norm.ppf(0.975) * r["pooled_lift_se_log"]
+            cover_own.append(
+                (1 + r["pooled_lift"]) * math.exp(-half)
+                <= 1 + truth
+                <= (1 + r["pooled_lift"]) * math.exp(half)
+            )
+    c, c_own = float(np.mean(cover)), float(np.mean(cover_own))
+    print(f"\npooled lift 95 % interval coverage over {len(cover)} intervals: {c:.3f} (own SE only {c_own:.3f})")
+    assert c >= 0.75
+    assert c > c_own
+
+
+@pytest.mark.slow
+def test_shrunk_lift_interval_covers_the_true_lift(repeated_synth):
+    """Unit intervals (beta posterior combined with the benchmark's log-variance)
+    against the true lift: the unit's impression-weighted true CTR over the true US
+    CTR of its category (population value, so the benchmark's error counts)."""
+    rows = []
+    for s, res in repeated_synth:
+        u = res.units
+        key = ["site", "category", "creator_id"]
+        d = s.data
+        w = d[key].assign(
+            w=d["impressions"].to_numpy(), wp=d["impressions"].to_numpy() * s.latent["true_ctr"].to_numpy()
+        )
+        g = w.groupby(key, observed=True)[["w", "wp"]].sum()
+        true_ctr = (g["wp"] / g["w"]).reindex(pd.MultiIndex.from_frame(u[key])).to_numpy()
+        true_b = np.array([s.truth["ctr_expected"]["US"][c] for c in u["category"].astype(str)])
+        tl = true_ctr / true_b - 1
+        old_lo = u["shrunk_ctr_low"] / u["benchmark_ctr"] - 1
+        old_hi = u["shrunk_ctr_high"] / u["benchmark_ctr"] - 1
+        rows.append(
+            pd.DataFrame(
+                {
+                    "limited": u["benchmark_limited"].to_numpy(),
+                    "cover": ((u["shrunk_lift_low"] <= tl) & (tl <= u["shrunk_lift_high"])).to_numpy(),
+                    "cover_exact_bench": ((old_lo <= tl) & (tl <= old_hi)).to_numpy(),
+                }
+            )
+        )
+    r = pd.concat(rows)
+    lim = r.loc[r["limited"]]
+    print(
+        f"\nshrunk lift 95 % interval coverage over {len(r):,} units: {r['cover'].mean():.3f} "
+        f"(benchmark as exact {r['cover_exact_bench'].mean():.3f}); benchmark-limited units "
+        f"({len(lim):,}): {lim['cover'].mean():.3f} (as exact {lim['cover_exact_bench'].mean():.3f})"
+    )
+    assert 0.90 <= r["cover"].mean() <= 0.99
+    assert lim["cover"].mean() >= 0.85
+    assert lim["cover"].mean() > lim["cover_exact_bench"].mean() + 0.2
+
+
+def test_benchmark_site_is_the_reference(synth, bench):
+    """Review finding 16: the US pooled lift is 0 by construction, reported as the
+    reference without an interval; a US subgroup (tier) is still an estimate."""
+    res = lift.ctr_lift(synth.data, bench, level="creator")
+    by_site = lift.summarise_lift(res, ["site"]).set_index("site")
+    us = by_site.loc["US"]
+    assert us["reference"] and us["pooled_lift"] == 0
+    assert np.isnan(us["pooled_lift_low"]) and np.isnan(us["pooled_lift_high"])
+    assert not by_site.drop("US")["reference"].any()
+    assert by_site.drop("US")["pooled_lift_low"].notna().all()
+    by_cat = lift.summarise_lift(res, ["category"])
+    assert by_cat.loc[by_cat["site"] == "US", "reference"].all()
+    by_tier = lift.summarise_lift(res, ["tier"])
+    assert not by_tier["reference"].any()
+    # with the benchmark's error the interval is wider than with the group's own alone
+    other = by_site.drop("US")
+    half = np.log1p(other["pooled_lift_high"]) - np.log1p(other["pooled_lift"])
+    assert np.allclose(
+        half, stats.norm.ppf(0.975) * np.hypot(other["pooled_lift_se_log"], other["benchmark_se_log"])
+    )
+    assert "uncertainty included" in by_site.attrs["notes"][0]
+
+
+def test_benchmark_without_se_is_noted(synth):
+    res = lift.ctr_lift(synth.data, {"beauty": 0.02, "home": 0.018}, level="creator")
+    summ = lift.summarise_lift(res, ["site"])
+    assert "treated as exact" in summ.attrs["notes"][0]
+    assert "treated as exact" in res.params["benchmark_uncertainty"]
+    assert (summ["benchmark_se_log"] == 0).all() and not summ["reference"].any()
+    assert not res.units["benchmark_limited"].any()
 
 
 # --------------------------------------------------------------------------- charts and notebook
