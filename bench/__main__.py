@@ -8,8 +8,8 @@ figures and ratios. Speed and memory targets are checked here, not by timed unit
 from __future__ import annotations
 
 import argparse
-import importlib
 import pkgutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,15 +33,20 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown benchmark(s) {sorted(unknown)}; available: {names}")
         names = [n for n in names if n in wanted]
-    failures = 0
+    failed = []
     for name in names:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()
-        module = importlib.import_module(f"bench.{name}")
-        status = module.main(["--quick"] if args.quick else [])
-        failures += int(bool(status))
-        print(f"--- {name}: {time.perf_counter() - start:.1f} s", flush=True)
-    return 1 if failures else 0
+        # A fresh interpreter per benchmark: peak-memory figures (ru_maxrss is inherited
+        # by forked children) and timings must not carry over from the previous one.
+        cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        status = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, check=False).returncode
+        if status:
+            failed.append(name)
+        print(f"--- {name}: {time.perf_counter() - start:.1f} s, exit status {status}", flush=True)
+    if failed:
+        print(f"\ntargets missed or errors in: {', '.join(failed)} (see their output above)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
