@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         # A fresh interpreter per benchmark: peak-memory figures (ru_maxrss is inherited
         # by forked children) and timings must not carry over from the previous one.
         cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
-        status = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, check=False).returncode
+        status = subprocess.run(
+            cmd, cwd=Path(__file__).resolve().parent.parent, check=False
+        ).returncode
         if status:
             failed.append(name)
         print(f"--- {name}: {time.perf_counter() - start:.1f} s, exit status {status}", flush=True)

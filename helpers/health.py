@@ -71,9 +71,15 @@ def row_accounting(loaded: Any) -> pd.DataFrame:
         (``rejected: <reason>``). Raises if read != kept + rejected.
     """
     summary = loaded.summary
-    read, kept, rejected = int(summary.rows_read), int(summary.rows_kept), int(summary.rows_rejected)
+    read, kept, rejected = (
+        int(summary.rows_read),
+        int(summary.rows_kept),
+        int(summary.rows_rejected),
+    )
     if read != kept + rejected:
-        raise AssertionError(f"row accounting broken: read {read} != kept {kept} + rejected {rejected}")
+        raise AssertionError(
+            f"row accounting broken: read {read} != kept {kept} + rejected {rejected}"
+        )
     rows = [("read", read), ("kept", kept), ("rejected", rejected)]
     reasons = rejection_reasons(loaded.rejected)
     rows += [(f"rejected: {r}", int(n)) for r, n in reasons.itertuples(index=False)]
@@ -100,7 +106,9 @@ def coverage(df: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     keys = [by] if isinstance(by, str) else list(by)
     missing = [k for k in keys if k not in df.columns]
     if missing:
-        raise KeyError(f"coverage: column(s) {missing} not in the data; available: {list(df.columns)}")
+        raise KeyError(
+            f"coverage: column(s) {missing} not in the data; available: {list(df.columns)}"
+        )
     grouped = df.groupby(keys, observed=True, sort=True)
     table = grouped.agg(
         content=("clicks", "size"),
@@ -213,7 +221,8 @@ def rate_distributions(
             {
                 "site": df.loc[keep, "site"],
                 "metric": metric,
-                "value": df.loc[keep, num].to_numpy(dtype="float64") / df.loc[keep, den].to_numpy(dtype="float64"),
+                "value": df.loc[keep, num].to_numpy(dtype="float64")
+                / df.loc[keep, den].to_numpy(dtype="float64"),
             }
         )
         parts.append(part)
@@ -289,7 +298,11 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
             )
     else:
         issues.append(
-            ("no date column", len(df), "Export with 'Post date' so that trends and backtests are possible.")
+            (
+                "no date column",
+                len(df),
+                "Export with 'Post date' so that trends and backtests are possible.",
+            )
         )
     if "followers" in df.columns:
         no_followers = int(df["followers"].isna().sum())

@@ -1508,9 +1508,11 @@ def _parse_table(
             reasons.add(
                 invalid.to_numpy(),
                 f"{canon} not a number",
-                lambda idx: f"{canon} not a number ({inv[canon]}: "
-                + _quote(src[canon].iloc[idx])
-                + " is not a number)",
+                lambda idx: (
+                    f"{canon} not a number ({inv[canon]}: "
+                    + _quote(src[canon].iloc[idx])
+                    + " is not a number)"
+                ),
             )
 
     if "site" in src:
@@ -1538,9 +1540,11 @@ def _parse_table(
         reasons.add(
             unknown,
             "unknown tier",
-            lambda idx: f"unknown tier ({inv['tier']}: "
-            + _quote(src["tier"].iloc[idx])
-            + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)",
+            lambda idx: (
+                f"unknown tier ({inv['tier']}: "
+                + _quote(src["tier"].iloc[idx])
+                + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)"
+            ),
         )
         typed["tier"] = tiers_.where(~unknown)
     if "date" in src:
@@ -1551,11 +1555,13 @@ def _parse_table(
         reasons.add(
             bad.to_numpy(),
             "unparseable date",
-            lambda idx: f"unparseable date ({inv['date']}: "
-            + _quote(src["date"].iloc[idx])
-            + " is not a date"
-            + (f" in format {date_format!r}" if date_format else "")
-            + ")",
+            lambda idx: (
+                f"unparseable date ({inv['date']}: "
+                + _quote(src["date"].iloc[idx])
+                + " is not a date"
+                + (f" in format {date_format!r}" if date_format else "")
+                + ")"
+            ),
         )
         typed["date"] = dates
     row_sites = None
@@ -1661,9 +1667,11 @@ def _finalise(
             reasons.add(
                 disagree.to_numpy(bool),
                 "site disagrees with site= argument",
-                lambda idx: "site disagrees with site= argument (file says "
-                + _quote(col.iloc[idx])
-                + f", site={site_code!r})",
+                lambda idx: (
+                    "site disagrees with site= argument (file says "
+                    + _quote(col.iloc[idx])
+                    + f", site={site_code!r})"
+                ),
             )
             typed["site"] = col.fillna(site_code)
         else:
@@ -1947,11 +1955,7 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
         elif col.dtype == "category":
             # Text columns are factorized by Arrow; the categories come out the same
             # (str) as through Python objects, without a million of them.
-            cat = (
-                s.astype("category")
-                if s.dtype == "str"
-                else s.astype(object).astype("category")
-            )
+            cat = s.astype("category") if s.dtype == "str" else s.astype(object).astype("category")
             # Stable, meaningful category order: sites as in SITES, content types
             # video/live/showcase first, anything else sorted.
             first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}.get(

@@ -137,7 +137,16 @@ MONEY_COLUMNS: tuple[str, ...] = ("gmv", "refunds", "commission_paid", "sample_c
 # punctuation do not matter. A canonical name always matches itself.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "site": ("Site", "Region", "Marketplace", "Country", "站点", "国家/地区", "地区"),
-    "date": ("Date", "Post date", "Post time", "Period start", "Time Created", "发布日期", "发布时间", "日期"),
+    "date": (
+        "Date",
+        "Post date",
+        "Post time",
+        "Period start",
+        "Time Created",
+        "发布日期",
+        "发布时间",
+        "日期",
+    ),
     "creator_id": (
         "Creator name",
         "Creator username",
@@ -306,7 +315,9 @@ def tier_from_followers(
         )
     if set(th) != set(TIERS[1:]):
         missing = [t for t in TIERS[1:] if t not in th]
-        raise ValueError(f"thresholds must give a lower bound for every tier above nano; missing {missing}")
+        raise ValueError(
+            f"thresholds must give a lower bound for every tier above nano; missing {missing}"
+        )
     bounds = [th[t] for t in TIERS[1:]]
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:], strict=False)):
         raise ValueError(f"tier thresholds must increase: {th}")

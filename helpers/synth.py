@@ -1469,9 +1469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     flawed = not args.no_flaws
-    written = write_exports(
-        res, out, language="en", fmt="csv", seed=args.seed, flawed_rows=flawed
-    )
+    written = write_exports(res, out, language="en", fmt="csv", seed=args.seed, flawed_rows=flawed)
     written_zh = write_exports(
         res, out / "zh", language="zh", fmt=args.zh_format, seed=args.seed + 1, flawed_rows=flawed
     )

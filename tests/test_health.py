@@ -35,7 +35,13 @@ def frame() -> pd.DataFrame:
 
 def test_rejection_reasons_counts_each_reason_once_per_row() -> None:
     rejected = pd.DataFrame(
-        {"reason": ["orders > clicks (5 > 3); duplicate row", "duplicate row", "unknown site: 'XX'"]}
+        {
+            "reason": [
+                "orders > clicks (5 > 3); duplicate row",
+                "duplicate row",
+                "unknown site: 'XX'",
+            ]
+        }
     )
     counts = health.rejection_reasons(rejected).set_index("reason")["rows"]
     assert counts["duplicate row"] == 2
@@ -51,7 +57,9 @@ def test_row_accounting_adds_up_and_rejects_a_broken_summary() -> None:
     table = health.row_accounting(loaded).set_index("stage")["rows"]
     assert table["read"] == table["kept"] + table["rejected"] == 10
     assert table["rejected: duplicate row"] == 1
-    broken = SimpleNamespace(summary=SimpleNamespace(rows_read=10, rows_kept=8, rows_rejected=1), rejected=rejected)
+    broken = SimpleNamespace(
+        summary=SimpleNamespace(rows_read=10, rows_kept=8, rows_rejected=1), rejected=rejected
+    )
     with pytest.raises(AssertionError, match="read 10"):
         health.row_accounting(broken)
 
@@ -112,7 +120,9 @@ def test_charts_return_figures(frame: pd.DataFrame) -> None:
         charts.coverage_timeline(health.coverage_over_time(frame)),
         charts.coverage_timeline(health.coverage_over_time(frame.drop(columns="date"))),
         charts.funnel_chart(health.funnel_steps(frame)),
-        charts.rate_distribution_chart(health.rate_distributions(frame, min_impressions=1, min_clicks=1)),
+        charts.rate_distribution_chart(
+            health.rate_distributions(frame, min_impressions=1, min_clicks=1)
+        ),
     ]
     assert all(isinstance(f, Figure) for f in figures)
     assert all(f.axes for f in figures)

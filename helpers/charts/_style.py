@@ -20,11 +20,17 @@ __all__ = [
 ]
 
 TIER_PALETTE: dict[str, Any] = dict(
-    zip(["nano", "micro", "mid", "macro", "mega"], plt.get_cmap("viridis")(np.linspace(0.1, 0.9, 5)), strict=True)
+    zip(
+        ["nano", "micro", "mid", "macro", "mega"],
+        plt.get_cmap("viridis")(np.linspace(0.1, 0.9, 5)),
+        strict=True,
+    )
 )
 
 
-def figure_and_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (7.0, 4.5)) -> tuple[Figure, Axes]:
+def figure_and_axes(
+    ax: Axes | None = None, *, figsize: tuple[float, float] = (7.0, 4.5)
+) -> tuple[Figure, Axes]:
     """Return ``(fig, ax)``: the given axes and their figure, or a new pair."""
     if ax is not None:
         return ax.figure, ax
@@ -39,7 +45,7 @@ def percent_formatter(decimals: int = 0) -> PercentFormatter:
 
 def lift_formatter() -> FuncFormatter:
     """Axis formatter for a log2(ratio) axis labelled as % lift (1 -> +100%)."""
-    return FuncFormatter(lambda v, _pos: f"{2.0 ** v - 1:+.0%}")
+    return FuncFormatter(lambda v, _pos: f"{2.0**v - 1:+.0%}")
 
 
 def thin_sample(n: int, max_points: int = 20_000, seed: int = 0) -> np.ndarray | slice:
