@@ -838,6 +838,8 @@ def test_notebook_runs_on_smoke(run_notebook):
     assert {r["site"] for r in results["pooled_lift_by_site"]} >= {"US"}
     us = next(r for r in results["pooled_lift_by_site"] if r["site"] == "US")
     assert us["pooled_lift"] == pytest.approx(0.0, abs=1e-9)  # the US is its own benchmark
+    assert us["reference"] and us["pooled_lift_low"] is None  # no interval (NaN -> null)
+    assert "uncertainty included" in results["benchmark_uncertainty"]
     for name in ["funnel", "lift_by_tier", "share_above_by_tier", "views_vs_ctr"]:
         assert (folder / "figures" / f"04_ctr_lift__{name}.png").stat().st_size > 10_000
     assert (folder / "tables" / "04_ctr_lift__creators_above_benchmark.csv").exists()
