@@ -1785,9 +1785,7 @@ def summarise_lift(
             b_index = pd.MultiIndex.from_frame(b_norm)
             s_row = b_index.get_indexer(pd.MultiIndex.from_frame(s_norm))
         else:
-            s_row = pd.Index(b_norm[strata[0]].to_numpy()).get_indexer(
-                s_norm[strata[0]].to_numpy()
-            )
+            s_row = pd.Index(b_norm[strata[0]].to_numpy()).get_indexer(s_norm[strata[0]].to_numpy())
     else:
         s_codes, n_s, s_row = np.zeros(len(u), dtype=np.int64), 1, np.array([-1])
     s_lv = np.where(s_row >= 0, bench_lv[np.maximum(s_row, 0)] if len(bench_lv) else 0.0, 0.0)
@@ -1795,7 +1793,9 @@ def summarise_lift(
     ref_site = bench.attrs.get("site")
     if ref_site is None and "source" in bench.columns and len(bench):
         src = str(bench["source"].iloc[0])
-        ref_site = src[len("pooled CTR of ") : -len(" rows")] if src.startswith("pooled CTR of ") else None
+        ref_site = (
+            src[len("pooled CTR of ") : -len(" rows")] if src.startswith("pooled CTR of ") else None
+        )
     has_totals = {"impressions", "clicks"} <= set(bench.columns)
     s_imp = np.full(n_s, np.nan)
     s_clk = np.full(n_s, np.nan)

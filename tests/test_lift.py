@@ -481,9 +481,10 @@ def test_fdr_with_an_estimated_heterogeneous_benchmark():
     )
     assert rate <= fdr + 3 * math.sqrt(fdr * (1 - fdr) / runs)
     assert rate_exact > 2 * fdr  # the simulation can see the problem the test fixes
-    assert "treated as exact" in lift.ctr_lift(
-        df, bench.drop(columns=["se"]), **kw
-    ).params["benchmark_uncertainty"]
+    assert (
+        "treated as exact"
+        in lift.ctr_lift(df, bench.drop(columns=["se"]), **kw).params["benchmark_uncertainty"]
+    )
 
 
 def test_flags_find_real_differences():
@@ -688,9 +689,11 @@ def test_pooled_lift_interval_covers_the_truth(repeated_synth):
         assert bool(summ.loc["US", "reference"]) and np.isnan(summ.loc["US", "pooled_lift_low"])
         for site in ("ID", "TH"):
             i = imp.xs(site, level="site")
-            truth = sum(i[c] * exp[site][c] for c in i.index) / sum(
-                i[c] * exp["US"][c] for c in i.index
-            ) - 1
+            truth = (
+                sum(i[c] * exp[site][c] for c in i.index)
+                / sum(i[c] * exp["US"][c] for c in i.index)
+                - 1
+            )
             r = summ.loc[site]
             cover.append(r["pooled_lift_low"] <= truth <= r["pooled_lift_high"])
             half = stats.norm.ppf(0.975) * r["pooled_lift_se_log"]
@@ -700,7 +703,9 @@ def test_pooled_lift_interval_covers_the_truth(repeated_synth):
                 <= (1 + r["pooled_lift"]) * math.exp(half)
             )
     c, c_own = float(np.mean(cover)), float(np.mean(cover_own))
-    print(f"\npooled lift 95 % interval coverage over {len(cover)} intervals: {c:.3f} (own SE only {c_own:.3f})")
+    print(
+        f"\npooled lift 95 % interval coverage over {len(cover)} intervals: {c:.3f} (own SE only {c_own:.3f})"
+    )
     assert c >= 0.75
     assert c > c_own
 
@@ -716,7 +721,8 @@ def test_shrunk_lift_interval_covers_the_true_lift(repeated_synth):
         key = ["site", "category", "creator_id"]
         d = s.data
         w = d[key].assign(
-            w=d["impressions"].to_numpy(), wp=d["impressions"].to_numpy() * s.latent["true_ctr"].to_numpy()
+            w=d["impressions"].to_numpy(),
+            wp=d["impressions"].to_numpy() * s.latent["true_ctr"].to_numpy(),
         )
         g = w.groupby(key, observed=True)[["w", "wp"]].sum()
         true_ctr = (g["wp"] / g["w"]).reindex(pd.MultiIndex.from_frame(u[key])).to_numpy()
@@ -728,7 +734,9 @@ def test_shrunk_lift_interval_covers_the_true_lift(repeated_synth):
             pd.DataFrame(
                 {
                     "limited": u["benchmark_limited"].to_numpy(),
-                    "cover": ((u["shrunk_lift_low"] <= tl) & (tl <= u["shrunk_lift_high"])).to_numpy(),
+                    "cover": (
+                        (u["shrunk_lift_low"] <= tl) & (tl <= u["shrunk_lift_high"])
+                    ).to_numpy(),
                     "cover_exact_bench": ((old_lo <= tl) & (tl <= old_hi)).to_numpy(),
                 }
             )
@@ -763,7 +771,8 @@ def test_benchmark_site_is_the_reference(synth, bench):
     other = by_site.drop("US")
     half = np.log1p(other["pooled_lift_high"]) - np.log1p(other["pooled_lift"])
     assert np.allclose(
-        half, stats.norm.ppf(0.975) * np.hypot(other["pooled_lift_se_log"], other["benchmark_se_log"])
+        half,
+        stats.norm.ppf(0.975) * np.hypot(other["pooled_lift_se_log"], other["benchmark_se_log"]),
     )
     assert "uncertainty included" in by_site.attrs["notes"][0]
 
