@@ -25,13 +25,16 @@ Benchmark interval
     Clicks are clustered by creator (a creator's videos share an audience), so a
     binomial interval on the pooled CTR treats millions of impressions as independent
     and is far too narrow. The benchmark is a ratio estimator, sum(clicks) /
-    sum(impressions); its standard error is the delta-method (linearisation)
-    variance over creators, computed as the HC1 sandwich of a weighted least-squares
-    fit of per-creator CTR on a constant with impression weights (statsmodels; this
-    is exactly the cluster-robust ratio variance with the G / (G - 1) small-sample
-    factor). The interval is Wald on the log scale (it stays positive). The column
-    ``design_effect`` = (cluster SE / binomial SE)^2 says how much the clustering
-    matters.
+    sum(impressions); its standard error is the delete-one-creator jackknife of
+    log(CTR), in closed form over all creators at once (``R_(-g) = (X - x_g) / (Y -
+    y_g)``, ``var = (G - 1) / G * sum (log R_(-g) - mean)^2``), and the interval is
+    ``CTR * exp(+-t(G - 1) * se_log)`` (positive; t for few creators). Why not the
+    delta method (HC1 sandwich over creators, still available as
+    ``variance="delta"``): when a few big creators dominate the impressions it is
+    too small; pooled-lift intervals built on it covered the truth 82.5 % of the
+    time at a nominal 95 %, the jackknife's 90.6 % (160 synthetic intervals,
+    ``tests/test_lift.py``). The column ``design_effect`` = (cluster SE / binomial
+    SE)^2 says how much the clustering matters.
 Shrinkage (empirical Bayes)
     Per (site, stratum), the CTRs of the units are given a beta prior whose two
     parameters are fitted by maximum likelihood of the beta-binomial model
@@ -65,11 +68,12 @@ Benchmark uncertainty
     * shrunk lift interval: each half-width of the unit's beta posterior interval on
       the log scale is combined in quadrature with the benchmark's (normal
       approximation for the benchmark; see :func:`_lift_interval`). Coverage of the
-      true lift over 40 synthetic datasets: 93 % of all units, 90 % of the units
-      whose own binomial error is below the benchmark's (53 % if the benchmark is
+      true lift over 80 synthetic datasets: 95 % of all units, 95 % of the units
+      whose own binomial error is below the benchmark's (57 % if the benchmark is
       treated as exact);
-    * pooled lift (:func:`summarise_lift`): the group's cluster-robust variance plus
-      the benchmark's, weighted by the group's expected clicks per stratum;
+    * pooled lift (:func:`summarise_lift`): the group's cluster-robust (jackknife)
+      variance plus the benchmark's, weighted by the group's expected clicks per
+      stratum, with a t critical value (Welch-Satterthwaite degrees of freedom);
     * flags: see below.
 
     A benchmark without a standard error (a user file, a mapping) is treated as
@@ -95,8 +99,8 @@ Flags
     which is not "equal": the data cannot tell. Units under ``min_impressions`` are
     shrunk but not tested; their flag is "too few impressions" and they are counted
     in the summary. In the null simulation of ``tests/test_lift.py`` with creator and
-    video heterogeneity (benchmark design effect ~240, relative SE 5 %, 400 runs),
-    3.7 % of runs had any false discovery at fdr = 0.05 (46 % when the benchmark is
+    video heterogeneity (benchmark design effect ~250, relative SE 5.5 %, 400 runs),
+    3.3 % of runs had any false discovery at fdr = 0.05 (46 % when the benchmark is
     treated as exact).
 
 Speed (10M rows in a few seconds)
@@ -140,6 +144,7 @@ from helpers.schema import normalise_header
 __all__ = [
     "FLAGS",
     "LEVELS",
+    "VARIANCES",
     "LiftResult",
     "benchmark",
     "benchmark_from_file",
@@ -476,20 +481,60 @@ def _sum_by(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- intervals
 
 
+VARIANCES: dict[str, str] = {
+    "jackknife": "delete-one-cluster jackknife variance of the log ratio, t(G - 1) interval",
+    "delta": "delta-method (HC1 sandwich) cluster variance, normal interval",
+}
+"""Variance methods of :func:`ratio_interval` (and :func:`benchmark`, :func:`summarise_lift`)."""
+
+
+def _jackknife_se_log(g_num: np.ndarray, g_den: np.ndarray, r: float) -> float:
+    """Delete-one-cluster jackknife SE of log(sum num / sum den), in closed form.
+
+    All G leave-one-out ratios at once, ``R_(-g) = (X - x_g) / (Y - y_g)``, and
+    ``var = (G - 1) / G * sum_g (log R_(-g) - mean)^2``. No library offers a
+    cluster jackknife of a ratio of sums (statsmodels' cluster covariances are
+    sandwiches, scipy's resampling works on rows and loops), and the closed form is
+    O(G). If a leave-one-out ratio is 0 (one cluster holds every success), the log is
+    undefined: the jackknife is then taken on the ratio itself and mapped to the log
+    scale by the delta method (``se / r``).
+    """
+    n = len(g_den)
+    rest = (g_num.sum() - g_num) / (g_den.sum() - g_den)
+    if np.all(rest > 0):
+        return math.sqrt((n - 1) * float(np.var(np.log(rest))))
+    return math.sqrt((n - 1) * float(np.var(rest))) / r if r > 0 else math.nan
+
+
 def ratio_interval(
     numerator: np.ndarray | pd.Series,
     denominator: np.ndarray | pd.Series,
     clusters: np.ndarray | pd.Series | None = None,
     *,
     alpha: float = 0.05,
+    variance: str = "jackknife",
 ) -> dict[str, float]:
     """Ratio estimator ``sum(numerator) / sum(denominator)`` with a cluster-robust interval.
 
-    The variance is the delta-method (linearisation) variance over clusters, obtained
-    as the HC1 sandwich of a weighted least-squares fit (statsmodels) of the cluster
-    ratios on a constant with the cluster denominators as weights: this equals
-    ``G / (G - 1) * sum_g (num_g - r den_g)^2 / (sum den)^2``. The interval is Wald
-    on the log scale, so it stays positive.
+    Two variances over clusters (``variance``):
+
+    ``"jackknife"`` (default)
+        The delete-one-cluster jackknife of the log ratio (see
+        :func:`_jackknife_se_log`), with a t(G - 1) critical value. When a few big
+        clusters dominate the denominator, the delta method underestimates the
+        variance (its residuals are those of the fit that the big clusters pulled
+        towards themselves); leaving each cluster out measures how much it moves the
+        estimate. On the synthetic data of ``tests/test_lift.py`` (pooled lift of a
+        site, creators of very unequal size) the 95 % interval covered the truth in
+        90.6 % of 160 intervals, against 82.5 % with the delta method.
+    ``"delta"``
+        The delta-method (linearisation) variance, obtained as the HC1 sandwich of a
+        weighted least-squares fit (statsmodels) of the cluster ratios on a constant
+        with the cluster denominators as weights: ``G / (G - 1) * sum_g (num_g - r
+        den_g)^2 / (sum den)^2``; normal critical value.
+
+    Either interval is Wald on the log scale, ``r * exp(+-crit * se_log)``, so it
+    stays positive.
 
     Parameters
     ----------
@@ -499,14 +544,29 @@ def ratio_interval(
         Cluster label of each row (e.g. creator_id); default: each row its own cluster.
     alpha : float
         1 - confidence level.
+    variance : {"jackknife", "delta"}
+        The variance estimator (see above).
 
     Returns
     -------
     dict
-        ``estimate``, ``se``, ``low``, ``high``, ``n_clusters`` and ``se_binomial``
-        (the SE if every denominator unit were an independent Bernoulli trial, for
-        numerators that are counts of successes; NaN otherwise).
+        ``estimate``, ``se`` (on the ratio's scale: ``estimate * se_log``),
+        ``se_log`` (of the log ratio), ``df`` (degrees of freedom of the critical
+        value: G - 1 for the jackknife, inf for the delta method), ``low``,
+        ``high``, ``n_clusters`` and ``se_binomial`` (the SE if every denominator unit
+        were an independent Bernoulli trial, for numerators that are counts of
+        successes; NaN otherwise).
+
+    Raises
+    ------
+    ValueError
+        If ``variance`` is not one of :data:`VARIANCES`.
     """
+    if variance not in VARIANCES:
+        raise ValueError(
+            f"ratio_interval: variance={variance!r} is not one of {sorted(VARIANCES)}; "
+            "use 'jackknife' (default) or 'delta'."
+        )
     num = np.asarray(numerator, dtype=np.float64)
     den = np.asarray(denominator, dtype=np.float64)
     if clusters is None:
@@ -523,6 +583,8 @@ def ratio_interval(
     out = {
         "estimate": math.nan,
         "se": math.nan,
+        "se_log": math.nan,
+        "df": math.nan,
         "low": math.nan,
         "high": math.nan,
         "n_clusters": int(keep.sum()),
@@ -535,15 +597,28 @@ def ratio_interval(
     if 0 <= r <= 1:
         out["se_binomial"] = math.sqrt(r * (1 - r) / total_den)
     if len(g_den) >= 2:
-        fit = sm.WLS(g_num / g_den, np.ones((len(g_den), 1)), weights=g_den).fit(cov_type="HC1")
-        se = float(np.sqrt(fit.cov_params()[0, 0]))
-        out["se"] = se
-        if r > 0:
-            z = float(stats.norm.ppf(1 - alpha / 2))
-            half = z * se / r
+        if variance == "jackknife":
+            se_log = _jackknife_se_log(g_num, g_den, r)
+            out["se_log"], out["se"] = se_log, r * se_log
+            out["df"] = float(len(g_den) - 1)
+        else:
+            fit = sm.WLS(g_num / g_den, np.ones((len(g_den), 1)), weights=g_den).fit(cov_type="HC1")
+            se = float(np.sqrt(fit.cov_params()[0, 0]))
+            out["se"] = se
+            out["se_log"] = se / r if r > 0 else math.nan
+            out["df"] = math.inf
+        if r > 0 and math.isfinite(out["se_log"]):
+            half = _critical(alpha, out["df"]) * out["se_log"]
             out["low"] = r * math.exp(-half)
             out["high"] = r * math.exp(half)
     return out
+
+
+def _critical(alpha: float, df: float) -> float:
+    """Two-sided critical value: t(df), or the normal one for infinite df."""
+    if math.isinf(df):
+        return float(stats.norm.ppf(1 - alpha / 2))
+    return float(stats.t.ppf(1 - alpha / 2, df))
 
 
 # --------------------------------------------------------------------------- benchmark
@@ -575,6 +650,7 @@ def benchmark(
     source: str | Path | None = None,
     cluster: str = "creator_id",
     alpha: float = 0.05,
+    variance: str = "jackknife",
 ) -> pd.DataFrame:
     """Benchmark CTR per category: the pooled CTR of one site's rows, or a user file.
 
@@ -595,21 +671,33 @@ def benchmark(
         ``method`` column says so).
     alpha : float
         1 - confidence level of the interval.
+    variance : {"jackknife", "delta"}
+        Cluster variance of the pooled CTR (see :func:`ratio_interval`): the
+        delete-one-creator jackknife on the log scale with a t(G - 1) interval
+        (default), or the delta method with a normal one.
 
     Returns
     -------
     pandas.DataFrame
         One row per stratum: the ``by`` columns, ``benchmark_ctr``, ``impressions``,
-        ``clicks``, ``n_rows``, ``n_creators``, ``se``, ``ci_low``, ``ci_high``,
-        ``se_binomial``, ``design_effect``, ``source``, ``method``. ``attrs`` holds
-        ``by``, ``site`` and ``source``.
+        ``clicks``, ``n_rows``, ``n_creators``, ``se`` (``benchmark_ctr * se_log``),
+        ``se_log`` (of log CTR), ``se_df`` (degrees of freedom of the interval's
+        critical value, inf = normal), ``ci_low``, ``ci_high``, ``se_binomial``,
+        ``design_effect``, ``source``, ``method``. ``attrs`` holds ``by``, ``site``
+        and ``source``.
 
     Raises
     ------
     ValueError
-        If a column is missing or the data has no row of the benchmark site.
+        If a column is missing, ``variance`` is unknown, or the data has no row of
+        the benchmark site.
     """
     by = _as_list(by)
+    if variance not in VARIANCES:
+        raise ValueError(
+            f"benchmark: variance={variance!r} is not one of {sorted(VARIANCES)}; "
+            "use 'jackknife' (default) or 'delta'."
+        )
     if source is not None:
         return benchmark_from_file(source, by=by)
     _check_columns(df, ["site", *by, "impressions", "clicks"], "benchmark")
@@ -639,7 +727,11 @@ def benchmark(
     for g in range(n_groups):
         sel = codes == g
         ci = ratio_interval(
-            clk[sel], imp[sel], None if clusters is None else clusters[sel], alpha=alpha
+            clk[sel],
+            imp[sel],
+            None if clusters is None else clusters[sel],
+            alpha=alpha,
+            variance=variance,
         )
         records.append(
             {
@@ -649,6 +741,8 @@ def benchmark(
                 "n_rows": int(sel.sum()),
                 "n_creators": ci["n_clusters"] if has_cluster else math.nan,
                 "se": ci["se"],
+                "se_log": ci["se_log"],
+                "se_df": ci["df"],
                 "ci_low": ci["low"],
                 "ci_high": ci["high"],
                 "se_binomial": ci["se_binomial"],
@@ -657,10 +751,15 @@ def benchmark(
     out = pd.concat([out, pd.DataFrame.from_records(records, index=out.index)], axis=1)
     out["design_effect"] = (out["se"] / out["se_binomial"]) ** 2
     out["source"] = f"pooled CTR of {site} rows"
+    how = (
+        "leave-one-out jackknife SE of log CTR, t(G - 1)"
+        if variance == "jackknife"
+        else "delta-method SE, normal"
+    )
     out["method"] = (
-        f"ratio estimator, delta-method SE clustered by {cluster}, log-scale {1 - alpha:.0%} interval"
+        f"ratio estimator, {how} {1 - alpha:.0%} interval, clustered by {cluster}"
         if has_cluster
-        else f"ratio estimator, delta-method SE with rows as clusters (no {cluster} column), log-scale interval"
+        else f"ratio estimator, {how} {1 - alpha:.0%} interval, rows as clusters (no {cluster} column)"
     )
     out = out.sort_values(by).reset_index(drop=True) if by else out
     out.attrs.update({"by": by, "site": site, "source": out["source"].iloc[0] if len(out) else ""})
@@ -821,8 +920,9 @@ def _benchmark_log_var(bench: pd.DataFrame) -> tuple[np.ndarray, str]:
     """Variance of log(benchmark CTR) per benchmark row, and a note saying where it
     comes from.
 
-    From the ``se`` column of :func:`benchmark` (delta method: ``(se / ctr)^2``), also
-    after a CSV round trip. A table without ``se`` (a user file, a mapping) carries no
+    From the ``se`` column of :func:`benchmark` (``(se / ctr)^2``, which is ``se_log^2``
+    for the jackknife and the delta-method log variance otherwise), also after a CSV
+    round trip. A table without ``se`` (a user file, a mapping) carries no
     uncertainty: the variance is 0 and the note says the benchmark is treated as exact.
     """
     ctr = bench["benchmark_ctr"].to_numpy(dtype=np.float64)
@@ -843,6 +943,15 @@ def _benchmark_log_var(bench: pd.DataFrame) -> tuple[np.ndarray, str]:
     if not ok.all():
         note += f" ({int((~ok).sum())} stratum/strata without a standard error treated as exact)"
     return lv, note
+
+
+def _benchmark_df(bench: pd.DataFrame) -> np.ndarray:
+    """Degrees of freedom of each benchmark row's standard error (``se_df``; inf, i.e.
+    normal, when the table does not say, as for a delta-method or older table)."""
+    if "se_df" not in bench.columns:
+        return np.full(len(bench), np.inf)
+    d = pd.to_numeric(bench["se_df"], errors="coerce").to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(d) & (d > 0), d, np.inf)
 
 
 # --------------------------------------------------------------------------- prior
@@ -1720,7 +1829,11 @@ def _beta_quantiles(
 
 
 def summarise_lift(
-    result: LiftResult, by: str | Sequence[str] = ("tier",), *, alpha: float = 0.05
+    result: LiftResult,
+    by: str | Sequence[str] = ("tier",),
+    *,
+    alpha: float = 0.05,
+    variance: str = "jackknife",
 ) -> pd.DataFrame:
     """Distribution of lift per group, per site (sites are never pooled).
 
@@ -1733,6 +1846,10 @@ def summarise_lift(
         Grouping columns (tier, category, content_type, date, ...).
     alpha : float
         1 - confidence level of the intervals.
+    variance : {"jackknife", "delta"}
+        The group's own cluster variance of its pooled lift (see
+        :func:`ratio_interval`): delete-one-creator jackknife of the log ratio
+        (default) or the delta method.
 
     Returns
     -------
@@ -1742,8 +1859,9 @@ def summarise_lift(
         expected clicks - 1) with ``pooled_lift_low`` / ``pooled_lift_high``,
         ``pooled_lift_se_log`` (the group's own cluster-robust standard error of the
         log ratio, over creators, or over units when creator_id is not in the units),
-        ``benchmark_se_log`` (the benchmark's, for the group's mix of strata) and
-        ``reference`` (True for the benchmark itself), ``median_lift`` and
+        ``benchmark_se_log`` (the benchmark's, for the group's mix of strata),
+        ``pooled_lift_df`` (degrees of freedom of the interval's t critical value)
+        and ``reference`` (True for the benchmark itself), ``median_lift`` and
         ``median_shrunk_lift`` (eligible units), ``share_above`` (share of eligible
         units whose raw CTR beats the benchmark, Wilson interval), ``flag_above``,
         ``flag_below`` and their shares of eligible units. ``attrs["notes"]`` says
@@ -1753,10 +1871,14 @@ def summarise_lift(
     -----
     The pooled lift's interval combines two independent errors on the log scale:
     ``var log(lift) = var log(clicks / expected) + var log(expected)``. The first is
-    the group's own (delta method over creators, benchmark held fixed); the second is
-    the benchmark's, ``sum_c w_c^2 (se_c / ctr_c)^2`` with ``w_c`` the group's share
-    of expected clicks in stratum c (strata treated as independent). A benchmark
-    without a standard error (user file, mapping) adds nothing and the notes say so.
+    the group's own (jackknife over creators by default, benchmark held fixed); the
+    second is the benchmark's, ``sum_c w_c^2 (se_c / ctr_c)^2`` with ``w_c`` the
+    group's share of expected clicks in stratum c (strata treated as independent). A
+    benchmark without a standard error (user file, mapping) adds nothing and the notes
+    say so. The critical value is t with Welch-Satterthwaite degrees of freedom,
+    ``(sum v_i)^2 / sum (v_i^2 / df_i)`` over the group's own variance (G - 1 for the
+    jackknife) and each stratum's benchmark term (its ``se_df``); with many creators
+    it is the normal 1.96, with few it widens the interval honestly.
 
     The benchmark site's group that contains all of the benchmark's data for its
     strata (e.g. the US as a whole, or US beauty) has lift 0 by construction: it is
@@ -1766,6 +1888,11 @@ def summarise_lift(
     conservative (the interval is somewhat too wide, never too narrow).
     """
     by = _as_list(by)
+    if variance not in VARIANCES:
+        raise ValueError(
+            f"summarise_lift: variance={variance!r} is not one of {sorted(VARIANCES)}; "
+            "use 'jackknife' (default) or 'delta'."
+        )
     u = result.units
     _check_columns(u, by, "summarise_lift (units)")
     cols = ["site", *[c for c in by if c != "site"]]
@@ -1789,6 +1916,8 @@ def summarise_lift(
     else:
         s_codes, n_s, s_row = np.zeros(len(u), dtype=np.int64), 1, np.array([-1])
     s_lv = np.where(s_row >= 0, bench_lv[np.maximum(s_row, 0)] if len(bench_lv) else 0.0, 0.0)
+    bench_df = _benchmark_df(bench)
+    s_df = np.where(s_row >= 0, bench_df[np.maximum(s_row, 0)] if len(bench_df) else np.inf, np.inf)
     # The benchmark's own totals per stratum (to recognise the reference group).
     ref_site = bench.attrs.get("site")
     if ref_site is None and "source" in bench.columns and len(bench):
@@ -1803,19 +1932,27 @@ def summarise_lift(
         ok = s_row >= 0
         s_imp[ok] = bench["impressions"].to_numpy(dtype=np.float64)[s_row[ok]]
         s_clk[ok] = bench["clicks"].to_numpy(dtype=np.float64)[s_row[ok]]
-    z = float(stats.norm.ppf(1 - alpha / 2))
     recs = []
     for sel in _split(codes, n_g):
         ug = u.iloc[sel]
         el = ug["eligible"].to_numpy()
         n_el = int(el.sum())
-        pooled = ratio_interval(ug["clicks"].to_numpy(), expected[sel], cluster[sel], alpha=alpha)
+        pooled = ratio_interval(
+            ug["clicks"].to_numpy(), expected[sel], cluster[sel], alpha=alpha, variance=variance
+        )
         # The benchmark's share of the variance, by the group's expected clicks per stratum.
         sc = s_codes[sel]
         e_s = np.bincount(sc, weights=expected[sel], minlength=n_s)
         e_tot = e_s.sum()
-        var_b = float(np.sum((e_s / e_tot) ** 2 * s_lv)) if e_tot > 0 else math.nan
-        se_own = pooled["se"] / pooled["estimate"] if pooled["estimate"] > 0 else math.nan
+        v_b = (e_s / e_tot) ** 2 * s_lv if e_tot > 0 else np.full(n_s, np.nan)
+        var_b = float(np.sum(v_b))
+        se_own = pooled["se_log"] if pooled["estimate"] > 0 else math.nan
+        # Welch-Satterthwaite: zero-variance terms carry no information about df.
+        v_all = np.append(v_b, se_own**2)
+        df_all = np.append(s_df, pooled["df"])
+        pos = np.isfinite(v_all) & (v_all > 0)
+        denom = float(np.sum(v_all[pos] ** 2 / df_all[pos]))
+        df = float(np.sum(v_all[pos])) ** 2 / denom if denom > 0 else math.inf
         present = e_s > 0
         is_ref = bool(
             has_totals
@@ -1834,7 +1971,7 @@ def summarise_lift(
             est, low, high = 0.0, math.nan, math.nan
         else:
             est = pooled["estimate"] - 1
-            half = z * math.sqrt(se_own**2 + var_b)
+            half = _critical(alpha, df) * math.sqrt(se_own**2 + var_b)
             low = pooled["estimate"] * math.exp(-half) - 1
             high = pooled["estimate"] * math.exp(half) - 1
         above = int((ug.loc[el, "ratio"] > 1).sum())
@@ -1858,6 +1995,7 @@ def summarise_lift(
                 "pooled_lift_high": high,
                 "pooled_lift_se_log": math.nan if is_ref else se_own,
                 "benchmark_se_log": math.nan if is_ref else math.sqrt(var_b),
+                "pooled_lift_df": math.nan if is_ref else df,
                 "reference": is_ref,
                 "median_lift": float(ug.loc[el, "lift"].median()) if n_el else math.nan,
                 "median_shrunk_lift": float(ug.loc[el, "shrunk_lift"].median())
