@@ -186,22 +186,32 @@ def _is_stateful(rhs: str, env: patsy.EvalEnvironment) -> bool:
 
 # ----------------------------------------------------------------------------- collapsing
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes 0..k-1 of a column (hash factorisation; categorical codes are free)."""
+    """Integer codes 0..k-1 of a column (hash factorisation; categorical codes are free).
+
+    Categorical codes keep their small integer dtype (int8 for a few categories): numpy
+    widens them where they are combined, which saves a full-length copy here."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy(dtype=np.int64)
-        return codes, len(values.cat.categories)
+        return np.asarray(values.array.codes), len(values.cat.categories)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), len(uniques)
+    return codes, len(uniques)
 
 
-def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """Combine several code arrays into one dense code 0..k-1.
+def _count_array(s: pd.Series) -> np.ndarray:
+    """A count column as a numpy array: int64 (no copy for int64 columns) when the column
+    is integer without missing values, else float64 with NaN for missing values."""
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
+        return s.to_numpy(dtype=np.int64)
+    return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
-    Mixed-radix keys; when the product of cardinalities could overflow int64 the partial
-    key is re-factorised first.
+
+def _mixed_key(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """One int64 key in [0, card) per row from several code arrays (mixed radix).
+
+    When the product of cardinalities could overflow int64 the partial key is
+    re-factorised first.
     """
     if not code_list:
-        return np.zeros(n, dtype=np.int64), (1 if n else 0)
+        return np.zeros(n, dtype=np.int64), 1
     key, card = code_list[0]
     key = key.astype(np.int64, copy=True)
     for codes, k in code_list[1:]:
@@ -212,22 +222,56 @@ def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.nd
         key *= max(k, 1)
         key += codes
         card *= max(k, 1)
-    dense, k_out, _keys = _densify(key, card)
+    return key, card
+
+
+def _dense_codes(
+    key: np.ndarray, card: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """Map int64 keys in [0, card) to dense codes 0..k-1 (in key order).
+
+    A key exists when its rows have a positive total weight (any row when ``weights``
+    is None). Returns the code of each row, k, the position of one row of each code and
+    the total weight (row count when ``weights`` is None) of each code. Rows whose key
+    does not exist (all their weights are zero) get the code of another key, so weighted
+    sums over codes are unchanged; do not use their codes otherwise.
+
+    When the key range is small compared with the data a lookup table built with
+    bincount is cheaper than hashing; otherwise keys are hash-factorised first.
+    """
+    if card > max(4 * len(key), 1 << 16):
+        key, uniq = pd.factorize(key)
+        card = len(uniq)
+    total = np.bincount(key, weights=weights, minlength=card)
+    present = total > 0
+    rep = np.empty(card, dtype=np.int64)
+    rep[key] = np.arange(len(key), dtype=np.int64)  # a row of each key (the last one)
+    if present.all():
+        return key, card, rep, total
+    table = np.cumsum(present) - 1
+    table[table < 0] = 0
+    return table[key], int(present.sum()), rep[present], total[present]
+
+
+def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """Combine several code arrays into one dense code 0..k-1."""
+    key, card = _mixed_key(code_list, n)
+    dense, k_out, _rep, _count = _dense_codes(key, card)
     return dense, k_out
 
 
-def _densify(key: np.ndarray, card: int) -> tuple[np.ndarray, int, np.ndarray]:
-    """Map int64 keys in [0, card) to dense codes 0..k-1; also return the key of each code.
-
-    When the key range is small compared with the data a lookup table built with
-    bincount is cheaper than hashing; otherwise pandas' hash factorisation.
-    """
-    if card <= max(4 * len(key), 1 << 16):
-        present = np.bincount(key, minlength=card) > 0
-        table = np.cumsum(present) - 1
-        return table[key], int(present.sum()), np.flatnonzero(present)
-    dense, uniq = pd.factorize(key)
-    return dense.astype(np.int64, copy=False), len(uniq), np.asarray(uniq, dtype=np.int64)
+def _level_sums(
+    values: pd.Series, Np: np.ndarray, Yp: np.ndarray
+) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """Levels of a pattern-level column in sorted order (category order for categoricals,
+    as ``groupby(sort=True, observed=True)``) with their summed trials and successes."""
+    codes, uniques = pd.factorize(values, sort=True)
+    k = len(uniques)
+    return (
+        pd.Index(uniques).tolist(),
+        np.bincount(codes, weights=Np, minlength=k),
+        np.bincount(codes, weights=Yp, minlength=k),
+    )
 
 
 def _any_row(codes: np.ndarray, k: int) -> np.ndarray:
@@ -325,9 +369,10 @@ class ConversionFit:
     other_label: str = "other"
     warnings: list[str] = field(default_factory=list)
     df_inference: float | None = None
-    # row-level (cluster code, pattern code, residual, trials) of the rows used, for
+    # row-level (cluster code, pattern code, residual, trials) of the complete rows
+    # (rows without trials have weight 0) and the number of cluster codes, for
     # cluster-robust calibration intervals; None when model-based
-    _rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+    _rows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int] | None = field(
         default=None, repr=False
     )
 
@@ -818,7 +863,7 @@ class ConversionFit:
             out["deff"] = 1.0
             method = "Wilson (clicks treated as independent)"
         else:
-            g_row, p_row, resid, n_row = self._rows  # type: ignore[misc]
+            g_row, p_row, resid, n_row, k_g = self._rows  # type: ignore[misc]
             G = self.n_clusters
             bin_codes = pd.Index(out.index).get_indexer(bins)
             bin_of_pattern = np.empty(len(self.patterns), dtype=np.int64)
@@ -827,8 +872,9 @@ class ConversionFit:
             key = g_row.astype(np.int64) * B + bin_of_pattern[p_row]
             mu = self.patterns["mu"].to_numpy(dtype=np.float64)
             y_row = resid + n_row * mu[p_row]  # the row's successes
-            Y_gb = np.bincount(key, weights=y_row, minlength=G * B).reshape(G, B)
-            N_gb = np.bincount(key, weights=n_row, minlength=G * B).reshape(G, B)
+            # k_g >= G cluster codes: codes of clusters without trials have zero rows
+            Y_gb = np.bincount(key, weights=y_row, minlength=k_g * B).reshape(k_g, B)
+            N_gb = np.bincount(key, weights=n_row, minlength=k_g * B).reshape(k_g, B)
             z_gb = Y_gb - r * N_gb
             var = G / (G - 1) * np.sum(z_gb**2, axis=0) / N_b**2
             half = self._crit(alpha) * np.sqrt(var)
@@ -925,6 +971,16 @@ def _merge_values(s: pd.Series, levels: Sequence[Any], other: str) -> pd.Series:
     return s.where(~s.isin(levels), other)
 
 
+def _site_values(col: pd.Series) -> list[str]:
+    """Sites present in ``col`` (missing values left out), as sorted text."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and len(col):
+        codes = col.array.codes
+        lo, hi = int(codes.min()), int(codes.max())
+        if lo == hi:  # one site (the usual export), without a hash pass over the rows
+            return [] if lo < 0 else [str(col.cat.categories[lo])]
+    return pd.Series(col.dropna().unique()).astype(str).sort_values().tolist()
+
+
 def _site_frame(
     df: pd.DataFrame, site: str | None, pool_sites: bool, site_col: str = "site"
 ) -> tuple[pd.DataFrame, str | None]:
@@ -940,7 +996,7 @@ def _site_frame(
                 "pass site=None or add the column"
             )
         return df, None
-    sites = pd.Series(df[site_col].dropna().unique()).astype(str).sort_values().tolist()
+    sites = _site_values(df[site_col])
     if site is not None:
         if pool_sites:
             raise ModelError("give either site= (one site) or pool_sites=True, not both")
@@ -1085,10 +1141,9 @@ def fit_conversion(
     for s, name in ((y_s, successes), (n_s, trials)):
         if not (_is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
             raise ModelError(f"column {name!r} must be numeric counts; it has dtype {s.dtype}")
-    y = y_s.to_numpy(dtype=np.float64, na_value=np.nan)
-    n = n_s.to_numpy(dtype=np.float64, na_value=np.nan)
+    y, n = _count_array(y_s), _count_array(n_s)
 
-    missing = np.zeros(n_rows, dtype=bool)
+    missing: np.ndarray | None = None
     missing_by: dict[str, int] = {}
     check_cols = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
     if "site" in data.columns and "site" not in check_cols:
@@ -1107,52 +1162,60 @@ def fit_conversion(
             bad = s.isna().to_numpy(dtype=bool)
         if bad.any():
             missing_by[col] = int(bad.sum())
-            missing |= bad
-    for arr, s, name in ((y, y_s, successes), (n, n_s, trials)):
-        if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
-            continue  # integer counts cannot be missing: skip a pass over the rows
+            missing = bad if missing is None else missing | bad
+    for arr, name in ((y, successes), (n, trials)):
+        if arr.dtype.kind != "f":
+            continue  # integer counts (see _count_array) cannot be missing
         bad = ~np.isfinite(arr)
         if bad.any():
             missing_by[name] = int(bad.sum())
-            missing |= bad
-    ok = ~missing
-    invalid = ok & ((y < 0) | (n < 0) | (y > n))
-    if invalid.any():
+            missing = bad if missing is None else missing | bad
+    n_missing = 0 if missing is None else int(missing.sum())
+    ok = None if missing is None else ~missing
+    # from here on, y and n (and every per-row array) hold the complete rows only
+    if ok is not None:
+        y, n = y[ok], n[ok]
+    if len(n) and (y.min() < 0 or n.min() < 0 or np.any(y > n)):
+        y_all, n_all = _count_array(y_s), _count_array(n_s)
+        with np.errstate(invalid="ignore"):
+            invalid = (y_all < 0) | (n_all < 0) | (y_all > n_all)
+        if ok is not None:
+            invalid &= ok
         idx = data.index[invalid][:5].tolist()
         raise ModelError(
             f"{int(invalid.sum())} rows have negative counts or {successes} > {trials} "
             f"(first row labels: {idx}). Fix the export (orders cannot exceed clicks on the "
             "same row) or drop those rows before fitting."
         )
-    zero = ok & (n == 0)
-    keep = ok & (n > 0)
-    n_missing, n_zero = int(missing.sum()), int(zero.sum())
+    # Rows with zero trials stay in the per-row arrays with weight zero (their successes
+    # are zero too, so they add nothing to any sum below): dropping them would cost a
+    # copy of every per-row array.
+    n_zero = int(np.count_nonzero(n == 0))
     if n_missing:
         msg = (
             f"{n_missing} of {n_rows} rows excluded for missing values in used columns {missing_by}"
         )
         warn_msgs.append(msg)
         warnings.warn(msg, ConversionWarning, stacklevel=2)
-    n_used = int(keep.sum())
+    n_used = len(n) - n_zero
     if n_used == 0:
         raise ModelError(
             f"no usable rows: {n_rows} rows, {n_missing} with missing values (by column: "
             f"{missing_by}), {n_zero} with zero {trials}. Check the {trials!r} column and "
             "the columns with missing values."
         )
-    all_kept = n_used == n_rows
-    yk = y if all_kept else y[keep]
-    nk = n if all_kept else n[keep]
 
     # ---- collapse: pattern codes, cluster codes, (cluster, pattern) cells
     code_list = []
     for col in used:
         c, k = _codes(data[col])
-        code_list.append((c if all_kept else c[keep], k))
-    p_row, P = _combine(code_list, n_used)
-    kept_pos = None if all_kept else np.flatnonzero(keep)
-    rep = _any_row(p_row, P)
-    rep_rows = rep if kept_pos is None else kept_pos[rep]
+        code_list.append((c if ok is None else c[ok], k))
+    key, card = _mixed_key(code_list, len(n))
+    # a pattern exists when its rows have trials; a row of a pattern with no trials at
+    # all (weight zero) gets the code of another pattern, which changes no sum
+    p_row, P, rep, Np = _dense_codes(key, card, n)
+    del key
+    rep_rows = rep if ok is None else np.flatnonzero(ok)[rep]
     pat = data[used].iloc[rep_rows].reset_index(drop=True) if used else pd.DataFrame(index=range(P))
     if "tier" in pat.columns and not isinstance(pat["tier"].dtype, pd.CategoricalDtype):
         # tiers read as text would sort alphabetically (reference "macro"); use the
@@ -1172,16 +1235,16 @@ def fit_conversion(
                 )
                 warn_msgs.append(msg)
                 warnings.warn(msg, ConversionWarning, stacklevel=2)
-    Yp = np.bincount(p_row, weights=yk, minlength=P)
-    Np = np.bincount(p_row, weights=nk, minlength=P)
+    Yp = np.bincount(p_row, weights=y, minlength=P)
 
     if cluster is not None:
-        g_codes, k_g = _codes(data[cluster])
-        if all_kept and not isinstance(data[cluster].dtype, pd.CategoricalDtype):
-            # hash-factorised codes of a column without missing values are already dense
-            g_row, G = g_codes, k_g
-        else:
-            g_row, G = _combine([(g_codes if all_kept else g_codes[keep], k_g)], n_used)
+        g_row, k_g = _codes(data[cluster])
+        if ok is not None:
+            g_row = g_row[ok]
+        # clusters are not renumbered: a cluster whose rows have no trials (or whose
+        # code is an unused category) keeps its code and adds a zero score to the meat;
+        # G counts the clusters with trials, as a row-level fit on rows with trials does
+        G = int(np.count_nonzero(np.bincount(g_row, weights=n, minlength=k_g)))
         if G < 2:
             raise ModelError(
                 f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
@@ -1196,20 +1259,17 @@ def fit_conversion(
     level_rows = []
     if cat_cols:
         for col in cat_cols:
-            lv = (
-                pd.DataFrame({"level": pat[col], "trials": Np, "successes": Yp})
-                .groupby("level", observed=True, sort=True)[["trials", "successes"]]
-                .sum()
-            )
-            rare = lv.index[(lv["trials"] < min_trials_per_level)].tolist()
-            no_succ = lv.index[(lv["successes"] == 0) | (lv["successes"] == lv["trials"])].tolist()
+            levels, lv_n, lv_y = _level_sums(pat[col], Np, Yp)
+            rare = [v for v, t in zip(levels, lv_n, strict=True) if t < min_trials_per_level]
+            no_succ = [v for v, t, k in zip(levels, lv_n, lv_y, strict=True) if k == 0 or k == t]
             if merge_rare_levels:
                 to_merge = list(dict.fromkeys([*rare, *no_succ]))
-                if to_merge and len(to_merge) < len(lv):
+                if to_merge and len(to_merge) < len(levels):
                     merged[col] = to_merge
                     pat[col] = _merge_values(pat[col], to_merge, other_label)
             elif rare:
-                desc = ", ".join(f"{v!r} ({int(lv.loc[v, 'trials'])} {trials})" for v in rare)
+                trials_of = dict(zip(levels, lv_n, strict=True))
+                desc = ", ".join(f"{v!r} ({int(trials_of[v])} {trials})" for v in rare)
                 msg = (
                     f"{col}: level(s) {desc} have fewer than {min_trials_per_level} {trials}; "
                     "their coefficients are imprecise. Pass merge_rare_levels=True to merge "
@@ -1226,23 +1286,21 @@ def fit_conversion(
             Np = np.bincount(new_p, weights=Np, minlength=P2)
             P = P2
         for col in cat_cols:
-            lv = (
-                pd.DataFrame({"level": pat[col], "trials": Np, "successes": Yp})
-                .groupby("level", observed=True, sort=True)[["trials", "successes"]]
-                .sum()
-            )
-            for level, r in lv.iterrows():
-                level_rows.append((col, level, int(r["trials"]), int(r["successes"])))
-            sep = lv[(lv["successes"] == 0) | (lv["successes"] == lv["trials"])]
-            if len(sep):
+            levels, lv_n, lv_y = _level_sums(pat[col], Np, Yp)
+            sep = []
+            for v, t, k in zip(levels, lv_n, lv_y, strict=True):
+                level_rows.append((col, v, int(t), int(k)))
+                if k == 0 or k == t:
+                    sep.append((v, t, k))
+            if sep:
                 desc = ", ".join(
-                    f"{col}={v!r} ({int(r['successes'])} {successes} of {int(r['trials'])} {trials})"
+                    f"{col}={v!r} ({int(k)} {successes} of {int(t)} {trials})"
                     + (
                         f" [merged from {merged[col]}]"
                         if col in merged and v == other_label
                         else ""
                     )
-                    for v, r in sep.iterrows()
+                    for v, t, k in sep
                 )
                 fix = (
                     "merging did not help: drop that level (or column) from the data or formula"
@@ -1261,7 +1319,8 @@ def fit_conversion(
     # ---- design: state of stateful transforms learned on the rows, applied to patterns
     try:
         if _is_stateful(rhs, env):
-            rows_frame = pat.iloc[p_row].reset_index(drop=True)
+            # the rows with trials, in data order: what the row-level fit learns from
+            rows_frame = pat.iloc[p_row[n > 0]].reset_index(drop=True)
             design_info = patsy.incr_dbuilder(rhs, lambda: iter([rows_frame]), env)
         else:
             design_info = patsy.incr_dbuilder(rhs, lambda: iter([pat]), env)
@@ -1377,12 +1436,14 @@ def fit_conversion(
     # covariance uses (observed = expected information under the canonical logit link)
     hess = -model.hessian(beta)
     bread = np.linalg.inv(hess)
-    mu_row = mu[p_row]
-    resid_row = yk - nk * mu_row
+    # row residuals y_i - n_i mu_p (zero on rows without trials)
+    resid_row = mu[p_row]
+    resid_row *= n
+    np.subtract(y, resid_row, out=resid_row)
     if cluster is not None:
         # cluster scores S_g = sum_p x_p (Y_gp - N_gp mu_p): a (cluster x pattern) sparse
         # matrix of row residuals (COO sums the rows of a cell) times the pattern design
-        R = sp.coo_array((resid_row, (g_row, p_row)), shape=(G, P))
+        R = sp.coo_array((resid_row, (g_row, p_row)), shape=(k_g, P))
         S = np.asarray(R @ X)
         meat = S.T @ S
         correction = G / (G - 1) * (n_used - 1) / (n_used - K)
@@ -1393,8 +1454,13 @@ def fit_conversion(
     cov = (cov + cov.T) / 2
     bse = np.sqrt(np.diag(cov))
 
-    # ---- row-level Pearson chi-square in one vectorised pass
-    pearson = float(np.sum(resid_row**2 / (nk * mu_row * (1 - mu_row))))
+    # ---- row-level Pearson chi-square, sum_p [sum_i (y_i - n_i mu_p)^2 / n_i] / (mu_p (1 - mu_p)):
+    # one pass over the rows, summed per pattern; rows without trials (residual 0) are
+    # divided by a tiny positive number instead of 0
+    r2 = resid_row * resid_row
+    r2 /= np.maximum(n, np.finfo(np.float64).tiny) if n_zero else n
+    pearson = float(np.sum(np.bincount(p_row, weights=r2, minlength=P) / (mu * (1 - mu))))
+    del r2
     dispersion = pearson / (n_used - K)
 
     pat_out = pat.copy()
@@ -1423,7 +1489,7 @@ def fit_conversion(
         dispersion=float(dispersion),
         correction=float(correction),
         df_inference=df_inference,
-        _rows=(g_row, p_row, resid_row, nk) if cluster is not None else None,
+        _rows=(g_row, p_row, resid_row, n, k_g) if cluster is not None else None,
         converged=conv,
         iterations=int(getattr(res, "fit_history", {}).get("iteration", 0)),
         merged_levels=merged,
