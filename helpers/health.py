@@ -19,6 +19,7 @@ __all__ = [
     "FUNNEL_STEPS",
     "coverage",
     "coverage_over_time",
+    "analyses_supported",
     "data_issues",
     "funnel_steps",
     "rate_distributions",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "orders")
+_COVERAGE_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv")
 """Count steps of the affiliate funnel; money steps (GMV, refunds, net GMV) follow."""
 
 
@@ -110,19 +112,17 @@ def coverage(df: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
             f"coverage: column(s) {missing} not in the data; available: {list(df.columns)}"
         )
     grouped = df.groupby(keys, observed=True, sort=True)
-    table = grouped.agg(
-        content=("clicks", "size"),
-        creators=("creator_id", "nunique"),
-        impressions=("impressions", "sum"),
-        clicks=("clicks", "sum"),
-        orders=("orders", "sum"),
-        gmv=("gmv", "sum"),
-    ).reset_index()
+    aggs = {"content": (keys[0], "size")}
+    if "creator_id" in df.columns:
+        aggs["creators"] = ("creator_id", "nunique")
+    aggs.update({c: (c, "sum") for c in _COVERAGE_SUMS if c in df.columns})
+    table = grouped.agg(**aggs).reset_index()
+    share_of = next(c for c in ("clicks", "impressions", "content") if c in table.columns)
     if "site" in keys and keys != ["site"]:
-        site_clicks = table.groupby("site", observed=True)["clicks"].transform("sum")
+        site_total = table.groupby("site", observed=True)[share_of].transform("sum")
     else:
-        site_clicks = table["clicks"].sum()
-    table["share_of_clicks"] = table["clicks"] / site_clicks
+        site_total = table[share_of].sum()
+    table[f"share_of_{share_of}"] = table[share_of] / site_total
     return table
 
 
@@ -142,16 +142,13 @@ def coverage_over_time(df: pd.DataFrame, *, freq: str = "W-SUN") -> pd.DataFrame
         ``site``, ``period`` (start date), ``content``, ``clicks``, ``orders``; empty
         when the export has no dates.
     """
+    sums = [c for c in ("clicks", "orders") if c in df.columns]
     if "date" not in df.columns or df["date"].isna().all():
-        return pd.DataFrame(columns=["site", "period", "content", "clicks", "orders"])
-    dated = df.loc[df["date"].notna(), ["site", "date", "clicks", "orders"]]
+        return pd.DataFrame(columns=["site", "period", "content", *sums])
+    dated = df.loc[df["date"].notna(), ["site", "date", *sums]]
     period = dated["date"].dt.to_period(freq).dt.start_time.rename("period")
-    out = (
-        dated.groupby(["site", period], observed=True)
-        .agg(content=("clicks", "size"), clicks=("clicks", "sum"), orders=("orders", "sum"))
-        .reset_index()
-    )
-    return out
+    aggs = {"content": ("site", "size"), **{c: (c, "sum") for c in sums}}
+    return dated.groupby(["site", period], observed=True).agg(**aggs).reset_index()
 
 
 def funnel_steps(df: pd.DataFrame, *, by: str = "site") -> pd.DataFrame:
@@ -174,16 +171,22 @@ def funnel_steps(df: pd.DataFrame, *, by: str = "site") -> pd.DataFrame:
     table = funnel(df, by=by)
     rows = []
     for _, r in table.iterrows():
-        steps = [
-            ("impressions", r["impressions"], "count", np.nan),
-            ("clicks", r["clicks"], "count", r["ctr"]),
-            ("orders", r["orders"], "count", r["cvr"]),
-            ("GMV", r["gmv"], "money", np.nan),
-            ("refunds", r["refunds"], "money", r["return_rate"]),
-            ("net GMV", r["gmv"] - r["refunds"], "money", np.nan),
-        ]
-        rows += [(r[by], s, float(v), k, float(rate)) for s, v, k, rate in steps]
+        for step, column, kind, rate in _FUNNEL_CHART_STEPS:
+            if column in table.columns:
+                value = float(r[column])
+                rate_value = float(r[rate]) if rate in table.columns else np.nan
+                rows.append((r[by], step, value, kind, rate_value))
     return pd.DataFrame(rows, columns=[by, "step", "value", "kind", "rate_from_previous"])
+
+
+_FUNNEL_CHART_STEPS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("impressions", "impressions", "count", None),
+    ("clicks", "clicks", "count", "ctr"),
+    ("orders", "orders", "count", "cvr"),
+    ("GMV", "gmv", "money", None),
+    ("refunds", "refunds", "money", "return_rate"),
+    ("net GMV", "net_gmv", "money", None),
+)
 
 
 def rate_distributions(
@@ -215,6 +218,8 @@ def rate_distributions(
         ("AOV", "gmv", "orders", 1),
     ]
     for metric, num, den, minimum in specs:
+        if num not in df.columns or den not in df.columns:
+            continue
         keep = df[den] >= minimum
         excluded[metric] = int((~keep).sum())
         part = pd.DataFrame(
@@ -226,7 +231,8 @@ def rate_distributions(
             }
         )
         parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
+    columns = {"site": pd.Series(dtype="category"), "metric": [], "value": []}
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns)
     out["metric"] = pd.Categorical(out["metric"], categories=["CTR", "CVR", "AOV"])
     out.attrs["excluded"] = excluded
     out.attrs["thresholds"] = {"CTR": min_impressions, "CVR": min_clicks, "AOV": 1}
@@ -239,7 +245,8 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
     Checks: rejected rows (by reason), orders with no GMV (samples shipped as 100 %
     discount orders distort AOV and order counts), content with no impressions, missing
     dates, creators without follower counts, sites or categories with very little data,
-    AOV outliers, commission rates outside the usual 1-80 % band.
+    AOV outliers within site and category, commission rates outside the usual 1-80 %
+    band. Each check runs only when the data has the columns it needs.
 
     Parameters
     ----------
@@ -266,90 +273,145 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
                     "export, or re-export from Seller Center; they are left out of every report.",
                 )
             )
-    zero_gmv_orders = int(((df["orders"] > 0) & (df["gmv"] <= 0)).sum())
-    if zero_gmv_orders:
-        issues.append(
-            (
-                "orders with zero GMV (likely free samples)",
-                zero_gmv_orders,
-                "Samples appear as orders at a 100 % discount: remove them from the export or mark "
-                "them, otherwise AOV is understated and CVR overstated.",
-            )
-        )
-    no_impressions = int((df["impressions"] == 0).sum())
-    if no_impressions:
-        issues.append(
-            (
-                "content with zero impressions",
-                no_impressions,
-                "Videos that never showed the product carry no CTR information; check the export's "
-                "date window (posted after it ended?) or the product link on the video.",
-            )
-        )
-    if "date" in df.columns:
-        missing_dates = int(df["date"].isna().sum())
-        if missing_dates:
-            issues.append(
-                (
-                    "missing post date",
-                    missing_dates,
-                    "Trends and backtests need a date: export with 'Post date' included.",
-                )
-            )
-    else:
-        issues.append(
+    for check in _CHECKS:
+        issues.extend(check(df))
+    table = pd.DataFrame(issues, columns=["issue", "rows", "how_to_fix"])
+    table.insert(2, "share", table["rows"] / n)
+    return table.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+
+
+_Issue = tuple[str, int, str]
+
+
+def _has(df: pd.DataFrame, *columns: str) -> bool:
+    return all(c in df.columns for c in columns)
+
+
+def _zero_gmv_orders(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "orders", "gmv"):
+        return []
+    rows = int(((df["orders"] > 0) & (df["gmv"] <= 0)).sum())
+    fix = (
+        "Samples appear as orders at a 100 % discount: remove them from the export or mark "
+        "them, otherwise AOV is understated and CVR overstated."
+    )
+    return [("orders with zero GMV (likely free samples)", rows, fix)] if rows else []
+
+
+def _no_impressions(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "impressions"):
+        return []
+    rows = int((df["impressions"] == 0).sum())
+    fix = (
+        "Videos that never showed the product carry no CTR information; check the export's "
+        "date window (posted after it ended?) or the product link on the video."
+    )
+    return [("content with zero impressions", rows, fix)] if rows else []
+
+
+def _dates(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "date"):
+        return [
             (
                 "no date column",
                 len(df),
                 "Export with 'Post date' so that trends and backtests are possible.",
             )
-        )
-    if "followers" in df.columns:
-        no_followers = int(df["followers"].isna().sum())
-        if no_followers:
-            issues.append(
-                (
-                    "creators without follower count",
-                    no_followers,
-                    "Tier cannot be derived without followers: add the creator export or a tier column.",
-                )
-            )
-    for col, label in (("site", "site"), ("category", "category")):
+        ]
+    rows = int(df["date"].isna().sum())
+    fix = "Trends and backtests need a date: export with 'Post date' included."
+    return [("missing post date", rows, fix)] if rows else []
+
+
+def _followers(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "followers"):
+        return []
+    rows = int(df["followers"].isna().sum())
+    fix = "Tier cannot be derived without followers: add the creator export or a tier column."
+    return [("creators without follower count", rows, fix)] if rows else []
+
+
+def _small_groups(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "clicks"):
+        return []
+    out: list[_Issue] = []
+    for col in ("site", "category"):
+        if col not in df.columns:
+            continue
         sizes = df.groupby(col, observed=True)["clicks"].sum()
-        small = sizes[sizes < 200]
-        for name, clicks in small.items():
-            rows = int((df[col] == name).sum())
-            issues.append(
+        for name, clicks in sizes[sizes < 200].items():
+            out.append(
                 (
-                    f"little data for {label} {name} ({int(clicks)} clicks)",
-                    rows,
+                    f"little data for {col} {name} ({int(clicks)} clicks)",
+                    int((df[col] == name).sum()),
                     "Estimates for this group rest on too few clicks; treat them as anecdotes, "
                     "or pool it deliberately with a similar group.",
                 )
             )
+    return out
+
+
+def _aov_outliers(df: pd.DataFrame) -> list[_Issue]:
+    """AOV far above its own site's (and category's) median: sites differ in currency."""
+    if not _has(df, "orders", "gmv"):
+        return []
     with_orders = df["orders"] > 0
-    if with_orders.any():
-        aov = df.loc[with_orders, "gmv"] / df.loc[with_orders, "orders"]
-        med = aov.groupby(df.loc[with_orders, "category"], observed=True).transform("median")
-        outliers = int((aov > 10 * med).sum())
-        if outliers:
-            issues.append(
-                (
-                    "AOV more than 10x the category median",
-                    outliers,
-                    "Check for bulk or B2B orders, currency mix-ups or GMV in cents; they swing ROI.",
-                )
-            )
-    odd_commission = int(((df["commission_rate"] < 0.01) | (df["commission_rate"] > 0.8)).sum())
-    if odd_commission:
-        issues.append(
-            (
-                "commission outside 1-80 %",
-                odd_commission,
-                "TikTok Shop commission rates lie between 1 % and 80 %: check the rate's unit "
-                "(15 means 15 %, 1500 is the API's 1/10000 unit).",
-            )
-        )
-    table = pd.DataFrame(issues, columns=["issue", "rows", "how_to_fix"])
-    table.insert(2, "share", table["rows"] / n)
-    return table.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+    if not with_orders.any():
+        return []
+    keys = [c for c in ("site", "category") if c in df.columns]
+    aov = df.loc[with_orders, "gmv"] / df.loc[with_orders, "orders"]
+    groups = [df.loc[with_orders, k] for k in keys]
+    med = aov.groupby(groups, observed=True).transform("median") if groups else aov.median()
+    rows = int((aov > 10 * med).sum())
+    where = " and ".join(keys) or "data"
+    fix = "Check for bulk or B2B orders, currency mix-ups or GMV in cents; they swing ROI."
+    return [(f"AOV more than 10x the {where} median", rows, fix)] if rows else []
+
+
+def _odd_commission(df: pd.DataFrame) -> list[_Issue]:
+    if not _has(df, "commission_rate"):
+        return []
+    rate = df["commission_rate"]
+    rows = int(((rate < 0.01) | (rate > 0.8)).sum())
+    fix = (
+        "TikTok Shop commission rates lie between 1 % and 80 %: check the rate's unit "
+        "(15 means 15 %, 1500 is the API's 1/10000 unit; set commission_scale in data.yaml)."
+    )
+    return [("commission outside 1-80 %", rows, fix)] if rows else []
+
+
+_CHECKS = (
+    _zero_gmv_orders,
+    _no_impressions,
+    _dates,
+    _followers,
+    _small_groups,
+    _aov_outliers,
+    _odd_commission,
+)
+
+
+def analyses_supported(df: pd.DataFrame, **params: Any) -> pd.DataFrame:
+    """Which analyses the data supports, and for the others what to add.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Canonical frame.
+    **params
+        Analysis parameters (``formula`` for conversion).
+
+    Returns
+    -------
+    DataFrame
+        ``analysis``, ``supported`` (bool) and ``what_is_missing`` (how to supply it).
+    """
+    from helpers.requirements import ANALYSES, unmet
+
+    rows = []
+    for key, need in ANALYSES.items():
+        if key in ("primer", "health"):
+            continue
+        message = unmet(key, df.columns, **params)
+        rows.append((need.title, message is None, message or ""))
+    return pd.DataFrame(rows, columns=["analysis", "supported", "what_is_missing"])

@@ -71,7 +71,14 @@ MISSING_COMMISSION: tuple[str, ...] = ("fallback", "exclude", "raise")
 when some row has neither), "exclude" leaves those rows out of every sum (counted),
 "raise" stops with an error naming the rows."""
 
-_FUNNEL_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv", "refunds")
+_FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv")
+_FUNNEL_SUMS: tuple[str, ...] = (*_FUNNEL_STEPS, "refunds")
+_FUNNEL_RATIOS: tuple[tuple[str, str, str], ...] = (
+    ("ctr", "clicks", "impressions"),
+    ("cvr", "orders", "clicks"),
+    ("aov", "gmv", "orders"),
+    ("return_rate", "refunds", "gmv"),
+)
 _FUNNEL_OPTIONAL: tuple[str, ...] = (
     "items_sold",
     "video_views",
@@ -158,8 +165,9 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
     Parameters
     ----------
     df : DataFrame
-        A canonical frame (see DESIGN.md). ``impressions``, ``clicks``, ``orders`` and
-        ``gmv`` are required; ``refunds`` counts as 0 when absent; ``items_sold``,
+        A canonical frame (see DESIGN.md) with at least one of ``impressions``,
+        ``clicks``, ``orders`` and ``gmv`` (the others are left out, with the ratios
+        that need them); ``refunds`` counts as 0 when absent; ``items_sold``,
         ``video_views``, ``commission_paid``, ``sample_cost`` and ``flat_fee`` are
         summed when present (missing values count as 0 in a sum).
     by : str or list of str, optional
@@ -179,14 +187,13 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
     KeyError
         If a required or grouping column is missing (the message lists them).
     """
-    required = ("impressions", "clicks", "orders", "gmv")
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    missing = [c for c in (*required, *keys) if c not in df.columns]
-    if missing:
+    missing = [c for c in keys if c not in df.columns]
+    if missing or not any(c in df.columns for c in _FUNNEL_STEPS):
         raise KeyError(
-            f"funnel() needs column(s) {missing}; the frame has {list(df.columns)}. "
-            "Load the data with helpers.load.load_dataset or rename the columns to the "
-            "canonical names."
+            f"funnel() needs the grouping column(s) {keys} and at least one of "
+            f"{list(_FUNNEL_STEPS)}; the frame has {list(df.columns)}. Load the data with "
+            "helpers.load_dataset or rename the columns to the canonical names."
         )
     sum_cols = [c for c in _FUNNEL_SUMS if c in df.columns] + [
         c for c in _FUNNEL_OPTIONAL if c in df.columns
@@ -195,9 +202,9 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
     for c in sum_cols:
         # Nullable integer columns sum to Int64; float keeps ratios simple.
         work[c] = pd.to_numeric(work[c]).astype("float64")
-    if "refunds" not in work.columns:
+    if "refunds" not in work.columns and "gmv" in work.columns:
         work["refunds"] = 0.0
-        sum_cols.insert(4, "refunds")
+        sum_cols.insert(sum_cols.index("gmv") + 1, "refunds")
     if keys:
         grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
         out = grouped[sum_cols].sum()
@@ -207,12 +214,13 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
         out = work[sum_cols].sum().to_frame().T
         out.insert(0, "n_rows", np.int64(len(work)))
     for c in ("impressions", "clicks", "orders"):
-        out[c] = out[c].round().astype("int64")
-    out["ctr"] = safe_ratio(out["clicks"], out["impressions"])
-    out["cvr"] = safe_ratio(out["orders"], out["clicks"])
-    out["aov"] = safe_ratio(out["gmv"], out["orders"])
-    out["return_rate"] = safe_ratio(out["refunds"], out["gmv"])
-    out["net_gmv"] = out["gmv"] - out["refunds"]
+        if c in out.columns:
+            out[c] = out[c].round().astype("int64")
+    for name, num, den in _FUNNEL_RATIOS:
+        if num in out.columns and den in out.columns:
+            out[name] = safe_ratio(out[num], out[den])
+    if "gmv" in out.columns:
+        out["net_gmv"] = out["gmv"] - out["refunds"]
     return out
 
 

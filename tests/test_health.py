@@ -126,3 +126,48 @@ def test_charts_return_figures(frame: pd.DataFrame) -> None:
     ]
     assert all(isinstance(f, Figure) for f in figures)
     assert all(f.axes for f in figures)
+
+
+def test_health_runs_on_any_subset_of_columns(frame: pd.DataFrame) -> None:
+    """A folder without the product list has no category or commission; an ad export
+    has no GMV: every health table is built from the columns that are there."""
+    bare = frame.drop(columns=["category", "commission_rate", "gmv", "refunds", "followers"])
+    cov = health.coverage(bare, ["site", "tier"])
+    assert {"content", "creators", "impressions", "clicks", "orders"} <= set(cov.columns)
+    assert "gmv" not in cov.columns
+    steps = health.funnel_steps(bare)
+    assert set(steps["step"]) == {"impressions", "clicks", "orders"}
+    us = steps[(steps["site"] == "US") & (steps["step"] == "clicks")].iloc[0]
+    assert us["value"] == 150 and us["rate_from_previous"] == pytest.approx(150 / 6000)
+    dist = health.rate_distributions(bare, min_impressions=1, min_clicks=1)
+    assert set(dist["metric"].astype(str)) == {"CTR", "CVR"}
+    issues = health.data_issues(bare)
+    assert not issues["issue"].str.contains("commission|AOV|zero GMV").any()
+    assert (issues["issue"] == "content with zero impressions").any()
+    support = health.analyses_supported(bare).set_index("analysis")
+    assert support.loc["CTR lift vs the US benchmark", "supported"]
+    assert support.loc["Conversion drivers", "supported"]  # C(tier) is left
+    assert not support.loc["ROI estimate", "supported"]
+    assert "`category`" in support.loc["ROI estimate", "what_is_missing"]
+    assert "product list" in support.loc["ROI estimate", "what_is_missing"]
+
+
+def test_aov_outliers_are_judged_within_site() -> None:
+    """Rupiah orders are not outliers next to dollar orders (sites differ in currency)."""
+    n = 40
+    df = pd.DataFrame(
+        {
+            "site": pd.Categorical(["US"] * n + ["ID"] * n),
+            "category": pd.Categorical(["beauty"] * (2 * n)),
+            "orders": np.ones(2 * n, dtype="int64"),
+            "gmv": np.r_[np.full(n, 20.0), np.full(n, 300_000.0)],
+        }
+    )
+    assert not health.data_issues(df)["issue"].str.startswith("AOV").any()
+    df.loc[0, "gmv"] = 2_000.0  # one US order 100x the US median
+    row = (
+        health.data_issues(df)
+        .set_index("issue")
+        .loc["AOV more than 10x the site and category median"]
+    )
+    assert row["rows"] == 1

@@ -71,8 +71,12 @@ def test_funnel_by_group_observed_levels_and_zero_denominators(frame: pd.DataFra
 def test_funnel_refunds_absent_and_missing_columns(frame: pd.DataFrame) -> None:
     f = m.funnel(frame.drop(columns=["refunds"]))
     assert f.iloc[0]["refunds"] == 0.0 and f.iloc[0]["return_rate"] == 0.0
-    with pytest.raises(KeyError, match="clicks"):
-        m.funnel(frame.drop(columns=["clicks"]))
+    no_clicks = m.funnel(frame.drop(columns=["clicks"]))
+    assert "clicks" not in no_clicks and "ctr" not in no_clicks and "cvr" not in no_clicks
+    assert no_clicks.iloc[0]["orders"] == frame["orders"].sum()
+    assert no_clicks.iloc[0]["aov"] == pytest.approx(frame["gmv"].sum() / frame["orders"].sum())
+    with pytest.raises(KeyError, match="at least one of"):
+        m.funnel(frame[["site"]])
     with pytest.raises(KeyError, match="nonexistent"):
         m.funnel(frame, by="nonexistent")
 
