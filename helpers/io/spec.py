@@ -135,10 +135,22 @@ def _type_name(value: Any) -> str:
     return next((n for t, n in names.items() if isinstance(value, t)), type(value).__name__)
 
 
+class _FlowDumper(yaml.SafeDumper):
+    """SafeDumper that writes a YAML boolean as the text the user wrote."""
+
+
+_FlowDumper.add_representer(_YamlBool, lambda dumper, b: dumper.represent_str(b.text))
+
+
 def _flow(value: Any) -> str:
     """A value as inline YAML (for the fixes shown in messages)."""
-    text = yaml.safe_dump(
-        value, default_flow_style=True, allow_unicode=True, width=10_000, sort_keys=False
+    text = yaml.dump(
+        value,
+        Dumper=_FlowDumper,
+        default_flow_style=True,
+        allow_unicode=True,
+        width=10_000,
+        sort_keys=False,
     )
     return text.removesuffix("\n...\n").strip()
 
@@ -156,9 +168,19 @@ class _Where:
 
     def fix(self, keys: Sequence[str], value: str) -> str:
         """The YAML lines that set ``keys`` (nested, under the block's prefix) to ``value``."""
+        lines: list[str] = []
+        indent, item = 0, ""
         path = [*self.prefix, *keys]
-        lines = [f"{'  ' * i}{k}:" for i, k in enumerate(path[:-1])]
-        lines.append(f"{'  ' * (len(path) - 1)}{path[-1]}: {value}")
+        for i, key in enumerate(path):
+            tail = f" {value}" if i == len(path) - 1 else ""
+            if key.startswith("["):  # a list index: the fix is that list item
+                item += "- "
+                if tail:
+                    lines.append("  " * indent + item + value)
+                continue
+            lines.append("  " * indent + item + f"{key}:" + tail)
+            indent += 1 + len(item) // 2
+            item = ""
         return "\n".join("    " + line for line in lines)
 
     def error(
@@ -283,7 +305,8 @@ def _check_file_item(where: _Where, i: int, item: Any) -> FileEntry:
     if isinstance(item, Mapping):
         _check_keys(where, keys, item, FILE_KEYS)
         if "path" not in item:
-            raise where.error(keys, "a file given as a mapping needs `path`.", "")
+            fix = _flow({"path": "videos.csv", **item})
+            raise where.error(keys, "a file given as a mapping needs `path`.", fix)
         path = _text(where, [*keys, "path"], item["path"], '"videos.csv"')
         sheet = item.get("sheet")
         role = item.get("role")
@@ -520,7 +543,10 @@ def _check_date_format(where: _Where, value: Any) -> str:
 def _identifier(header: str) -> str:
     """The identifier the loader would give an extra column (for suggestions)."""
     text = unicodedata.normalize("NFKC", header).lower()
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_") or "extra"
+    name = re.sub(r"[^0-9a-z]+", "_", text).strip("_") or "extra"
+    if name[0].isdigit():
+        name = f"col_{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
 
 
 def _typo_of(word: str, names: Sequence[str]) -> str | None:
@@ -1197,8 +1223,9 @@ def _check_site_column(where: _Where, values: dict[str, Any]) -> None:
     if cmap.get(column, "site") != "site":
         raise where.error(
             ["site_column"],
-            f"{column!r} is also mapped to {cmap[column]!r} in column_map; a header is one column.",
-            _quoted(column),
+            f"{column!r} is also mapped to {cmap[column]!r} in column_map; a header is one "
+            f"column. Fix: delete `{column}: {cmap[column]}` from column_map, or delete "
+            "site_column.",
         )
     other = [h for h, t in cmap.items() if t == "site" and h != column]
     if other:
