@@ -528,6 +528,7 @@ def test_resolve_folder_without_spec_lists_data_files(tmp_path):
     assert spec.file_items is None and spec.to_dict()["files"] is None
     assert [p.name for p in spec.files()] == ["creators.xlsx", "notes.txt", "videos.csv"]
     assert {p.name: why for p, why in spec.skipped()} == {
+        ".hidden.csv": "hidden file",
         "README.md": "not a data file type (.md)",
         "chart.png": "not a data file type (.png)",
         "old": "folder (sub-folders are not searched)",
@@ -571,14 +572,28 @@ def test_resolve_params_file_with_data_path(tmp_path):
     assert DataSpec.resolve(params).site == "MY"
 
 
-def test_params_file_with_empty_data_is_an_error(tmp_path):
+def test_params_file_with_empty_or_no_data_is_an_error(tmp_path):
     message = yaml_error(tmp_path, "data:\nseed: 1\n")
     assert "`data`: expected a data folder, a file or a spec block, got empty" in message
+    message = yaml_error(tmp_path, "seed: 1\nnotebooks: {}\n")
+    assert "`data`: this params file has no `data:` entry" in message
+    assert "\n    data: data/raw/october" in message
 
 
-def test_resolve_mapping_and_spec(tmp_path):
-    spec = DataSpec.resolve({"site": "US"})
-    assert spec.base_dir == paths.ROOT.resolve() and DataSpec.resolve(spec) is spec
+def test_resolve_mapping_and_spec(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    data = write(tmp_path, "data/raw/ads.csv")
+    spec = DataSpec.resolve({"site": "US", "files": ["data/raw/*.csv"]})
+    assert spec.files() == [data.resolve()] and DataSpec.resolve(spec) is spec
+
+
+def test_dict_or_params_block_without_files_does_not_list_the_repo(tmp_path):
+    with pytest.raises(SpecError, match=r"data spec \(dict\): `files`: no files given"):
+        DataSpec.resolve({"site": "US"}).files()
+    params = write(tmp_path, "p.yaml", "data: {site: US}\n")
+    with pytest.raises(SpecError, match=r"`data.files`: no files given") as info:
+        DataSpec.resolve(params).override(site="UK").entries()
+    assert 'data:\n      files: ["data/raw/october/*.csv"]' in str(info.value)
 
 
 def test_resolve_missing_path_and_two_specs(tmp_path):

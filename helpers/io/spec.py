@@ -184,7 +184,12 @@ class _Where:
         return "\n".join("    " + line for line in lines)
 
     def error(
-        self, keys: Sequence[str], problem: str, fix: str | None = None, *, fix_keys=None
+        self,
+        keys: Sequence[str],
+        problem: str,
+        fix: str | None = None,
+        *,
+        fix_keys: Sequence[str] | None = None,
     ) -> SpecError:
         """A SpecError naming the spec and key; ``fix`` is the value to write there."""
         name = ".".join([*self.prefix, *keys]) or "(top level)"
@@ -210,7 +215,9 @@ def _suggest(word: str, choices: Sequence[str], cutoff: float = 0.6) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def _check_keys(where: _Where, keys: Sequence[str], mapping: Mapping, accepted: Sequence[str]):
+def _check_keys(
+    where: _Where, keys: Sequence[str], mapping: Mapping, accepted: Sequence[str]
+) -> None:
     """Every key of ``mapping`` is text and among ``accepted`` (else: did you mean ...)."""
     for key, value in mapping.items():
         if isinstance(key, str) and key in accepted:
@@ -810,6 +817,9 @@ class DataSpec:
         Applied by the caller after loading (see :meth:`Period.bounds`).
     origin : str
         The spec's file (or "data spec (dict)"), used in messages.
+    lists_folder : bool
+        Whether a spec without ``files`` lists ``base_dir``; False for a dict or a
+        params ``data:`` block (their base is the repo root, not a data folder).
     """
 
     base_dir: Path
@@ -827,6 +837,7 @@ class DataSpec:
     sheet: str | int | None = None
     origin: str = field(default="data spec (dict)", compare=False)
     key_prefix: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    lists_folder: bool = field(default=True, compare=False, repr=False)
 
     def __hash__(self) -> int:
         return hash((self.base_dir, json.dumps(self.to_dict(), sort_keys=True)))
@@ -850,7 +861,8 @@ class DataSpec:
             The spec's keys (:data:`SPEC_KEYS`); None or ``{}`` is the default spec
             (every data file in ``base_dir``). A key set to None is not given.
         base_dir : str or Path, optional
-            Folder relative paths are taken from; default the repo root.
+            Folder relative paths are taken from. Default: the repo root, and then
+            ``files`` must be given (the repo root is not a data folder).
         origin : str
             Name of the spec in messages (its file).
         key_prefix : sequence of str
@@ -876,7 +888,13 @@ class DataSpec:
             values[_FIELD.get(key, key)] = _check_value(where, key, given[key], values)
         _check_site_column(where, values)
         base = paths.ROOT if base_dir is None else Path(base_dir).expanduser()
-        return cls(base_dir=base.resolve(), origin=origin, key_prefix=tuple(key_prefix), **values)
+        return cls(
+            base_dir=base.resolve(),
+            origin=origin,
+            key_prefix=tuple(key_prefix),
+            lists_folder=base_dir is not None,
+            **values,
+        )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> DataSpec:
@@ -905,6 +923,12 @@ class DataSpec:
         doc = _read_yaml(p, label)
         if isinstance(doc, Mapping) and "data" in doc:
             return cls._from_params_block(doc["data"], label)
+        if isinstance(doc, Mapping) and {"notebooks", "seed"} & set(doc):
+            raise _Where(label).error(
+                ["data"],
+                "this params file has no `data:` entry, so it says nothing about the data.",
+                'data/raw/october   # or a block: {files: ["data/raw/october/*.csv"], site: US}',
+            )
         return cls.from_mapping(doc, p.resolve().parent, origin=label)
 
     @classmethod
@@ -912,7 +936,7 @@ class DataSpec:
         if isinstance(block, str) and block.strip():
             return cls.resolve(block.strip())
         if isinstance(block, Mapping):
-            return cls.from_mapping(block, paths.ROOT, origin=label, key_prefix=("data",))
+            return cls.from_mapping(block, None, origin=label, key_prefix=("data",))
         raise _Where(label).error(
             ["data"],
             f"expected a data folder, a file or a spec block, got {_type_name(block)}.",
@@ -981,7 +1005,7 @@ class DataSpec:
         spec = DataSpec.from_mapping(
             merged, self.base_dir, origin=origin, key_prefix=self.key_prefix
         )
-        return replace(spec, origin=self.origin)
+        return replace(spec, origin=self.origin, lists_folder=self.lists_folder)
 
     # --------------------------------------------------------------------- files
 
@@ -1046,6 +1070,13 @@ class DataSpec:
         return self._dedupe(found), skipped
 
     def _list_folder(self) -> tuple[list[SpecFile], list[tuple[Path, str]]]:
+        if not self.lists_folder:
+            raise self._where().error(
+                ["files"],
+                "no files given. A spec given as a dict or as a params file's `data:` block "
+                "lists its files (paths or globs from the repo root).",
+                '["data/raw/october/*.csv"]',
+            )
         found: list[SpecFile] = []
         skipped: list[tuple[Path, str]] = []
         children = sorted(self.base_dir.iterdir()) if self.base_dir.is_dir() else []
@@ -1055,7 +1086,7 @@ class DataSpec:
             )
             if reason is None:
                 found.append(SpecFile(child, self.sheet))
-            elif not child.name.startswith(".") and child.name not in SPEC_NAMES:
+            elif child.name not in SPEC_NAMES:
                 skipped.append((child, reason))
         if not found:
             names = [c.name for c in children]
