@@ -2331,6 +2331,17 @@ def _sniff_role(path: Path, column_map: Mapping[str, str] | None) -> str | None:
     return None
 
 
+def export_role(path: Path, column_map: Mapping[str, str] | None = None) -> str | None:
+    """Which export a file is: ``"videos"``, ``"creators"``, ``"products"`` or None.
+
+    Decided by the file name (video/视频, creator/达人, product/商品 ...), else by its
+    headers (first rows only).
+    """
+    name = Path(path).stem.casefold()
+    role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
+    return role or _sniff_role(Path(path), column_map)
+
+
 def load_dataset(
     path: str | Path,
     *,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 __all__ = [
     "BENCH",
+    "CACHE",
     "DATA",
     "NOTEBOOKS",
     "PARAMS",
@@ -31,6 +32,8 @@ NOTEBOOKS: Path = ROOT / "notebooks"
 PARAMS: Path = ROOT / "params"
 REPORTS: Path = ROOT / "reports"
 BENCH: Path = ROOT / "bench"
+#: Validated datasets kept between JupyterLab calls (keyed by the files' bytes and spec).
+CACHE: Path = ROOT / ".cache" / "datasets"
 
 
 def resolve(path: str | Path) -> Path:

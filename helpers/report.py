@@ -32,7 +32,9 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -64,6 +66,23 @@ KERNEL_NAME = "python3"
 _TRUE = {"true", "yes", "on", "1", "y"}
 _FALSE = {"false", "no", "off", "0", "n"}
 _RUNNER_KEYS = {"output_dir"}  # set by the runner, never by the user
+#: Keys that say how to read the data (the data spec's keys). Given at the top level of a
+#: params file or with -p, they override the spec for every notebook: the data is read
+#: once per run, so no notebook takes them itself.
+DATA_OPTION_KEYS = frozenset(
+    {
+        "column_map",
+        "tiers",
+        "date_format",
+        "currency",
+        "commission_scale",
+        "orders_above_clicks",
+        "encoding",
+        "sheet",
+        "period",
+    }
+)
+_DEFAULT_DATA = "data/sample"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -458,7 +477,7 @@ class NotebookRun:
 
     notebook: str
     source: Path
-    status: str = "pending"  # "ok" or "failed"
+    status: str = "pending"  # "ok", "failed", or "skipped" (the data cannot support it)
     duration: float = 0.0
     parameters: dict[str, Any] = field(default_factory=dict)
     passed: list[str] = field(default_factory=list)
@@ -473,7 +492,7 @@ class NotebookRun:
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status in ("ok", "skipped")
 
 
 @dataclass
@@ -520,6 +539,11 @@ class RunResult:
     @property
     def failures(self) -> list[tuple[Report, NotebookRun]]:
         return [(r, n) for r in self.reports for n in r.notebooks if not n.ok]
+
+    @property
+    def skipped(self) -> list[tuple[Report, NotebookRun]]:
+        """Notebooks not run because the data lacks a column their analysis needs."""
+        return [(r, n) for r in self.reports for n in r.notebooks if n.status == "skipped"]
 
     def failure_messages(self) -> list[str]:
         """One line per failed notebook: report, notebook, cell and error."""
@@ -1004,6 +1028,99 @@ def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[st
 # ------------------------------------------------------------------------------ run
 
 
+@dataclass
+class _PreparedData:
+    """A dataset validated once for the run (see :mod:`helpers.io.dataset`)."""
+
+    folder: Path
+    columns: list[str]
+    source: Any
+
+
+def _needs_data(nb: Path, decl: Mapping[str, _Declared]) -> bool:
+    from helpers.requirements import analysis_of
+
+    return "data" in decl and analysis_of(_notebook_metadata(nb)) not in (None, "primer")
+
+
+def _notebook_metadata(nb: Path) -> dict[str, Any]:
+    try:
+        return json.loads(nb.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _prepare_datasets(
+    plans: Sequence[tuple[str, dict[str, Any], dict[str, Any], list[tuple[Path, dict[str, Any]]]]],
+    declared: Mapping[Path, Mapping[str, _Declared]],
+    parent: Path,
+) -> dict[int, _PreparedData]:
+    """Read and validate each report's data once, before any notebook runs.
+
+    Reports that share a data source and options share one dataset. The datasets are
+    written under ``parent`` in a hidden folder and moved into the run folder later.
+    """
+    from helpers.errors import ExportError
+    from helpers.io.dataset import build_dataset
+
+    built: dict[str, _PreparedData] = {}
+    out: dict[int, _PreparedData] = {}
+    for r_idx, (_label, _combination, common_eff, per_notebook) in enumerate(plans):
+        if not any(_needs_data(nb, declared[nb]) for nb, _ in per_notebook):
+            continue
+        source = common_eff.get("data", _DEFAULT_DATA)
+        options = {k: common_eff[k] for k in sorted(DATA_OPTION_KEYS) if k in common_eff}
+        key = json.dumps([source, options], sort_keys=True, default=str)
+        if key not in built:
+            parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".dataset-", dir=parent))
+            try:
+                folder = build_dataset(source, tmp / "dataset", **options)
+            except ExportError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise ReportError(f"The data could not be read: {exc}") from None
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            columns = _dataset_columns(folder)
+            built[key] = _PreparedData(folder, columns, source)
+        out[r_idx] = built[key]
+    return out
+
+
+def _dataset_columns(folder: Path) -> list[str]:
+    from helpers.io.dataset import MANIFEST
+
+    return list(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["columns"])
+
+
+def _place_dataset(dataset: _PreparedData, run_folder: Path) -> _PreparedData:
+    """Move a dataset built before the run folder existed into it (once)."""
+    if run_folder in dataset.folder.parents:
+        return dataset
+    target = run_folder / "dataset"
+    n = 2
+    while target.exists():
+        target, n = run_folder / f"dataset-{n}", n + 1
+    tmp_parent = dataset.folder.parent
+    shutil.move(str(dataset.folder), str(target))
+    shutil.rmtree(tmp_parent, ignore_errors=True)
+    dataset.folder = target
+    return dataset
+
+
+def _unsupported(
+    nb: Path, parameters: Mapping[str, Any], dataset: _PreparedData | None
+) -> str | None:
+    """Why the data cannot support this notebook's analysis, or None."""
+    from helpers.requirements import analysis_of, unmet
+
+    analysis = analysis_of(_notebook_metadata(nb))
+    if dataset is None or analysis is None:
+        return None
+    return unmet(analysis, dataset.columns, **dict(parameters))
+
+
 def run_report(
     params_file: str | Path | None = None,
     *,
@@ -1115,7 +1232,7 @@ def run_report(
                 warn(
                     f"{source}: {key!r} is set by the runner (the run folder); your value is ignored."
                 )
-            elif key not in every_declared:
+            elif key not in every_declared and key not in DATA_OPTION_KEYS:
                 warn(
                     f"{source}: no notebook declares a parameter {key!r}; it is ignored. "
                     f"Declared parameters: {', '.join(k for k in every_declared if k not in _RUNNER_KEYS)}."
@@ -1162,11 +1279,16 @@ def run_report(
                 key: _coerce(value, decl[key], nb.stem)
                 for key, value in layers.items()
                 if key in decl and key not in _RUNNER_KEYS
+                # a `data:` block (a spec) reaches notebooks as the dataset folder instead
+                and not (key == "data" and isinstance(value.value, Mapping))
             }
             per_notebook.append((nb, passed))
         # Common keys as the first notebook that takes them receives them (typed).
         common_eff: dict[str, Any] = {}
         for key, value in layers_common.items():
+            if key == "data" or key in DATA_OPTION_KEYS:
+                common_eff[key] = _plain(value.value)
+                continue
             if key in _RUNNER_KEYS or key not in every_declared:
                 continue
             taker = next((nb for nb in selected if key in declared[nb]), None)
@@ -1174,13 +1296,14 @@ def run_report(
                 _coerce(value, declared[taker][key], taker.stem) if taker else value.value
             )
         plans.append((label, {k: v.value for k, v in combo.items()}, common_eff, per_notebook))
+    # --out is where the user stands, like any output path; the default is the repo's reports/.
+    parent = Path(out).expanduser().resolve() if out else paths.REPORTS
+    datasets = _prepare_datasets(plans, declared, parent)
 
     run_started = _utcnow()
     slug_parts = [params.path.stem if params.path else "defaults"]
     slug_parts += [f"{k}-{'-'.join(str(v.value) for v in vals)}" for k, vals in each_values.items()]
     run_name = f"{run_started:%Y%m%d-%H%M%S}_{_slug('_'.join(slug_parts), 60)}"
-    # --out is where the user stands, like any output path; the default is the repo's reports/.
-    parent = Path(out).expanduser().resolve() if out else paths.REPORTS
     run_folder = _new_folder(parent, run_name)
     run_id = run_folder.name
 
@@ -1190,14 +1313,25 @@ def run_report(
         folder = _new_folder(run_folder, label) if each_values else run_folder
         for sub in ("figures", "tables", "results"):
             (folder / sub).mkdir(exist_ok=True)
+        dataset = datasets.get(r_idx)
+        if dataset is not None:
+            dataset = _place_dataset(dataset, run_folder)
+            datasets[r_idx] = dataset
         nb_runs: list[NotebookRun] = []
         for n_idx, (nb, passed) in enumerate(per_notebook):
             decl = declared[nb]
             if "output_dir" in decl:
                 passed = {**passed, "output_dir": str(folder)}
+            if "data" in decl and dataset is not None:
+                passed = {**passed, "data": str(dataset.folder)}
             effective = {name: d.default_value() for name, d in decl.items()}
             effective.update(passed)
-            nb_runs.append(NotebookRun(nb.stem, nb, parameters=effective, passed=list(passed)))
+            run = NotebookRun(nb.stem, nb, parameters=effective, passed=list(passed))
+            nb_runs.append(run)
+            reason = _unsupported(nb, effective, dataset)
+            if reason:
+                run.status, run.error = "skipped", reason
+                continue
             tasks.append(_Task((r_idx, n_idx), nb, folder, passed, timeout))
         reports.append(
             Report(folder, folder.name if each_values else "", combination, common_eff, nb_runs)
@@ -1393,9 +1527,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for line in result.failure_messages():
         print(line, file=sys.stderr)
+    for report, nb in result.skipped:
+        where = f" [{report.label}]" if report.label else ""
+        print(f"not run {nb.notebook}{where}: {nb.error}", file=sys.stderr)
     n = sum(len(r.notebooks) for r in result.reports)
-    failed = len(result.failures)
-    summary = f"{n - failed} of {n} notebooks ok" + (f", {failed} FAILED" if failed else "")
+    failed, skipped = len(result.failures), len(result.skipped)
+    summary = (
+        f"{n - failed - skipped} of {n} notebooks ok"
+        + (f", {skipped} not run (data lacks a column)" if skipped else "")
+        + (f", {failed} FAILED" if failed else "")
+    )
     print(f"{summary} in {result.duration:.1f} s", file=sys.stderr)
     print(result.index)
     return 0 if result.ok else 1
