@@ -1278,7 +1278,8 @@ def run_report(
             passed = {
                 key: _coerce(value, decl[key], nb.stem)
                 for key, value in layers.items()
-                if key in decl and key not in _RUNNER_KEYS
+                if key in decl
+                and key not in _RUNNER_KEYS
                 # a `data:` block (a spec) reaches notebooks as the dataset folder instead
                 and not (key == "data" and isinstance(value.value, Mapping))
             }
