@@ -98,6 +98,8 @@ OTHER_ENCODINGS: tuple[str, ...] = ("big5", "cp932", "cp874", "cp1258", "latin-1
 MAX_MESS = 0.2
 #: Two primary encodings whose mess ratios differ by less than this are ambiguous.
 AMBIGUITY_MARGIN = 0.1
+#: Mess ratios this close count as a tie (the earlier candidate wins).
+TIE_MARGIN = 0.05
 
 #: Uncompressed size (bytes) an XLSX may always expand to ...
 XLSX_MIN_SIZE_LIMIT = 200 * 1024 * 1024
@@ -276,6 +278,28 @@ def _mostly_utf8(sample: bytes) -> bool:
     return valid >= 1 and 2 * valid >= len(runs)
 
 
+def _gb_or_latin(sample: bytes) -> str | None:
+    """Settle a GB18030/cp1252 tie from where the non-ASCII byte runs sit.
+
+    Accented Latin letters sit inside words ("Müller": a run touching ASCII letters);
+    Chinese text read as cp1252 gives runs that stand alone between delimiters
+    ("你" -> "Äã"). Only one kind of run present decides; both (or neither) -> None.
+    """
+    touching = alone = 0
+    for m in re.finditer(rb"[\x80-\xff]+", sample):
+        before = sample[m.start() - 1 : m.start()]
+        after = sample[m.end() : m.end() + 1]
+        if before.isalpha() or after.isalpha():
+            touching += 1
+        elif len(m.group()) % 2 == 0:
+            alone += 1
+    if touching and not alone:
+        return "cp1252"
+    if alone and not touching:
+        return "gb18030"
+    return None
+
+
 def _mess(sample: bytes, enc: str) -> float | None:
     """charset-normalizer's mess ratio of ``sample`` decoded as ``enc`` (None: cannot)."""
     from charset_normalizer.md import mess_ratio
@@ -308,37 +332,48 @@ def _utf8_mojibake_error(file: str, data: bytes, exc: UnicodeDecodeError) -> Exp
 
 
 def _detect_encoding(data: bytes, file: str, utf8_error: UnicodeDecodeError) -> str:
-    """Pick the encoding of non-UTF-8 bytes, or raise when the reading would be mojibake."""
+    """Pick the encoding of non-UTF-8 bytes, or raise when the reading would be mojibake.
+
+    Each candidate's reading of the non-ASCII lines is scored with charset-normalizer's
+    mess detector; the cleanest wins, earlier candidates winning near-ties (within
+    :data:`TIE_MARGIN`), because on a few short words several CJK code pages all read
+    "cleanly" and GB18030 is what these exports use.
+    """
     sample = _non_ascii_sample(data)
     if _mostly_utf8(sample):
         raise _utf8_mojibake_error(file, data, utf8_error)
-    tried = ["utf-8"]
-    for group in (PRIMARY_ENCODINGS, OTHER_ENCODINGS):
-        scores = {enc: _mess(sample, enc) for enc in group}
-        tried += list(group)
-        ok = sorted(
-            (s, i, enc)
-            for i, (enc, s) in enumerate(scores.items())
-            if s is not None and s <= MAX_MESS
-        )
-        if group is PRIMARY_ENCODINGS and len(ok) == 2 and ok[1][0] - ok[0][0] < AMBIGUITY_MARGIN:
+    candidates = PRIMARY_ENCODINGS + OTHER_ENCODINGS
+    tried = ", ".join(("utf-8", *candidates))
+    scores = {enc: _mess(sample, enc) for enc in candidates}
+    ok = {enc: s for enc, s in scores.items() if s is not None and s <= MAX_MESS}
+    primary = [ok[e] for e in PRIMARY_ENCODINGS if e in ok]
+    if len(primary) == 2 and abs(primary[0] - primary[1]) < AMBIGUITY_MARGIN:
+        # The mess detector cannot tell GB18030 from cp1252 (short texts): let the
+        # byte runs decide, or ask the user.
+        enc = _gb_or_latin(sample)
+        if enc is None:
             raise ExportError(
-                f"{file}: the encoding is ambiguous: it reads as {ok[0][2]} and as {ok[1][2]} with "
-                f"no sign of mojibake in either{_example_readings(sample, [e for *_, e in ok])}. "
-                f"Encodings tried: {', '.join(tried)}. Fix: say which one it is: "
-                + _ENCODING_FIX.format(enc="latin-1" if ok[0][2] == "cp1252" else ok[0][2])
+                f"{file}: the encoding is ambiguous: it reads as "
+                f"{' and as '.join(PRIMARY_ENCODINGS)} with no sign of mojibake in either"
+                f"{_example_readings(sample, PRIMARY_ENCODINGS)}. Encodings tried: {tried}. Fix: "
+                "say which one it is: "
+                + _ENCODING_FIX.format(enc="latin-1")
                 + " (or gb18030 for Chinese text)."
             )
-        for _, _, enc in ok:
-            try:
-                data.decode(enc)
-            except UnicodeDecodeError:
-                continue  # the sample decoded but a later part of the file does not
-            return enc
+        ok = {enc: ok[enc]}
+    while ok:
+        best = min(ok.values())
+        enc = next(e for e in candidates if e in ok and ok[e] <= best + TIE_MARGIN)
+        try:
+            data.decode(enc)
+        except UnicodeDecodeError:  # the sample decodes but a later part of the file does not
+            del ok[enc]
+            continue
+        return enc
     raise ExportError(
         f"{file}: not a readable text export: no encoding decodes it without mojibake "
-        f"(encodings tried: {', '.join(tried)}; UTF-8 fails at byte {utf8_error.start}). Fix: "
-        "export the data again as CSV UTF-8 or XLSX; if you know the encoding, "
+        f"(encodings tried: {tried}; UTF-8 fails at byte {utf8_error.start}). Fix: export the "
+        "data again as CSV UTF-8 or XLSX; if you know the encoding, "
         + _ENCODING_FIX.format(enc="latin-1")
     )
 
@@ -703,31 +738,33 @@ def _max_refs(buf: bytes) -> tuple[int, int]:
     """
     a = np.frombuffer(buf + b"\0" * (_REF_WINDOW + 4), dtype=np.uint8)
     n = len(buf)
-    pos = np.flatnonzero(
-        (a[1 : n + 1] == ord("r"))
-        & (a[2 : n + 2] == ord("="))
-        & ((a[3 : n + 3] == ord('"')) | (a[3 : n + 3] == ord("'")))
-        & ((a[:n] == 0x20) | (a[:n] == 0x09) | (a[:n] == 0x0A) | (a[:n] == 0x0D))
-    )
+    pos = np.flatnonzero(a[1 : n + 1] == ord("r"))
+    pos = pos[(a[pos + 2] == ord("=")) & ((a[pos + 3] == ord('"')) | (a[pos + 3] == ord("'")))]
+    pos = pos[np.isin(a[pos], (0x20, 0x09, 0x0A, 0x0D))]
     if len(pos) == 0:
         return 0, 0
-    w = a[(pos + 4)[:, None] + np.arange(_REF_WINDOW)].astype(np.int64)
-    letter = (w >= 65) & (w <= 90)
-    digit = (w >= 48) & (w <= 57)
-    n_let = np.argmin(letter, axis=1)
-    col = np.zeros(len(pos), dtype=np.int64)
-    for k in range(3):
-        col = np.where(k < n_let, col * 26 + (w[:, k] - 64), col)
-    rows_at = np.take_along_axis(digit, n_let[:, None] + np.arange(10), axis=1)
-    n_dig = np.where(rows_at.all(axis=1), 10, np.argmin(rows_at, axis=1))
-    vals = np.take_along_axis(w, n_let[:, None] + np.arange(10), axis=1) - 48
-    row = np.zeros(len(pos), dtype=np.int64)
-    for k in range(9):
-        row = np.where(k < n_dig, row * 10 + vals[:, k], row)
+    w = a[(pos + 4)[:, None] + np.arange(_REF_WINDOW)]
+    letter = (w[:, :4] >= 65) & (w[:, :4] <= 90)
+    n_let = np.argmin(letter, axis=1)  # 4 letters: argmin of all-True is 0, caught below
     huge = 10**12
-    col = np.where(n_let > 3, huge, col)
-    row = np.where(n_dig > 9, huge, row)
-    return int(row.max()), int(col.max())
+    max_row = max_col = 0
+    for n_l in range(4):
+        sub = w[n_let == n_l]
+        if len(sub) == 0:
+            continue
+        col = np.zeros(len(sub), dtype=np.int64)
+        for k in range(n_l):
+            col = col * 26 + (sub[:, k].astype(np.int64) - 64)
+        d = sub[:, n_l : n_l + 10].astype(np.int64) - 48
+        is_digit = (d >= 0) & (d <= 9)
+        n_dig = np.where(is_digit.all(axis=1), 10, np.argmin(is_digit, axis=1))
+        row = np.zeros(len(sub), dtype=np.int64)
+        for k in range(int(n_dig.max(initial=0)) if n_dig.max(initial=0) < 10 else 9):
+            row = np.where(k < n_dig, row * 10 + d[:, k], row)
+        if (n_dig > 9).any() or (n_l == 0 and letter[n_let == 0].all(axis=1).any()):
+            row = np.full(1, huge)
+        max_row, max_col = max(max_row, int(row.max())), max(max_col, int(col.max()))
+    return max_row, max_col
 
 
 def _check_member(fh: Any, info: zipfile.ZipInfo, file: str) -> None:
@@ -800,20 +837,44 @@ def _excel_text(value: Any) -> Any:
     return str(value)
 
 
+def _float_text(values: np.ndarray) -> np.ndarray:
+    """Text of float cells as :func:`_excel_text` writes it, vectorised."""
+    out = np.full(len(values), np.nan, dtype=object)
+    finite = np.isfinite(values)
+    integral = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
+    out[integral] = values[integral].astype(np.int64).astype(str).astype(object)
+    rest = np.flatnonzero(finite & ~integral)
+    out[rest] = [repr(float(v)) for v in values[rest]]
+    inf = np.flatnonzero(np.isinf(values))
+    out[inf] = [repr(float(v)) for v in values[inf]]
+    return out
+
+
+def _column_text(col: pd.Series) -> pd.Series:
+    """One column of calamine cells as text: strings as they are, numbers vectorised."""
+    inferred = pd.api.types.infer_dtype(col, skipna=False)
+    if inferred == "string":
+        out = col.to_numpy(dtype=object)
+    elif inferred == "floating":
+        out = _float_text(col.to_numpy(dtype=np.float64))
+    else:  # mixed: e.g. numbers with "--" for missing
+        out = col.to_numpy(dtype=object, copy=True)
+        types = [type(v) for v in out]
+        is_float = np.array([t is float for t in types], dtype=bool)
+        other = np.array([t is not float and t is not str for t in types], dtype=bool)
+        if is_float.any():
+            out[is_float] = _float_text(out[is_float].astype(np.float64))
+        if other.any():
+            out[other] = [_excel_text(v) for v in out[other]]
+    return pd.Series(out, index=col.index, dtype="str").replace("", np.nan)
+
+
 def _cells_to_frame(rows: list[list[Any]], names: list[str]) -> pd.DataFrame:
     """Body rows -> DataFrame of text (``str`` dtype, NaN for empty cells)."""
-    raw = (
-        pd.DataFrame(rows, columns=names, dtype=object)
-        if rows
-        else pd.DataFrame({n: pd.Series(dtype=object) for n in names})
-    )
-    out = {}
-    for name, col in raw.items():
-        if pd.api.types.infer_dtype(col, skipna=False) == "string":
-            out[name] = col.astype("str").replace("", np.nan)
-        else:
-            out[name] = col.map(_excel_text).astype("str")
-    return pd.DataFrame(out, index=raw.index) if out else raw.astype("str")
+    if not rows:
+        return pd.DataFrame({n: pd.Series(dtype="str") for n in names})
+    raw = pd.DataFrame(rows, columns=names, dtype=object)
+    return pd.DataFrame({name: _column_text(col) for name, col in raw.items()}, index=raw.index)
 
 
 def _pick_sheet(wb: Any, sheet: str | int | None, file: str) -> Any:
