@@ -94,8 +94,10 @@ FILE_KINDS: dict[str, str] = {
 PRIMARY_ENCODINGS: tuple[str, ...] = ("gb18030", "cp1252")
 #: Tried when neither primary encoding reads the file cleanly.
 OTHER_ENCODINGS: tuple[str, ...] = ("big5", "cp932", "cp874", "cp1258", "latin-1")
-#: Highest charset-normalizer mess ratio accepted for a decode.
-MAX_MESS = 0.2
+#: Highest charset-normalizer mess ratio accepted for a decode (its own default is 0.2
+#: for whole documents; the few short cells of a small export score higher, e.g. 0.36
+#: for '“Müller”,€5' in cp1252, while binary or wrongly decoded text scores 1 and more).
+MAX_MESS = 0.5
 #: Two primary encodings whose mess ratios differ by less than this are ambiguous.
 AMBIGUITY_MARGIN = 0.1
 #: Mess ratios this close count as a tie (the earlier candidate wins).
@@ -476,23 +478,33 @@ class _Layout:
     names: list[str]
 
 
-def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None) -> _Layout:
-    """Delimiter, header row index and header names from the first lines."""
-    head_text = head_text[:65536]
-    first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
-    sample = "\n".join(first_lines)
+def _sniff_delimiter(head_text: str) -> str:
+    """Comma, unless semicolons or tabs outnumber commas in the first lines."""
+    sample = "\n".join(head_text.splitlines()[:HEADER_SCAN_ROWS])
     counts = {d: sample.count(d) for d in (",", ";", "\t")}
-    delim = ","
     if counts["\t"] > counts[","] or counts[";"] > counts[","]:
-        delim = max(counts, key=lambda d: counts[d])
+        return max(counts, key=lambda d: counts[d])
+    return ","
+
+
+def _head_rows(head_text: str, delimiter: str) -> list[list[str]]:
+    """The first :data:`HEADER_SCAN_ROWS` rows of a text export's head."""
     # newline=None: universal newlines, so old-Mac CR-only files split into lines too.
-    reader = csv.reader(io.StringIO(head_text, newline=None), delimiter=delim)
-    rows = []
-    with contextlib.suppress(csv.Error):  # a cut quoted field at the end of the head
+    reader = csv.reader(io.StringIO(head_text, newline=None), delimiter=delimiter)
+    rows: list[list[str]] = []
+    with contextlib.suppress(csv.Error):  # a quoted field cut at the end of the head
         for r in reader:
             rows.append(r)
             if len(rows) >= HEADER_SCAN_ROWS:
                 break
+    return rows
+
+
+def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None) -> _Layout:
+    """Delimiter, header row index and header names from the first lines."""
+    head_text = head_text[:65536]
+    delim = _sniff_delimiter(head_text)
+    rows = _head_rows(head_text, delim)
     if not rows:
         raise ExportError(
             f"{file}: the file has no rows; export the data again from Seller Center."
@@ -879,6 +891,8 @@ def _cells_to_frame(rows: list[list[Any]], names: list[str]) -> pd.DataFrame:
 
 def _pick_sheet(wb: Any, sheet: str | int | None, file: str) -> Any:
     names = list(wb.sheet_names)
+    import python_calamine as pcal
+
     try:
         if sheet is None or (isinstance(sheet, int) and not isinstance(sheet, bool)):
             idx = sheet or 0
@@ -886,9 +900,7 @@ def _pick_sheet(wb: Any, sheet: str | int | None, file: str) -> Any:
                 raise IndexError(idx)
             return wb.get_sheet_by_index(idx)
         return wb.get_sheet_by_name(str(sheet))
-    except Exception as exc:  # WorksheetNotFound, IndexError, calamine errors
-        if isinstance(exc, ExportError):
-            raise
+    except (pcal.WorksheetNotFound, IndexError) as exc:
         raise ExportError(
             f"{file}: no sheet {sheet!r} ({type(exc).__name__}). Sheets in the workbook: {names}. "
             "Fix: `sheet: <name>` in data.yaml or sheet=<name or 0-based index>."
@@ -1101,7 +1113,7 @@ def read_head_rows(
     if not head.strip():
         return []
     text = decode_export(head, file, encoding)[0] if encoding else _decode_head(head, file)
-    return list(csv.reader(io.StringIO(text, newline=None)))[:HEADER_SCAN_ROWS]
+    return _head_rows(text, _sniff_delimiter(text))
 
 
 def _decode_head(head: bytes, file: str) -> str:
