@@ -535,3 +535,24 @@ def test_folder_with_stray_files_still_loads(tmp_path: Path) -> None:
 def test_list_data_files_errors(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="not found|folder"):
         list_data_files(tmp_path / "missing")
+
+
+def test_cells_without_references_count_towards_the_limits(tmp_path: Path) -> None:
+    """Cells and rows may omit r="..."; calamine then places them one after another."""
+    plain = "".join(f"<row><c><v>{i}</v></c><c><v>{i + 1}</v></c></row>" for i in range(40))
+    header = '<row><c t="inlineStr"><is><t>Creator name</t></is></c><c t="inlineStr"><is><t>Followers</t></is></c></row>'
+    ok = f'<?xml version="1.0"?><worksheet {_NS}><sheetData>{header}{plain}</sheetData></worksheet>'
+    p = write_zip(tmp_path / "ok.xlsx", skeleton({"S": ok}))
+    with unchanged(p):
+        assert read_source(p).raw.shape == (40, 2)
+    wide = "<row>" + "<c><v>1</v></c>" * 600 + '</row><row r="1000"><c r="A1000"><v>1</v></c></row>'
+    q = write_zip(
+        tmp_path / "wide.xlsx",
+        skeleton(
+            {
+                "S": f'<?xml version="1.0"?><worksheet {_NS}><sheetData>{wide}</sheetData></worksheet>'
+            }
+        ),
+    )
+    with unchanged(q), pytest.raises(ExportError, match="column 60[01] "):
+        read_source(q)

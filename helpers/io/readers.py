@@ -740,61 +740,118 @@ def _inflate(fh: Any, info: zipfile.ZipInfo, file: str) -> Iterator[bytes]:
 
 
 _REF_WINDOW = 16  # ' r="' + up to 3 letters + 10 digits + quote fit easily
+_HUGE = 10**12
 
 
-def _max_refs(buf: bytes) -> tuple[int, int]:
-    """Largest row and column (1-based) among ``r="..."`` attributes in XML bytes.
+@dataclass
+class _Extent:
+    """How far a sheet's cells reach, accumulated chunk by chunk.
 
-    Vectorised with numpy (a per-match regex costs ~0.3 s on a 17 MB sheet). A
+    calamine places a cell at its ``r="B7"`` reference, or (without one) after the
+    previous cell of its row / below the previous row; the rectangle it allocates runs
+    to the farthest cell.
+    """
+
+    max_row: int = 0
+    max_col: int = 0
+    rows: int = 0
+    row_refs: int = 0
+    cells: int = 0
+    cell_refs: int = 0
+    cells_in_row: int = 0
+    open_row: int = 0  # cells seen so far in the row the last chunk ended in
+
+    def bounds(self) -> tuple[int, int]:
+        """(rows, columns) of the rectangle; exact when every row and cell has a reference."""
+        rows = self.max_row if self.rows <= self.row_refs else self.max_row + self.rows
+        widest = max(self.cells_in_row, self.open_row)
+        cols = max(self.max_col, widest) if self.cells <= self.cell_refs else self.max_col + widest
+        return rows, cols
+
+
+def _tag_positions(a: np.ndarray, n: int, name: bytes) -> np.ndarray:
+    """Positions (< n) of ``<name`` followed by whitespace, ``>`` or ``/``."""
+    pos = np.flatnonzero(a[:n] == ord("<"))
+    for k, ch in enumerate(name, start=1):
+        pos = pos[a[pos + k] == ch]
+    return pos[np.isin(a[pos + len(name) + 1], (0x20, 0x09, 0x0A, 0x0D, ord(">"), ord("/")))]
+
+
+def _ref_values(a: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column (1-based; 0 column for ``<row r="7">``) of each ``r="..."`` (< n).
+
+    Vectorised with numpy (a regex match per cell costs ~0.3 s on a 17 MB sheet); a
     reference with more than 3 letters or 9 digits counts as huge.
     """
-    a = np.frombuffer(buf + b"\0" * (_REF_WINDOW + 4), dtype=np.uint8)
-    n = len(buf)
     pos = np.flatnonzero(a[1 : n + 1] == ord("r"))
     pos = pos[(a[pos + 2] == ord("=")) & ((a[pos + 3] == ord('"')) | (a[pos + 3] == ord("'")))]
     pos = pos[np.isin(a[pos], (0x20, 0x09, 0x0A, 0x0D))]
-    if len(pos) == 0:
-        return 0, 0
     w = a[(pos + 4)[:, None] + np.arange(_REF_WINDOW)]
     letter = (w[:, :4] >= 65) & (w[:, :4] <= 90)
-    n_let = np.argmin(letter, axis=1)  # 4 letters: argmin of all-True is 0, caught below
-    huge = 10**12
-    max_row = max_col = 0
-    for n_l in range(4):
-        sub = w[n_let == n_l]
-        if len(sub) == 0:
+    n_let = np.where(letter.all(axis=1), 4, np.argmin(letter, axis=1))
+    rows = np.zeros(len(pos), dtype=np.int64)
+    cols = np.zeros(len(pos), dtype=np.int64)
+    for n_l in range(5):
+        sel = np.flatnonzero(n_let == n_l)
+        if len(sel) == 0:
             continue
-        col = np.zeros(len(sub), dtype=np.int64)
+        if n_l == 4:
+            rows[sel] = cols[sel] = _HUGE
+            continue
+        sub = w[sel]
+        col = np.zeros(len(sel), dtype=np.int64)
         for k in range(n_l):
             col = col * 26 + (sub[:, k].astype(np.int64) - 64)
         d = sub[:, n_l : n_l + 10].astype(np.int64) - 48
         is_digit = (d >= 0) & (d <= 9)
         n_dig = np.where(is_digit.all(axis=1), 10, np.argmin(is_digit, axis=1))
-        row = np.zeros(len(sub), dtype=np.int64)
-        for k in range(int(n_dig.max(initial=0)) if n_dig.max(initial=0) < 10 else 9):
+        row = np.zeros(len(sel), dtype=np.int64)
+        for k in range(9):
             row = np.where(k < n_dig, row * 10 + d[:, k], row)
-        if (n_dig > 9).any() or (n_l == 0 and letter[n_let == 0].all(axis=1).any()):
-            row = np.full(1, huge)
-        max_row, max_col = max(max_row, int(row.max())), max(max_col, int(col.max()))
-    return max_row, max_col
+        rows[sel] = np.where(n_dig > 9, _HUGE, row)
+        cols[sel] = col
+    return rows, cols
+
+
+def _scan_extent(buf: bytes, n: int, ext: _Extent) -> None:
+    """Add what ``buf[:n]`` (tags starting before ``n``) says about the sheet's extent."""
+    a = np.frombuffer(buf + b"\0" * (_REF_WINDOW + 4), dtype=np.uint8)
+    rows, cols = _ref_values(a, n)
+    is_cell = cols > 0
+    if len(rows):
+        ext.max_row = max(ext.max_row, int(rows.max()))
+        ext.max_col = max(ext.max_col, int(cols.max()))
+    ext.cell_refs += int(is_cell.sum())
+    ext.row_refs += int((~is_cell).sum())
+    row_tags, cell_tags = _tag_positions(a, n, b"row"), _tag_positions(a, n, b"c")
+    ext.rows += len(row_tags)
+    ext.cells += len(cell_tags)
+    # cells per row: the first group continues the row the previous chunk ended in
+    per_row = np.bincount(np.searchsorted(row_tags, cell_tags), minlength=len(row_tags) + 1)
+    per_row[0] += ext.open_row
+    ext.cells_in_row = max(ext.cells_in_row, int(per_row[:-1].max(initial=0)))
+    ext.open_row = int(per_row[-1]) if len(row_tags) else int(per_row[0])
 
 
 def _check_member(fh: Any, info: zipfile.ZipInfo, file: str) -> None:
-    """Inflate one member in chunks: size as declared, cell references within the limits."""
+    """Inflate one member in chunks: size as declared, cell extent within the limits."""
     is_xml = info.filename.lower().endswith(".xml")
-    max_row = max_col = 0
+    ext = _Extent()
     tail = b""
     for chunk in _inflate(fh, info, file):
-        if not is_xml:
-            continue
-        buf = tail + chunk
-        r, c = _max_refs(buf)
-        max_row, max_col = max(max_row, r), max(max_col, c)
-        tail = buf[-_REF_WINDOW:]  # a reference cut by the chunk boundary is seen whole next time
-    if max_row > XLSX_MAX_ROWS or max_col > XLSX_MAX_COLUMNS or max_row * max_col > XLSX_MAX_CELLS:
+        if is_xml:
+            buf = tail + chunk
+            # Tags in the last few bytes may be cut: they are scanned whole with the next chunk.
+            cut = max(len(buf) - _REF_WINDOW, 0)
+            _scan_extent(buf, cut, ext)
+            tail = buf[cut:]
+    if is_xml and tail:
+        _scan_extent(tail, len(tail), ext)
+    rows, cols = ext.bounds()
+    if rows > XLSX_MAX_ROWS or cols > XLSX_MAX_COLUMNS or rows * cols > XLSX_MAX_CELLS:
         raise ExportError(
-            f"{file}: {info.filename} reaches row {max_row:,} and column {max_col:,} "
-            f"({max_row * max_col:,} cells), over the limits of {XLSX_MAX_ROWS:,} rows, "
+            f"{file}: {info.filename} reaches row {rows:,} and column {cols:,} "
+            f"({rows * cols:,} cells), over the limits of {XLSX_MAX_ROWS:,} rows, "
             f"{XLSX_MAX_COLUMNS} columns and {XLSX_MAX_CELLS:,} cells per sheet. " + _split_advice()
         )
 
