@@ -84,6 +84,19 @@ def test_other_encodings_are_detected(text: str, encoding: str) -> None:
     assert decoded == text and enc == encoding
 
 
+def test_utf16_tab_separated_export(tmp_path: Path) -> None:
+    """Excel's "Unicode text": UTF-16 with a byte order mark, tab-separated."""
+    text = "\r\n".join(r.replace(",", "\t") for r in [HEADER, *ROWS]) + "\r\n"
+    p = write(tmp_path / "v.txt", text.encode("utf-16"))
+    q = write(tmp_path / "w.txt", text.encode("utf-16-le"))
+    with unchanged(p, q):
+        r = read_export(p)
+        assert list(r.data["creator_id"]) == ["Müller", "Zoë", "José"]
+        with pytest.raises(ExportError, match='encoding="utf-16-le"'):
+            read_export(q)
+        assert read_export(q, encoding="utf-16-le").data.equals(r.data)
+
+
 def test_utf8_file_with_a_latin1_byte_is_mojibake_error(tmp_path: Path) -> None:
     data = "\n".join([HEADER, line("1", "Müller"), line("2", "达人"), ""]).encode("utf-8")
     p = write(tmp_path / "v.csv", data + line("3", "Zoë").encode("latin-1") + b"\n")
@@ -455,8 +468,11 @@ def test_xlsx_sheet_option_and_values(tmp_path: Path) -> None:
             read_export(p, sheet="Nope")
         with pytest.raises(ExportError, match="no sheet 5"):
             read_export(p, sheet=5)
-        first = read_source(p)  # default: the first sheet
-    assert list(first.raw.columns) == ["Read me first"] and len(first.raw) == 0
+        default = read_source(p)  # the first sheet with a recognisable header
+        q = write_zip(tmp_path / "w.xlsx", skeleton({"A": data, "B": notes}))
+        assert read_source(q, sheet=1).raw.columns.tolist() == ["Read me first"]
+    assert default.encoding == "xlsx (sheet 'Data')" and len(default.raw) == 1
+    assert read_source(q).encoding == "xlsx (sheet 'A')"
     assert by_name.summary.header_row == 3 and by_name.summary.rows_kept == 1
     assert by_name.data["creator_id"].iloc[0] == "Müller"
     assert by_name.data["followers"].iloc[0] == 12000 and by_index.data.equals(by_name.data)

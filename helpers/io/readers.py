@@ -231,18 +231,22 @@ def _bom_encoding(data: bytes) -> str | None:
     return next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
 
 
-def _refuse_binary(head: bytes, file: str) -> None:
-    """Raise when the first bytes of a text export are a binary file's (or NUL bytes)."""
+def _refuse_binary(head: bytes, file: str, encoding: str | None = None) -> None:
+    """Raise when the first bytes of a text export are a binary file's (or NUL bytes).
+
+    NUL bytes are text in UTF-16/32 (named by a byte order mark or ``encoding``)."""
     for magic, what in _BINARY_SIGNATURES.items():
         if head.startswith(magic):
             raise ExportError(
                 f"{file}: not a text export: the file is {what}. Fix: give it its proper "
                 "extension (.xlsx, .parquet) or export the data again as CSV."
             )
-    if _bom_encoding(head) not in ("utf-16", "utf-32") and b"\x00" in head:
+    wide = (encoding or _bom_encoding(head) or "").lower().replace("_", "-")
+    if not wide.startswith(("utf-16", "utf-32")) and b"\x00" in head:
         raise ExportError(
             f"{file}: not a text export: it contains NUL bytes (binary data) at byte "
-            f"{head.index(0)}. Fix: export the data again as CSV (UTF-8) or XLSX."
+            f"{head.index(0)}. Fix: export the data again as CSV (UTF-8) or XLSX; if it is "
+            'UTF-16 text without a byte order mark, pass encoding="utf-16-le".'
         )
 
 
@@ -435,7 +439,7 @@ def decode_export(data: bytes, file: str, encoding: str | None = None) -> tuple[
         Binary data, an undecodable or ambiguous file, or text with mojibake; the
         message names the encodings tried and the ``encoding`` option that fixes it.
     """
-    _refuse_binary(data[: 4 * 65536], file)
+    _refuse_binary(data[: 4 * 65536], file, encoding)
     enc = encoding or _bom_encoding(data)
     if enc is not None:
         text = _decode_as(data, file, enc)
@@ -612,7 +616,7 @@ def read_csv(
             raise ExportError(
                 f"{file}: the file is empty; export the data again from Seller Center."
             )
-        _refuse_binary(head, file)
+        _refuse_binary(head, file, encoding)
         # Valid UTF-8 is read by Arrow straight from the file (it validates UTF-8 as it
         # converts strings), neither decoded in Python nor held in memory whole.
         fast = (
@@ -964,6 +968,37 @@ def _pick_sheet(wb: Any, sheet: str | int | None, file: str) -> Any:
         ) from exc
 
 
+def _load_rows(ws: Any, file: str) -> list[list[Any]]:
+    """All cells of a loaded sheet, after a last check of its size."""
+    if ws.height > XLSX_MAX_ROWS or ws.width > XLSX_MAX_COLUMNS:
+        raise ExportError(
+            f"{file}: sheet {ws.name!r} has {ws.height:,} rows and {ws.width:,} columns, over the "
+            f"limits of {XLSX_MAX_ROWS:,} rows and {XLSX_MAX_COLUMNS} columns. " + _split_advice()
+        )
+    return ws.to_python(skip_empty_area=False)
+
+
+def _sheet_rows(
+    wb: Any, sheet: str | int | None, file: str, column_map: Mapping[str, str] | None
+) -> tuple[Any, list[list[Any]]]:
+    """The chosen sheet and its rows. Without ``sheet``: the first sheet, unless it has
+    no recognisable header and a later sheet has one (a "read me" sheet in front)."""
+    ws = _pick_sheet(wb, sheet, file)
+    rows = _load_rows(ws, file)
+    if sheet is not None or _best_score(rows, column_map) > 0:
+        return ws, rows
+    for idx in range(1, len(wb.sheet_names)):
+        other = wb.get_sheet_by_index(idx)
+        other_rows = _load_rows(other, file)
+        if _best_score(other_rows, column_map) > 0:
+            return other, other_rows
+    return ws, rows
+
+
+def _best_score(rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None) -> int:
+    return header_score(rows[find_header(rows, column_map)], column_map) if rows else 0
+
+
 def read_xlsx(
     path: Path, column_map: Mapping[str, str] | None = None, *, sheet: str | int | None = None
 ) -> RawTable:
@@ -976,7 +1011,8 @@ def read_xlsx(
     column_map : mapping, optional
         Used to find the header row among the first :data:`HEADER_SCAN_ROWS` rows.
     sheet : str or int, optional
-        Sheet name or 0-based index; default the first sheet.
+        Sheet name or 0-based index. Default: the first sheet, or when it has no
+        recognisable header row, the first sheet that has one.
 
     Returns
     -------
@@ -1002,8 +1038,7 @@ def read_xlsx(
         check_xlsx_zip(path, file)
         try:
             with pcal.CalamineWorkbook.from_path(str(path)) as wb:
-                ws = _pick_sheet(wb, sheet, file)
-                rows = ws.to_python(skip_empty_area=False)
+                ws, rows = _sheet_rows(wb, sheet, file, column_map)
                 sheet_name, names_all = ws.name, list(wb.sheet_names)
         except ExportError:
             raise
