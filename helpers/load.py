@@ -60,7 +60,6 @@ paid); a missing ``gmv`` on a row with zero orders is 0.0; all are counted in
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +71,19 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import ExportError
+from helpers.io.readers import (
+    FILE_KINDS,
+    RawTable,
+    find_header,
+    header_score,
+    list_data_files,
+    read_head_rows,
+    read_source,
+    unique_headers,
+)
+from helpers.io.readers import (
+    HEADER_SCAN_ROWS as HEADER_SCAN_ROWS,
+)
 from helpers.schema import (
     CANONICAL_COLUMNS,
     COUNT_COLUMNS,
@@ -125,19 +137,7 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 )
 """Cell values (after stripping, case-insensitive) that mean "no value"."""
 
-#: How many leading rows of a file are searched for the header row.
-HEADER_SCAN_ROWS = 15
-
-_FILE_KINDS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
+_FILE_KINDS = FILE_KINDS
 
 _CURRENCY = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
 _NUMBER_TEXT = re.compile(
@@ -997,353 +997,12 @@ class LoadResult:
 
 
 # ------------------------------------------------------------------------- reading
-
-
-@dataclass
-class _Table:
-    """A raw export: original headers and values, plus provenance."""
-
-    raw: pd.DataFrame
-    file: str
-    encoding: str | None
-    header_row: int | None
-    rownum: np.ndarray
-    malformed: list[tuple[int, str]] = field(default_factory=list)
-    blank_rows: int = 0
-
-
-def _header_score(cells: Sequence[Any], column_map: Mapping[str, str] | None) -> int:
-    names = {canonical_name(c, column_map) for c in cells if c is not None and str(c).strip()}
-    names.discard(None)
-    return len(names)
-
-
-def _find_header(rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None) -> int:
-    """Index of the row (among the first :data:`HEADER_SCAN_ROWS`) matching most known headers."""
-    best, best_score = 0, 0
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = _header_score(row, column_map)
-        if score > best_score:
-            best, best_score = i, score
-    return best
-
-
-def _unique_headers(cells: Sequence[Any]) -> list[str]:
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, c in enumerate(cells):
-        name = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
-        if not name:
-            name = f"Unnamed: {i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name} ({seen[name]})"
-        else:
-            seen[name] = 1
-        out.append(name)
-    return out
-
-
-def _decode(data: bytes, file: str) -> tuple[str, str]:
-    """Decode bytes: strict UTF-8 (with or without BOM), else GB18030."""
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise ExportError(
-        f"{file}: cannot decode the file as UTF-8 or GB18030/GBK. Re-save it from Excel as "
-        "'CSV UTF-8 (comma delimited)'."
-    )
-
-
-def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    file = str(path)
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(4 * 65536)
-    if not head.strip() and not path.read_bytes().strip():
-        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
-    # UTF-8 is checked on the head here and on the body by Arrow while it reads (its
-    # string conversion validates UTF-8), so a UTF-8 file is neither decoded in Python
-    # nor held in memory whole; anything else falls back to decoding it all.
-    text: str | None = None
-    try:
-        import codecs
-
-        head_text = codecs.getincrementaldecoder("utf-8-sig")("strict").decode(
-            head, final=len(head) >= size
-        )
-        encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _decode(path.read_bytes(), file)
-        head_text = text
-
-    def layout(head_text: str) -> tuple[str, int, list[str]]:
-        """Delimiter, header row index and header names from the first lines."""
-        head_text = head_text[:65536]
-        first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
-        delim = ","
-        sample = "\n".join(first_lines)
-        counts = {d: sample.count(d) for d in (",", ";", "\t")}
-        if counts["\t"] > counts[","] or counts[";"] > counts[","]:
-            delim = max(counts, key=lambda d: counts[d])
-        rows = list(csv.reader(io.StringIO(head_text), delimiter=delim))[:HEADER_SCAN_ROWS]
-        if not rows:
-            raise ExportError(
-                f"{file}: the file has no rows; export the data again from Seller Center."
-            )
-        hi = _find_header(rows, column_map)
-        return delim, hi, _unique_headers(rows[hi])
-
-    delim, hi, names = layout(head_text)
-    # Arrow skips a UTF-8 byte order mark itself; the file is read in blocks.
-    body: bytes | None = None if text is None else text.encode("utf-8")
-    malformed: list[tuple[int | None, str]] = []
-
-    def handler(row: Any) -> str:
-        malformed.append((row.number, row.text))
-        return "skip"
-
-    def read(threads: bool) -> Any:
-        malformed.clear()
-        return pcsv.read_csv(
-            str(path) if body is None else pa.BufferReader(body),
-            read_options=pcsv.ReadOptions(
-                skip_rows=hi + 1, column_names=names, use_threads=threads, block_size=1 << 24
-            ),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delim,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=handler,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                # large_string is what pandas' str dtype holds: no cast in to_pandas.
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-
-    try:
-        try:
-            table = read(True)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if body is not None or not (
-                isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in str(exc)
-            ):
-                raise
-            # Not UTF-8 after all (past the head): decode the whole file as before.
-            text, encoding = _decode(path.read_bytes(), file)
-            body = text.encode("utf-8")
-            delim, hi, names = layout(text)
-            table = read(True)
-        if any(num is None for num, _ in malformed):
-            table = read(False)
-    except pa.ArrowInvalid as exc:
-        raise ExportError(
-            f"{file}: not a readable CSV file ({exc}). Re-save it as CSV from Excel."
-        ) from exc
-    raw = table.to_pandas()
-    raw.columns = names
-    header_line = hi + 1
-    bad_numbers = sorted(int(n) for n, _ in malformed if n is not None)
-    total = len(raw) + len(malformed)
-    all_numbers = np.arange(header_line + 1, header_line + 1 + total)
-    rownum = np.setdiff1d(all_numbers, np.asarray(bad_numbers, dtype=np.int64), assume_unique=True)
-    if len(rownum) != len(raw):  # numbering unknown (should not happen): fall back to order
-        rownum = all_numbers[: len(raw)]
-    table_ = _Table(raw, file, encoding, header_line, rownum.astype(np.int64))
-    table_.malformed = [(int(n) if n is not None else -1, t) for n, t in malformed]
-    return table_
-
-
-_XL_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_XL_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-def _xlsx_col(ref: str) -> int:
-    """0-based column index of a cell reference such as ``"AB12"``."""
-    col = 0
-    for ch in ref:
-        if ch.isdigit():
-            break
-        col = col * 26 + (ord(ch.upper()) - 64)
-    return col - 1
-
-
-def _xlsx_text(elem: Any) -> str:
-    """Text of a shared or inline string (plain ``<t>`` or rich-text runs)."""
-    return "".join(t.text or "" for t in elem.iter(_XL_NS + "t"))
-
-
-def _xlsx_read(
-    path: Path, max_rows: int | None = None
-) -> dict[str, tuple[list[list[Any]], list[int]]]:
-    """Read the sheets of an .xlsx file as rows of cell text (None for empty cells).
-
-    A small streaming reader (zip + ElementTree.iterparse) that is several times faster
-    than openpyxl on large exports. Numbers keep the text Excel stored; booleans become
-    TRUE/FALSE; row numbers are Excel's own (so blank rows above the data count).
-    Returns ``{sheet name: (rows, row numbers)}`` in workbook order.
-    """
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            with zf.open("xl/sharedStrings.xml") as fh:
-                for _, el in ET.iterparse(fh):
-                    if el.tag == _XL_NS + "si":
-                        shared.append(_xlsx_text(el))
-                        el.clear()
-        wb = ET.fromstring(zf.read("xl/workbook.xml"))
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        out: dict[str, tuple[list[list[Any]], list[int]]] = {}
-        col_cache: dict[str, int] = {}
-        for sheet in wb.iter(_XL_NS + "sheet"):
-            target = targets.get(sheet.get(_XL_REL_NS + "id"), "")
-            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if member not in names:
-                continue
-            rows: list[list[Any]] = []
-            numbers: list[int] = []
-            with zf.open(member) as fh:
-                row: list[Any] = []
-                for _, el in ET.iterparse(fh):
-                    tag = el.tag
-                    if tag == _XL_NS + "c":
-                        ref = el.get("r")
-                        if ref:
-                            letters = ref.rstrip("0123456789")
-                            col = col_cache.get(letters)
-                            if col is None:
-                                col = col_cache[letters] = _xlsx_col(letters)
-                        else:
-                            col = len(row)
-                        kind = el.get("t")
-                        value: Any = None
-                        if kind == "inlineStr":
-                            is_ = el.find(_XL_NS + "is")
-                            value = _xlsx_text(is_) if is_ is not None else None
-                        else:
-                            v = el.find(_XL_NS + "v")
-                            text = v.text if v is not None else None
-                            if text is not None:
-                                if kind == "s":
-                                    value = shared[int(text)]
-                                elif kind == "b":
-                                    value = "TRUE" if text == "1" else "FALSE"
-                                elif kind in ("str", "e"):
-                                    value = text
-                                elif "E" in text or "e" in text:
-                                    value = _cell_text(float(text))
-                                else:
-                                    value = text
-                        if col >= len(row):
-                            row.extend([None] * (col - len(row) + 1))
-                        row[col] = value
-                        el.clear()
-                    elif tag == _XL_NS + "row":
-                        rnum = el.get("r")
-                        numbers.append(int(rnum) if rnum else (numbers[-1] + 1 if numbers else 1))
-                        rows.append(row)
-                        row = []
-                        el.clear()
-                        if max_rows is not None and len(rows) >= max_rows:
-                            break
-            out[sheet.get("name", member)] = (rows, numbers)
-        return out
-
-
-def _read_excel(path: Path, column_map: Mapping[str, str] | None) -> _Table:
-    file = str(path)
-    if path.suffix.lower() == ".xls":
-        raise ExportError(
-            f"{file}: old binary .xls workbooks are not supported; open it in Excel and save "
-            "it as .xlsx (or CSV UTF-8)."
-        )
-    try:
-        sheets = _xlsx_read(path)
-    except Exception as exc:  # zip/XML errors take many forms for a broken file
-        raise ExportError(
-            f"{file}: cannot read the workbook ({exc}). Open and re-save it in Excel as .xlsx."
-        ) from exc
-    best: tuple[int, str, int] | None = None
-    for name, (rows, _numbers) in sheets.items():
-        if not rows:
-            continue
-        hi = _find_header(rows, column_map)
-        score = _header_score(rows[hi], column_map)
-        if best is None or score > best[2]:
-            best = (hi, name, score)
-    if best is None:
-        raise ExportError(
-            f"{file}: the workbook has no data; export the data again from Seller Center."
-        )
-    hi, sheet, _ = best
-    rows, numbers = sheets[sheet]
-    names = _unique_headers(rows[hi])
-    width = len(names)
-    body = [r[:width] + [None] * (width - len(r)) for r in rows[hi + 1 :]]
-    if any(len(r) > width and any(v is not None for v in r[width:]) for r in rows[hi + 1 :]):
-        extra = [
-            n
-            for r, n in zip(rows[hi + 1 :], numbers[hi + 1 :], strict=False)
-            if len(r) > width and any(v is not None for v in r[width:])
-        ]
-        raise ExportError(
-            f"{file}: rows {extra[:10]} have values to the right of the last header column "
-            f"({names[-1]!r}). Add a header to that column or delete the stray cells."
-        )
-    raw = pd.DataFrame(body, columns=names, dtype=object)
-    raw = raw.apply(lambda c: _as_text(c)) if len(raw) else raw.astype("str")
-    header_row = numbers[hi]
-    encoding = f"xlsx (sheet {sheet!r})"
-    return _Table(raw, file, encoding, header_row, np.asarray(numbers[hi + 1 :], dtype=np.int64))
-
-
-def _read_source(source: Any, kind: str | None, column_map: Mapping[str, str] | None) -> _Table:
-    if isinstance(source, pd.DataFrame):
-        raw = source.reset_index(drop=True)
-        raw.columns = _unique_headers(list(raw.columns))
-        return _Table(raw, "<DataFrame>", None, None, np.arange(1, len(raw) + 1, dtype=np.int64))
-    path = paths.resolve(source)
-    file = str(path)
-    if not path.exists():
-        raise ExportError(
-            f"{source}: file not found (looked at {file}). Check the path; relative paths are "
-            "taken from the current folder, then from the repo root."
-        )
-    if path.is_dir():
-        raise ExportError(f"{file}: is a folder; use load_dataset() for a folder of exports.")
-    kind = kind or _FILE_KINDS.get(path.suffix.lower())
-    if kind in ("xlsx", "xls"):
-        kind = "excel"
-    if kind not in ("csv", "excel", "parquet"):
-        raise ExportError(
-            f"{file}: unknown file type {path.suffix!r}; accepted: {sorted(_FILE_KINDS)} "
-            "(or pass kind='csv' / 'excel' / 'parquet')."
-        )
-    if path.stat().st_size == 0:
-        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
-    if kind == "csv":
-        return _read_csv(path, column_map)
-    if kind == "excel":
-        return _read_excel(path, column_map)
-    try:
-        raw = pd.read_parquet(path)
-    except Exception as exc:
-        raise ExportError(f"{file}: cannot read the Parquet file ({exc}).") from exc
-    raw = raw.reset_index(drop=True)
-    return _Table(raw, file, "parquet", None, np.arange(1, len(raw) + 1, dtype=np.int64))
+# The readers live in helpers.io.readers; the old private names stay for this module.
+_Table = RawTable
+_header_score = header_score
+_find_header = find_header
+_unique_headers = unique_headers
+_read_source = read_source
 
 
 def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -> int:
@@ -2009,6 +1668,8 @@ def read_export(
     tiers: Mapping[str, int] | None = None,
     date_format: str | None = None,
     kind: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> LoadResult:
     """Read one self-contained export (CSV, XLSX, Parquet or DataFrame) into the
     canonical frame.
@@ -2029,6 +1690,11 @@ def read_export(
         ``strftime`` format of the date column, e.g. ``"%d/%m/%Y"``.
     kind : {"csv", "excel", "parquet"}, optional
         File type when the extension does not tell.
+    encoding : str, optional
+        Text encoding of a CSV (``"latin-1"``, ``"gb18030"``, ...); default: detected
+        (see :func:`helpers.io.readers.decode_export`).
+    sheet : str or int, optional
+        XLSX sheet name or 0-based index; default: the first sheet.
 
     Returns
     -------
@@ -2039,7 +1705,7 @@ def read_export(
     ExportError
         Unreadable file, missing required columns, ambiguous dates, unknown ``site``.
     """
-    table = _read_source(source, kind, column_map)
+    table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
         table, role="videos", column_map=column_map, date_format=date_format, site=site
     )
@@ -2078,6 +1744,7 @@ def _read_lookup(
     *,
     column_map: Mapping[str, str] | None,
     date_format: str | None,
+    encoding: str | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -2087,7 +1754,7 @@ def _read_lookup(
     rownums = []
     for src in sources:
         src, _ = _unwrap(src)
-        table = _read_source(src, None, column_map)
+        table = _read_source(src, None, column_map, encoding=encoding)
         files.append(table.file)
         parsed = _parse_table(
             table, role=role, column_map=column_map, date_format=date_format, site=None
@@ -2150,6 +1817,7 @@ def assemble(
     column_map: Mapping[str, str] | None = None,
     tiers: Mapping[str, int] | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -2164,7 +1832,7 @@ def assemble(
     products : path, DataFrame, LoadResult, or a list of them, optional
         Product ID -> category and commission rate. Joined on ``product_id`` (and
         ``site`` likewise).
-    site, column_map, tiers, date_format
+    site, column_map, tiers, date_format, encoding
         As in :func:`read_export`.
 
     Returns
@@ -2183,7 +1851,13 @@ def assemble(
     for role, src in (("creators", creators), ("products", products)):
         if _as_list(src):
             lookups.append(
-                _read_lookup(_as_list(src), role, column_map=column_map, date_format=date_format)
+                _read_lookup(
+                    _as_list(src),
+                    role,
+                    column_map=column_map,
+                    date_format=date_format,
+                    encoding=encoding,
+                )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
     parts: list[_Parsed] = []
@@ -2195,7 +1869,7 @@ def assemble(
         src, prior = _unwrap(v)
         if prior is not None and len(prior.rejected):
             carried.append((prior.rejected, prior.summary))
-        table = _read_source(src, None, column_map)
+        table = _read_source(src, None, column_map, encoding=encoding)
         parsed = _parse_table(
             table, role="videos", column_map=column_map, date_format=date_format, site=site
         )
@@ -2299,24 +1973,13 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _sniff_role(path: Path, column_map: Mapping[str, str] | None) -> str | None:
+def _sniff_role(
+    path: Path, column_map: Mapping[str, str] | None, encoding: str | None = None
+) -> str | None:
     """Guess an export's role from its headers (first rows only)."""
     try:
-        kind = _FILE_KINDS.get(path.suffix.lower())
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            rows = [pq.read_schema(path).names]
-        elif kind == "excel":
-            rows = pd.read_excel(
-                path, header=None, nrows=HEADER_SCAN_ROWS, dtype=object
-            ).values.tolist()
-        else:
-            with path.open("rb") as fh:
-                head = fh.read(65536)
-            text = _decode(head, str(path))[0] if head else ""
-            rows = list(csv.reader(io.StringIO(text)))[:HEADER_SCAN_ROWS]
-    except (ExportError, OSError, ValueError):
+        rows = read_head_rows(path, encoding=encoding)
+    except ExportError:
         return None
     if not rows:
         return None
@@ -2338,6 +2001,7 @@ def load_dataset(
     column_map: Mapping[str, str] | None = None,
     tiers: Mapping[str, int] | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
 ) -> LoadResult:
     """Load the data a notebook analyses: one export file or a folder of exports.
 
@@ -2348,8 +2012,11 @@ def load_dataset(
         recognised by name (video/videos/视频, creator/creators/达人, product/products/
         商品), otherwise by their headers; all video files are concatenated, then joined
         to the creator and product exports with :func:`assemble`. Sub-folders are not
-        searched. Relative paths are resolved with :func:`helpers.paths.resolve`.
-    site, column_map, tiers, date_format
+        searched. Files that are not data (notes, images, hidden and Office lock files)
+        are skipped and listed in ``summary.notes`` (see
+        :func:`helpers.io.readers.list_data_files`). Relative paths are resolved with
+        :func:`helpers.paths.resolve`.
+    site, column_map, tiers, date_format, encoding
         As in :func:`read_export`.
 
     Returns
@@ -2364,24 +2031,25 @@ def load_dataset(
     p = paths.resolve(path)
     if p.is_file():
         return read_export(
-            p, site=site, column_map=column_map, tiers=tiers, date_format=date_format
+            p,
+            site=site,
+            column_map=column_map,
+            tiers=tiers,
+            date_format=date_format,
+            encoding=encoding,
         )
     if not p.is_dir():
         raise ExportError(
             f"{path}: no such file or folder (looked at {p}). Pass a folder of exports or one export "
             "file; relative paths are taken from the current folder, then from the repo root."
         )
-    files = sorted(
-        f
-        for f in p.iterdir()
-        if f.is_file() and f.suffix.lower() in _FILE_KINDS and not f.name.startswith(("~$", "."))
-    )
+    files, skipped = list_data_files(p)
     roles: dict[str, list[Path]] = {"videos": [], "creators": [], "products": []}
     unknown: list[str] = []
     for f in files:
         name = f.stem.casefold()
         role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-        role = role or _sniff_role(f, column_map)
+        role = role or _sniff_role(f, column_map, encoding)
         if role is None:
             unknown.append(f.name)
         else:
@@ -2400,6 +2068,7 @@ def load_dataset(
             column_map=column_map,
             tiers=tiers,
             date_format=date_format,
+            encoding=encoding,
         )
     else:
         result = assemble(
@@ -2410,7 +2079,9 @@ def load_dataset(
             column_map=column_map,
             tiers=tiers,
             date_format=date_format,
+            encoding=encoding,
         )
+    result.summary.notes.extend(f"skipped {name}: {why}" for name, why in skipped)
     if unknown:
         result.summary.notes.append(f"files not recognised as exports and not read: {unknown}")
     return result
