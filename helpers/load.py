@@ -27,11 +27,27 @@ Parsing rules (each one is a public, separately tested function):
   (:data:`helpers.schema.SITES`: ``.`` is the thousands separator in ID, VN and the EU
   sites) for money, and always as a thousands separator for counts (counts are whole);
   any other single separator is the decimal one. Counts and followers accept the
-  abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8);
-* rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell); a plain number <= 1 is a
-  fraction; plain numbers > 1 in a column are API units of 1/10000 when the largest of
-  them is at least 100 (TikTok's API gives 100-8000 for 1-80 %), otherwise percentage points
-  (``15`` -> 0.15, because an API value below 100 would be a rate under the 1 % minimum);
+  abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8), and ``1e6``;
+* refused number cells (each a counted rejection naming the column's header and the
+  cell): text (``"<col> not a number"``), booleans (``TRUE``, ``false``, 是/否, or a bool
+  column), misplaced separators (``"1,2,3"``, ``"1.2.3,4"``, Indian ``"12,34,567"``: no
+  site groups digits that way; thousands separators come every three digits), a
+  currency sign in a count or rate, or an unknown one in money (all ``"<col> not a
+  number"``); ``inf``, ``NaN``, ``Infinity`` (``"<col> not finite"``; ``"NaN"`` in a text
+  column stays missing); magnitudes beyond :data:`MAX_MAGNITUDE` = 1e15 in counts,
+  followers and money (``"<col> out of range"``, never a wrapped int64); a money cell
+  whose sign contradicts the expected currency (``"currency mismatch"``: ``"£980"`` on a
+  US row; the ``currency`` option, else the row's site currency; rows of unknown site
+  are not judged; ``"$"`` fits USD, SGD, MXN and other dollars);
+* total rows: a creator cell or first text cell reading Total, Grand total, Subtotal,
+  Sum, 合计, 总计, 小计 or 汇总 (any case, optional ``:``) rejects the row as ``"total
+  row"`` (its only reason), so a footer is never added in;
+* rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell). Plain numbers are read on
+  one scale per column (``commission_scale``: ``"fraction"`` 0.15, ``"percent"`` 15,
+  ``"api"`` 1500 for 15 %); by default the scale every positive plain value fits, since
+  rates are 1-80 % (fractions <= 1, percentage points 1-100, API units >= 100; a column
+  of 1s is 1 %). A column mixing scales (``15`` and ``150``; ``0.15`` and ``15``) is an
+  :class:`ExportError` naming the rows and the fix (``commission_scale: percent``);
 * dates (:func:`parse_dates`): ``date_format`` wins; ISO and year-first dates
   (``2024-01-31``, ``2024/1/31``, ``2024年1月31日``) are parsed; day-first or month-first
   slash dates are inferred only when some value proves the order (a first field > 12
@@ -87,6 +103,7 @@ from helpers.io.readers import (
 from helpers.schema import (
     CANONICAL_COLUMNS,
     COUNT_COLUMNS,
+    CURRENCY_SIGNS,
     HEADER_ALIASES,
     MONEY_COLUMNS,
     REQUIRED_COLUMNS,
@@ -99,7 +116,9 @@ from helpers.schema import (
 )
 
 __all__ = [
+    "MAX_MAGNITUDE",
     "MISSING_TOKENS",
+    "RATE_SCALES",
     "LoadResult",
     "LoadSummary",
     "assemble",
@@ -139,11 +158,11 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 
 _FILE_KINDS = FILE_KINDS
 
-_CURRENCY = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
+_CURRENCY_RE = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
 _NUMBER_TEXT = re.compile(
-    r"^\(?\s*[-−+]?\s*(?:" + _CURRENCY + r"\s*)?[-−+]?\s*"
+    r"^\(?\s*[-−+]?\s*(?:" + _CURRENCY_RE + r"\s*)?[-−+]?\s*"
     r"(?:\d[\d.,'\s\u00a0\u202f]*\d|\d)"
-    r"\s*[KkMmBb万亿]?\s*(?:" + _CURRENCY + r")?\s*[-−]?\s*\)?$"
+    r"\s*[KkMmBb万亿]?\s*(?:" + _CURRENCY_RE + r")?\s*[-−]?\s*\)?$"
 )
 _MULTIPLIERS: dict[str, float] = {"k": 1e3, "m": 1e6, "b": 1e9, "万": 1e4, "亿": 1e8}
 
@@ -238,34 +257,140 @@ def _broadcast(value: str | Sequence[str] | pd.Series | np.ndarray, index: pd.In
     return arr
 
 
-def _parse_number(
+#: Largest magnitude accepted for counts, followers and money. Beyond it a value is an
+#: overflow or a typo (no video has 10^15 impressions), and float64 soon stops holding
+#: every whole number (2^53 is about 9.007e15): the loader rejects it as "out of range".
+MAX_MAGNITUDE = 1e15
+
+# Why a number cell was refused: the codes of _NumberCells.problem (0: fine or missing).
+(
+    _P_OK,
+    _P_NOT_NUMBER,
+    _P_BOOLEAN,
+    _P_SEPARATORS,
+    _P_SIGN,
+    _P_NOT_FINITE,
+    _P_OUT_OF_RANGE,
+    _P_CURRENCY,
+) = range(8)
+
+#: Words that spell a non-finite number ("NaN" is missing in a text column but, written
+#: into a number column, it is the output of a failed computation: rejected).
+_NON_FINITE_WORDS = frozenset(
+    {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+    | {"∞", "+∞", "-∞", "#div/0!", "#num!"}
+)
+_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "是", "否", "真", "假"})
+_WORD_LEN = max(len(w) for w in _NON_FINITE_WORDS | _BOOLEAN_WORDS)
+_SIGN_INDEX = pd.Index(list(CURRENCY_SIGNS))
+_UNKNOWN_SIGN = len(_SIGN_INDEX)
+#: Every currency code the ``currency`` option accepts.
+_CURRENCY_CODES: tuple[str, ...] = tuple(sorted({c for cs in CURRENCY_SIGNS.values() for c in cs}))
+
+
+@dataclass
+class _NumberCells:
+    """Parsed number cells: float64 ``values`` (NaN where missing or refused) and int8
+    ``problem`` codes (``_P_OK`` where the cell is fine or missing)."""
+
+    values: np.ndarray
+    problem: np.ndarray
+
+
+def _numeric_cells(s: pd.Series, limit: float | None) -> _NumberCells:
+    """Cells of a numeric or boolean column (DataFrame / Parquet input)."""
+    n = len(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        # True/False in a count or money column is a flag, not a number.
+        problem = np.where(s.notna().to_numpy(bool), _P_BOOLEAN, _P_OK).astype(np.int8)
+        return _NumberCells(np.full(n, np.nan), problem)
+    v = s.to_numpy(dtype="float64", na_value=np.nan)
+    problem = np.zeros(n, dtype=np.int8)
+    inf = np.isinf(v)
+    problem[inf] = _P_NOT_FINITE
+    if limit is not None:
+        with np.errstate(invalid="ignore"):
+            problem[~inf & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
+    if problem.any():
+        v = np.where(problem == _P_OK, v, np.nan)
+    return _NumberCells(v, problem)
+
+
+def _number_cells(
     values: Any,
     *,
     thousands_sep: Any = ",",
-    decimal_sep: Any = ".",
     three_digit_group: str = "convention",
-) -> tuple[pd.Series, pd.Series]:
-    """Parse numbers written the way exports write them.
+    limit: float | None = None,
+    currency: str | pd.Categorical | None = None,
+    signs_allowed: bool = True,
+) -> _NumberCells:
+    """Parse number cells and say, per cell, why one is refused.
 
-    Returns ``(values, invalid)``: float64 values (NaN when missing or invalid) and a
-    boolean mask of cells that are present but not a number. Each distinct (text,
-    thousands separator) pair is parsed once, so repeated values cost nothing.
+    Parameters
+    ----------
+    values : array-like
+        Raw cells (text, numbers or booleans).
+    thousands_sep : str, sequence or Categorical
+        The site convention per cell (settles ``"1.234"`` for money).
+    three_digit_group : {"convention", "thousands"}
+        ``"thousands"`` for counts: ``"1.234"`` is always 1234.
+    limit : float, optional
+        Largest magnitude accepted (:data:`MAX_MAGNITUDE` for counts and money).
+    currency : str or Categorical of str, optional
+        Expected currency code, one for all cells or one per cell (missing: unknown, not
+        judged). A currency sign that cannot stand for it is ``_P_CURRENCY``.
+    signs_allowed : bool
+        False for counts and rates: any currency sign or unit makes a cell ``_P_SIGN``.
+        True for money: an unknown sign makes it ``_P_SIGN``.
+
+    Returns
+    -------
+    _NumberCells
+        Each distinct (text, separator) pair is parsed once, so repeated values cost
+        nothing; only the currency comparison runs per row.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_bool_dtype(s.dtype):
-        s = s.astype("float64")
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        out = s.astype("float64")
-        return out, pd.Series(False, index=s.index)
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return _numeric_cells(s, limit)
     t = _as_text(s)
     codes, uniques = pd.factorize(t)
     uniques = pd.Series(uniques, dtype="str")
     if three_digit_group == "thousands":
         # The separator convention only settles "1.234" for money; counts ignore it.
         thousands_sep = ","
+    key, u, th_u = _pair_keys(codes, uniques, thousands_sep, len(t))
+    vals_u, problem_u, sign_u = _parse_unique_numbers(u, th_u, three_digit_group)
+    if limit is not None:
+        with np.errstate(invalid="ignore"):
+            problem_u[(problem_u == _P_OK) & (np.abs(vals_u) > limit)] = _P_OUT_OF_RANGE
+    has_sign = (sign_u >= 0) & (problem_u == _P_OK)
+    if signs_allowed:
+        problem_u[has_sign & (sign_u == _UNKNOWN_SIGN)] = _P_SIGN
+    else:
+        problem_u[has_sign] = _P_SIGN
+    # key -1 (missing cell) picks the appended NaN / _P_OK slot.
+    problem = np.append(problem_u, _P_OK).astype(np.int8)[key]
+    if currency is not None and ((sign_u >= 0) & (problem_u == _P_OK)).any():
+        sign = np.append(sign_u, -1)[key]
+        problem[_currency_mismatch(sign, problem, currency)] = _P_CURRENCY
+    vals_u = np.where(problem_u == _P_OK, vals_u, np.nan)
+    vals = np.append(vals_u, np.nan)[key]
+    if currency is not None:
+        vals[problem == _P_CURRENCY] = np.nan
+    return _NumberCells(vals, problem)
+
+
+def _pair_keys(
+    codes: np.ndarray, uniques: pd.Series, thousands_sep: Any, n: int
+) -> tuple[np.ndarray, pd.Series, Any]:
+    """Per-cell keys into the distinct (text, thousands separator) pairs.
+
+    Returns (key per cell, -1 where missing; distinct texts; their separators: one str
+    for all, or an array aligned with the texts)."""
     if isinstance(thousands_sep, pd.Categorical):
-        if len(thousands_sep) != len(t):
-            raise ValueError(f"separator array has {len(thousands_sep)} values for {len(t)} cells")
+        if len(thousands_sep) != n:
+            raise ValueError(f"separator array has {len(thousands_sep)} values for {n} cells")
         th_codes = np.asarray(thousands_sep.codes, dtype=np.int64)
         th_uniques = np.asarray(thousands_sep.categories, dtype=object)
         if (th_codes < 0).any():
@@ -275,29 +400,64 @@ def _parse_number(
         if len(used) == 1:
             thousands_sep = str(th_uniques[used[0]])
     elif not isinstance(thousands_sep, str):
-        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, t.index))
+        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, pd.RangeIndex(n)))
         th_uniques = np.asarray(th_uniques, dtype=object)
     if isinstance(thousands_sep, str):
-        th_u = thousands_sep
-        key = codes
-        u = uniques
+        return codes, uniques, thousands_sep
+    combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
+    key, pairs = pd.factorize(combined)
+    keep = pairs >= 0
+    # Drop the pair that stands for missing cells (combined == -1).
+    remap = np.full(len(pairs), -1, dtype=np.int64)
+    remap[keep] = np.arange(int(keep.sum()))
+    key = np.where(key >= 0, remap[key], -1)
+    pairs = pairs[keep]
+    u = uniques.iloc[pairs // len(th_uniques)].reset_index(drop=True)
+    return key, u, th_uniques[pairs % len(th_uniques)]
+
+
+def _currency_mismatch(
+    sign: np.ndarray, problem: np.ndarray, currency: str | pd.Categorical
+) -> np.ndarray:
+    """Cells whose currency sign cannot stand for the expected currency (per cell)."""
+    if isinstance(currency, str):
+        cur_codes = np.zeros(len(sign), dtype=np.int64)
+        names: list[Any] = [currency]
     else:
-        combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
-        key, pairs = pd.factorize(combined)
-        keep = pairs >= 0
-        # Drop the pair that stands for missing cells (combined == -1).
-        remap = np.full(len(pairs), -1, dtype=np.int64)
-        remap[keep] = np.arange(int(keep.sum()))
-        key = np.where(key >= 0, remap[key], -1)
-        pairs = pairs[keep]
-        u_pos = pairs // len(th_uniques)
-        th_u = th_uniques[pairs % len(th_uniques)]
-        u = uniques.iloc[u_pos].reset_index(drop=True)
-    vals_u, invalid_u = _parse_unique_numbers(u, th_u, three_digit_group)
-    # key -1 (missing cell) picks the appended NaN / False slot.
-    vals = np.append(vals_u, np.nan)[key]
-    inv = np.append(invalid_u, False)[key]
-    return pd.Series(vals, index=s.index, dtype="float64"), pd.Series(inv, index=s.index)
+        cur_codes = np.asarray(currency.codes, dtype=np.int64)
+        names = list(currency.categories)
+    # A small table: sign x expected currency -> contradicts.
+    table = np.array(
+        [[name not in CURRENCY_SIGNS[sig] for name in names] for sig in _SIGN_INDEX], dtype=bool
+    ).reshape(len(_SIGN_INDEX), len(names))
+    judged = (sign >= 0) & (sign < _UNKNOWN_SIGN) & (problem == _P_OK) & (cur_codes >= 0)
+    out = np.zeros(len(sign), dtype=bool)
+    idx = np.flatnonzero(judged)
+    if len(idx):
+        out[idx] = table[sign[idx], cur_codes[idx]]
+    return out
+
+
+def _parse_number(
+    values: Any,
+    *,
+    thousands_sep: Any = ",",
+    decimal_sep: Any = ".",
+    three_digit_group: str = "convention",
+) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers written the way exports write them.
+
+    Returns ``(values, invalid)``: float64 values (NaN when missing or refused) and a
+    boolean mask of cells that are present but not a usable number (text, a boolean,
+    misplaced separators, a non-finite value, an overflow). See :func:`_number_cells`
+    for the reason of each refusal.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    cells = _number_cells(s, thousands_sep=thousands_sep, three_digit_group=three_digit_group)
+    return (
+        pd.Series(cells.values, index=s.index, dtype="float64"),
+        pd.Series(cells.problem != _P_OK, index=s.index),
+    )
 
 
 # RE2-compatible patterns (no \s, \d or $): pandas then runs them in pyarrow, not per cell.
@@ -308,7 +468,7 @@ _NUMBER_RE2 = (
     + r"]*[-−+]?["
     + _WS
     + r"]*(?:"
-    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + _CURRENCY_RE.replace(r"\s", "[" + _WS + "]")
     + r"["
     + _WS
     + r"]*)?[-−+]?["
@@ -320,14 +480,27 @@ _NUMBER_RE2 = (
     + r"]*[KkMmBb万亿]?["
     + _WS
     + r"]*(?:"
-    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + _CURRENCY_RE.replace(r"\s", "[" + _WS + "]")
     + r")?["
     + _WS
     + r"]*[-−]?["
     + _WS
     + r"]*\)?"
 )
-
+#: The digits of a number cell, first digit to last (separators inside).
+_DIGITS_RE = r"([0-9](?:[^\n]*[0-9])?)"
+#: Well-formed digits: no separator, one decimal separator, or thousands separators
+#: every three digits (one kind: "," "." space or "'") with an optional decimal part.
+#: "1,2,3", "1.2.3,4" and Indian "12,34,567" (no TikTok Shop site groups that way) fail.
+_GROUPED_RE = (
+    r"[0-9]+(?:[.,][0-9]+)?"
+    r"|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
+    r"|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"
+    r"|[0-9]{1,3}(?:[ '\u00a0\u202f][0-9]{3})+(?:[.,][0-9]+)?"
+)
+_SCIENTIFIC_RE = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+"
+#: Characters around a currency sign that are not part of it.
+_NOT_SIGN_RE = r"[()\-−+" + _WS + r"]"
 
 _MANY_GROUPS = r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}"
 _FAST_COUNT_RE = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+"
@@ -338,13 +511,21 @@ _FAST_MONEY_RE = (
 
 def _parse_unique_numbers(
     u: pd.Series, thousands: Any, three_digit_group: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse distinct number texts; returns (values, invalid) numpy arrays."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse distinct number texts.
+
+    Returns numpy arrays ``(values, problem, sign)``: the value (NaN when missing or
+    refused), the problem code (``_P_OK``, ``_P_NOT_NUMBER``, ``_P_BOOLEAN``, ``_P_SEPARATORS``,
+    ``_P_NOT_FINITE``, ``_P_OUT_OF_RANGE`` for an overflow) and the currency sign as a
+    position in :data:`helpers.schema.CURRENCY_SIGNS` (``_UNKNOWN_SIGN`` for other
+    letters, -1 for none). Limits and sign rules are the caller's.
+    """
     n = len(u)
     vals = np.full(n, np.nan)
-    invalid = np.zeros(n, dtype=bool)
+    problem = np.zeros(n, dtype=np.int8)
+    sign = np.full(n, -1, dtype=np.int16)
     if n == 0:
-        return vals, invalid
+        return vals, problem, sign
     t = u.str.strip(_WS)
     missing = _token_missing(t)
     plain = ~missing & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").to_numpy(bool)
@@ -357,24 +538,72 @@ def _parse_unique_numbers(
     fast_re = _FAST_COUNT_RE if three_digit_group == "thousands" else _FAST_MONEY_RE
     fast = ~missing & ~plain & t.str.fullmatch(fast_re).to_numpy(bool)
     if fast.any():
+        ft = t[fast]
         vals[fast] = (
-            t[fast]
-            .str.replace("$", "", regex=False)
+            ft.str.replace("$", "", regex=False)
             .str.replace(",", "", regex=False)
             .astype("float64")
             .to_numpy()
         )
-    rest = ~missing & ~plain & ~fast
-    if not rest.any():
-        return vals, invalid
+        if three_digit_group != "thousands":
+            dollar = ft.str.startswith("$").to_numpy(bool)
+            sign[np.flatnonzero(fast)[dollar]] = _SIGN_INDEX.get_loc("$")
+    other = ~plain & ~fast
+    if other.any():
+        _mark_words(t, other, missing, problem)
+        sci = other & ~missing & (problem == _P_OK)
+        sci[sci] = t[sci].str.fullmatch(_SCIENTIFIC_RE).to_numpy(bool)
+        if sci.any():
+            vals[sci] = t[sci].astype("float64").to_numpy()
+        rest = other & ~missing & (problem == _P_OK) & ~sci
+        if rest.any():
+            _parse_general(t, rest, thousands, three_digit_group, vals, problem, sign)
+    # A number too long for float64 ("1" and 400 zeros) overflows to inf.
+    problem[(problem == _P_OK) & np.isinf(vals)] = _P_OUT_OF_RANGE
+    vals[problem != _P_OK] = np.nan
+    return vals, problem, sign
+
+
+def _mark_words(t: pd.Series, where: np.ndarray, missing: np.ndarray, problem: np.ndarray) -> None:
+    """Flag "inf", "NaN", "TRUE", "是", ... among ``t[where]`` (in place). "NaN" is a
+    missing token in text columns; in a number column it is not finite, so it stops
+    being missing here."""
+    short = where & (t.str.len() <= _WORD_LEN).fillna(False).to_numpy(bool)
+    if not short.any():
+        return
+    low = t[short].str.lower()
+    idx = np.flatnonzero(short)
+    non_finite = idx[low.isin(list(_NON_FINITE_WORDS)).to_numpy(bool)]
+    problem[non_finite] = _P_NOT_FINITE
+    missing[non_finite] = False
+    problem[idx[low.isin(list(_BOOLEAN_WORDS)).to_numpy(bool)]] = _P_BOOLEAN
+
+
+def _parse_general(
+    t: pd.Series,
+    rest: np.ndarray,
+    thousands: Any,
+    three_digit_group: str,
+    vals: np.ndarray,
+    problem: np.ndarray,
+    sign: np.ndarray,
+) -> None:
+    """The general separator rules for ``t[rest]`` (see the module docstring); fills
+    ``vals``, ``problem`` and ``sign`` in place."""
     r = t[rest]
     valid = r.str.fullmatch(_NUMBER_RE2).to_numpy(bool)
     rest_idx = np.flatnonzero(rest)
-    invalid[rest_idx[~valid]] = True
+    problem[rest_idx[~valid]] = _P_NOT_NUMBER
     idx = rest_idx[valid]
     r = r[valid]
     if r.empty:
-        return vals, invalid
+        return
+    grouped = r.str.extract(_DIGITS_RE, expand=False).str.fullmatch(_GROUPED_RE)
+    grouped = grouped.fillna(False).to_numpy(bool)
+    problem[idx[~grouped]] = _P_SEPARATORS
+    idx, r = idx[grouped], r[grouped]
+    if r.empty:
+        return
     negative = r.str.contains(r"^[" + _WS + r"]*\(|[-−]").to_numpy(bool)
     mult = np.ones(len(r))
     suffix = r.str.contains(r"[0-9][" + _WS + r"]*[KkMmBb万亿]").to_numpy(bool)
@@ -387,6 +616,7 @@ def _parse_unique_numbers(
             ).to_numpy(bool)
             mult[hit] = factor
             suffix |= hit
+    _find_signs(r, suffix, idx, sign)
     num = r.str.replace(r"[^0-9.,]", "", regex=True)
     has_c = num.str.contains(",", regex=False).to_numpy(bool)
     has_d = num.str.contains(".", regex=False).to_numpy(bool)
@@ -425,8 +655,21 @@ def _parse_unique_numbers(
     v[ok] = clean[ok].astype("float64").to_numpy()
     v = np.where(negative, -v, v) * mult
     vals[idx] = v
-    invalid[idx[~ok]] = True
-    return vals, invalid
+    problem[idx[~ok]] = _P_NOT_NUMBER
+
+
+def _find_signs(r: pd.Series, suffix: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> None:
+    """The currency sign or code of each text in ``r`` (before or after the digits,
+    upper-cased, a K/M/B/万/亿 multiplier excluded) into ``sign[idx]``."""
+    lead = r.str.replace(r"[0-9][^\n]*", "", regex=True).str.replace(_NOT_SIGN_RE, "", regex=True)
+    trail = r.str.replace(r"[^\n]*[0-9]", "", regex=True).str.replace(_NOT_SIGN_RE, "", regex=True)
+    if suffix.any():
+        trail[suffix] = trail[suffix].str.slice(1)
+    token = lead.where(lead != "", trail).str.upper()
+    has = (token != "").to_numpy(bool)
+    if has.any():
+        pos = _SIGN_INDEX.get_indexer(token[has])
+        sign[idx[has]] = np.where(pos >= 0, pos, _UNKNOWN_SIGN)
 
 
 def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
@@ -452,12 +695,49 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
     return th, de
 
 
+def _check_currency(currency: str, file: str = "<data>") -> str:
+    """The ``currency`` option as an upper-case ISO code; ExportError when unknown."""
+    code = str(currency).strip().upper()
+    if code not in _CURRENCY_CODES:
+        raise ExportError(
+            f"{file}: currency={currency!r} is not a known currency code; accepted: "
+            f'{list(_CURRENCY_CODES)}. Fix: `currency: USD` in data.yaml, or currency="USD" '
+            "in Python (the code of the currency the money columns are in)."
+        )
+    return code
+
+
+def _expected_currency(
+    site: Any, currency: str | None, n: int, file: str = "<data>"
+) -> str | pd.Categorical | None:
+    """The currency each money cell should be in: the ``currency`` option, else the
+    currency of the row's site (per row; unknown sites are not judged)."""
+    if currency is not None:
+        return _check_currency(currency, file)
+    if site is None:
+        return None
+    if isinstance(site, str):
+        info = SITES.get(normalise_site([site]).iloc[0] or "")
+        return info.currency if info else None
+    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
+    if len(arr) != n:
+        raise ValueError(f"site array has {len(arr)} values for {n} cells")
+    codes, uniq = pd.factorize(arr)
+    cur = [SITES[str(u)].currency if str(u) in SITES else None for u in uniq]
+    names = sorted({c for c in cur if c is not None})
+    lookup = np.array([names.index(c) if c is not None else -1 for c in cur] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(
+        lookup[np.where(codes >= 0, codes, len(uniq))], categories=names
+    )
+
+
 def parse_money(
     values: Any,
     *,
     site: str | Sequence[str] | None = None,
     thousands_sep: str | None = None,
     decimal_sep: str | None = None,
+    currency: str | None = None,
 ) -> pd.Series:
     """Parse money cells such as ``"$1,234.56"``, ``"£980"``, ``"Rp 1.234.567"``,
     ``"1.234,56 €"``.
@@ -469,24 +749,36 @@ def parse_money(
     site : str or sequence of str, optional
         Site code (or one code per cell) whose separator convention settles the only
         ambiguous form, a single separator followed by three digits (``"1.234"`` is
-        1234 in ID, 1.234 in US).
+        1234 in ID, 1.234 in US), and whose currency a currency sign must match
+        (``"£980"`` on a US cell is refused).
     thousands_sep, decimal_sep : str, optional
         Explicit convention; overrides ``site``.
+    currency : str, optional
+        ISO code every cell should be in (``"USD"``); overrides the site's currency.
 
     Returns
     -------
     pandas.Series of float64
-        NaN where the cell is missing (:func:`is_missing`) or not a number.
+        NaN where the cell is missing (:func:`is_missing`) or refused: not a number, a
+        boolean, misplaced separators (``"1,2,3"``), not finite (``"inf"``, ``"NaN"``),
+        beyond :data:`MAX_MAGNITUDE`, or a currency sign that contradicts the expected
+        currency. The loader turns each refusal into a rejection with its reason.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     th, _de = _site_separators(site, s.index)
     if thousands_sep is not None:
         th = thousands_sep
-    return _parse_number(s, thousands_sep=th)[0]
+    cells = _number_cells(
+        s,
+        thousands_sep=th,
+        limit=MAX_MAGNITUDE,
+        currency=_expected_currency(site, currency, len(s)),
+    )
+    return pd.Series(cells.values, index=s.index, dtype="float64")
 
 
 def parse_count(values: Any, *, site: str | Sequence[str] | None = None) -> pd.Series:
-    """Parse count cells such as ``"12,345"``, ``"1.2K"``, ``"3.4M"``, ``"1.2万"``.
+    """Parse count cells such as ``"12,345"``, ``"1.2K"``, ``"3.4M"``, ``"1.2万"``, ``"1e6"``.
 
     A single separator followed by exactly three digits is a thousands separator
     (``"1.234"`` is 1234 everywhere), since counts are whole numbers.
@@ -502,67 +794,167 @@ def parse_count(values: Any, *, site: str | Sequence[str] | None = None) -> pd.S
     -------
     pandas.Series of float64
         Float so that a non-whole value (``"12.5"``) can be reported rather than
-        truncated; NaN where missing or not a number.
+        truncated; NaN where missing or refused (not a number, a boolean, misplaced
+        separators, a currency sign, not finite, or beyond :data:`MAX_MAGNITUDE`).
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     th, _de = _site_separators(site, s.index)
-    return _parse_number(s, thousands_sep=th, three_digit_group="thousands")[0]
+    cells = _number_cells(
+        s, thousands_sep=th, three_digit_group="thousands", limit=MAX_MAGNITUDE, signs_allowed=False
+    )
+    return pd.Series(cells.values, index=s.index, dtype="float64")
 
 
-def _rate_core(values: Any, api_units: bool | None = None) -> tuple[pd.Series, pd.Series, str]:
-    """Parse rates; returns (fractions, invalid mask, note on the unit rule applied)."""
+#: Commission scales: what a plain (no "%") number means, as the divisor to a fraction.
+RATE_SCALES: dict[str, float] = {"fraction": 1.0, "percent": 100.0, "api": 10_000.0}
+_SCALE_MEANING = {
+    "fraction": "0.15 means 15 %",
+    "percent": "15 means 15 %",
+    "api": "1500 means 15 %, TikTok API units of 1/10000",
+}
+_SCALE_WORDS = {
+    "fraction": "fractions (0.15 -> 0.15)",
+    "percent": "percentage points (15 -> 0.15)",
+    "api": "API units of 1/10000 (1500 -> 0.15)",
+}
+
+
+def _rate_core(
+    values: Any,
+    api_units: bool | None = None,
+    *,
+    scale: str | None = None,
+    file: str = "<data>",
+    column: str = "commission_rate",
+    rownum: np.ndarray | None = None,
+) -> tuple[pd.Series, np.ndarray, str]:
+    """Parse rates; returns (fractions, problem codes per cell, note on the scale used).
+
+    Raises ExportError when ``scale`` is unknown or, inferring, when the plain values
+    fit different scales (the message names ``file``, ``column`` and rows from ``rownum``).
+    """
+    if scale is not None and scale not in RATE_SCALES:
+        raise ExportError(
+            f"{file}: commission_scale={scale!r} is not a scale; accepted: "
+            + ", ".join(f"{k!r} ({w})" for k, w in _SCALE_MEANING.items())
+            + '. Fix: `commission_scale: percent` in data.yaml or commission_scale="percent".'
+        )
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        num = s.astype("float64")
-        invalid = pd.Series(False, index=s.index)
-        pct = pd.Series(False, index=s.index)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        cells = _numeric_cells(s, None)
+        pct = np.zeros(len(s), dtype=bool)
     else:
         t = _as_text(s)
-        pct = t.str.contains("%", regex=False).fillna(False).astype(bool)
+        pct = t.str.contains("%", regex=False).fillna(False).to_numpy(bool)
         body = t.str.replace("%", "", regex=False)
-        num, invalid = _parse_number(body, thousands_sep=",", three_digit_group="convention")
+        cells = _number_cells(body, thousands_sep=",", signs_allowed=False)
+    num = cells.values
     out = num.copy()
     out[pct] = num[pct] / 100.0
-    plain = ~pct & num.notna()
-    big = plain & (num > 1)
+    plain = ~pct & ~np.isnan(num)
     note = ""
-    if big.any():
-        if api_units is None:
-            api = bool(num[big].max() >= 100)
-        else:
-            api = api_units
-        out[big] = num[big] / (10_000.0 if api else 100.0)
-        note = (
-            "plain values > 1 read as API units of 1/10000 (1500 -> 0.15)"
-            if api
-            else "plain values > 1 read as percentage points (15 -> 0.15)"
-        )
-    return out, invalid, note
+    if scale is None and api_units is not None:
+        big = plain & (num > 1)
+        if big.any():
+            scale = "api" if api_units else "percent"
+            plain = big
+    elif scale is None and (plain & (num > 0)).any():
+        scale = _infer_rate_scale(s, num, plain & (num > 0), file, column, rownum)
+        if scale != "fraction":
+            note = f"plain values read as {_SCALE_WORDS[scale]} (inferred; set commission_scale to override)"
+    elif scale is not None:
+        note = f"plain values read as {_SCALE_WORDS[scale]} (commission_scale={scale!r})"
+    if scale is not None and plain.any():
+        out[plain] = num[plain] / RATE_SCALES[scale]
+        if api_units is not None:
+            note = f"plain values > 1 read as {_SCALE_WORDS[scale]}"
+    return pd.Series(out, index=s.index, dtype="float64"), cells.problem, note
 
 
-def parse_rate(values: Any, *, api_units: bool | None = None) -> pd.Series:
+def _infer_rate_scale(
+    raw: pd.Series,
+    num: np.ndarray,
+    positive: np.ndarray,
+    file: str,
+    column: str,
+    rownum: np.ndarray | None,
+) -> str:
+    """The one scale every positive plain rate fits (rates are 1-80 %: a fraction is
+    <= 1, percentage points 1-100, API units >= 100), else ExportError."""
+    v = num[positive]
+    fits = {"fraction": v <= 1, "percent": (v >= 1) & (v < 100), "api": v >= 100}
+    common = [k for k, f in fits.items() if f.all()]
+    if len(common) == 1:
+        return common[0]
+    if common == ["fraction", "percent"]:
+        return "percent"  # every value is 1: 1 %, since a fraction of 1 is above the 80 % cap
+    pos = np.flatnonzero(positive)
+    rows = rownum[pos] if rownum is not None else pos + 1
+    text = _as_text(raw.iloc[pos]).to_numpy(object)
+    labels = {
+        "fraction": "fractions (<= 1)",
+        "percent": "percentage points (1-100)",
+        "api": "API units (>= 100)",
+    }
+    parts = []
+    for k, f in fits.items():
+        only = f & ~np.logical_or.reduce([g for j, g in fits.items() if j != k])
+        if only.any():
+            ex = ", ".join(
+                f"row {r} {x!r}" for r, x in zip(rows[only][:3], text[only][:3], strict=True)
+            )
+            parts.append(f"{int(only.sum())} look like {labels[k]} ({ex})")
+    suggest = max(fits, key=lambda k: (int(fits[k].sum()), k == "percent"))
+    raise _scale_error(file, column, parts, suggest)
+
+
+def _scale_error(file: str, column: str, parts: list[str], suggest: str) -> ExportError:
+    return ExportError(
+        f"{file}: column {column!r} mixes commission rates written on different scales, so "
+        f"what they mean cannot be told: {'; '.join(parts)}. Fix: say which scale the column "
+        f'uses: `commission_scale: {suggest}` in data.yaml, or commission_scale="{suggest}" '
+        "in Python (read_export / assemble / load_dataset). Accepted: "
+        + ", ".join(f"{k!r} ({w})" for k, w in _SCALE_MEANING.items())
+        + ". Cells with '%' are always percent; values that do not fit the chosen scale "
+        "are then rejected as 'commission rate outside 0-80 %'."
+    )
+
+
+def parse_rate(
+    values: Any, *, api_units: bool | None = None, scale: str | None = None
+) -> pd.Series:
     """Parse rate cells (commission rate, CTR) into fractions.
 
-    Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too);
-    a plain number <= 1 is already a fraction; plain numbers > 1 are API units of
-    1/10000 when the largest of them is at least 100 (``1500`` -> 0.15; 100 percentage
-    points would be a 100 % commission, above the 80 % cap), else percentage points
-    (``15`` -> 0.15). The rule is applied per column for the plain cells > 1 and
-    per cell for the rest, so a column mixing ``"15%"`` and ``0.15`` works.
+    Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too).
+    Plain numbers are read on one scale per column (:data:`RATE_SCALES`): ``scale``
+    when given, else the one scale that every positive plain value fits, knowing that
+    commission rates are 1-80 %: fractions are <= 1 (``0.15``), percentage points 1-100
+    (``15``), API units of 1/10000 >= 100 (``1500``). A column of 1s is 1 %. A column
+    mixing scales (``15`` and ``150``, or ``0.15`` and ``15``) raises ExportError asking
+    for the scale. So a column mixing ``"15%"`` and ``0.15`` works.
 
     Parameters
     ----------
     values : array-like
         Raw cells.
     api_units : bool, optional
-        Force (True) or forbid (False) the API-unit reading of plain values > 1.
+        Legacy: force (True) or forbid (False) the API-unit reading of plain values > 1
+        (values <= 1 stay fractions).
+    scale : {"fraction", "percent", "api"}, optional
+        What a plain number means; the loader's ``commission_scale`` option.
 
     Returns
     -------
     pandas.Series of float64
-        Fractions; NaN where missing or not a number.
+        Fractions; NaN where missing or refused (not a number, a boolean, not finite).
+
+    Raises
+    ------
+    ExportError
+        Unknown ``scale``, or plain values on different scales (inferring).
     """
-    return _rate_core(values, api_units)[0]
+    out, problem, _note = _rate_core(values, api_units, scale=scale)
+    return out.where(problem == _P_OK)
 
 
 _ISO = re.compile(
@@ -1055,7 +1447,12 @@ def _map_columns(
 
 
 class _Reasons:
-    """Collects (row position, kind, message) triples, vectorised."""
+    """Collects (row position, kind, message) triples, vectorised.
+
+    A row with a reason of a kind in :attr:`SOLE_KINDS` shows that reason only: a total
+    row is not also "missing creator_id" or "clicks > impressions"."""
+
+    SOLE_KINDS: frozenset[str] = frozenset({"total row"})
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -1091,13 +1488,17 @@ class _Reasons:
     def frame(self) -> pd.DataFrame:
         if not self.pos:
             return pd.DataFrame({"pos": np.array([], dtype=np.int64), "kind": [], "msg": []})
-        return pd.DataFrame(
-            {
-                "pos": np.concatenate(self.pos),
-                "kind": np.concatenate(self.kind),
-                "msg": np.concatenate(self.msg),
-            }
-        )
+        pos = np.concatenate(self.pos)
+        kind = np.concatenate(self.kind)
+        msg = np.concatenate(self.msg)
+        sole_kinds = [k for k in self.kind if len(k) and k[0] in self.SOLE_KINDS]
+        if sole_kinds:
+            is_sole = np.isin(kind, list(self.SOLE_KINDS))
+            sole_row = np.zeros(self.n, dtype=bool)
+            sole_row[pos[is_sole]] = True
+            keep = is_sole | ~sole_row[pos]
+            pos, kind, msg = pos[keep], kind[keep], msg[keep]
+        return pd.DataFrame({"pos": pos, "kind": kind, "msg": msg})
 
     def mask(self) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
@@ -1135,8 +1536,12 @@ def _parse_table(
     column_map: Mapping[str, str] | None,
     date_format: str | None,
     site: str | None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
 ) -> _Parsed:
-    """Map headers and parse every known column of one raw export into typed values."""
+    """Map headers and parse every known column of one raw export into typed values.
+
+    ``currency`` and ``commission_scale`` are the options of :func:`read_export`."""
     mapping, ignored, duplicates = _map_columns(list(table.raw.columns), column_map, table.file)
     if role in _LOOKUP_COLUMNS:
         keep = _LOOKUP_COLUMNS[role]
@@ -1161,18 +1566,6 @@ def _parse_table(
             if len(cand) == 0:
                 break
         blank[cand] = True
-
-    def bad_number(canon: str, invalid: pd.Series) -> None:
-        if invalid.any():
-            reasons.add(
-                invalid.to_numpy(),
-                f"{canon} not a number",
-                lambda idx: (
-                    f"{canon} not a number ({inv[canon]}: "
-                    + _quote(src[canon].iloc[idx])
-                    + " is not a number)"
-                ),
-            )
 
     if "site" in src:
         sites = normalise_site(src["site"])
@@ -1228,29 +1621,192 @@ def _parse_table(
         row_sites = typed["site"].fillna(site or "").to_numpy(object)
     elif site:
         row_sites = site
-    th = (
-        _site_separators(row_sites, raw.index)[0]
-        if not isinstance(row_sites, str)
-        else _site_separators(row_sites, raw.index)[0]
+    _parse_number_columns(
+        table,
+        src,
+        inv,
+        typed,
+        reasons,
+        notes,
+        row_sites=row_sites,
+        currency=currency,
+        commission_scale=commission_scale,
     )
+    for header, hit in _total_rows(raw, mapping):
+        reasons.add(
+            hit,
+            "total row",
+            lambda idx, header=header: (
+                f"total row ({header}: "
+                + _quote(raw[header].iloc[idx])
+                + " marks a total or subtotal line, not data; excluded so it is not added in)"
+            ),
+        )
+    frame = pd.DataFrame(typed, index=raw.index, copy=False)
+    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
+
+
+_NUMERIC_COLUMNS = frozenset((*COUNT_COLUMNS, *MONEY_COLUMNS, "followers", "commission_rate"))
+_SIGN_HINT = {
+    "count": " has a currency or unit sign; a count is a plain number",
+    "money": f" has a sign that is not a known currency (known: {', '.join(CURRENCY_SIGNS)})",
+    "rate": " has a currency or unit sign; a rate is a number or a percentage",
+}
+_PROBLEM_TEXT: dict[int, tuple[str, str]] = {
+    _P_NOT_NUMBER: ("not a number", " is not a number"),
+    _P_BOOLEAN: ("not a number", " is a yes/no value, not a number"),
+    _P_SEPARATORS: (
+        "not a number",
+        " has misplaced separators (thousands separators come every three digits, e.g. 1,234,567)",
+    ),
+    _P_NOT_FINITE: ("not finite", " is not a finite number"),
+    _P_OUT_OF_RANGE: (
+        "out of range",
+        f" is beyond {MAX_MAGNITUDE:.0e}, the largest value accepted",
+    ),
+}
+
+
+def _number_reasons(
+    reasons: _Reasons, problem: np.ndarray, canon: str, header: str, raw: pd.Series, what: str
+) -> None:
+    """Add one reason per refused cell: ``"<canon> <kind> (<header>: '<cell>' ...)"``.
+    Currency mismatches are added by the caller (they need the expected currency)."""
+    if not problem.any():
+        return
+    counts = np.bincount(problem, minlength=_P_CURRENCY + 1)
+    for code in np.flatnonzero(counts):
+        if code in (_P_OK, _P_CURRENCY):
+            continue
+        kind, text = _PROBLEM_TEXT.get(int(code), ("not a number", _SIGN_HINT[what]))
+        if code == _P_OUT_OF_RANGE and what == "rate":
+            text = " is too large to be a number"
+        reasons.add(
+            problem == code,
+            f"{canon} {kind}",
+            lambda idx, kind=kind, text=text: (
+                f"{canon} {kind} ({header}: " + _quote(raw.iloc[idx]) + text + ")"
+            ),
+        )
+
+
+def _currency_reasons(
+    reasons: _Reasons,
+    problem: np.ndarray,
+    header: str,
+    raw: pd.Series,
+    expected: str | pd.Categorical | None,
+    row_sites: Any,
+    currency: str | None,
+) -> None:
+    """Reasons for money cells whose currency sign contradicts the expected currency."""
+    mask = problem == _P_CURRENCY
+    if expected is None or not mask.any():
+        return
+    n = len(problem)
+    names = np.broadcast_to(np.asarray(expected, dtype=object), (n,))
+    if currency is not None:
+        whose = np.broadcast_to(np.asarray("the currency= option", dtype=object), (n,))
+    else:
+        site_codes = (
+            normalise_site([row_sites]).to_numpy(object)
+            if isinstance(row_sites, str)
+            else np.asarray(row_sites, dtype=object)
+        )
+        whose = "the currency of site " + np.broadcast_to(site_codes, (n,)).astype(object)
+
+    def message(idx: np.ndarray) -> pd.Series:
+        quoted = _quote(raw.iloc[idx])
+        tail = pd.Series(
+            " is not in " + names[idx].astype(object) + ", " + whose[idx] + ")",
+            index=quoted.index,
+            dtype="str",
+        )
+        return f"currency mismatch ({header}: " + quoted + tail
+
+    reasons.add(mask, "currency mismatch", message)
+
+
+def _parse_number_columns(
+    table: _Table,
+    src: Mapping[str, pd.Series],
+    inv: Mapping[str, str],
+    typed: dict[str, Any],
+    reasons: _Reasons,
+    notes: list[str],
+    *,
+    row_sites: Any,
+    currency: str | None,
+    commission_scale: str | None,
+) -> None:
+    """Parse the count, money and rate columns of ``src`` into ``typed``; every refused
+    cell becomes a reason naming the column's original header and the cell."""
+    index = table.raw.index
+    th = _site_separators(row_sites, index)[0]
+    expected = None
+    if currency is not None or any(c in src for c in MONEY_COLUMNS):
+        expected = _expected_currency(row_sites, currency, len(index), table.file)
     for c in (*COUNT_COLUMNS, "followers"):
         if c in src:
-            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="thousands")
-            bad_number(c, invalid)
-            typed[c] = vals
+            cells = _number_cells(
+                src[c],
+                thousands_sep=th,
+                three_digit_group="thousands",
+                limit=MAX_MAGNITUDE,
+                signs_allowed=False,
+            )
+            _number_reasons(reasons, cells.problem, c, inv[c], src[c], "count")
+            typed[c] = pd.Series(cells.values, index=index, dtype="float64")
     for c in MONEY_COLUMNS:
         if c in src:
-            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="convention")
-            bad_number(c, invalid)
-            typed[c] = vals
+            cells = _number_cells(src[c], thousands_sep=th, limit=MAX_MAGNITUDE, currency=expected)
+            _number_reasons(reasons, cells.problem, c, inv[c], src[c], "money")
+            _currency_reasons(reasons, cells.problem, inv[c], src[c], expected, row_sites, currency)
+            typed[c] = pd.Series(cells.values, index=index, dtype="float64")
     if "commission_rate" in src:
-        vals, invalid, note = _rate_core(src["commission_rate"])
-        bad_number("commission_rate", invalid)
+        header = inv["commission_rate"]
+        vals, problem, note = _rate_core(
+            src["commission_rate"],
+            scale=commission_scale,
+            file=table.file,
+            column=header,
+            rownum=table.rownum,
+        )
+        _number_reasons(reasons, problem, "commission_rate", header, src["commission_rate"], "rate")
         if note:
             notes.append(f"{table.file}: commission_rate {note}")
         typed["commission_rate"] = vals
-    frame = pd.DataFrame(typed, index=raw.index, copy=False)
-    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
+
+
+_TOTAL_WORDS = (
+    "grand[ _-]?total|sub[ _-]?total|totals?|sum|合计|合計|总计|總計|小计|小計|汇总|匯總|彙總"
+)
+_TOTAL_RE = (
+    "[" + _WS + "\u3000]*(?:" + _TOTAL_WORDS + ")[" + _WS + "\u3000]*[:：]?[" + _WS + "\u3000]*"
+)
+
+
+def _total_rows(raw: pd.DataFrame, mapping: Mapping[str, str]) -> list[tuple[str, np.ndarray]]:
+    """Rows whose creator cell or first text cell reads "Total", "Grand total:",
+    "Subtotal", "Sum", 合计, 总计, 小计 or 汇总 (any case): ``[(header, mask), ...]``."""
+    headers = [h for h, c in mapping.items() if c == "creator_id"]
+    for h in raw.columns:
+        dtype = raw[h].dtype
+        if mapping.get(h) in _NUMERIC_COLUMNS or (
+            pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+        ):
+            continue
+        headers.append(h)
+        break
+    out = []
+    for h in dict.fromkeys(headers):
+        hit = _as_text(raw[h]).str.fullmatch(_TOTAL_RE, case=False)
+        hit = hit.fillna(False).to_numpy(bool)
+        if hit.any():
+            out.append((h, hit))
+    return out
 
 
 def _missing_required_error(
@@ -1670,6 +2226,8 @@ def read_export(
     kind: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
 ) -> LoadResult:
     """Read one self-contained export (CSV, XLSX, Parquet or DataFrame) into the
     canonical frame.
@@ -1695,6 +2253,15 @@ def read_export(
         (see :func:`helpers.io.readers.decode_export`).
     sheet : str or int, optional
         XLSX sheet name or 0-based index; default: the first sheet.
+    currency : str, optional
+        ISO code the money columns are in (``"USD"``); default: each row's site currency
+        (:data:`helpers.schema.SITES`). A money cell whose currency sign contradicts it
+        (``"£980"`` on a US row) is rejected as ``"currency mismatch"``; rows whose site
+        is unknown are not judged.
+    commission_scale : {"fraction", "percent", "api"}, optional
+        What a plain commission rate means: ``0.15``, ``15`` or ``1500`` (API units of
+        1/10000) for 15 %. Default: inferred when every plain value fits one scale, else
+        ExportError naming the rows and this fix. ``"12.5%"`` cells are always percent.
 
     Returns
     -------
@@ -1703,11 +2270,18 @@ def read_export(
     Raises
     ------
     ExportError
-        Unreadable file, missing required columns, ambiguous dates, unknown ``site``.
+        Unreadable file, missing required columns, ambiguous dates, unknown ``site``,
+        unknown ``currency``, commission rates on mixed scales.
     """
     table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
-        table, role="videos", column_map=column_map, date_format=date_format, site=site
+        table,
+        role="videos",
+        column_map=column_map,
+        date_format=date_format,
+        site=site,
+        currency=currency,
+        commission_scale=commission_scale,
     )
     _check_required(parsed, site=site, need=REQUIRED_COLUMNS)
     return _finalise([parsed], site=site, tiers=tiers, file_label=table.file)
@@ -1745,6 +2319,8 @@ def _read_lookup(
     column_map: Mapping[str, str] | None,
     date_format: str | None,
     encoding: str | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -1757,7 +2333,13 @@ def _read_lookup(
         table = _read_source(src, None, column_map, encoding=encoding)
         files.append(table.file)
         parsed = _parse_table(
-            table, role=role, column_map=column_map, date_format=date_format, site=None
+            table,
+            role=role,
+            column_map=column_map,
+            date_format=date_format,
+            site=None,
+            currency=currency,
+            commission_scale=commission_scale,
         )
         typed = parsed.typed
         if key not in typed:
@@ -1818,6 +2400,8 @@ def assemble(
     tiers: Mapping[str, int] | None = None,
     date_format: str | None = None,
     encoding: str | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -1832,8 +2416,9 @@ def assemble(
     products : path, DataFrame, LoadResult, or a list of them, optional
         Product ID -> category and commission rate. Joined on ``product_id`` (and
         ``site`` likewise).
-    site, column_map, tiers, date_format, encoding
-        As in :func:`read_export`.
+    site, column_map, tiers, date_format, encoding, currency, commission_scale
+        As in :func:`read_export` (``commission_scale`` also applies to the products
+        export).
 
     Returns
     -------
@@ -1857,6 +2442,8 @@ def assemble(
                     column_map=column_map,
                     date_format=date_format,
                     encoding=encoding,
+                    currency=currency,
+                    commission_scale=commission_scale,
                 )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
@@ -1871,7 +2458,13 @@ def assemble(
             carried.append((prior.rejected, prior.summary))
         table = _read_source(src, None, column_map, encoding=encoding)
         parsed = _parse_table(
-            table, role="videos", column_map=column_map, date_format=date_format, site=site
+            table,
+            role="videos",
+            column_map=column_map,
+            date_format=date_format,
+            site=site,
+            currency=currency,
+            commission_scale=commission_scale,
         )
         need = [c for c in REQUIRED_COLUMNS if c not in provided or c in ("creator_id",)]
         if "followers" in provided:

@@ -23,6 +23,7 @@ import pandas as pd
 __all__ = [
     "CANONICAL_COLUMNS",
     "COUNT_COLUMNS",
+    "CURRENCY_SIGNS",
     "DEFAULT_TIER_THRESHOLDS",
     "HEADER_ALIASES",
     "MONEY_COLUMNS",
@@ -89,6 +90,40 @@ SITES: dict[str, SiteInfo] = {
     ]
 }
 """Known site codes. ``GB`` is accepted as an alias of ``UK`` by the loader."""
+
+CURRENCY_SIGNS: dict[str, frozenset[str]] = {
+    "$": frozenset({"USD", "SGD", "MXN", "AUD", "CAD", "HKD", "NZD", "TWD"}),
+    "US$": frozenset({"USD"}),
+    "S$": frozenset({"SGD"}),
+    "MX$": frozenset({"MXN"}),
+    "R$": frozenset({"BRL"}),
+    "A$": frozenset({"AUD"}),
+    "C$": frozenset({"CAD"}),
+    "HK$": frozenset({"HKD"}),
+    "NT$": frozenset({"TWD"}),
+    "£": frozenset({"GBP"}),
+    "€": frozenset({"EUR"}),
+    "¥": frozenset({"JPY", "CNY"}),
+    "RP": frozenset({"IDR"}),
+    "RM": frozenset({"MYR"}),
+    "฿": frozenset({"THB"}),
+    "₫": frozenset({"VND"}),
+    "₱": frozenset({"PHP"}),
+    "₩": frozenset({"KRW"}),
+    "₹": frozenset({"INR"}),
+    "RMB": frozenset({"CNY"}),
+    **{
+        code: frozenset({code})
+        for code in (
+            *sorted({s.currency for s in SITES.values()}),
+            *("AUD", "CAD", "CNY", "HKD", "INR", "KRW", "NZD", "TWD"),
+        )
+    },
+}
+"""Currency signs and ISO codes seen in money cells (upper case) -> the currencies each
+can stand for. ``"$"`` is shared by several dollar and peso currencies; a money cell
+whose sign cannot stand for the expected currency (the row's site currency, or the
+``currency`` option) is rejected by the loader as ``"currency mismatch"``."""
 
 
 @dataclass(frozen=True)

@@ -288,7 +288,8 @@ def test_column_map(tmp_path: Path) -> None:
 
 def test_site_argument_fills_and_disagreement_is_rejected(tmp_path: Path) -> None:
     df = pd.DataFrame(GOOD[:2]).rename(columns=EN)
-    no_site = df.drop(columns=["Site"])
+    # pound amounts: "$" on a UK row would be a currency mismatch
+    no_site = df.drop(columns=["Site"]).assign(**{EN["gmv"]: ["£1,234.56", "£40.00"]})
     r = read_export(no_site, site="gb")
     assert r.data["site"].tolist() == ["UK", "UK"]
     mixed = df.copy()
