@@ -138,8 +138,14 @@ def reasons_by_row(result: LoadResult) -> dict[int, str]:
 
 
 def assert_canonical(df: pd.DataFrame) -> None:
+    """Canonical columns in canonical order, then extra columns, then provenance."""
     names = [c for c in CANONICAL_COLUMNS if c in df.columns]
-    assert list(df.columns) == names
+    assert list(df.columns[: len(names)]) == names
+    assert list(df.columns[-2:]) == ["source_file", "source_row"]
+    assert isinstance(df["source_file"].dtype, pd.CategoricalDtype)
+    assert df["source_row"].dtype == "int64"
+    for c in df.columns[len(names) : -2]:
+        assert c.isidentifier() and c not in CANONICAL_COLUMNS, c
     for c in names:
         want = CANONICAL_COLUMNS[c].dtype
         if want == "tier":
@@ -148,6 +154,15 @@ def assert_canonical(df: pd.DataFrame) -> None:
             assert isinstance(df[c].dtype, pd.CategoricalDtype), c
         else:
             assert df[c].dtype == pd.api.types.pandas_dtype(want), (c, df[c].dtype, want)
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame, *, rows: bool = True) -> None:
+    """The same data read from different files: equal but for ``source_file`` (and
+    ``source_row`` when the layouts differ) and the extra columns' names."""
+    canon = [c for c in CANONICAL_COLUMNS if c in a.columns]
+    assert canon == [c for c in CANONICAL_COLUMNS if c in b.columns]
+    keep = canon + (["source_row"] if rows else [])
+    pd.testing.assert_frame_equal(a[keep], b[keep])
 
 
 def assert_accounted(result: LoadResult) -> None:
@@ -168,7 +183,9 @@ def test_english_csv_with_bom(tmp_path: Path) -> None:
     assert r.summary.encoding == "utf-8-sig"
     assert r.summary.header_row == 1
     assert r.summary.rows_kept == 3
-    assert r.summary.ignored_columns == ["Likes"]
+    assert r.summary.extra_columns == {"Likes": "likes"}
+    assert r.data["likes"].tolist() == [5, 5, 5]
+    assert r.data["source_row"].tolist() == [2, 3, 4]
     assert r.summary.column_mapping["Creator-attributed GMV"] == "gmv"
     d = r.data
     assert d["gmv"].tolist() == pytest.approx([1234.56, 40.0, 980.0])
@@ -195,7 +212,7 @@ def test_gb18030_chinese_headers_equal_english(tmp_path: Path) -> None:
     zh = read_export(write_csv(tmp_path / "zh.csv", GOOD[:2], lang="zh", encoding="gb18030"))
     assert zh.summary.encoding == "gb18030"
     assert zh.summary.column_mapping["视频 ID"] == "content_id"
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data)
 
 
 def test_plain_utf8_without_bom(tmp_path: Path) -> None:
@@ -215,7 +232,8 @@ def test_xlsx_with_two_title_rows(tmp_path: Path, lang: str) -> None:
     assert list(reasons) == [6]
     assert "'abc'" in reasons[6] and reasons[6].startswith("clicks not a number (")
     csv_version = read_export(write_csv(tmp_path / "v.csv", GOOD[:2], lang=lang))
-    pd.testing.assert_frame_equal(r.data, csv_version.data)
+    same_rows(r.data, csv_version.data, rows=False)
+    assert r.data["source_row"].tolist() == [4, 5]
 
 
 def test_csv_with_title_rows_finds_header(tmp_path: Path) -> None:
@@ -278,12 +296,18 @@ def test_column_map(tmp_path: Path) -> None:
         .rename(columns=EN)
         .rename(columns={"Video product clicks": "Klicks"})
     )
-    with pytest.raises(ExportError, match="clicks"):
-        read_export(df)
+    unmapped = read_export(df)  # clicks is optional: the column is kept as an extra
+    assert "clicks" not in unmapped.data and unmapped.data["klicks"].iloc[0] == 50
     r = read_export(df, column_map={"Klicks": "clicks"})
     assert r.data["clicks"].iloc[0] == 50
-    with pytest.raises(ExportError, match="accepted targets"):
+    with pytest.raises(ExportError, match="Did you mean 'clicks'") as err:
         read_export(df, column_map={"Klicks": "klicks"})
+    assert "column_map={'Klicks': 'clicks'}" in str(err.value)
+    renamed = read_export(df, column_map={"Klicks": "raw_clicks"})  # an extra, renamed
+    assert renamed.data["raw_clicks"].iloc[0] == 50
+    assert renamed.summary.extra_columns == {"Klicks": "raw_clicks"}
+    with pytest.raises(ExportError, match="source_row"):
+        read_export(df, column_map={"Klicks": "source_row"})
 
 
 def test_site_argument_fills_and_disagreement_is_rejected(tmp_path: Path) -> None:
@@ -335,7 +359,7 @@ def test_dataframe_and_parquet_fast_path(tmp_path: Path) -> None:
 
 
 def test_dataframe_messages_say_dataframe() -> None:
-    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Video product clicks"])
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Site"])
     with pytest.raises(ExportError, match="<DataFrame>"):
         read_export(df)
 
@@ -343,23 +367,32 @@ def test_dataframe_messages_say_dataframe() -> None:
 # ------------------------------------------------------------------ broken files
 
 
+MEASURES = ("impressions", "clicks", "orders", "gmv")
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_missing_column_error_names_file_column_and_found(tmp_path: Path, lang: str) -> None:
-    rows = [{k: v for k, v in GOOD[0].items() if k != "clicks"}]
+    rows = [{k: v for k, v in GOOD[0].items() if k not in MEASURES}]
     p = write_csv(tmp_path / "my_export.csv", rows, lang=lang)
     with pytest.raises(ExportError) as err:
         read_export(p)
     msg = str(err.value)
     assert "my_export.csv" in msg
-    assert "clicks" in msg
-    assert HEADERS[lang]["impressions"] in msg  # found columns are listed
+    assert "clicks" in msg and "impressions" in msg
+    assert HEADERS[lang]["creator_id"].strip() in msg  # found columns are listed
     assert "column_map" in msg
+    # No header looks like a measure: no mapping is suggested (no "ad_id -> clicks").
+    assert "column_map={" not in msg
 
 
-def test_missing_category_suggests_products_export() -> None:
+def test_optional_columns_absent_stay_absent() -> None:
     df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Category", "Commission rate"])
-    with pytest.raises(ExportError, match="products"):
-        read_export(df)
+    r = read_export(df)
+    assert r.summary.rows_kept == 1
+    assert "category" not in r.data and "commission_rate" not in r.data
+    assert r.data["refunds"].tolist() == [0.0]  # refunds: 0.0 when absent, with a note
+    only = read_export(pd.DataFrame({"Clicks": ["5", "7"]}), site="US")
+    assert list(only.data.columns) == ["site", "clicks", "refunds", "source_file", "source_row"]
 
 
 def test_ambiguous_dates_raise_and_date_format_fixes(tmp_path: Path) -> None:
@@ -541,7 +574,9 @@ def test_assemble_accepts_frames_and_results(tmp_path: Path) -> None:
         pd.read_csv(v, dtype=str), pd.read_csv(c, dtype=str), pd.read_csv(p, dtype=str), site="US"
     )
     r2 = assemble(v, c, p, site="US")
-    pd.testing.assert_frame_equal(r1.data, r2.data)
+    same_rows(r1.data, r2.data, rows=False)
+    assert r1.data["source_file"].unique().tolist() == ["<DataFrame>"]
+    assert r2.data["source_file"].unique().tolist() == [str(v)]
 
 
 def test_assemble_without_join_key_raises(tmp_path: Path) -> None:
@@ -609,7 +644,7 @@ def test_smoke_english_and_chinese_read_the_same() -> None:
     zh = load_dataset("data/smoke/zh")
     assert_accounted(en)
     assert_accounted(zh)
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data, rows=False)
 
 
 @pytest.mark.slow
@@ -621,12 +656,13 @@ def test_sample_english_and_chinese_read_the_same_and_match_synth() -> None:
     zh = load_dataset("data/sample/zh")
     assert_accounted(en)
     assert en.summary.rows_read == len(en.data) + len(en.rejected)
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data, rows=False)
     generated = json.loads((paths.SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))
     truth_rows = make_affiliate_data(generated["n_rows"], seed=generated["seed"]).data
     # The export adds a few faulty rows (synth.FLAWED_ROWS); each is rejected, none kept.
     assert en.summary.rows_rejected == sum(FLAWED_ROWS.values())
-    pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
+    canon = list(CANONICAL_COLUMNS)
+    pd.testing.assert_frame_equal(en.data[canon], truth_rows, check_categorical=False)
 
 
 def test_semicolon_csv_with_european_numbers(tmp_path: Path) -> None:
