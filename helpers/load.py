@@ -1678,7 +1678,7 @@ def _labels_fix(values: pd.Series) -> tuple[str, str]:
         shown = ", ".join(labels[:5])
         return (
             f"`tiers: {{labels: [{shown}, ...]}}` (all {len(labels)} labels, in order)",
-            f"tiers={{'labels': [...]}} listing all {len(labels)} labels in order",
+            f"the same list of all {len(labels)} labels as tiers' labels",
         )
     yaml = ", ".join(_yaml_scalar(v) for v in labels)
     return f"`tiers: {{labels: [{yaml}]}}`", f"tiers={{'labels': {labels!r}}}"
