@@ -105,12 +105,16 @@ from helpers.schema import (
     COUNT_COLUMNS,
     CURRENCY_SIGNS,
     HEADER_ALIASES,
+    MEASURE_COLUMNS,
     MONEY_COLUMNS,
-    REQUIRED_COLUMNS,
+    NEEDED_BY,
+    PROVENANCE_COLUMNS,
     SITES,
     TIER_DTYPE,
     TIERS,
+    VALUE_REQUIRED_COLUMNS,
     canonical_name,
+    identifier_name,
     normalise_header,
     tier_from_followers,
 )
@@ -1193,12 +1197,18 @@ def normalise_content_type(values: Any) -> pd.Series:
 # ----------------------------------------------------------------------- validation
 
 
-def validation_schema() -> Any:
+def validation_schema(orders_above_clicks: str = "reject") -> Any:
     """The pandera schema the loader validates parsed rows with.
 
     Columns are optional (exports differ); counts are checked as floats so that a
     non-whole value is reported, not truncated. Used with ``lazy=True``; each failure
     case becomes a rejection reason on its row.
+
+    Parameters
+    ----------
+    orders_above_clicks : {"reject", "keep"}
+        With ``"keep"`` the orders <= clicks check is left out (view-through
+        attribution).
 
     Returns
     -------
@@ -1241,17 +1251,13 @@ def validation_schema() -> Any:
 
         return check
 
-    return pa.DataFrameSchema(
-        cols,
-        checks=[
-            pa.Check(le("clicks", "impressions"), name="clicks > impressions"),
-            pa.Check(le("orders", "clicks"), name="orders > clicks"),
-        ],
-        strict=False,
-    )
+    frame_checks = [pa.Check(le("clicks", "impressions"), name="clicks > impressions")]
+    if orders_above_clicks != "keep":
+        frame_checks.append(pa.Check(le("orders", "clicks"), name="orders > clicks"))
+    return pa.DataFrameSchema(cols, checks=frame_checks, strict=False)
 
 
-def _validation_precheck(typed: pd.DataFrame) -> np.ndarray:
+def _validation_precheck(typed: pd.DataFrame, orders_above_clicks: str = "reject") -> np.ndarray:
     """Rows that may fail :func:`validation_schema`: the same row-wise predicates,
     vectorised (NaN passes, as with ``ignore_na=True``). Must stay in step with it."""
     n = len(typed)
@@ -1278,7 +1284,8 @@ def _validation_precheck(typed: pd.DataFrame) -> np.ndarray:
         v = col("commission_rate")
         if v is not None:
             bad |= ~np.isnan(v) & ~((v >= 0) & (v <= 0.8))
-        for a, b in (("clicks", "impressions"), ("orders", "clicks")):
+        pairs = [("clicks", "impressions"), ("orders", "clicks")]
+        for a, b in pairs[: 1 if orders_above_clicks == "keep" else 2]:
             va, vb = col(a), col(b)
             if va is not None and vb is not None:
                 bad |= va > vb
@@ -1314,6 +1321,10 @@ class LoadSummary:
     blank_rows: int = 0
     notes: list[str] = field(default_factory=list)
     parts: list[LoadSummary] = field(default_factory=list)
+    #: Extra (non-canonical) columns kept: original header -> name in ``.data``.
+    extra_columns: dict[str, str] = field(default_factory=dict)
+    #: Rows kept with orders above clicks (``orders_above_clicks="keep"``).
+    orders_above_clicks_kept: int = 0
 
     def __post_init__(self) -> None:
         assert self.rows_read == self.rows_kept + self.rows_rejected, (
@@ -1348,6 +1359,11 @@ class LoadSummary:
         if self.column_mapping:
             lines.append(
                 "columns: " + ", ".join(f"{k!r}->{v}" for k, v in self.column_mapping.items())
+            )
+        if self.extra_columns:
+            lines.append(
+                "extra columns kept: "
+                + ", ".join(f"{k!r}->{v}" for k, v in self.extra_columns.items())
             )
         if self.ignored_columns:
             lines.append("ignored columns: " + ", ".join(repr(c) for c in self.ignored_columns))
@@ -1407,25 +1423,69 @@ def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -
     return 10_000
 
 
+def _check_column_map(column_map: Mapping[str, str] | None, file: str) -> None:
+    """Each target is a canonical column, or a new identifier for an extra column.
+
+    A target that is a near-spelling of a canonical name (``"klicks"``) is refused
+    rather than silently kept as an extra column.
+    """
+    import difflib
+    import keyword
+
+    for header, target in (column_map or {}).items():
+        if target in CANONICAL_COLUMNS:
+            continue
+        where = f"{file}: column_map entry {{{header!r}: {target!r}}}"
+        text = str(target)
+        close = [
+            c
+            for c in difflib.get_close_matches(text.lower(), list(CANONICAL_COLUMNS), 3, 0.8)
+            if abs(len(c) - len(text)) <= 1
+        ]
+        if close:
+            raise ExportError(
+                f"{where}: {text!r} is not a canonical column. Did you mean {close[0]!r}? Fix: "
+                f"`column_map: {{{_yaml_scalar(header)}: {close[0]}}}` in data.yaml, or "
+                f"column_map={{{header!r}: {close[0]!r}}} in Python. Accepted targets: "
+                f"{list(CANONICAL_COLUMNS)}, or a new lowercase name (not a near-spelling of "
+                "one of them) to keep the column as an extra column under that name."
+            )
+        if text in PROVENANCE_COLUMNS or not text.isidentifier() or keyword.iskeyword(text):
+            name = identifier_name(header, set(CANONICAL_COLUMNS) | set(PROVENANCE_COLUMNS))
+            raise ExportError(
+                f"{where}: {text!r} is neither a canonical column nor a usable name for an "
+                f"extra column (letters, digits and _, not starting with a digit; not "
+                f"{' or '.join(PROVENANCE_COLUMNS)}, which the loader adds). Accepted targets: "
+                f"{list(CANONICAL_COLUMNS)} or a new name, e.g. column_map={{{header!r}: "
+                f"{name!r}}}."
+            )
+
+
 def _map_columns(
     columns: Sequence[str], column_map: Mapping[str, str] | None, file: str
-) -> tuple[dict[str, str], list[str], dict[str, str]]:
+) -> tuple[dict[str, str], list[str], dict[str, str], dict[str, str]]:
     """Map original headers to canonical names.
 
-    Returns (mapping original->canonical, ignored headers, duplicates ignored->reason).
+    Returns (mapping original->canonical, other headers, duplicates ignored->reason,
+    renames original->extra column name given in ``column_map``).
     """
-    if column_map:
-        bad = {k: v for k, v in column_map.items() if v not in CANONICAL_COLUMNS}
-        if bad:
-            raise ExportError(
-                f"{file}: column_map maps to unknown canonical column(s) {bad}; accepted "
-                f"targets: {list(CANONICAL_COLUMNS)}."
-            )
+    _check_column_map(column_map, file)
     candidates: dict[str, list[tuple[int, int, str]]] = {}
     ignored: list[str] = []
+    renames: dict[str, str] = {}
     for pos, col in enumerate(columns):
         canon = canonical_name(col, column_map)
         if canon is None:
+            ignored.append(str(col))
+            continue
+        if canon not in CANONICAL_COLUMNS:  # column_map names an extra column
+            if canon in renames.values():
+                raise ExportError(
+                    f"{file}: column_map gives the name {canon!r} to two columns "
+                    f"({[k for k, v in renames.items() if v == canon][0]!r} and {col!r}); "
+                    "give each its own name."
+                )
+            renames[str(col)] = canon
             ignored.append(str(col))
             continue
         candidates.setdefault(canon, []).append(
@@ -1440,7 +1500,21 @@ def _map_columns(
         for _, _, other in cands[1:]:
             duplicates[other] = f"also maps to {canon!r}; kept {keep!r} (higher alias priority)"
     ordered = {c: mapping[c] for c in columns if c in mapping}
-    return ordered, ignored, duplicates
+    return ordered, ignored, duplicates, renames
+
+
+_YAML_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]*[A-Za-z0-9_]|[A-Za-z_]")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _yaml_scalar(text: Any) -> str:
+    """``text`` as a YAML flow scalar: plain when safe, else double-quoted."""
+    import json
+
+    t = str(text)
+    if _YAML_PLAIN.fullmatch(t) and t.lower() not in _YAML_WORDS:
+        return t
+    return json.dumps(t, ensure_ascii=False)
 
 
 # ------------------------------------------------------------------------- parsing
@@ -1521,6 +1595,8 @@ class _Parsed:
     duplicates: dict[str, str]
     notes: list[str]
     blank: np.ndarray
+    #: Extra columns kept: original header -> column name in ``typed``.
+    extras: dict[str, str] = field(default_factory=dict)
 
 
 _LOOKUP_COLUMNS = {
@@ -1538,11 +1614,15 @@ def _parse_table(
     site: str | None,
     currency: str | None = None,
     commission_scale: str | None = None,
+    tier_labels: Sequence[str] | None = None,
 ) -> _Parsed:
     """Map headers and parse every known column of one raw export into typed values.
 
-    ``currency`` and ``commission_scale`` are the options of :func:`read_export`."""
-    mapping, ignored, duplicates = _map_columns(list(table.raw.columns), column_map, table.file)
+    ``currency``, ``commission_scale`` and ``tier_labels`` (the ``labels`` of
+    ``tiers``) are the options of :func:`read_export`."""
+    mapping, ignored, duplicates, renames = _map_columns(
+        list(table.raw.columns), column_map, table.file
+    )
     if role in _LOOKUP_COLUMNS:
         keep = _LOOKUP_COLUMNS[role]
         for orig, canon in list(mapping.items()):
@@ -1583,22 +1663,9 @@ def _parse_table(
     if "content_type" in src:
         typed["content_type"] = normalise_content_type(src["content_type"])
     if "tier" in src:
-        tiers_ = normalise_tier(src["tier"])
-        unknown = (
-            tiers_.str.startswith("?", na=False).to_numpy(bool)
-            if len(tiers_)
-            else np.zeros(0, bool)
+        typed["tier"] = _parse_tier(
+            src["tier"], inv["tier"], table.file, reasons, tier_labels, column_map
         )
-        reasons.add(
-            unknown,
-            "unknown tier",
-            lambda idx: (
-                f"unknown tier ({inv['tier']}: "
-                + _quote(src["tier"].iloc[idx])
-                + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)"
-            ),
-        )
-        typed["tier"] = tiers_.where(~unknown)
     if "date" in src:
         dates = parse_dates(
             src["date"], date_format=date_format, column=inv["date"], file=table.file
@@ -1642,8 +1709,14 @@ def _parse_table(
                 + " marks a total or subtotal line, not data; excluded so it is not added in)"
             ),
         )
+    extras: dict[str, str] = {}
+    if role not in _LOOKUP_COLUMNS:  # extra columns of the content rows are kept
+        extras = _extra_names(ignored, renames)
+        thousands = _site_separators(row_sites, raw.index)[0]
+        typed.update(_parse_extras(raw, extras, thousands))
+        ignored = []
     frame = pd.DataFrame(typed, index=raw.index, copy=False)
-    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
+    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank, extras)
 
 
 _NUMERIC_COLUMNS = frozenset((*COUNT_COLUMNS, *MONEY_COLUMNS, "followers", "commission_rate"))
@@ -1809,49 +1882,373 @@ def _total_rows(raw: pd.DataFrame, mapping: Mapping[str, str]) -> list[tuple[str
     return out
 
 
-def _missing_required_error(
-    file: str,
-    found: Sequence[str],
-    mapping: Mapping[str, str],
-    missing: Sequence[str],
-    site_arg: bool,
-) -> ExportError:
-    hints = []
-    if "site" in missing:
-        hints.append("pass site='US' (or the right code) when the file has no site column")
-    if "tier" in missing:
-        hints.append("add a Followers or Tier column, or a creators export with followers")
-    if {"category", "commission_rate"} & set(missing):
-        hints.append(
-            "join a products export: assemble(videos, products=...) or put products.csv in the folder"
+def _natural_key(text: str) -> list[Any]:
+    """Sort key that orders numbers inside labels numerically ("5-9" before "10-14")."""
+    return [int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", text)]
+
+
+def _labels_fix(values: pd.Series) -> tuple[str, str]:
+    """The ``tiers`` labels fix for a tier-like column, as (data.yaml, Python) text."""
+    t = _strip(_as_text(values))
+    labels = sorted({str(v) for v in t[~_token_missing(t)]}, key=_natural_key)
+    if len(labels) > 40:
+        shown = ", ".join(labels[:5])
+        return (
+            f"`tiers: {{labels: [{shown}, ...]}}` (all {len(labels)} labels, in order)",
+            f"the same list of all {len(labels)} labels as tiers' labels",
         )
-    hints.append(
-        "or map your header: column_map={'<your header>': '<canonical name>'}, e.g. "
-        f"column_map={{{found[0]!r}: {missing[0]!r}}}"
-        if found
-        else "or map headers with column_map=..."
+    yaml = ", ".join(_yaml_scalar(v) for v in labels)
+    return f"`tiers: {{labels: [{yaml}]}}`", f"tiers={{'labels': {labels!r}}}"
+
+
+def _parse_tier(
+    values: pd.Series,
+    header: str,
+    file: str,
+    reasons: _Reasons,
+    labels: Sequence[str] | None,
+    column_map: Mapping[str, str] | None,
+) -> pd.Series:
+    """Tier cells -> tier names (object; None when missing or rejected).
+
+    Without ``labels``: the kit's tier names (English or Chinese); an unknown name is a
+    rejection, and a column that is mostly not tier names at all (an age band mapped to
+    ``tier``) is an :class:`ExportError` that gives the ``tiers`` labels fix. With
+    ``labels``: each cell must be one of them (compared without case, spaces or
+    punctuation when that is unambiguous); others are rejected "unknown tier label".
+    """
+    if labels is not None:
+        lookup = {str(lb): str(lb) for lb in labels}
+        loose = {normalise_header(lb): str(lb) for lb in labels}
+        if len(loose) == len(lookup):
+            lookup.update(loose)
+        mapped = _map_uniques(values, lambda v: lookup.get(v, lookup.get(normalise_header(v))))
+        t = _strip(_as_text(values))
+        unknown = (
+            (mapped.isna().to_numpy(bool) & ~_token_missing(t)) if len(t) else np.zeros(0, bool)
+        )
+        accepted = ", ".join(str(lb) for lb in labels)
+        reasons.add(
+            unknown,
+            "unknown tier label",
+            lambda idx: (
+                f"unknown tier label ({header}: "
+                + _quote(values.iloc[idx])
+                + f" is not one of the labels given in tiers: {accepted})"
+            ),
+        )
+        return mapped
+    tiers_ = normalise_tier(values)
+    unknown = (
+        tiers_.str.startswith("?", na=False).to_numpy(bool) if len(tiers_) else np.zeros(0, bool)
     )
-    aliases = {m: list(HEADER_ALIASES.get(m, ()))[:3] for m in missing}
+    present = int(tiers_.notna().sum())
+    if present and unknown.sum() * 2 > present:
+        examples = list(dict.fromkeys(values[unknown].astype(str).str.strip()))[:5]
+        yaml_fix, py_fix = _labels_fix(values)
+        mapped_by_user = column_map and any(
+            normalise_header(k) == normalise_header(header) for k in column_map
+        )
+        other = (
+            f" Or, if it is not a tier, remove {{{header!r}: 'tier'}} from column_map: the "
+            f"column is then kept as the extra column {identifier_name(header)!r}."
+            if mapped_by_user
+            else ""
+        )
+        raise ExportError(
+            f"{file}: column {header!r} is read as the creator tier, but {int(unknown.sum()):,} of "
+            f"{present:,} values are not tier names (e.g. {examples}); tier names are "
+            f"{', '.join(TIERS)} (or 纳米/微型/中腰部/头部/超头部). If the column holds other "
+            f"ordered groups (an age band, a segment), list its labels in order: {yaml_fix} in "
+            f"data.yaml, or {py_fix} in Python (reorder them if needed).{other}"
+        )
+    reasons.add(
+        unknown,
+        "unknown tier",
+        lambda idx: (
+            f"unknown tier ({header}: "
+            + _quote(values.iloc[idx])
+            + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)"
+        ),
+    )
+    return tiers_.where(~unknown)
+
+
+def _extra_names(headers: Sequence[str], renames: Mapping[str, str]) -> dict[str, str]:
+    """Original header -> column name for every extra column (see
+    :func:`helpers.schema.identifier_name`); names given in ``column_map`` win. A
+    header that already is ``source_file`` / ``source_row`` (a frame the loader made)
+    keeps that name: it is the row's provenance."""
+    taken = set(CANONICAL_COLUMNS) | set(PROVENANCE_COLUMNS) | set(renames.values())
+    names: dict[str, str] = {}
+    for h in headers:
+        if h in renames:
+            names[h] = renames[h]
+            continue
+        if h in PROVENANCE_COLUMNS and h not in names.values():
+            names[h] = h
+            continue
+        names[h] = identifier_name(h, taken)
+        taken.add(names[h])
+    return names
+
+
+def _parse_extras(raw: pd.DataFrame, names: Mapping[str, str], thousands: Any) -> dict[str, Any]:
+    """Parse extra columns: numbers when every present cell is one, else text.
+
+    Text that looks like an identifier rather than a quantity (a leading zero, more than
+    15 digits) stays text, so "00123" and 19-digit ids are kept exactly.
+    """
+    out: dict[str, Any] = {}
+    for orig, name in names.items():
+        s = raw[orig]
+        if name == "source_row":
+            out[name] = pd.to_numeric(s, errors="coerce")
+            continue
+        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[name] = s
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            out[name] = _whole_as_int(s.astype("float64"))
+            continue
+        t = _strip(_as_text(s))
+        missing = _token_missing(t)
+        text = t.where(~missing)
+        present = t[~missing]
+        id_like = present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)
+        if len(present) and not id_like.any():
+            # A column of percentages ("1.23%") is a column of fractions.
+            percent = bool(present.str.endswith("%").all())
+            body = t.str.slice(stop=-1) if percent else t
+            vals, invalid = _parse_number(
+                body, thousands_sep=thousands, three_digit_group="convention"
+            )
+            finite = np.isfinite(vals.to_numpy()[~missing]).all()
+            if not invalid.any() and finite:
+                out[name] = vals / 100.0 if percent else _whole_as_int(vals)
+                continue
+        out[name] = text
+    return out
+
+
+def _whole_as_int(values: pd.Series) -> pd.Series:
+    """int64 when every value is a whole number below 2**53 and none is missing."""
+    v = values.to_numpy(dtype="float64")
+    if len(v) and not np.isnan(v).any() and (np.abs(v) < 2**53).all() and (v % 1 == 0).all():
+        return pd.Series(v.astype(np.int64), index=values.index)
+    return values
+
+
+_MEASURE_WORDS: dict[str, tuple[str, ...]] = {
+    "impressions": ("impression", "imps", "曝光", "展示"),
+    "clicks": ("click", "点击"),
+    "orders": ("order", "conversion", "purchase", "订单", "转化"),
+    "gmv": ("gmv", "revenue", "sales", "salesamount", "销售额", "成交金额"),
+}
+_SITE_WORDS = ("site", "country", "market", "region", "站点", "国家", "地区")
+
+
+def _number_like(values: pd.Series) -> bool:
+    """True when most present cells of a column are numbers (so it can be a count)."""
+    sample = values.iloc[:2000]
+    present = ~is_missing(sample).to_numpy(bool)
+    if not present.any():
+        return False
+    vals, invalid = _parse_number(sample[present])
+    return bool((~invalid.to_numpy(bool)).mean() >= 0.9)
+
+
+def _name_hint(header: str, words: Sequence[str], aliases: Sequence[str]) -> bool:
+    """A header plausibly names a column: it contains one of ``words``, or is a close
+    spelling of an accepted header."""
+    import difflib
+
+    key = normalise_header(header)
+    if any(w in key for w in words):
+        return True
+    keys = [normalise_header(a) for a in aliases]
+    return bool(difflib.get_close_matches(key, keys, n=1, cutoff=0.8))
+
+
+def _suggest_columns(raw: pd.DataFrame, headers: Sequence[str], canon: str) -> list[str]:
+    """Headers that plausibly hold ``canon``: the name fits AND the values do (numbers
+    for a measure, site codes or names for site). No fit, no suggestion."""
+    aliases = (canon, *HEADER_ALIASES.get(canon, ()))
+    out = []
+    for h in headers:
+        if canon == "site":
+            col = raw[h].iloc[:2000]
+            codes = normalise_site(col).dropna()
+            known = len(codes) and codes.isin(list(SITES)).mean() >= 0.9
+            if known or (_name_hint(h, _SITE_WORDS, aliases) and len(codes)):
+                out.append(h)
+        elif _name_hint(h, _MEASURE_WORDS.get(canon, (canon,)), aliases) and _number_like(raw[h]):
+            out.append(h)
+    return out
+
+
+def _mapping_fix(header: str, canon: str) -> str:
+    return (
+        f"`column_map: {{{_yaml_scalar(header)}: {canon}}}` in data.yaml / "
+        f"column_map={{{header!r}: {canon!r}}} in Python"
+    )
+
+
+def _missing_required_error(
+    table: _Table, mapping: Mapping[str, str], missing_site: bool, missing_measure: bool
+) -> ExportError:
+    """Say what is missing and give only fixes a user can pass as they are: a mapping
+    is suggested only for a header whose name and values fit."""
+    found = list(table.raw.columns)
+    unmapped = [h for h in found if h not in mapping]
+    parts = []
+    if missing_site:
+        fixes = [_mapping_fix(h, "site") for h in _suggest_columns(table.raw, unmapped, "site")]
+        fixes.append(
+            "the marketplace of every row: `site: US` in data.yaml / site='US' in Python "
+            f"(use your code; accepted: {', '.join(SITES)}; GB means UK)"
+        )
+        parts.append(
+            "no site column (accepted headers: "
+            f"{list(HEADER_ALIASES['site'])}). Fix: " + "; or ".join(fixes)
+        )
+    if missing_measure:
+        fixes = [
+            _mapping_fix(h, canon)
+            for canon in MEASURE_COLUMNS
+            for h in _suggest_columns(table.raw, unmapped, canon)
+        ]
+        accepted = {c: list(HEADER_ALIASES[c])[:4] for c in MEASURE_COLUMNS}
+        text = (
+            f"none of the measures {list(MEASURE_COLUMNS)} (at least one is needed; headers "
+            f"accepted include {accepted})."
+        )
+        if fixes:
+            text += " Fix: " + "; or ".join(fixes)
+        else:
+            text += (
+                " No header looks like one of them: rename the header in the file, or map it "
+                "under column_map in data.yaml / column_map= in Python."
+            )
+        parts.append(text)
+    optional = ", ".join(c for c in NEEDED_BY if c not in (*MEASURE_COLUMNS, "site"))
     return ExportError(
-        f"{file}: missing required column(s) {list(missing)}. Found columns: {list(found)}"
-        f" (recognised: {dict(mapping)}). Needed: {list(REQUIRED_COLUMNS)}; headers accepted for the "
-        f"missing ones include {aliases}. Fix: " + "; ".join(hints) + "."
+        f"{table.file}: cannot read this export: "
+        + " Also: ".join(parts)
+        + f" Found columns: {found} (recognised: {dict(mapping)}). Other columns ({optional}, "
+        "...) are optional: an analysis that needs one says so."
     )
 
 
 # ---------------------------------------------------------------------- finalising
 
 
+@dataclass(frozen=True)
+class _TierOption:
+    """The ``tiers`` option, checked: follower thresholds or the user's own labels."""
+
+    thresholds: Mapping[str, float] | None = None
+    labels: tuple[str, ...] | None = None
+
+    @property
+    def dtype(self) -> pd.CategoricalDtype:
+        if self.labels is None:
+            return TIER_DTYPE
+        return pd.CategoricalDtype(list(self.labels), ordered=True)
+
+
+_TIERS_FORMS = (
+    "None (default follower thresholds), {'thresholds': [10000, 100000, 500000, 1000000]} "
+    "(lower follower bounds of micro, mid, macro, mega), {'thresholds': {'micro': 10000, "
+    "'mid': 100000, 'macro': 500000, 'mega': 1000000}}, or {'labels': ['18-24', '25-34', ...]} "
+    "(the ordered labels of the column mapped to tier); in data.yaml "
+    "`tiers: {thresholds: [10000, 100000, 500000, 1000000]}` or `tiers: {labels: [18-24, 25-34]}`"
+)
+
+
+def _tier_option(tiers: Any) -> _TierOption:
+    """Check the ``tiers`` option; accepted forms in :data:`_TIERS_FORMS`."""
+    if tiers is None:
+        return _TierOption()
+    if not isinstance(tiers, Mapping):
+        raise ExportError(f"tiers={tiers!r} is not understood; accepted: {_TIERS_FORMS}.")
+    keys = set(tiers)
+    if keys <= set(TIERS[1:]):  # the old plain mapping {"micro": 10000, ...}
+        tiers = {"thresholds": dict(tiers)}
+        keys = {"thresholds"}
+    if len(keys) != 1 or not keys <= {"thresholds", "labels"}:
+        raise ExportError(
+            f"tiers={dict(tiers)!r}: give either 'thresholds' or 'labels' (one of them); "
+            f"accepted: {_TIERS_FORMS}."
+        )
+    if "labels" in tiers:
+        labels = tiers["labels"]
+        if isinstance(labels, str) or not isinstance(labels, Sequence) or not labels:
+            raise ExportError(
+                f"tiers={dict(tiers)!r}: labels must be a non-empty list; accepted: {_TIERS_FORMS}."
+            )
+        text = tuple(str(lb).strip() for lb in labels)
+        if len(set(text)) != len(text) or not all(text):
+            raise ExportError(f"tiers={dict(tiers)!r}: labels must be distinct and not empty.")
+        return _TierOption(labels=text)
+    th = tiers["thresholds"]
+    if isinstance(th, Mapping):
+        th = dict(th)
+    elif isinstance(th, Sequence) and not isinstance(th, str) and len(th) == len(TIERS) - 1:
+        th = dict(zip(TIERS[1:], th, strict=True))
+    else:
+        raise ExportError(
+            f"tiers={dict(tiers)!r}: thresholds must be {len(TIERS) - 1} increasing follower "
+            f"counts (lower bounds of {', '.join(TIERS[1:])}); accepted: {_TIERS_FORMS}."
+        )
+    try:
+        tier_from_followers([0.0], th)
+    except (ValueError, TypeError) as exc:
+        raise ExportError(f"tiers={dict(tiers)!r}: {exc}; accepted: {_TIERS_FORMS}.") from exc
+    return _TierOption(thresholds=th)
+
+
+def _check_policy(orders_above_clicks: str) -> None:
+    if orders_above_clicks not in ("reject", "keep"):
+        raise ExportError(
+            f"orders_above_clicks={orders_above_clicks!r} is not understood; accepted: 'reject' "
+            "(default: such rows are rejected, counted) or 'keep' (view-through attribution: "
+            "kept, counted); in data.yaml `orders_above_clicks: keep`."
+        )
+
+
+def _check_tier_column(parsed: _Parsed, tiers: _TierOption, provided: Sequence[str] = ()) -> None:
+    """``tiers={'labels': ...}`` needs a column mapped to tier; suggest the columns
+    whose values are all among the labels."""
+    if tiers.labels is None or "tier" in parsed.typed or "tier" in provided:
+        return
+    labels = set(tiers.labels)
+    fits = []
+    for h in parsed.table.raw.columns:
+        t = _strip(_as_text(parsed.table.raw[h]))
+        present = t[~_token_missing(t)]
+        if len(present) and present.isin(list(labels)).all():
+            fits.append(h)
+    fix = "; or ".join(_mapping_fix(h, "tier") for h in fits) or (
+        "map the column that holds these labels to tier under column_map"
+    )
+    raise ExportError(
+        f"{parsed.table.file}: tiers gives labels {list(tiers.labels)} but no column is read as "
+        f"the tier. Found columns: {list(parsed.table.raw.columns)}. Fix: {fix}."
+    )
+
+
 def _finalise(
     parts: list[_Parsed],
     *,
     site: str | None,
-    tiers: Mapping[str, int] | None,
+    tiers: _TierOption,
     file_label: str,
     extra_notes: Sequence[str] = (),
     extra_reasons: Callable[[pd.DataFrame, _Reasons], None] | None = None,
     carried: Sequence[tuple[pd.DataFrame, LoadSummary]] = (),
     derived_columns: Sequence[str] = ("tier",),
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Combine parsed video parts, derive site/tier/refunds, validate, build the result."""
     offsets = np.cumsum([0] + [len(p.typed) for p in parts])
@@ -1892,9 +2289,10 @@ def _finalise(
         else:
             typed["site"] = site_code
             notes.append(f"site {site_code!r} from the site= argument applied to all rows")
-    # Tier: an explicit tier wins; followers fill the gaps.
-    if "followers" in typed:
-        derived = tier_from_followers(typed["followers"], tiers)
+    # Tier: an explicit tier wins; followers fill the gaps (not when the tier column
+    # holds the user's own labels: follower thresholds give the kit's tier names).
+    if "followers" in typed and tiers.labels is None:
+        derived = tier_from_followers(typed["followers"], tiers.thresholds)
         if "tier" in typed:
             derived = derived.astype(object)
             derived = derived.where(pd.notna(derived), None)
@@ -1902,7 +2300,8 @@ def _finalise(
         else:
             typed["tier"] = derived  # already TIER_DTYPE: no per-row objects
             notes.append(
-                f"tier derived from followers (thresholds {dict(tiers) if tiers else 'default'})"
+                "tier derived from followers (thresholds "
+                f"{dict(tiers.thresholds) if tiers.thresholds else 'default'})"
             )
     if "refunds" not in typed:
         typed["refunds"] = 0.0
@@ -1920,9 +2319,9 @@ def _finalise(
             typed.loc[fill, "gmv"] = 0.0
             notes.append(f"{int(fill.sum())} missing gmv cell(s) on rows with 0 orders read as 0.0")
 
-    # Missing required values (the columns exist; checked by the caller).
+    # Missing values in columns that must be filled when present.
     not_blank = ~blank
-    for c in REQUIRED_COLUMNS:
+    for c in VALUE_REQUIRED_COLUMNS:
         if c in typed:
             miss = typed[c].isna().to_numpy(bool) & not_blank
             # Values that come from a join or a derivation are only "missing" when nothing
@@ -1935,11 +2334,11 @@ def _finalise(
     # row-wise predicates finds the rows that can fail; pandera (lazy=True) then runs on
     # those rows only (index labels are row positions), so its failure cases still
     # produce the reasons, and a clean file costs neither the schema nor the import.
-    suspect = _validation_precheck(typed)
+    suspect = _validation_precheck(typed, orders_above_clicks)
     if suspect.any():
         import pandera.pandas as pa
 
-        schema = validation_schema()
+        schema = validation_schema(orders_above_clicks)
         cols = [c for c in typed.columns if c in schema.columns]
         check_frame = typed[cols].iloc[np.flatnonzero(suspect)]
         if "site" in check_frame:
@@ -1980,10 +2379,24 @@ def _finalise(
                 dtype=object,
             )
             reasons.add(across, "duplicate row", msgs)
+    _repeated_content(typed, reasons, blank, parts, offsets)
 
     bad = reasons.mask() & ~blank
     kept = ~bad & ~blank
-    data = _to_canonical(typed[kept].reset_index(drop=True))
+    _add_provenance(typed, parts)
+    above_kept = 0
+    if orders_above_clicks == "keep" and "orders" in typed and "clicks" in typed:
+        above = (typed["orders"] > typed["clicks"]).fillna(False).to_numpy(bool)
+        above_kept = int((above & kept).sum())
+        if above_kept:
+            notes.append(
+                f"{above_kept} row(s) with orders above clicks kept "
+                "(orders_above_clicks='keep': view-through attribution)"
+            )
+    extras = {k: v for p in parts for k, v in p.extras.items()}
+    data = _to_canonical(
+        typed[kept].reset_index(drop=True), tiers.dtype, list(dict.fromkeys(extras.values()))
+    )
 
     # Rejected rows: original values + file, row, reason.
     rf = reasons.frame()
@@ -2045,6 +2458,7 @@ def _finalise(
                 rows_read=int((~seg_blank).sum()) + len(p.table.malformed),
                 rows_kept=int((~seg_bad & ~seg_blank).sum()),
                 rows_rejected=int(seg_bad.sum()) + len(p.table.malformed),
+                extra_columns={k: v for k, v in p.extras.items() if v not in PROVENANCE_COLUMNS},
                 ignored_columns=p.ignored,
                 column_mapping=p.mapping,
                 duplicate_columns=p.duplicates,
@@ -2067,6 +2481,8 @@ def _finalise(
         blank_rows=int(blank.sum()),
         notes=notes,
         parts=part_summaries if len(parts) > 1 else [],
+        extra_columns={k: v for k, v in extras.items() if v not in PROVENANCE_COLUMNS},
+        orders_above_clicks_kept=above_kept,
     )
     assert len(rejected) == rows_rejected, (len(rejected), rows_rejected)
     return LoadResult(data=data, rejected=rejected, summary=summary)
@@ -2154,8 +2570,30 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
         reasons.add(mask, kind, msg.to_numpy(object))
 
 
-def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
-    """Cast parsed columns to the canonical dtypes, in canonical order."""
+def _as_category(s: pd.Series, first: Sequence[str] = ()) -> pd.Series:
+    """Categorical with a stable order: ``first`` (those present), then sorted."""
+    # Text columns are factorized by Arrow; the categories come out the same (str) as
+    # through Python objects, without a million of them.
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cat = s.cat.remove_unused_categories()
+    elif s.dtype == "str":
+        cat = s.astype("category")
+    else:
+        cat = s.astype("str").where(s.notna()).astype("category")
+    cats = cat.cat.categories
+    if not first and cats.is_monotonic_increasing:  # astype sorts already: skip the work
+        return cat
+    present = set(cats)
+    order = [c for c in first if c in present] + sorted(present - set(first), key=str)
+    return cat.cat.reorder_categories(order)
+
+
+def _to_canonical(
+    df: pd.DataFrame, tier_dtype: pd.CategoricalDtype = TIER_DTYPE, extras: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Cast parsed columns to the canonical dtypes, in canonical order, then the extra
+    columns (numbers as parsed, text as categoricals), then ``source_file`` and
+    ``source_row``."""
     out: dict[str, Any] = {}
     for name, col in CANONICAL_COLUMNS.items():
         if name not in df:
@@ -2164,21 +2602,13 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
         if col.dtype == "tier":
             out[name] = (
                 s
-                if s.dtype == TIER_DTYPE
-                else pd.Series(pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index)
+                if s.dtype == tier_dtype
+                else pd.Series(pd.Categorical(s.astype(object), dtype=tier_dtype), index=df.index)
             )
         elif col.dtype == "category":
-            # Text columns are factorized by Arrow; the categories come out the same
-            # (str) as through Python objects, without a million of them.
-            cat = s.astype("category") if s.dtype == "str" else s.astype(object).astype("category")
-            # Stable, meaningful category order: sites as in SITES, content types
-            # video/live/showcase first, anything else sorted.
-            first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}.get(
-                name, []
-            )
-            present = set(cat.cat.categories)
-            order = [c for c in first if c in present] + sorted(present - set(first))
-            out[name] = cat.cat.reorder_categories(order)
+            # Sites as in SITES, content types video/live/showcase first, else sorted.
+            first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}
+            out[name] = _as_category(s, first.get(name, ()))
         elif col.dtype == "int64":
             out[name] = s.astype("float64").round().astype("int64")
         elif col.dtype == "Int64":
@@ -2189,31 +2619,102 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
             out[name] = s.astype(col.dtype)
         else:
             out[name] = s.astype(col.dtype)
+    for name in extras:
+        if name in df and name not in PROVENANCE_COLUMNS:
+            s = df[name]
+            numeric = pd.api.types.is_numeric_dtype(
+                s.dtype
+            ) or pd.api.types.is_datetime64_any_dtype(s.dtype)
+            out[name] = s if numeric else _as_category(s)
+    if "source_file" in df:
+        out["source_file"] = _as_category(df["source_file"])
+        out["source_row"] = df["source_row"].astype("int64")
     return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def _add_provenance(typed: pd.DataFrame, parts: Sequence[_Parsed]) -> None:
+    """``source_file`` / ``source_row`` of every row: the file name and its row number as
+    Excel shows it. A frame that already carries them (one the loader made) keeps them."""
+    # The file's name, not its path: reports are shared and must not show local folders.
+    files = np.concatenate(
+        [np.full(len(p.typed), Path(p.table.file).name, dtype=object) for p in parts]
+    )
+    rows = np.concatenate([p.table.rownum for p in parts]).astype(np.int64)
+    file_s = pd.Series(files, index=typed.index, dtype="str")
+    row_s = pd.Series(rows, index=typed.index)
+    if "source_file" in typed:
+        given = typed["source_file"].astype(object)
+        file_s = given.where(given.notna(), file_s).astype("str")
+    if "source_row" in typed:
+        given_row = pd.to_numeric(typed["source_row"], errors="coerce")
+        row_s = given_row.where(given_row.notna(), row_s).astype("int64")
+    typed["source_file"] = file_s
+    typed["source_row"] = row_s
+
+
+def _repeated_content(
+    typed: pd.DataFrame,
+    reasons: _Reasons,
+    blank: np.ndarray,
+    parts: Sequence[_Parsed],
+    offsets: np.ndarray,
+) -> None:
+    """Rows repeating a content id (same site, content_id, and product_id and date when
+    present) that are not exact duplicates: keep the one with most impressions (then
+    clicks, then the first), reject the others naming the kept row. Rows already
+    rejected take no part, so a broken copy never displaces a good one."""
+    if "content_id" not in typed or len(typed) < 2:
+        return
+    keys = [c for c in ("site", "content_id", "product_id", "date") if c in typed]
+    cand = np.flatnonzero(~reasons.mask() & ~blank & typed["content_id"].notna().to_numpy(bool))
+    if len(cand) < 2:
+        return
+    sub = typed.iloc[cand]
+    group = sub.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    counts = np.bincount(group)
+    rep = counts[group] > 1
+    if not rep.any():
+        return
+    cand, group, sub = cand[rep], group[rep], sub[rep]
+    order_keys = [np.arange(len(cand))]
+    for c in ("clicks", "impressions"):  # lexsort: last key is the primary one
+        if c in sub:
+            order_keys.append(-sub[c].to_numpy(dtype="float64", na_value=-1.0))
+    order_keys.append(group)
+    order = np.lexsort(order_keys)
+    first_in_group = np.ones(len(order), dtype=bool)
+    first_in_group[1:] = group[order][1:] != group[order][:-1]
+    winner_of_group = dict(
+        zip(group[order][first_in_group], cand[order][first_in_group], strict=True)
+    )
+    losers = cand[order][~first_in_group]
+    part_of = np.searchsorted(offsets, losers, side="right") - 1
+    winners = np.array([winner_of_group[g] for g in group[order][~first_in_group]])
+    win_part = np.searchsorted(offsets, winners, side="right") - 1
+    by = "/".join(keys)
+    msgs = [
+        f"repeated content id (same {by} as row "
+        f"{parts[wp].table.rownum[w - offsets[wp]]}"
+        + (f" in {parts[wp].table.file}" if wp != lp else "")
+        + ", which is kept: most impressions, then clicks, then first)"
+        for w, wp, lp in zip(winners, win_part, part_of, strict=True)
+    ]
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[losers] = True
+    order_l = np.argsort(losers)
+    reasons.add(mask, "repeated content id", np.asarray(msgs, dtype=object)[order_l])
 
 
 # ---------------------------------------------------------------------- public API
 
 
-def _check_required(parsed: _Parsed, *, site: str | None, need: Sequence[str]) -> None:
-    have = set(parsed.typed.columns)
-    missing = []
-    for c in need:
-        if c in have:
-            continue
-        if c == "tier" and "followers" in have:
-            continue
-        if c == "site" and site is not None:
-            continue
-        missing.append(c)
-    if missing:
-        raise _missing_required_error(
-            parsed.table.file,
-            list(parsed.table.raw.columns),
-            parsed.mapping,
-            missing,
-            site is not None,
-        )
+def _check_required(parsed: _Parsed, *, site: str | None) -> None:
+    """The loader needs a site (column or option) and at least one measure."""
+    have = set(parsed.mapping.values())
+    missing_site = "site" not in have and site is None
+    missing_measure = not have & set(MEASURE_COLUMNS)
+    if missing_site or missing_measure:
+        raise _missing_required_error(parsed.table, parsed.mapping, missing_site, missing_measure)
 
 
 def read_export(
@@ -2221,16 +2722,30 @@ def read_export(
     *,
     site: str | None = None,
     column_map: Mapping[str, str] | None = None,
-    tiers: Mapping[str, int] | None = None,
+    tiers: Mapping[str, Any] | None = None,
     date_format: str | None = None,
     kind: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
     currency: str | None = None,
     commission_scale: str | None = None,
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Read one self-contained export (CSV, XLSX, Parquet or DataFrame) into the
     canonical frame.
+
+    The loader requires only a site (a column, or the ``site`` option) and at least one
+    of impressions, clicks, orders and GMV. Other canonical columns are optional: absent
+    from the file means absent from ``.data`` (except ``refunds``: 0.0, with a note),
+    and a row check runs only when its columns are present. Columns the kit does not
+    know are kept as extra columns under identifier names (``"Age Band"`` ->
+    ``age_band``; ``summary.extra_columns``), as numbers when every present cell is one,
+    else as categoricals. Every kept row carries ``source_file`` and ``source_row`` (its
+    row number as Excel shows it). Key columns (site, creator_id, product_id,
+    content_id, category, content_type, tier, source_file) are categoricals. A content
+    id repeated with different values (same site, content_id, and product_id and date
+    when present) keeps the row with the most impressions (then clicks, then the
+    first); the others are rejected "repeated content id".
 
     Parameters
     ----------
@@ -2241,9 +2756,17 @@ def read_export(
         Site code for every row (``"US"``, ``"GB"``/``"UK"``, ...). Rows whose own site
         column disagrees are rejected.
     column_map : mapping, optional
-        ``{your header: canonical name}`` for headers the kit does not know.
+        ``{your header: canonical name}`` for headers the kit does not know, or
+        ``{your header: new_name}`` to keep an extra column under a name of your choice
+        (a lowercase identifier that is not a near-spelling of a canonical name).
     tiers : mapping, optional
-        Follower thresholds for tiers (see :func:`helpers.schema.tier_from_followers`).
+        ``None`` (default follower thresholds: :data:`helpers.schema.DEFAULT_TIER_THRESHOLDS`),
+        ``{"thresholds": [10000, 100000, 500000, 1000000]}`` (lower follower bounds of
+        micro, mid, macro, mega), ``{"thresholds": {"micro": 10000, ...}}`` or the plain
+        mapping ``{"micro": 10000, ...}``, or ``{"labels": ["18-24", "25-34", ...]}``:
+        the column mapped to ``tier`` becomes an ordered categorical with exactly these
+        labels (a row with another value is rejected "unknown tier label"; followers do
+        not fill tiers then).
     date_format : str, optional
         ``strftime`` format of the date column, e.g. ``"%d/%m/%Y"``.
     kind : {"csv", "excel", "parquet"}, optional
@@ -2262,6 +2785,10 @@ def read_export(
         What a plain commission rate means: ``0.15``, ``15`` or ``1500`` (API units of
         1/10000) for 15 %. Default: inferred when every plain value fits one scale, else
         ExportError naming the rows and this fix. ``"12.5%"`` cells are always percent.
+    orders_above_clicks : {"reject", "keep"}
+        ``"reject"`` (default): a row with more orders than clicks is rejected (counted).
+        ``"keep"``: such rows are kept (view-through attribution), counted in
+        ``summary.notes`` and ``summary.orders_above_clicks_kept``.
 
     Returns
     -------
@@ -2270,9 +2797,13 @@ def read_export(
     Raises
     ------
     ExportError
-        Unreadable file, missing required columns, ambiguous dates, unknown ``site``,
-        unknown ``currency``, commission rates on mixed scales.
+        Unreadable file, no site or no measure column, ambiguous dates, unknown ``site``,
+        unknown ``currency``, commission rates on mixed scales, a tier column that is
+        mostly not tier names (asks for ``tiers={"labels": [...]}``), an invalid option.
+        Each message says how to fix it with a ``data.yaml`` key or a Python keyword.
     """
+    tier_option = _tier_option(tiers)
+    _check_policy(orders_above_clicks)
     table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
         table,
@@ -2282,9 +2813,17 @@ def read_export(
         site=site,
         currency=currency,
         commission_scale=commission_scale,
+        tier_labels=tier_option.labels,
     )
-    _check_required(parsed, site=site, need=REQUIRED_COLUMNS)
-    return _finalise([parsed], site=site, tiers=tiers, file_label=table.file)
+    _check_required(parsed, site=site)
+    _check_tier_column(parsed, tier_option)
+    return _finalise(
+        [parsed],
+        site=site,
+        tiers=tier_option,
+        file_label=table.file,
+        orders_above_clicks=orders_above_clicks,
+    )
 
 
 def _unwrap(source: Any) -> tuple[Any, LoadResult | None]:
@@ -2321,6 +2860,7 @@ def _read_lookup(
     encoding: str | None = None,
     currency: str | None = None,
     commission_scale: str | None = None,
+    tier_labels: Sequence[str] | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -2340,20 +2880,20 @@ def _read_lookup(
             site=None,
             currency=currency,
             commission_scale=commission_scale,
+            tier_labels=tier_labels,
         )
         typed = parsed.typed
         if key not in typed:
-            raise ExportError(
-                f"{table.file}: the {role} export has no {key} column to join on. Found columns: "
-                f"{list(table.raw.columns)}; accepted headers: {list(HEADER_ALIASES[key])}. Fix: rename "
-                f"the header or pass column_map={{'<your header>': {key!r}}}."
-            )
+            raise _no_key_error(table, role, key, parsed.mapping, f"the {role} export")
         useful = [c for c in _LOOKUP_COLUMNS[role] if c in typed and c != key]
         if not useful or useful == ["site"]:
+            wanted = [c for c in _LOOKUP_COLUMNS[role] if c not in (key, "site")]
+            accepted = {c: list(HEADER_ALIASES[c])[:4] for c in wanted}
             raise ExportError(
                 f"{table.file}: the {role} export has none of the columns it is needed for "
-                f"({[c for c in _LOOKUP_COLUMNS[role] if c not in (key, 'site')]}). Found columns: "
-                f"{list(table.raw.columns)}. Fix: rename the headers or pass column_map=..."
+                f"({wanted}; headers accepted include {accepted}). Found columns: "
+                f"{list(table.raw.columns)}. Fix: rename the headers in the file or map them "
+                "under column_map (data.yaml) / column_map= (Python); or leave the export out."
             )
         bad = parsed.reasons.mask() | (typed[key].isna().to_numpy(bool) & ~parsed.blank)
         rf = parsed.reasons.frame()
@@ -2390,6 +2930,26 @@ def _read_lookup(
     return _Lookup(role, key, keys, frame, ", ".join(files), rejected_keys, n_rejected)
 
 
+def _no_key_error(
+    table: _Table, role: str, key: str, mapping: Mapping[str, str], what: str
+) -> ExportError:
+    """A join key is missing: suggest a mapping only for a header whose name fits."""
+    unmapped = [h for h in table.raw.columns if h not in mapping]
+    aliases = (key, *HEADER_ALIASES[key])
+    words = {"creator_id": ("creator", "达人", "influencer"), "product_id": ("product", "商品")}[
+        key
+    ]
+    fits = [h for h in unmapped if _name_hint(h, words, aliases)]
+    fix = "; or ".join(_mapping_fix(h, key) for h in fits) or (
+        "rename the header in the file to one of the accepted headers"
+    )
+    return ExportError(
+        f"{table.file}: {what} has no {key} column to join the {role} export on. Found "
+        f"columns: {list(table.raw.columns)}; accepted headers: {list(HEADER_ALIASES[key])}. "
+        f"Fix: {fix}; or leave the {role} export out."
+    )
+
+
 def assemble(
     videos: Any,
     creators: Any = None,
@@ -2397,11 +2957,12 @@ def assemble(
     *,
     site: str | None = None,
     column_map: Mapping[str, str] | None = None,
-    tiers: Mapping[str, int] | None = None,
+    tiers: Mapping[str, Any] | None = None,
     date_format: str | None = None,
     encoding: str | None = None,
     currency: str | None = None,
     commission_scale: str | None = None,
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -2416,7 +2977,7 @@ def assemble(
     products : path, DataFrame, LoadResult, or a list of them, optional
         Product ID -> category and commission rate. Joined on ``product_id`` (and
         ``site`` likewise).
-    site, column_map, tiers, date_format, encoding, currency, commission_scale
+    site, column_map, tiers, date_format, encoding, currency, commission_scale, orders_above_clicks
         As in :func:`read_export` (``commission_scale`` also applies to the products
         export).
 
@@ -2426,12 +2987,15 @@ def assemble(
         Every video row is kept or rejected with a reason; a video whose creator or
         product is not in the lookup export is rejected ("creator 'x' not in creators
         export"). Values in the video export win; lookup values fill what is missing.
+        Extra columns, ``source_file`` and ``source_row`` come from the video export.
 
     Raises
     ------
     ExportError
         Missing columns, a lookup export with duplicated keys (naming the rows).
     """
+    tier_option = _tier_option(tiers)
+    _check_policy(orders_above_clicks)
     lookups = []
     for role, src in (("creators", creators), ("products", products)):
         if _as_list(src):
@@ -2444,6 +3008,7 @@ def assemble(
                     encoding=encoding,
                     currency=currency,
                     commission_scale=commission_scale,
+                    tier_labels=tier_option.labels,
                 )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
@@ -2465,17 +3030,14 @@ def assemble(
             site=site,
             currency=currency,
             commission_scale=commission_scale,
+            tier_labels=tier_option.labels,
         )
-        need = [c for c in REQUIRED_COLUMNS if c not in provided or c in ("creator_id",)]
-        if "followers" in provided:
-            need = [c for c in need if c != "tier"]
-        _check_required(parsed, site=site, need=need)
+        _check_required(parsed, site=site)
+        _check_tier_column(parsed, tier_option, sorted(provided))
         for lk in lookups:
             if lk.key not in parsed.typed:
-                raise ExportError(
-                    f"{table.file}: cannot join the {lk.role} export ({lk.files}): the video export has no "
-                    f"{lk.key} column. Found columns: {list(table.raw.columns)}; accepted headers: "
-                    f"{list(HEADER_ALIASES[lk.key])}. Fix: rename it or pass column_map=..."
+                raise _no_key_error(
+                    table, lk.role, lk.key, parsed.mapping, f"the video export ({lk.files})"
                 )
         parts.append(parsed)
     site_code = normalise_site([site]).iloc[0] if site is not None else None
@@ -2550,12 +3112,13 @@ def assemble(
     return _finalise(
         parts,
         site=site,
-        tiers=tiers,
+        tiers=tier_option,
         file_label=label,
         extra_notes=notes,
         extra_reasons=join if lookups else None,
         carried=carried,
         derived_columns=("tier", *sorted(provided)),
+        orders_above_clicks=orders_above_clicks,
     )
 
 

@@ -94,7 +94,8 @@ def test_utf16_tab_separated_export(tmp_path: Path) -> None:
         assert list(r.data["creator_id"]) == ["Müller", "Zoë", "José"]
         with pytest.raises(ExportError, match='encoding="utf-16-le"'):
             read_export(q)
-        assert read_export(q, encoding="utf-16-le").data.equals(r.data)
+        same = read_export(q, encoding="utf-16-le").data
+        assert same.drop(columns="source_file").equals(r.data.drop(columns="source_file"))
 
 
 def test_utf8_file_with_a_latin1_byte_is_mojibake_error(tmp_path: Path) -> None:
