@@ -253,6 +253,9 @@ def _refuse_binary(head: bytes, file: str, encoding: str | None = None) -> None:
         )
 
 
+_EOL = re.compile(rb"[\r\n]")
+
+
 def _non_ascii_sample(data: bytes, limit: int = 64 * 1024) -> bytes:
     """The lines holding non-ASCII bytes (up to ``limit`` bytes): the detector's evidence."""
     lines: list[bytes] = []
@@ -260,9 +263,12 @@ def _non_ascii_sample(data: bytes, limit: int = 64 * 1024) -> bytes:
     for m in re.finditer(rb"[\x80-\xff]+", data):
         if m.start() < end:
             continue
-        start = max(data.rfind(b"\n", 0, m.start()), data.rfind(b"\r", 0, m.start())) + 1
-        ends = [i for i in (data.find(b"\n", m.end()), data.find(b"\r", m.end())) if i >= 0]
-        end = min(ends) if ends else len(data)
+        # Searches are bounded (4 kB either side): an unbounded find for a "\r" that a
+        # file does not contain would scan to its end for every line.
+        lo = max(m.start() - 4096, 0)
+        start = max(data.rfind(b"\n", lo, m.start()), data.rfind(b"\r", lo, m.start()), lo - 1) + 1
+        eol = _EOL.search(data, m.end(), m.end() + 4096)
+        end = eol.start() if eol else min(m.end() + 4096, len(data))
         lines.append(data[start:end])
         size += end - start
         if size >= limit:
