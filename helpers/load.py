@@ -287,6 +287,7 @@ _NON_FINITE_WORDS = frozenset(
 _BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "是", "否", "真", "假"})
 _WORD_LEN = max(len(w) for w in _NON_FINITE_WORDS | _BOOLEAN_WORDS)
 _SIGN_INDEX = pd.Index(list(CURRENCY_SIGNS))
+_SIGN_POS = {sig: i for i, sig in enumerate(CURRENCY_SIGNS)}
 _UNKNOWN_SIGN = len(_SIGN_INDEX)
 #: Every currency code the ``currency`` option accepts.
 _CURRENCY_CODES: tuple[str, ...] = tuple(sorted({c for cs in CURRENCY_SIGNS.values() for c in cs}))
@@ -491,8 +492,6 @@ _NUMBER_RE2 = (
     + _WS
     + r"]*\)?"
 )
-#: The digits of a number cell, first digit to last (separators inside).
-_DIGITS_RE = r"([0-9](?:[^\n]*[0-9])?)"
 #: Well-formed digits: no separator, one decimal separator, or thousands separators
 #: every three digits (one kind: "," "." space or "'") with an optional decimal part.
 #: "1,2,3", "1.2.3,4" and Indian "12,34,567" (no TikTok Shop site groups that way) fail.
@@ -500,11 +499,15 @@ _GROUPED_RE = (
     r"[0-9]+(?:[.,][0-9]+)?"
     r"|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
     r"|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"
-    r"|[0-9]{1,3}(?:[ '\u00a0\u202f][0-9]{3})+(?:[.,][0-9]+)?"
+    "|[0-9]{1,3}(?:[ '\u00a0\u202f][0-9]{3})+(?:[.,][0-9]+)?"
 )
+#: A cell whose digits (first to last, with the separators between) are well formed.
+_GROUPED_CELL_RE = r"[^0-9]*(?:" + _GROUPED_RE + r")[^0-9]*"
+#: The text before the first digit and after the last one (the sign's two places).
+_AROUND_DIGITS_RE = r"^(?P<lead>[^0-9]*)[0-9](?:.*[0-9])?(?P<trail>[^0-9]*)$"
 _SCIENTIFIC_RE = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+"
 #: Characters around a currency sign that are not part of it.
-_NOT_SIGN_RE = r"[()\-−+" + _WS + r"]"
+_NOT_SIGN = re.compile(r"[()\-−+" + _WS + r"]")
 
 _MANY_GROUPS = r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}"
 _FAST_COUNT_RE = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+"
@@ -602,8 +605,7 @@ def _parse_general(
     r = r[valid]
     if r.empty:
         return
-    grouped = r.str.extract(_DIGITS_RE, expand=False).str.fullmatch(_GROUPED_RE)
-    grouped = grouped.fillna(False).to_numpy(bool)
+    grouped = r.str.fullmatch(_GROUPED_CELL_RE).to_numpy(bool)
     problem[idx[~grouped]] = _P_SEPARATORS
     idx, r = idx[grouped], r[grouped]
     if r.empty:
@@ -620,7 +622,7 @@ def _parse_general(
             ).to_numpy(bool)
             mult[hit] = factor
             suffix |= hit
-    _find_signs(r, suffix, idx, sign)
+    _find_signs(r, idx, sign)
     num = r.str.replace(r"[^0-9.,]", "", regex=True)
     has_c = num.str.contains(",", regex=False).to_numpy(bool)
     has_d = num.str.contains(".", regex=False).to_numpy(bool)
@@ -662,18 +664,48 @@ def _parse_general(
     problem[idx[~ok]] = _P_NOT_NUMBER
 
 
-def _find_signs(r: pd.Series, suffix: np.ndarray, idx: np.ndarray, sign: np.ndarray) -> None:
+def _find_signs(r: pd.Series, idx: np.ndarray, sign: np.ndarray) -> None:
     """The currency sign or code of each text in ``r`` (before or after the digits,
-    upper-cased, a K/M/B/万/亿 multiplier excluded) into ``sign[idx]``."""
-    lead = r.str.replace(r"[0-9][^\n]*", "", regex=True).str.replace(_NOT_SIGN_RE, "", regex=True)
-    trail = r.str.replace(r"[^\n]*[0-9]", "", regex=True).str.replace(_NOT_SIGN_RE, "", regex=True)
-    if suffix.any():
-        trail[suffix] = trail[suffix].str.slice(1)
-    token = lead.where(lead != "", trail).str.upper()
-    has = (token != "").to_numpy(bool)
-    if has.any():
-        pos = _SIGN_INDEX.get_indexer(token[has])
-        sign[idx[has]] = np.where(pos >= 0, pos, _UNKNOWN_SIGN)
+    upper-cased, a K/M/B/万/亿 multiplier excluded) into ``sign[idx]``.
+
+    Arrow splits every text once; the few distinct leads and trails are then read in
+    Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(r.array, "_pa_array", None)
+    if arr is None:
+        arr = pa.array(r.to_numpy(dtype=object), type=pa.large_string())
+    parts = pc.extract_regex(arr, _AROUND_DIGITS_RE)
+    ids = []
+    for name, strip_multiplier in (("lead", False), ("trail", True)):
+        enc = pc.dictionary_encode(pc.struct_field(parts, name))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = (
+                enc.combine_chunks()
+                if enc.num_chunks
+                else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+            )
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        texts = enc.dictionary.to_pylist()
+        ids.append(np.array([_sign_id(x, strip_multiplier) for x in texts] + [-1])[codes])
+    found = np.where(ids[0] >= 0, ids[0], ids[1])
+    sign[idx] = found
+
+
+def _sign_id(text: str, strip_multiplier: bool) -> int:
+    """Position of a sign in :data:`CURRENCY_SIGNS` (-1: none, ``_UNKNOWN_SIGN``: other)."""
+    if strip_multiplier:
+        text = text.lstrip(_WS)
+        head = text[:1]
+        if head in ("万", "亿") or (
+            head in "KkMmBb" and head and not (text[1:2].isascii() and text[1:2].isalpha())
+        ):
+            text = text[1:]
+    token = _NOT_SIGN.sub("", text).upper()
+    if not token:
+        return -1
+    return int(_SIGN_POS.get(token, _UNKNOWN_SIGN))
 
 
 def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
@@ -1706,7 +1738,7 @@ def _parse_table(
             lambda idx, header=header: (
                 f"total row ({header}: "
                 + _quote(raw[header].iloc[idx])
-                + " marks a total or subtotal line, not data; excluded so it is not added in)"
+                + " marks a total or subtotal line, not data: excluded so that it is not added in)"
             ),
         )
     extras: dict[str, str] = {}
@@ -1721,9 +1753,9 @@ def _parse_table(
 
 _NUMERIC_COLUMNS = frozenset((*COUNT_COLUMNS, *MONEY_COLUMNS, "followers", "commission_rate"))
 _SIGN_HINT = {
-    "count": " has a currency or unit sign; a count is a plain number",
+    "count": " has a currency or unit sign, but a count is a plain number",
     "money": f" has a sign that is not a known currency (known: {', '.join(CURRENCY_SIGNS)})",
-    "rate": " has a currency or unit sign; a rate is a number or a percentage",
+    "rate": " has a currency or unit sign, but a rate is a number or a percentage",
 }
 _PROBLEM_TEXT: dict[int, tuple[str, str]] = {
     _P_NOT_NUMBER: ("not a number", " is not a number"),

@@ -8,11 +8,13 @@ file and the fix. Nothing here parses values: that is :mod:`helpers.load`'s job.
   validates the file without decoding it in Python); UTF-16/32 with a BOM is decoded
   as such; anything else is decoded with the encoding charset-normalizer's mess detector
   finds cleanest among the encodings exports use (:data:`PRIMARY_ENCODINGS`, then
-  :data:`OTHER_ENCODINGS`). A decode that would produce mojibake (replacement
-  characters, a UTF-8 file with a few foreign bytes, two encodings that read equally
-  well but differently) is refused with the encodings tried and the ``encoding``
-  option that settles it. CR-only and mixed line endings are read as lines; NUL bytes
-  and known binary signatures are refused ("not a text export").
+  :data:`OTHER_ENCODINGS`); when GB18030 and cp1252 score alike (a few short words),
+  where the non-ASCII bytes sit decides (inside Latin words: cp1252; standing alone:
+  GB18030). A decode that would produce mojibake (replacement characters, a UTF-8 file
+  with a few foreign bytes, a GB18030/cp1252 tie nothing settles, no clean reading) is
+  refused with the encodings tried and the ``encoding`` option that settles it. CR-only
+  and mixed line endings are read as lines; NUL bytes and known binary signatures are
+  refused ("not a text export").
 * XLSX: python-calamine reads the workbook, but only after the zip directory passed
   the size limits (:data:`XLSX_MIN_SIZE_LIMIT`, :data:`XLSX_MAX_EXPANSION`) and every
   member was inflated in bounded chunks to check that it is no larger than declared and
@@ -219,6 +221,7 @@ def _os_errors(file: str) -> Iterator[None]:
 
 
 def _read_head(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of a file."""
     with path.open("rb") as fh:
         return fh.read(n)
 
@@ -250,6 +253,9 @@ def _refuse_binary(head: bytes, file: str, encoding: str | None = None) -> None:
         )
 
 
+_EOL = re.compile(rb"[\r\n]")
+
+
 def _non_ascii_sample(data: bytes, limit: int = 64 * 1024) -> bytes:
     """The lines holding non-ASCII bytes (up to ``limit`` bytes): the detector's evidence."""
     lines: list[bytes] = []
@@ -257,9 +263,12 @@ def _non_ascii_sample(data: bytes, limit: int = 64 * 1024) -> bytes:
     for m in re.finditer(rb"[\x80-\xff]+", data):
         if m.start() < end:
             continue
-        start = max(data.rfind(b"\n", 0, m.start()), data.rfind(b"\r", 0, m.start())) + 1
-        ends = [i for i in (data.find(b"\n", m.end()), data.find(b"\r", m.end())) if i >= 0]
-        end = min(ends) if ends else len(data)
+        # Searches are bounded (4 kB either side): an unbounded find for a "\r" that a
+        # file does not contain would scan to its end for every line.
+        lo = max(m.start() - 4096, 0)
+        start = max(data.rfind(b"\n", lo, m.start()), data.rfind(b"\r", lo, m.start()), lo - 1) + 1
+        eol = _EOL.search(data, m.end(), m.end() + 4096)
+        end = eol.start() if eol else min(m.end() + 4096, len(data))
         lines.append(data[start:end])
         size += end - start
         if size >= limit:
@@ -328,6 +337,7 @@ def _example_readings(sample: bytes, encs: Sequence[str]) -> str:
 
 
 def _utf8_mojibake_error(file: str, data: bytes, exc: UnicodeDecodeError) -> ExportError:
+    """The error for a UTF-8 file with a few bytes in another encoding."""
     return ExportError(
         f"{file}: the file is mostly UTF-8 but byte {exc.start} ({data[exc.start : exc.start + 4]!r}) "
         "is not, so any single encoding would garble part of it (mojibake). Encodings tried: "
@@ -404,6 +414,7 @@ def _decode_as(data: bytes, file: str, encoding: str) -> str:
 
 
 def _refuse_replacement_chars(text: str, file: str, encoding: str) -> None:
+    """Raise when decoded text holds U+FFFD (characters lost in an earlier conversion)."""
     pos = text.find("\ufffd")
     if pos >= 0:
         line = text.count("\n", 0, pos) + text.count("\r", 0, pos) - text.count("\r\n", 0, pos)
@@ -569,6 +580,7 @@ def _utf8_head(head: bytes, complete: bool) -> tuple[str, str] | None:
 def _table_from_arrow(
     table: Any, layout: _Layout, file: str, encoding: str, malformed: list[tuple[int | None, str]]
 ) -> RawTable:
+    """RawTable from Arrow's strings: Excel-style row numbers, malformed lines kept aside."""
     raw = table.to_pandas()
     raw.columns = layout.names
     header_line = layout.header_index + 1
@@ -659,10 +671,12 @@ def read_csv(
 
 
 def _size_text(n: float) -> str:
+    """A byte count for people: "12 MB", "340 kB"."""
     return f"{n / 1024**2:,.0f} MB" if n >= 1024**2 else f"{n / 1024:,.0f} kB"
 
 
 def _split_advice() -> str:
+    """What to do with a workbook over the limits."""
     return (
         "Fix: split the export (e.g. one file per week or per site, each well under the limit) "
         "and put the files in one folder, or export it as CSV, which has no such limit."
@@ -670,6 +684,7 @@ def _split_advice() -> str:
 
 
 def _open_zip(path: Path, file: str) -> zipfile.ZipFile:
+    """Open the workbook as a zip archive; not a zip -> ExportError."""
     try:
         return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
@@ -951,6 +966,7 @@ def _cells_to_frame(rows: list[list[Any]], names: list[str]) -> pd.DataFrame:
 
 
 def _pick_sheet(wb: Any, sheet: str | int | None, file: str) -> Any:
+    """The sheet named or numbered by ``sheet`` (default the first); unknown -> ExportError."""
     names = list(wb.sheet_names)
     import python_calamine as pcal
 
@@ -996,6 +1012,7 @@ def _sheet_rows(
 
 
 def _best_score(rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None) -> int:
+    """Header score of the best header row among the first rows (0: none recognised)."""
     return header_score(rows[find_header(rows, column_map)], column_map) if rows else 0
 
 
@@ -1106,6 +1123,7 @@ def read_parquet(path: Path) -> RawTable:
 
 
 def _resolve_kind(path: Path, kind: str | None) -> str:
+    """ "csv", "excel" or "parquet" from ``kind`` or the suffix; else ExportError."""
     kind = kind or FILE_KINDS.get(path.suffix.lower())
     if kind in ("xlsx", "xls"):
         kind = "excel"
