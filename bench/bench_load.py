@@ -1,7 +1,8 @@
 """Benchmark of the export loader (:mod:`helpers.load`).
 
 Builds Seller Center style exports from :func:`helpers.synth.make_affiliate_data`
-(English headers, UTF-8 with BOM, "$1,234.56" money, "1,234" counts, "15%" rates,
+(English headers, UTF-8 with BOM, "$1,234.56" / "£980.00" / "Rp 1,234.56" money in each
+row's site currency, "1,234" counts, "15%" rates,
 MM/DD/YYYY dates) with a vectorised writer, then times, each in a fresh Python process:
 
 * ``raw``: ``pyarrow.csv.read_csv`` of the video CSV, every column as string (the floor:
@@ -39,12 +40,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.schema import SITES
+
 __all__ = ["main", "write_exports_fast"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _money(values: pd.Series, symbol: str = "$") -> pd.Series:
+def _money(values: pd.Series, site: pd.Series) -> pd.Series:
+    """ "$1,234.56" on US rows, "£1,234.56" on UK rows, ...: each row in its site's
+    currency (a sign that contradicts the site is rejected by the loader)."""
+    symbol = site.astype(object).map(
+        {
+            code: info.symbol + (" " if info.symbol[-1].isalpha() else "")
+            for code, info in SITES.items()
+        }
+    )
     return symbol + values.astype("float64").map("{:,.2f}".format)
 
 
@@ -65,11 +76,11 @@ def write_exports_fast(df: pd.DataFrame, folder: Path) -> dict[str, Path]:
             "Product ID": df["product_id"].astype(object),
             "Site": df["site"].astype(object),
             "Content type": df["content_type"].astype(object),
-            "Creator video-attributed GMV": _money(df["gmv"]),
+            "Creator video-attributed GMV": _money(df["gmv"], df["site"]),
             "Video-attributed orders": _count(df["orders"]),
             "Video-attributed items sold": _count(df["items_sold"]),
-            "Refunds": _money(df["refunds"]),
-            "Est. commission": _money(df["commission_paid"]),
+            "Refunds": _money(df["refunds"], df["site"]),
+            "Est. commission": _money(df["commission_paid"], df["site"]),
             "Video views": _count(df["video_views"]),
             "Video product impressions": _count(df["impressions"]),
             "Video product clicks": _count(df["clicks"]),

@@ -27,11 +27,27 @@ Parsing rules (each one is a public, separately tested function):
   (:data:`helpers.schema.SITES`: ``.`` is the thousands separator in ID, VN and the EU
   sites) for money, and always as a thousands separator for counts (counts are whole);
   any other single separator is the decimal one. Counts and followers accept the
-  abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8);
-* rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell); a plain number <= 1 is a
-  fraction; plain numbers > 1 in a column are API units of 1/10000 when the largest of
-  them is at least 100 (TikTok's API gives 100-8000 for 1-80 %), otherwise percentage points
-  (``15`` -> 0.15, because an API value below 100 would be a rate under the 1 % minimum);
+  abbreviations ``K``, ``M``, ``B``, ``万`` (1e4) and ``亿`` (1e8), and ``1e6``;
+* refused number cells (each a counted rejection naming the column's header and the
+  cell): text (``"<col> not a number"``), booleans (``TRUE``, ``false``, 是/否, or a bool
+  column), misplaced separators (``"1,2,3"``, ``"1.2.3,4"``, Indian ``"12,34,567"``: no
+  site groups digits that way; thousands separators come every three digits), a
+  currency sign in a count or rate, or an unknown one in money (all ``"<col> not a
+  number"``); ``inf``, ``NaN``, ``Infinity`` (``"<col> not finite"``; ``"NaN"`` in a text
+  column stays missing); magnitudes beyond :data:`MAX_MAGNITUDE` = 1e15 in counts,
+  followers and money (``"<col> out of range"``, never a wrapped int64); a money cell
+  whose sign contradicts the expected currency (``"currency mismatch"``: ``"£980"`` on a
+  US row; the ``currency`` option, else the row's site currency; rows of unknown site
+  are not judged; ``"$"`` fits USD, SGD, MXN and other dollars);
+* total rows: a creator cell or first text cell reading Total, Grand total, Subtotal,
+  Sum, 合计, 总计, 小计 or 汇总 (any case, optional ``:``) rejects the row as ``"total
+  row"`` (its only reason), so a footer is never added in;
+* rates (:func:`parse_rate`): ``"12.5%"`` is 0.125 (per cell). Plain numbers are read on
+  one scale per column (``commission_scale``: ``"fraction"`` 0.15, ``"percent"`` 15,
+  ``"api"`` 1500 for 15 %); by default the scale every positive plain value fits, since
+  rates are 1-80 % (fractions <= 1, percentage points 1-100, API units >= 100; a column
+  of 1s is 1 %). A column mixing scales (``15`` and ``150``; ``0.15`` and ``15``) is an
+  :class:`ExportError` naming the rows and the fix (``commission_scale: percent``);
 * dates (:func:`parse_dates`): ``date_format`` wins; ISO and year-first dates
   (``2024-01-31``, ``2024/1/31``, ``2024年1月31日``) are parsed; day-first or month-first
   slash dates are inferred only when some value proves the order (a first field > 12
@@ -60,7 +76,6 @@ paid); a missing ``gmv`` on a row with zero orders is 0.0; all are counted in
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,22 +87,42 @@ import pandas as pd
 
 from helpers import paths
 from helpers.errors import ExportError
+from helpers.io.readers import (
+    FILE_KINDS,
+    RawTable,
+    find_header,
+    header_score,
+    list_data_files,
+    read_head_rows,
+    read_source,
+    unique_headers,
+)
+from helpers.io.readers import (
+    HEADER_SCAN_ROWS as HEADER_SCAN_ROWS,
+)
 from helpers.schema import (
     CANONICAL_COLUMNS,
     COUNT_COLUMNS,
+    CURRENCY_SIGNS,
     HEADER_ALIASES,
+    MEASURE_COLUMNS,
     MONEY_COLUMNS,
-    REQUIRED_COLUMNS,
+    NEEDED_BY,
+    PROVENANCE_COLUMNS,
     SITES,
     TIER_DTYPE,
     TIERS,
+    VALUE_REQUIRED_COLUMNS,
     canonical_name,
+    identifier_name,
     normalise_header,
     tier_from_followers,
 )
 
 __all__ = [
+    "MAX_MAGNITUDE",
     "MISSING_TOKENS",
+    "RATE_SCALES",
     "LoadResult",
     "LoadSummary",
     "assemble",
@@ -125,25 +160,13 @@ MISSING_TOKENS: frozenset[str] = frozenset(
 )
 """Cell values (after stripping, case-insensitive) that mean "no value"."""
 
-#: How many leading rows of a file are searched for the header row.
-HEADER_SCAN_ROWS = 15
+_FILE_KINDS = FILE_KINDS
 
-_FILE_KINDS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-
-_CURRENCY = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
+_CURRENCY_RE = r"(?:[A-Za-z]{1,3}\s?[$£€¥₫฿₱₩₹]?|[$£€¥₫฿₱₩₹])"
 _NUMBER_TEXT = re.compile(
-    r"^\(?\s*[-−+]?\s*(?:" + _CURRENCY + r"\s*)?[-−+]?\s*"
+    r"^\(?\s*[-−+]?\s*(?:" + _CURRENCY_RE + r"\s*)?[-−+]?\s*"
     r"(?:\d[\d.,'\s\u00a0\u202f]*\d|\d)"
-    r"\s*[KkMmBb万亿]?\s*(?:" + _CURRENCY + r")?\s*[-−]?\s*\)?$"
+    r"\s*[KkMmBb万亿]?\s*(?:" + _CURRENCY_RE + r")?\s*[-−]?\s*\)?$"
 )
 _MULTIPLIERS: dict[str, float] = {"k": 1e3, "m": 1e6, "b": 1e9, "万": 1e4, "亿": 1e8}
 
@@ -238,34 +261,141 @@ def _broadcast(value: str | Sequence[str] | pd.Series | np.ndarray, index: pd.In
     return arr
 
 
-def _parse_number(
+#: Largest magnitude accepted for counts, followers and money. Beyond it a value is an
+#: overflow or a typo (no video has 10^15 impressions), and float64 soon stops holding
+#: every whole number (2^53 is about 9.007e15): the loader rejects it as "out of range".
+MAX_MAGNITUDE = 1e15
+
+# Why a number cell was refused: the codes of _NumberCells.problem (0: fine or missing).
+(
+    _P_OK,
+    _P_NOT_NUMBER,
+    _P_BOOLEAN,
+    _P_SEPARATORS,
+    _P_SIGN,
+    _P_NOT_FINITE,
+    _P_OUT_OF_RANGE,
+    _P_CURRENCY,
+) = range(8)
+
+#: Words that spell a non-finite number ("NaN" is missing in a text column but, written
+#: into a number column, it is the output of a failed computation: rejected).
+_NON_FINITE_WORDS = frozenset(
+    {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+    | {"∞", "+∞", "-∞", "#div/0!", "#num!"}
+)
+_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "是", "否", "真", "假"})
+_WORD_LEN = max(len(w) for w in _NON_FINITE_WORDS | _BOOLEAN_WORDS)
+_SIGN_INDEX = pd.Index(list(CURRENCY_SIGNS))
+_SIGN_POS = {sig: i for i, sig in enumerate(CURRENCY_SIGNS)}
+_UNKNOWN_SIGN = len(_SIGN_INDEX)
+#: Every currency code the ``currency`` option accepts.
+_CURRENCY_CODES: tuple[str, ...] = tuple(sorted({c for cs in CURRENCY_SIGNS.values() for c in cs}))
+
+
+@dataclass
+class _NumberCells:
+    """Parsed number cells: float64 ``values`` (NaN where missing or refused) and int8
+    ``problem`` codes (``_P_OK`` where the cell is fine or missing)."""
+
+    values: np.ndarray
+    problem: np.ndarray
+
+
+def _numeric_cells(s: pd.Series, limit: float | None) -> _NumberCells:
+    """Cells of a numeric or boolean column (DataFrame / Parquet input)."""
+    n = len(s)
+    if pd.api.types.is_bool_dtype(s.dtype):
+        # True/False in a count or money column is a flag, not a number.
+        problem = np.where(s.notna().to_numpy(bool), _P_BOOLEAN, _P_OK).astype(np.int8)
+        return _NumberCells(np.full(n, np.nan), problem)
+    v = s.to_numpy(dtype="float64", na_value=np.nan)
+    problem = np.zeros(n, dtype=np.int8)
+    inf = np.isinf(v)
+    problem[inf] = _P_NOT_FINITE
+    if limit is not None:
+        with np.errstate(invalid="ignore"):
+            problem[~inf & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
+    if problem.any():
+        v = np.where(problem == _P_OK, v, np.nan)
+    return _NumberCells(v, problem)
+
+
+def _number_cells(
     values: Any,
     *,
     thousands_sep: Any = ",",
-    decimal_sep: Any = ".",
     three_digit_group: str = "convention",
-) -> tuple[pd.Series, pd.Series]:
-    """Parse numbers written the way exports write them.
+    limit: float | None = None,
+    currency: str | pd.Categorical | None = None,
+    signs_allowed: bool = True,
+) -> _NumberCells:
+    """Parse number cells and say, per cell, why one is refused.
 
-    Returns ``(values, invalid)``: float64 values (NaN when missing or invalid) and a
-    boolean mask of cells that are present but not a number. Each distinct (text,
-    thousands separator) pair is parsed once, so repeated values cost nothing.
+    Parameters
+    ----------
+    values : array-like
+        Raw cells (text, numbers or booleans).
+    thousands_sep : str, sequence or Categorical
+        The site convention per cell (settles ``"1.234"`` for money).
+    three_digit_group : {"convention", "thousands"}
+        ``"thousands"`` for counts: ``"1.234"`` is always 1234.
+    limit : float, optional
+        Largest magnitude accepted (:data:`MAX_MAGNITUDE` for counts and money).
+    currency : str or Categorical of str, optional
+        Expected currency code, one for all cells or one per cell (missing: unknown, not
+        judged). A currency sign that cannot stand for it is ``_P_CURRENCY``.
+    signs_allowed : bool
+        False for counts and rates: any currency sign or unit makes a cell ``_P_SIGN``.
+        True for money: an unknown sign makes it ``_P_SIGN``.
+
+    Returns
+    -------
+    _NumberCells
+        Each distinct (text, separator) pair is parsed once, so repeated values cost
+        nothing; only the currency comparison runs per row.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_bool_dtype(s.dtype):
-        s = s.astype("float64")
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        out = s.astype("float64")
-        return out, pd.Series(False, index=s.index)
+    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return _numeric_cells(s, limit)
     t = _as_text(s)
     codes, uniques = pd.factorize(t)
     uniques = pd.Series(uniques, dtype="str")
     if three_digit_group == "thousands":
         # The separator convention only settles "1.234" for money; counts ignore it.
         thousands_sep = ","
+    key, u, th_u = _pair_keys(codes, uniques, thousands_sep, len(t))
+    vals_u, problem_u, sign_u = _parse_unique_numbers(u, th_u, three_digit_group)
+    if limit is not None:
+        with np.errstate(invalid="ignore"):
+            problem_u[(problem_u == _P_OK) & (np.abs(vals_u) > limit)] = _P_OUT_OF_RANGE
+    has_sign = (sign_u >= 0) & (problem_u == _P_OK)
+    if signs_allowed:
+        problem_u[has_sign & (sign_u == _UNKNOWN_SIGN)] = _P_SIGN
+    else:
+        problem_u[has_sign] = _P_SIGN
+    # key -1 (missing cell) picks the appended NaN / _P_OK slot.
+    problem = np.append(problem_u, _P_OK).astype(np.int8)[key]
+    if currency is not None and ((sign_u >= 0) & (problem_u == _P_OK)).any():
+        sign = np.append(sign_u, -1)[key]
+        problem[_currency_mismatch(sign, problem, currency)] = _P_CURRENCY
+    vals_u = np.where(problem_u == _P_OK, vals_u, np.nan)
+    vals = np.append(vals_u, np.nan)[key]
+    if currency is not None:
+        vals[problem == _P_CURRENCY] = np.nan
+    return _NumberCells(vals, problem)
+
+
+def _pair_keys(
+    codes: np.ndarray, uniques: pd.Series, thousands_sep: Any, n: int
+) -> tuple[np.ndarray, pd.Series, Any]:
+    """Per-cell keys into the distinct (text, thousands separator) pairs.
+
+    Returns (key per cell, -1 where missing; distinct texts; their separators: one str
+    for all, or an array aligned with the texts)."""
     if isinstance(thousands_sep, pd.Categorical):
-        if len(thousands_sep) != len(t):
-            raise ValueError(f"separator array has {len(thousands_sep)} values for {len(t)} cells")
+        if len(thousands_sep) != n:
+            raise ValueError(f"separator array has {len(thousands_sep)} values for {n} cells")
         th_codes = np.asarray(thousands_sep.codes, dtype=np.int64)
         th_uniques = np.asarray(thousands_sep.categories, dtype=object)
         if (th_codes < 0).any():
@@ -275,29 +405,64 @@ def _parse_number(
         if len(used) == 1:
             thousands_sep = str(th_uniques[used[0]])
     elif not isinstance(thousands_sep, str):
-        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, t.index))
+        th_codes, th_uniques = pd.factorize(_broadcast(thousands_sep, pd.RangeIndex(n)))
         th_uniques = np.asarray(th_uniques, dtype=object)
     if isinstance(thousands_sep, str):
-        th_u = thousands_sep
-        key = codes
-        u = uniques
+        return codes, uniques, thousands_sep
+    combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
+    key, pairs = pd.factorize(combined)
+    keep = pairs >= 0
+    # Drop the pair that stands for missing cells (combined == -1).
+    remap = np.full(len(pairs), -1, dtype=np.int64)
+    remap[keep] = np.arange(int(keep.sum()))
+    key = np.where(key >= 0, remap[key], -1)
+    pairs = pairs[keep]
+    u = uniques.iloc[pairs // len(th_uniques)].reset_index(drop=True)
+    return key, u, th_uniques[pairs % len(th_uniques)]
+
+
+def _currency_mismatch(
+    sign: np.ndarray, problem: np.ndarray, currency: str | pd.Categorical
+) -> np.ndarray:
+    """Cells whose currency sign cannot stand for the expected currency (per cell)."""
+    if isinstance(currency, str):
+        cur_codes = np.zeros(len(sign), dtype=np.int64)
+        names: list[Any] = [currency]
     else:
-        combined = np.where(codes >= 0, codes.astype(np.int64) * len(th_uniques) + th_codes, -1)
-        key, pairs = pd.factorize(combined)
-        keep = pairs >= 0
-        # Drop the pair that stands for missing cells (combined == -1).
-        remap = np.full(len(pairs), -1, dtype=np.int64)
-        remap[keep] = np.arange(int(keep.sum()))
-        key = np.where(key >= 0, remap[key], -1)
-        pairs = pairs[keep]
-        u_pos = pairs // len(th_uniques)
-        th_u = th_uniques[pairs % len(th_uniques)]
-        u = uniques.iloc[u_pos].reset_index(drop=True)
-    vals_u, invalid_u = _parse_unique_numbers(u, th_u, three_digit_group)
-    # key -1 (missing cell) picks the appended NaN / False slot.
-    vals = np.append(vals_u, np.nan)[key]
-    inv = np.append(invalid_u, False)[key]
-    return pd.Series(vals, index=s.index, dtype="float64"), pd.Series(inv, index=s.index)
+        cur_codes = np.asarray(currency.codes, dtype=np.int64)
+        names = list(currency.categories)
+    # A small table: sign x expected currency -> contradicts.
+    table = np.array(
+        [[name not in CURRENCY_SIGNS[sig] for name in names] for sig in _SIGN_INDEX], dtype=bool
+    ).reshape(len(_SIGN_INDEX), len(names))
+    judged = (sign >= 0) & (sign < _UNKNOWN_SIGN) & (problem == _P_OK) & (cur_codes >= 0)
+    out = np.zeros(len(sign), dtype=bool)
+    idx = np.flatnonzero(judged)
+    if len(idx):
+        out[idx] = table[sign[idx], cur_codes[idx]]
+    return out
+
+
+def _parse_number(
+    values: Any,
+    *,
+    thousands_sep: Any = ",",
+    decimal_sep: Any = ".",
+    three_digit_group: str = "convention",
+) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers written the way exports write them.
+
+    Returns ``(values, invalid)``: float64 values (NaN when missing or refused) and a
+    boolean mask of cells that are present but not a usable number (text, a boolean,
+    misplaced separators, a non-finite value, an overflow). See :func:`_number_cells`
+    for the reason of each refusal.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    cells = _number_cells(s, thousands_sep=thousands_sep, three_digit_group=three_digit_group)
+    return (
+        pd.Series(cells.values, index=s.index, dtype="float64"),
+        pd.Series(cells.problem != _P_OK, index=s.index),
+    )
 
 
 # RE2-compatible patterns (no \s, \d or $): pandas then runs them in pyarrow, not per cell.
@@ -308,7 +473,7 @@ _NUMBER_RE2 = (
     + r"]*[-−+]?["
     + _WS
     + r"]*(?:"
-    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + _CURRENCY_RE.replace(r"\s", "[" + _WS + "]")
     + r"["
     + _WS
     + r"]*)?[-−+]?["
@@ -320,14 +485,29 @@ _NUMBER_RE2 = (
     + r"]*[KkMmBb万亿]?["
     + _WS
     + r"]*(?:"
-    + _CURRENCY.replace(r"\s", "[" + _WS + "]")
+    + _CURRENCY_RE.replace(r"\s", "[" + _WS + "]")
     + r")?["
     + _WS
     + r"]*[-−]?["
     + _WS
     + r"]*\)?"
 )
-
+#: Well-formed digits: no separator, one decimal separator, or thousands separators
+#: every three digits (one kind: "," "." space or "'") with an optional decimal part.
+#: "1,2,3", "1.2.3,4" and Indian "12,34,567" (no TikTok Shop site groups that way) fail.
+_GROUPED_RE = (
+    r"[0-9]+(?:[.,][0-9]+)?"
+    r"|[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
+    r"|[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?"
+    "|[0-9]{1,3}(?:[ '\u00a0\u202f][0-9]{3})+(?:[.,][0-9]+)?"
+)
+#: A cell whose digits (first to last, with the separators between) are well formed.
+_GROUPED_CELL_RE = r"[^0-9]*(?:" + _GROUPED_RE + r")[^0-9]*"
+#: The text before the first digit and after the last one (the sign's two places).
+_AROUND_DIGITS_RE = r"^(?P<lead>[^0-9]*)[0-9](?:.*[0-9])?(?P<trail>[^0-9]*)$"
+_SCIENTIFIC_RE = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+"
+#: Characters around a currency sign that are not part of it.
+_NOT_SIGN = re.compile(r"[()\-−+" + _WS + r"]")
 
 _MANY_GROUPS = r"[1-9][0-9]{0,2}(?:,[0-9]{3}){2,}"
 _FAST_COUNT_RE = r"[1-9][0-9]{0,2}(?:,[0-9]{3})+"
@@ -338,13 +518,21 @@ _FAST_MONEY_RE = (
 
 def _parse_unique_numbers(
     u: pd.Series, thousands: Any, three_digit_group: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Parse distinct number texts; returns (values, invalid) numpy arrays."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse distinct number texts.
+
+    Returns numpy arrays ``(values, problem, sign)``: the value (NaN when missing or
+    refused), the problem code (``_P_OK``, ``_P_NOT_NUMBER``, ``_P_BOOLEAN``, ``_P_SEPARATORS``,
+    ``_P_NOT_FINITE``, ``_P_OUT_OF_RANGE`` for an overflow) and the currency sign as a
+    position in :data:`helpers.schema.CURRENCY_SIGNS` (``_UNKNOWN_SIGN`` for other
+    letters, -1 for none). Limits and sign rules are the caller's.
+    """
     n = len(u)
     vals = np.full(n, np.nan)
-    invalid = np.zeros(n, dtype=bool)
+    problem = np.zeros(n, dtype=np.int8)
+    sign = np.full(n, -1, dtype=np.int16)
     if n == 0:
-        return vals, invalid
+        return vals, problem, sign
     t = u.str.strip(_WS)
     missing = _token_missing(t)
     plain = ~missing & t.str.fullmatch(r"[0-9]+|[0-9]*\.[0-9]+").to_numpy(bool)
@@ -357,24 +545,71 @@ def _parse_unique_numbers(
     fast_re = _FAST_COUNT_RE if three_digit_group == "thousands" else _FAST_MONEY_RE
     fast = ~missing & ~plain & t.str.fullmatch(fast_re).to_numpy(bool)
     if fast.any():
+        ft = t[fast]
         vals[fast] = (
-            t[fast]
-            .str.replace("$", "", regex=False)
+            ft.str.replace("$", "", regex=False)
             .str.replace(",", "", regex=False)
             .astype("float64")
             .to_numpy()
         )
-    rest = ~missing & ~plain & ~fast
-    if not rest.any():
-        return vals, invalid
+        if three_digit_group != "thousands":
+            dollar = ft.str.startswith("$").to_numpy(bool)
+            sign[np.flatnonzero(fast)[dollar]] = _SIGN_INDEX.get_loc("$")
+    other = ~plain & ~fast
+    if other.any():
+        _mark_words(t, other, missing, problem)
+        sci = other & ~missing & (problem == _P_OK)
+        sci[sci] = t[sci].str.fullmatch(_SCIENTIFIC_RE).to_numpy(bool)
+        if sci.any():
+            vals[sci] = t[sci].astype("float64").to_numpy()
+        rest = other & ~missing & (problem == _P_OK) & ~sci
+        if rest.any():
+            _parse_general(t, rest, thousands, three_digit_group, vals, problem, sign)
+    # A number too long for float64 ("1" and 400 zeros) overflows to inf.
+    problem[(problem == _P_OK) & np.isinf(vals)] = _P_OUT_OF_RANGE
+    vals[problem != _P_OK] = np.nan
+    return vals, problem, sign
+
+
+def _mark_words(t: pd.Series, where: np.ndarray, missing: np.ndarray, problem: np.ndarray) -> None:
+    """Flag "inf", "NaN", "TRUE", "是", ... among ``t[where]`` (in place). "NaN" is a
+    missing token in text columns; in a number column it is not finite, so it stops
+    being missing here."""
+    short = where & (t.str.len() <= _WORD_LEN).fillna(False).to_numpy(bool)
+    if not short.any():
+        return
+    low = t[short].str.lower()
+    idx = np.flatnonzero(short)
+    non_finite = idx[low.isin(list(_NON_FINITE_WORDS)).to_numpy(bool)]
+    problem[non_finite] = _P_NOT_FINITE
+    missing[non_finite] = False
+    problem[idx[low.isin(list(_BOOLEAN_WORDS)).to_numpy(bool)]] = _P_BOOLEAN
+
+
+def _parse_general(
+    t: pd.Series,
+    rest: np.ndarray,
+    thousands: Any,
+    three_digit_group: str,
+    vals: np.ndarray,
+    problem: np.ndarray,
+    sign: np.ndarray,
+) -> None:
+    """The general separator rules for ``t[rest]`` (see the module docstring); fills
+    ``vals``, ``problem`` and ``sign`` in place."""
     r = t[rest]
     valid = r.str.fullmatch(_NUMBER_RE2).to_numpy(bool)
     rest_idx = np.flatnonzero(rest)
-    invalid[rest_idx[~valid]] = True
+    problem[rest_idx[~valid]] = _P_NOT_NUMBER
     idx = rest_idx[valid]
     r = r[valid]
     if r.empty:
-        return vals, invalid
+        return
+    grouped = r.str.fullmatch(_GROUPED_CELL_RE).to_numpy(bool)
+    problem[idx[~grouped]] = _P_SEPARATORS
+    idx, r = idx[grouped], r[grouped]
+    if r.empty:
+        return
     negative = r.str.contains(r"^[" + _WS + r"]*\(|[-−]").to_numpy(bool)
     mult = np.ones(len(r))
     suffix = r.str.contains(r"[0-9][" + _WS + r"]*[KkMmBb万亿]").to_numpy(bool)
@@ -387,6 +622,7 @@ def _parse_unique_numbers(
             ).to_numpy(bool)
             mult[hit] = factor
             suffix |= hit
+    _find_signs(r, idx, sign)
     num = r.str.replace(r"[^0-9.,]", "", regex=True)
     has_c = num.str.contains(",", regex=False).to_numpy(bool)
     has_d = num.str.contains(".", regex=False).to_numpy(bool)
@@ -425,8 +661,51 @@ def _parse_unique_numbers(
     v[ok] = clean[ok].astype("float64").to_numpy()
     v = np.where(negative, -v, v) * mult
     vals[idx] = v
-    invalid[idx[~ok]] = True
-    return vals, invalid
+    problem[idx[~ok]] = _P_NOT_NUMBER
+
+
+def _find_signs(r: pd.Series, idx: np.ndarray, sign: np.ndarray) -> None:
+    """The currency sign or code of each text in ``r`` (before or after the digits,
+    upper-cased, a K/M/B/万/亿 multiplier excluded) into ``sign[idx]``.
+
+    Arrow splits every text once; the few distinct leads and trails are then read in
+    Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(r.array, "_pa_array", None)
+    if arr is None:
+        arr = pa.array(r.to_numpy(dtype=object), type=pa.large_string())
+    parts = pc.extract_regex(arr, _AROUND_DIGITS_RE)
+    ids = []
+    for name, strip_multiplier in (("lead", False), ("trail", True)):
+        enc = pc.dictionary_encode(pc.struct_field(parts, name))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = (
+                enc.combine_chunks()
+                if enc.num_chunks
+                else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+            )
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        texts = enc.dictionary.to_pylist()
+        ids.append(np.array([_sign_id(x, strip_multiplier) for x in texts] + [-1])[codes])
+    found = np.where(ids[0] >= 0, ids[0], ids[1])
+    sign[idx] = found
+
+
+def _sign_id(text: str, strip_multiplier: bool) -> int:
+    """Position of a sign in :data:`CURRENCY_SIGNS` (-1: none, ``_UNKNOWN_SIGN``: other)."""
+    if strip_multiplier:
+        text = text.lstrip(_WS)
+        head = text[:1]
+        if head in ("万", "亿") or (
+            head in "KkMmBb" and head and not (text[1:2].isascii() and text[1:2].isalpha())
+        ):
+            text = text[1:]
+    token = _NOT_SIGN.sub("", text).upper()
+    if not token:
+        return -1
+    return int(_SIGN_POS.get(token, _UNKNOWN_SIGN))
 
 
 def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
@@ -452,12 +731,49 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
     return th, de
 
 
+def _check_currency(currency: str, file: str = "<data>") -> str:
+    """The ``currency`` option as an upper-case ISO code; ExportError when unknown."""
+    code = str(currency).strip().upper()
+    if code not in _CURRENCY_CODES:
+        raise ExportError(
+            f"{file}: currency={currency!r} is not a known currency code; accepted: "
+            f'{list(_CURRENCY_CODES)}. Fix: `currency: USD` in data.yaml, or currency="USD" '
+            "in Python (the code of the currency the money columns are in)."
+        )
+    return code
+
+
+def _expected_currency(
+    site: Any, currency: str | None, n: int, file: str = "<data>"
+) -> str | pd.Categorical | None:
+    """The currency each money cell should be in: the ``currency`` option, else the
+    currency of the row's site (per row; unknown sites are not judged)."""
+    if currency is not None:
+        return _check_currency(currency, file)
+    if site is None:
+        return None
+    if isinstance(site, str):
+        info = SITES.get(normalise_site([site]).iloc[0] or "")
+        return info.currency if info else None
+    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
+    if len(arr) != n:
+        raise ValueError(f"site array has {len(arr)} values for {n} cells")
+    codes, uniq = pd.factorize(arr)
+    cur = [SITES[str(u)].currency if str(u) in SITES else None for u in uniq]
+    names = sorted({c for c in cur if c is not None})
+    lookup = np.array([names.index(c) if c is not None else -1 for c in cur] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(
+        lookup[np.where(codes >= 0, codes, len(uniq))], categories=names
+    )
+
+
 def parse_money(
     values: Any,
     *,
     site: str | Sequence[str] | None = None,
     thousands_sep: str | None = None,
     decimal_sep: str | None = None,
+    currency: str | None = None,
 ) -> pd.Series:
     """Parse money cells such as ``"$1,234.56"``, ``"£980"``, ``"Rp 1.234.567"``,
     ``"1.234,56 €"``.
@@ -469,24 +785,36 @@ def parse_money(
     site : str or sequence of str, optional
         Site code (or one code per cell) whose separator convention settles the only
         ambiguous form, a single separator followed by three digits (``"1.234"`` is
-        1234 in ID, 1.234 in US).
+        1234 in ID, 1.234 in US), and whose currency a currency sign must match
+        (``"£980"`` on a US cell is refused).
     thousands_sep, decimal_sep : str, optional
         Explicit convention; overrides ``site``.
+    currency : str, optional
+        ISO code every cell should be in (``"USD"``); overrides the site's currency.
 
     Returns
     -------
     pandas.Series of float64
-        NaN where the cell is missing (:func:`is_missing`) or not a number.
+        NaN where the cell is missing (:func:`is_missing`) or refused: not a number, a
+        boolean, misplaced separators (``"1,2,3"``), not finite (``"inf"``, ``"NaN"``),
+        beyond :data:`MAX_MAGNITUDE`, or a currency sign that contradicts the expected
+        currency. The loader turns each refusal into a rejection with its reason.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     th, _de = _site_separators(site, s.index)
     if thousands_sep is not None:
         th = thousands_sep
-    return _parse_number(s, thousands_sep=th)[0]
+    cells = _number_cells(
+        s,
+        thousands_sep=th,
+        limit=MAX_MAGNITUDE,
+        currency=_expected_currency(site, currency, len(s)),
+    )
+    return pd.Series(cells.values, index=s.index, dtype="float64")
 
 
 def parse_count(values: Any, *, site: str | Sequence[str] | None = None) -> pd.Series:
-    """Parse count cells such as ``"12,345"``, ``"1.2K"``, ``"3.4M"``, ``"1.2万"``.
+    """Parse count cells such as ``"12,345"``, ``"1.2K"``, ``"3.4M"``, ``"1.2万"``, ``"1e6"``.
 
     A single separator followed by exactly three digits is a thousands separator
     (``"1.234"`` is 1234 everywhere), since counts are whole numbers.
@@ -502,67 +830,167 @@ def parse_count(values: Any, *, site: str | Sequence[str] | None = None) -> pd.S
     -------
     pandas.Series of float64
         Float so that a non-whole value (``"12.5"``) can be reported rather than
-        truncated; NaN where missing or not a number.
+        truncated; NaN where missing or refused (not a number, a boolean, misplaced
+        separators, a currency sign, not finite, or beyond :data:`MAX_MAGNITUDE`).
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     th, _de = _site_separators(site, s.index)
-    return _parse_number(s, thousands_sep=th, three_digit_group="thousands")[0]
+    cells = _number_cells(
+        s, thousands_sep=th, three_digit_group="thousands", limit=MAX_MAGNITUDE, signs_allowed=False
+    )
+    return pd.Series(cells.values, index=s.index, dtype="float64")
 
 
-def _rate_core(values: Any, api_units: bool | None = None) -> tuple[pd.Series, pd.Series, str]:
-    """Parse rates; returns (fractions, invalid mask, note on the unit rule applied)."""
+#: Commission scales: what a plain (no "%") number means, as the divisor to a fraction.
+RATE_SCALES: dict[str, float] = {"fraction": 1.0, "percent": 100.0, "api": 10_000.0}
+_SCALE_MEANING = {
+    "fraction": "0.15 means 15 %",
+    "percent": "15 means 15 %",
+    "api": "1500 means 15 %, TikTok API units of 1/10000",
+}
+_SCALE_WORDS = {
+    "fraction": "fractions (0.15 -> 0.15)",
+    "percent": "percentage points (15 -> 0.15)",
+    "api": "API units of 1/10000 (1500 -> 0.15)",
+}
+
+
+def _rate_core(
+    values: Any,
+    api_units: bool | None = None,
+    *,
+    scale: str | None = None,
+    file: str = "<data>",
+    column: str = "commission_rate",
+    rownum: np.ndarray | None = None,
+) -> tuple[pd.Series, np.ndarray, str]:
+    """Parse rates; returns (fractions, problem codes per cell, note on the scale used).
+
+    Raises ExportError when ``scale`` is unknown or, inferring, when the plain values
+    fit different scales (the message names ``file``, ``column`` and rows from ``rownum``).
+    """
+    if scale is not None and scale not in RATE_SCALES:
+        raise ExportError(
+            f"{file}: commission_scale={scale!r} is not a scale; accepted: "
+            + ", ".join(f"{k!r} ({w})" for k, w in _SCALE_MEANING.items())
+            + '. Fix: `commission_scale: percent` in data.yaml or commission_scale="percent".'
+        )
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        num = s.astype("float64")
-        invalid = pd.Series(False, index=s.index)
-        pct = pd.Series(False, index=s.index)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        cells = _numeric_cells(s, None)
+        pct = np.zeros(len(s), dtype=bool)
     else:
         t = _as_text(s)
-        pct = t.str.contains("%", regex=False).fillna(False).astype(bool)
+        pct = t.str.contains("%", regex=False).fillna(False).to_numpy(bool)
         body = t.str.replace("%", "", regex=False)
-        num, invalid = _parse_number(body, thousands_sep=",", three_digit_group="convention")
+        cells = _number_cells(body, thousands_sep=",", signs_allowed=False)
+    num = cells.values
     out = num.copy()
     out[pct] = num[pct] / 100.0
-    plain = ~pct & num.notna()
-    big = plain & (num > 1)
+    plain = ~pct & ~np.isnan(num)
     note = ""
-    if big.any():
-        if api_units is None:
-            api = bool(num[big].max() >= 100)
-        else:
-            api = api_units
-        out[big] = num[big] / (10_000.0 if api else 100.0)
-        note = (
-            "plain values > 1 read as API units of 1/10000 (1500 -> 0.15)"
-            if api
-            else "plain values > 1 read as percentage points (15 -> 0.15)"
-        )
-    return out, invalid, note
+    if scale is None and api_units is not None:
+        big = plain & (num > 1)
+        if big.any():
+            scale = "api" if api_units else "percent"
+            plain = big
+    elif scale is None and (plain & (num > 0)).any():
+        scale = _infer_rate_scale(s, num, plain & (num > 0), file, column, rownum)
+        if scale != "fraction":
+            note = f"plain values read as {_SCALE_WORDS[scale]} (inferred; set commission_scale to override)"
+    elif scale is not None:
+        note = f"plain values read as {_SCALE_WORDS[scale]} (commission_scale={scale!r})"
+    if scale is not None and plain.any():
+        out[plain] = num[plain] / RATE_SCALES[scale]
+        if api_units is not None:
+            note = f"plain values > 1 read as {_SCALE_WORDS[scale]}"
+    return pd.Series(out, index=s.index, dtype="float64"), cells.problem, note
 
 
-def parse_rate(values: Any, *, api_units: bool | None = None) -> pd.Series:
+def _infer_rate_scale(
+    raw: pd.Series,
+    num: np.ndarray,
+    positive: np.ndarray,
+    file: str,
+    column: str,
+    rownum: np.ndarray | None,
+) -> str:
+    """The one scale every positive plain rate fits (rates are 1-80 %: a fraction is
+    <= 1, percentage points 1-100, API units >= 100), else ExportError."""
+    v = num[positive]
+    fits = {"fraction": v <= 1, "percent": (v >= 1) & (v < 100), "api": v >= 100}
+    common = [k for k, f in fits.items() if f.all()]
+    if len(common) == 1:
+        return common[0]
+    if common == ["fraction", "percent"]:
+        return "percent"  # every value is 1: 1 %, since a fraction of 1 is above the 80 % cap
+    pos = np.flatnonzero(positive)
+    rows = rownum[pos] if rownum is not None else pos + 1
+    text = _as_text(raw.iloc[pos]).to_numpy(object)
+    labels = {
+        "fraction": "fractions (<= 1)",
+        "percent": "percentage points (1-100)",
+        "api": "API units (>= 100)",
+    }
+    parts = []
+    for k, f in fits.items():
+        only = f & ~np.logical_or.reduce([g for j, g in fits.items() if j != k])
+        if only.any():
+            ex = ", ".join(
+                f"row {r} {x!r}" for r, x in zip(rows[only][:3], text[only][:3], strict=True)
+            )
+            parts.append(f"{int(only.sum())} look like {labels[k]} ({ex})")
+    suggest = max(fits, key=lambda k: (int(fits[k].sum()), k == "percent"))
+    raise _scale_error(file, column, parts, suggest)
+
+
+def _scale_error(file: str, column: str, parts: list[str], suggest: str) -> ExportError:
+    return ExportError(
+        f"{file}: column {column!r} mixes commission rates written on different scales, so "
+        f"what they mean cannot be told: {'; '.join(parts)}. Fix: say which scale the column "
+        f'uses: `commission_scale: {suggest}` in data.yaml, or commission_scale="{suggest}" '
+        "in Python (read_export / assemble / load_dataset). Accepted: "
+        + ", ".join(f"{k!r} ({w})" for k, w in _SCALE_MEANING.items())
+        + ". Cells with '%' are always percent; values that do not fit the chosen scale "
+        "are then rejected as 'commission rate outside 0-80 %'."
+    )
+
+
+def parse_rate(
+    values: Any, *, api_units: bool | None = None, scale: str | None = None
+) -> pd.Series:
     """Parse rate cells (commission rate, CTR) into fractions.
 
-    Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too);
-    a plain number <= 1 is already a fraction; plain numbers > 1 are API units of
-    1/10000 when the largest of them is at least 100 (``1500`` -> 0.15; 100 percentage
-    points would be a 100 % commission, above the 80 % cap), else percentage points
-    (``15`` -> 0.15). The rule is applied per column for the plain cells > 1 and
-    per cell for the rest, so a column mixing ``"15%"`` and ``0.15`` works.
+    Rules: a cell with ``%`` is divided by 100 (``"12.5%"`` -> 0.125, ``"12,5%"`` too).
+    Plain numbers are read on one scale per column (:data:`RATE_SCALES`): ``scale``
+    when given, else the one scale that every positive plain value fits, knowing that
+    commission rates are 1-80 %: fractions are <= 1 (``0.15``), percentage points 1-100
+    (``15``), API units of 1/10000 >= 100 (``1500``). A column of 1s is 1 %. A column
+    mixing scales (``15`` and ``150``, or ``0.15`` and ``15``) raises ExportError asking
+    for the scale. So a column mixing ``"15%"`` and ``0.15`` works.
 
     Parameters
     ----------
     values : array-like
         Raw cells.
     api_units : bool, optional
-        Force (True) or forbid (False) the API-unit reading of plain values > 1.
+        Legacy: force (True) or forbid (False) the API-unit reading of plain values > 1
+        (values <= 1 stay fractions).
+    scale : {"fraction", "percent", "api"}, optional
+        What a plain number means; the loader's ``commission_scale`` option.
 
     Returns
     -------
     pandas.Series of float64
-        Fractions; NaN where missing or not a number.
+        Fractions; NaN where missing or refused (not a number, a boolean, not finite).
+
+    Raises
+    ------
+    ExportError
+        Unknown ``scale``, or plain values on different scales (inferring).
     """
-    return _rate_core(values, api_units)[0]
+    out, problem, _note = _rate_core(values, api_units, scale=scale)
+    return out.where(problem == _P_OK)
 
 
 _ISO = re.compile(
@@ -801,12 +1229,18 @@ def normalise_content_type(values: Any) -> pd.Series:
 # ----------------------------------------------------------------------- validation
 
 
-def validation_schema() -> Any:
+def validation_schema(orders_above_clicks: str = "reject") -> Any:
     """The pandera schema the loader validates parsed rows with.
 
     Columns are optional (exports differ); counts are checked as floats so that a
     non-whole value is reported, not truncated. Used with ``lazy=True``; each failure
     case becomes a rejection reason on its row.
+
+    Parameters
+    ----------
+    orders_above_clicks : {"reject", "keep"}
+        With ``"keep"`` the orders <= clicks check is left out (view-through
+        attribution).
 
     Returns
     -------
@@ -849,17 +1283,13 @@ def validation_schema() -> Any:
 
         return check
 
-    return pa.DataFrameSchema(
-        cols,
-        checks=[
-            pa.Check(le("clicks", "impressions"), name="clicks > impressions"),
-            pa.Check(le("orders", "clicks"), name="orders > clicks"),
-        ],
-        strict=False,
-    )
+    frame_checks = [pa.Check(le("clicks", "impressions"), name="clicks > impressions")]
+    if orders_above_clicks != "keep":
+        frame_checks.append(pa.Check(le("orders", "clicks"), name="orders > clicks"))
+    return pa.DataFrameSchema(cols, checks=frame_checks, strict=False)
 
 
-def _validation_precheck(typed: pd.DataFrame) -> np.ndarray:
+def _validation_precheck(typed: pd.DataFrame, orders_above_clicks: str = "reject") -> np.ndarray:
     """Rows that may fail :func:`validation_schema`: the same row-wise predicates,
     vectorised (NaN passes, as with ``ignore_na=True``). Must stay in step with it."""
     n = len(typed)
@@ -886,7 +1316,8 @@ def _validation_precheck(typed: pd.DataFrame) -> np.ndarray:
         v = col("commission_rate")
         if v is not None:
             bad |= ~np.isnan(v) & ~((v >= 0) & (v <= 0.8))
-        for a, b in (("clicks", "impressions"), ("orders", "clicks")):
+        pairs = [("clicks", "impressions"), ("orders", "clicks")]
+        for a, b in pairs[: 1 if orders_above_clicks == "keep" else 2]:
             va, vb = col(a), col(b)
             if va is not None and vb is not None:
                 bad |= va > vb
@@ -922,6 +1353,10 @@ class LoadSummary:
     blank_rows: int = 0
     notes: list[str] = field(default_factory=list)
     parts: list[LoadSummary] = field(default_factory=list)
+    #: Extra (non-canonical) columns kept: original header -> name in ``.data``.
+    extra_columns: dict[str, str] = field(default_factory=dict)
+    #: Rows kept with orders above clicks (``orders_above_clicks="keep"``).
+    orders_above_clicks_kept: int = 0
 
     def __post_init__(self) -> None:
         assert self.rows_read == self.rows_kept + self.rows_rejected, (
@@ -956,6 +1391,11 @@ class LoadSummary:
         if self.column_mapping:
             lines.append(
                 "columns: " + ", ".join(f"{k!r}->{v}" for k, v in self.column_mapping.items())
+            )
+        if self.extra_columns:
+            lines.append(
+                "extra columns kept: "
+                + ", ".join(f"{k!r}->{v}" for k, v in self.extra_columns.items())
             )
         if self.ignored_columns:
             lines.append("ignored columns: " + ", ".join(repr(c) for c in self.ignored_columns))
@@ -997,353 +1437,12 @@ class LoadResult:
 
 
 # ------------------------------------------------------------------------- reading
-
-
-@dataclass
-class _Table:
-    """A raw export: original headers and values, plus provenance."""
-
-    raw: pd.DataFrame
-    file: str
-    encoding: str | None
-    header_row: int | None
-    rownum: np.ndarray
-    malformed: list[tuple[int, str]] = field(default_factory=list)
-    blank_rows: int = 0
-
-
-def _header_score(cells: Sequence[Any], column_map: Mapping[str, str] | None) -> int:
-    names = {canonical_name(c, column_map) for c in cells if c is not None and str(c).strip()}
-    names.discard(None)
-    return len(names)
-
-
-def _find_header(rows: Sequence[Sequence[Any]], column_map: Mapping[str, str] | None) -> int:
-    """Index of the row (among the first :data:`HEADER_SCAN_ROWS`) matching most known headers."""
-    best, best_score = 0, 0
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = _header_score(row, column_map)
-        if score > best_score:
-            best, best_score = i, score
-    return best
-
-
-def _unique_headers(cells: Sequence[Any]) -> list[str]:
-    out: list[str] = []
-    seen: dict[str, int] = {}
-    for i, c in enumerate(cells):
-        name = "" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip()
-        if not name:
-            name = f"Unnamed: {i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name} ({seen[name]})"
-        else:
-            seen[name] = 1
-        out.append(name)
-    return out
-
-
-def _decode(data: bytes, file: str) -> tuple[str, str]:
-    """Decode bytes: strict UTF-8 (with or without BOM), else GB18030."""
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise ExportError(
-        f"{file}: cannot decode the file as UTF-8 or GB18030/GBK. Re-save it from Excel as "
-        "'CSV UTF-8 (comma delimited)'."
-    )
-
-
-def _read_csv(path: Path, column_map: Mapping[str, str] | None) -> _Table:
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    file = str(path)
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(4 * 65536)
-    if not head.strip() and not path.read_bytes().strip():
-        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
-    # UTF-8 is checked on the head here and on the body by Arrow while it reads (its
-    # string conversion validates UTF-8), so a UTF-8 file is neither decoded in Python
-    # nor held in memory whole; anything else falls back to decoding it all.
-    text: str | None = None
-    try:
-        import codecs
-
-        head_text = codecs.getincrementaldecoder("utf-8-sig")("strict").decode(
-            head, final=len(head) >= size
-        )
-        encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _decode(path.read_bytes(), file)
-        head_text = text
-
-    def layout(head_text: str) -> tuple[str, int, list[str]]:
-        """Delimiter, header row index and header names from the first lines."""
-        head_text = head_text[:65536]
-        first_lines = head_text.splitlines()[:HEADER_SCAN_ROWS]
-        delim = ","
-        sample = "\n".join(first_lines)
-        counts = {d: sample.count(d) for d in (",", ";", "\t")}
-        if counts["\t"] > counts[","] or counts[";"] > counts[","]:
-            delim = max(counts, key=lambda d: counts[d])
-        rows = list(csv.reader(io.StringIO(head_text), delimiter=delim))[:HEADER_SCAN_ROWS]
-        if not rows:
-            raise ExportError(
-                f"{file}: the file has no rows; export the data again from Seller Center."
-            )
-        hi = _find_header(rows, column_map)
-        return delim, hi, _unique_headers(rows[hi])
-
-    delim, hi, names = layout(head_text)
-    # Arrow skips a UTF-8 byte order mark itself; the file is read in blocks.
-    body: bytes | None = None if text is None else text.encode("utf-8")
-    malformed: list[tuple[int | None, str]] = []
-
-    def handler(row: Any) -> str:
-        malformed.append((row.number, row.text))
-        return "skip"
-
-    def read(threads: bool) -> Any:
-        malformed.clear()
-        return pcsv.read_csv(
-            str(path) if body is None else pa.BufferReader(body),
-            read_options=pcsv.ReadOptions(
-                skip_rows=hi + 1, column_names=names, use_threads=threads, block_size=1 << 24
-            ),
-            parse_options=pcsv.ParseOptions(
-                delimiter=delim,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=handler,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                # large_string is what pandas' str dtype holds: no cast in to_pandas.
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-
-    try:
-        try:
-            table = read(True)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            if body is not None or not (
-                isinstance(exc, UnicodeDecodeError) or "invalid UTF8" in str(exc)
-            ):
-                raise
-            # Not UTF-8 after all (past the head): decode the whole file as before.
-            text, encoding = _decode(path.read_bytes(), file)
-            body = text.encode("utf-8")
-            delim, hi, names = layout(text)
-            table = read(True)
-        if any(num is None for num, _ in malformed):
-            table = read(False)
-    except pa.ArrowInvalid as exc:
-        raise ExportError(
-            f"{file}: not a readable CSV file ({exc}). Re-save it as CSV from Excel."
-        ) from exc
-    raw = table.to_pandas()
-    raw.columns = names
-    header_line = hi + 1
-    bad_numbers = sorted(int(n) for n, _ in malformed if n is not None)
-    total = len(raw) + len(malformed)
-    all_numbers = np.arange(header_line + 1, header_line + 1 + total)
-    rownum = np.setdiff1d(all_numbers, np.asarray(bad_numbers, dtype=np.int64), assume_unique=True)
-    if len(rownum) != len(raw):  # numbering unknown (should not happen): fall back to order
-        rownum = all_numbers[: len(raw)]
-    table_ = _Table(raw, file, encoding, header_line, rownum.astype(np.int64))
-    table_.malformed = [(int(n) if n is not None else -1, t) for n, t in malformed]
-    return table_
-
-
-_XL_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_XL_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-def _xlsx_col(ref: str) -> int:
-    """0-based column index of a cell reference such as ``"AB12"``."""
-    col = 0
-    for ch in ref:
-        if ch.isdigit():
-            break
-        col = col * 26 + (ord(ch.upper()) - 64)
-    return col - 1
-
-
-def _xlsx_text(elem: Any) -> str:
-    """Text of a shared or inline string (plain ``<t>`` or rich-text runs)."""
-    return "".join(t.text or "" for t in elem.iter(_XL_NS + "t"))
-
-
-def _xlsx_read(
-    path: Path, max_rows: int | None = None
-) -> dict[str, tuple[list[list[Any]], list[int]]]:
-    """Read the sheets of an .xlsx file as rows of cell text (None for empty cells).
-
-    A small streaming reader (zip + ElementTree.iterparse) that is several times faster
-    than openpyxl on large exports. Numbers keep the text Excel stored; booleans become
-    TRUE/FALSE; row numbers are Excel's own (so blank rows above the data count).
-    Returns ``{sheet name: (rows, row numbers)}`` in workbook order.
-    """
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        names = set(zf.namelist())
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            with zf.open("xl/sharedStrings.xml") as fh:
-                for _, el in ET.iterparse(fh):
-                    if el.tag == _XL_NS + "si":
-                        shared.append(_xlsx_text(el))
-                        el.clear()
-        wb = ET.fromstring(zf.read("xl/workbook.xml"))
-        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels}
-        out: dict[str, tuple[list[list[Any]], list[int]]] = {}
-        col_cache: dict[str, int] = {}
-        for sheet in wb.iter(_XL_NS + "sheet"):
-            target = targets.get(sheet.get(_XL_REL_NS + "id"), "")
-            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            if member not in names:
-                continue
-            rows: list[list[Any]] = []
-            numbers: list[int] = []
-            with zf.open(member) as fh:
-                row: list[Any] = []
-                for _, el in ET.iterparse(fh):
-                    tag = el.tag
-                    if tag == _XL_NS + "c":
-                        ref = el.get("r")
-                        if ref:
-                            letters = ref.rstrip("0123456789")
-                            col = col_cache.get(letters)
-                            if col is None:
-                                col = col_cache[letters] = _xlsx_col(letters)
-                        else:
-                            col = len(row)
-                        kind = el.get("t")
-                        value: Any = None
-                        if kind == "inlineStr":
-                            is_ = el.find(_XL_NS + "is")
-                            value = _xlsx_text(is_) if is_ is not None else None
-                        else:
-                            v = el.find(_XL_NS + "v")
-                            text = v.text if v is not None else None
-                            if text is not None:
-                                if kind == "s":
-                                    value = shared[int(text)]
-                                elif kind == "b":
-                                    value = "TRUE" if text == "1" else "FALSE"
-                                elif kind in ("str", "e"):
-                                    value = text
-                                elif "E" in text or "e" in text:
-                                    value = _cell_text(float(text))
-                                else:
-                                    value = text
-                        if col >= len(row):
-                            row.extend([None] * (col - len(row) + 1))
-                        row[col] = value
-                        el.clear()
-                    elif tag == _XL_NS + "row":
-                        rnum = el.get("r")
-                        numbers.append(int(rnum) if rnum else (numbers[-1] + 1 if numbers else 1))
-                        rows.append(row)
-                        row = []
-                        el.clear()
-                        if max_rows is not None and len(rows) >= max_rows:
-                            break
-            out[sheet.get("name", member)] = (rows, numbers)
-        return out
-
-
-def _read_excel(path: Path, column_map: Mapping[str, str] | None) -> _Table:
-    file = str(path)
-    if path.suffix.lower() == ".xls":
-        raise ExportError(
-            f"{file}: old binary .xls workbooks are not supported; open it in Excel and save "
-            "it as .xlsx (or CSV UTF-8)."
-        )
-    try:
-        sheets = _xlsx_read(path)
-    except Exception as exc:  # zip/XML errors take many forms for a broken file
-        raise ExportError(
-            f"{file}: cannot read the workbook ({exc}). Open and re-save it in Excel as .xlsx."
-        ) from exc
-    best: tuple[int, str, int] | None = None
-    for name, (rows, _numbers) in sheets.items():
-        if not rows:
-            continue
-        hi = _find_header(rows, column_map)
-        score = _header_score(rows[hi], column_map)
-        if best is None or score > best[2]:
-            best = (hi, name, score)
-    if best is None:
-        raise ExportError(
-            f"{file}: the workbook has no data; export the data again from Seller Center."
-        )
-    hi, sheet, _ = best
-    rows, numbers = sheets[sheet]
-    names = _unique_headers(rows[hi])
-    width = len(names)
-    body = [r[:width] + [None] * (width - len(r)) for r in rows[hi + 1 :]]
-    if any(len(r) > width and any(v is not None for v in r[width:]) for r in rows[hi + 1 :]):
-        extra = [
-            n
-            for r, n in zip(rows[hi + 1 :], numbers[hi + 1 :], strict=False)
-            if len(r) > width and any(v is not None for v in r[width:])
-        ]
-        raise ExportError(
-            f"{file}: rows {extra[:10]} have values to the right of the last header column "
-            f"({names[-1]!r}). Add a header to that column or delete the stray cells."
-        )
-    raw = pd.DataFrame(body, columns=names, dtype=object)
-    raw = raw.apply(lambda c: _as_text(c)) if len(raw) else raw.astype("str")
-    header_row = numbers[hi]
-    encoding = f"xlsx (sheet {sheet!r})"
-    return _Table(raw, file, encoding, header_row, np.asarray(numbers[hi + 1 :], dtype=np.int64))
-
-
-def _read_source(source: Any, kind: str | None, column_map: Mapping[str, str] | None) -> _Table:
-    if isinstance(source, pd.DataFrame):
-        raw = source.reset_index(drop=True)
-        raw.columns = _unique_headers(list(raw.columns))
-        return _Table(raw, "<DataFrame>", None, None, np.arange(1, len(raw) + 1, dtype=np.int64))
-    path = paths.resolve(source)
-    file = str(path)
-    if not path.exists():
-        raise ExportError(
-            f"{source}: file not found (looked at {file}). Check the path; relative paths are "
-            "taken from the current folder, then from the repo root."
-        )
-    if path.is_dir():
-        raise ExportError(f"{file}: is a folder; use load_dataset() for a folder of exports.")
-    kind = kind or _FILE_KINDS.get(path.suffix.lower())
-    if kind in ("xlsx", "xls"):
-        kind = "excel"
-    if kind not in ("csv", "excel", "parquet"):
-        raise ExportError(
-            f"{file}: unknown file type {path.suffix!r}; accepted: {sorted(_FILE_KINDS)} "
-            "(or pass kind='csv' / 'excel' / 'parquet')."
-        )
-    if path.stat().st_size == 0:
-        raise ExportError(f"{file}: the file is empty; export the data again from Seller Center.")
-    if kind == "csv":
-        return _read_csv(path, column_map)
-    if kind == "excel":
-        return _read_excel(path, column_map)
-    try:
-        raw = pd.read_parquet(path)
-    except Exception as exc:
-        raise ExportError(f"{file}: cannot read the Parquet file ({exc}).") from exc
-    raw = raw.reset_index(drop=True)
-    return _Table(raw, file, "parquet", None, np.arange(1, len(raw) + 1, dtype=np.int64))
+# The readers live in helpers.io.readers; the old private names stay for this module.
+_Table = RawTable
+_header_score = header_score
+_find_header = find_header
+_unique_headers = unique_headers
+_read_source = read_source
 
 
 def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -> int:
@@ -1356,25 +1455,69 @@ def _alias_rank(canon: str, header: str, column_map: Mapping[str, str] | None) -
     return 10_000
 
 
+def _check_column_map(column_map: Mapping[str, str] | None, file: str) -> None:
+    """Each target is a canonical column, or a new identifier for an extra column.
+
+    A target that is a near-spelling of a canonical name (``"klicks"``) is refused
+    rather than silently kept as an extra column.
+    """
+    import difflib
+    import keyword
+
+    for header, target in (column_map or {}).items():
+        if target in CANONICAL_COLUMNS:
+            continue
+        where = f"{file}: column_map entry {{{header!r}: {target!r}}}"
+        text = str(target)
+        close = [
+            c
+            for c in difflib.get_close_matches(text.lower(), list(CANONICAL_COLUMNS), 3, 0.8)
+            if abs(len(c) - len(text)) <= 1
+        ]
+        if close:
+            raise ExportError(
+                f"{where}: {text!r} is not a canonical column. Did you mean {close[0]!r}? Fix: "
+                f"`column_map: {{{_yaml_scalar(header)}: {close[0]}}}` in data.yaml, or "
+                f"column_map={{{header!r}: {close[0]!r}}} in Python. Accepted targets: "
+                f"{list(CANONICAL_COLUMNS)}, or a new lowercase name (not a near-spelling of "
+                "one of them) to keep the column as an extra column under that name."
+            )
+        if text in PROVENANCE_COLUMNS or not text.isidentifier() or keyword.iskeyword(text):
+            name = identifier_name(header, set(CANONICAL_COLUMNS) | set(PROVENANCE_COLUMNS))
+            raise ExportError(
+                f"{where}: {text!r} is neither a canonical column nor a usable name for an "
+                f"extra column (letters, digits and _, not starting with a digit; not "
+                f"{' or '.join(PROVENANCE_COLUMNS)}, which the loader adds). Accepted targets: "
+                f"{list(CANONICAL_COLUMNS)} or a new name, e.g. column_map={{{header!r}: "
+                f"{name!r}}}."
+            )
+
+
 def _map_columns(
     columns: Sequence[str], column_map: Mapping[str, str] | None, file: str
-) -> tuple[dict[str, str], list[str], dict[str, str]]:
+) -> tuple[dict[str, str], list[str], dict[str, str], dict[str, str]]:
     """Map original headers to canonical names.
 
-    Returns (mapping original->canonical, ignored headers, duplicates ignored->reason).
+    Returns (mapping original->canonical, other headers, duplicates ignored->reason,
+    renames original->extra column name given in ``column_map``).
     """
-    if column_map:
-        bad = {k: v for k, v in column_map.items() if v not in CANONICAL_COLUMNS}
-        if bad:
-            raise ExportError(
-                f"{file}: column_map maps to unknown canonical column(s) {bad}; accepted "
-                f"targets: {list(CANONICAL_COLUMNS)}."
-            )
+    _check_column_map(column_map, file)
     candidates: dict[str, list[tuple[int, int, str]]] = {}
     ignored: list[str] = []
+    renames: dict[str, str] = {}
     for pos, col in enumerate(columns):
         canon = canonical_name(col, column_map)
         if canon is None:
+            ignored.append(str(col))
+            continue
+        if canon not in CANONICAL_COLUMNS:  # column_map names an extra column
+            if canon in renames.values():
+                raise ExportError(
+                    f"{file}: column_map gives the name {canon!r} to two columns "
+                    f"({[k for k, v in renames.items() if v == canon][0]!r} and {col!r}); "
+                    "give each its own name."
+                )
+            renames[str(col)] = canon
             ignored.append(str(col))
             continue
         candidates.setdefault(canon, []).append(
@@ -1389,14 +1532,33 @@ def _map_columns(
         for _, _, other in cands[1:]:
             duplicates[other] = f"also maps to {canon!r}; kept {keep!r} (higher alias priority)"
     ordered = {c: mapping[c] for c in columns if c in mapping}
-    return ordered, ignored, duplicates
+    return ordered, ignored, duplicates, renames
+
+
+_YAML_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]*[A-Za-z0-9_]|[A-Za-z_]")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+
+
+def _yaml_scalar(text: Any) -> str:
+    """``text`` as a YAML flow scalar: plain when safe, else double-quoted."""
+    import json
+
+    t = str(text)
+    if _YAML_PLAIN.fullmatch(t) and t.lower() not in _YAML_WORDS:
+        return t
+    return json.dumps(t, ensure_ascii=False)
 
 
 # ------------------------------------------------------------------------- parsing
 
 
 class _Reasons:
-    """Collects (row position, kind, message) triples, vectorised."""
+    """Collects (row position, kind, message) triples, vectorised.
+
+    A row with a reason of a kind in :attr:`SOLE_KINDS` shows that reason only: a total
+    row is not also "missing creator_id" or "clicks > impressions"."""
+
+    SOLE_KINDS: frozenset[str] = frozenset({"total row"})
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -1432,13 +1594,17 @@ class _Reasons:
     def frame(self) -> pd.DataFrame:
         if not self.pos:
             return pd.DataFrame({"pos": np.array([], dtype=np.int64), "kind": [], "msg": []})
-        return pd.DataFrame(
-            {
-                "pos": np.concatenate(self.pos),
-                "kind": np.concatenate(self.kind),
-                "msg": np.concatenate(self.msg),
-            }
-        )
+        pos = np.concatenate(self.pos)
+        kind = np.concatenate(self.kind)
+        msg = np.concatenate(self.msg)
+        sole_kinds = [k for k in self.kind if len(k) and k[0] in self.SOLE_KINDS]
+        if sole_kinds:
+            is_sole = np.isin(kind, list(self.SOLE_KINDS))
+            sole_row = np.zeros(self.n, dtype=bool)
+            sole_row[pos[is_sole]] = True
+            keep = is_sole | ~sole_row[pos]
+            pos, kind, msg = pos[keep], kind[keep], msg[keep]
+        return pd.DataFrame({"pos": pos, "kind": kind, "msg": msg})
 
     def mask(self) -> np.ndarray:
         m = np.zeros(self.n, dtype=bool)
@@ -1461,6 +1627,8 @@ class _Parsed:
     duplicates: dict[str, str]
     notes: list[str]
     blank: np.ndarray
+    #: Extra columns kept: original header -> column name in ``typed``.
+    extras: dict[str, str] = field(default_factory=dict)
 
 
 _LOOKUP_COLUMNS = {
@@ -1476,9 +1644,17 @@ def _parse_table(
     column_map: Mapping[str, str] | None,
     date_format: str | None,
     site: str | None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
+    tier_labels: Sequence[str] | None = None,
 ) -> _Parsed:
-    """Map headers and parse every known column of one raw export into typed values."""
-    mapping, ignored, duplicates = _map_columns(list(table.raw.columns), column_map, table.file)
+    """Map headers and parse every known column of one raw export into typed values.
+
+    ``currency``, ``commission_scale`` and ``tier_labels`` (the ``labels`` of
+    ``tiers``) are the options of :func:`read_export`."""
+    mapping, ignored, duplicates, renames = _map_columns(
+        list(table.raw.columns), column_map, table.file
+    )
     if role in _LOOKUP_COLUMNS:
         keep = _LOOKUP_COLUMNS[role]
         for orig, canon in list(mapping.items()):
@@ -1503,18 +1679,6 @@ def _parse_table(
                 break
         blank[cand] = True
 
-    def bad_number(canon: str, invalid: pd.Series) -> None:
-        if invalid.any():
-            reasons.add(
-                invalid.to_numpy(),
-                f"{canon} not a number",
-                lambda idx: (
-                    f"{canon} not a number ({inv[canon]}: "
-                    + _quote(src[canon].iloc[idx])
-                    + " is not a number)"
-                ),
-            )
-
     if "site" in src:
         sites = normalise_site(src["site"])
         typed["site"] = sites
@@ -1531,22 +1695,9 @@ def _parse_table(
     if "content_type" in src:
         typed["content_type"] = normalise_content_type(src["content_type"])
     if "tier" in src:
-        tiers_ = normalise_tier(src["tier"])
-        unknown = (
-            tiers_.str.startswith("?", na=False).to_numpy(bool)
-            if len(tiers_)
-            else np.zeros(0, bool)
+        typed["tier"] = _parse_tier(
+            src["tier"], inv["tier"], table.file, reasons, tier_labels, column_map
         )
-        reasons.add(
-            unknown,
-            "unknown tier",
-            lambda idx: (
-                f"unknown tier ({inv['tier']}: "
-                + _quote(src["tier"].iloc[idx])
-                + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)"
-            ),
-        )
-        typed["tier"] = tiers_.where(~unknown)
     if "date" in src:
         dates = parse_dates(
             src["date"], date_format=date_format, column=inv["date"], file=table.file
@@ -1569,74 +1720,567 @@ def _parse_table(
         row_sites = typed["site"].fillna(site or "").to_numpy(object)
     elif site:
         row_sites = site
-    th = (
-        _site_separators(row_sites, raw.index)[0]
-        if not isinstance(row_sites, str)
-        else _site_separators(row_sites, raw.index)[0]
+    _parse_number_columns(
+        table,
+        src,
+        inv,
+        typed,
+        reasons,
+        notes,
+        row_sites=row_sites,
+        currency=currency,
+        commission_scale=commission_scale,
     )
+    for header, hit in _total_rows(raw, mapping):
+        reasons.add(
+            hit,
+            "total row",
+            lambda idx, header=header: (
+                f"total row ({header}: "
+                + _quote(raw[header].iloc[idx])
+                + " marks a total or subtotal line, not data: excluded so that it is not added in)"
+            ),
+        )
+    extras: dict[str, str] = {}
+    if role not in _LOOKUP_COLUMNS:  # extra columns of the content rows are kept
+        extras = _extra_names(ignored, renames)
+        thousands = _site_separators(row_sites, raw.index)[0]
+        typed.update(_parse_extras(raw, extras, thousands))
+        ignored = []
+    frame = pd.DataFrame(typed, index=raw.index, copy=False)
+    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank, extras)
+
+
+_NUMERIC_COLUMNS = frozenset((*COUNT_COLUMNS, *MONEY_COLUMNS, "followers", "commission_rate"))
+_SIGN_HINT = {
+    "count": " has a currency or unit sign, but a count is a plain number",
+    "money": f" has a sign that is not a known currency (known: {', '.join(CURRENCY_SIGNS)})",
+    "rate": " has a currency or unit sign, but a rate is a number or a percentage",
+}
+_PROBLEM_TEXT: dict[int, tuple[str, str]] = {
+    _P_NOT_NUMBER: ("not a number", " is not a number"),
+    _P_BOOLEAN: ("not a number", " is a yes/no value, not a number"),
+    _P_SEPARATORS: (
+        "not a number",
+        " has misplaced separators (thousands separators come every three digits, e.g. 1,234,567)",
+    ),
+    _P_NOT_FINITE: ("not finite", " is not a finite number"),
+    _P_OUT_OF_RANGE: (
+        "out of range",
+        f" is beyond {MAX_MAGNITUDE:.0e}, the largest value accepted",
+    ),
+}
+
+
+def _number_reasons(
+    reasons: _Reasons, problem: np.ndarray, canon: str, header: str, raw: pd.Series, what: str
+) -> None:
+    """Add one reason per refused cell: ``"<canon> <kind> (<header>: '<cell>' ...)"``.
+    Currency mismatches are added by the caller (they need the expected currency)."""
+    if not problem.any():
+        return
+    counts = np.bincount(problem, minlength=_P_CURRENCY + 1)
+    for code in np.flatnonzero(counts):
+        if code in (_P_OK, _P_CURRENCY):
+            continue
+        kind, text = _PROBLEM_TEXT.get(int(code), ("not a number", _SIGN_HINT[what]))
+        if code == _P_OUT_OF_RANGE and what == "rate":
+            text = " is too large to be a number"
+        reasons.add(
+            problem == code,
+            f"{canon} {kind}",
+            lambda idx, kind=kind, text=text: (
+                f"{canon} {kind} ({header}: " + _quote(raw.iloc[idx]) + text + ")"
+            ),
+        )
+
+
+def _currency_reasons(
+    reasons: _Reasons,
+    problem: np.ndarray,
+    header: str,
+    raw: pd.Series,
+    expected: str | pd.Categorical | None,
+    row_sites: Any,
+    currency: str | None,
+) -> None:
+    """Reasons for money cells whose currency sign contradicts the expected currency."""
+    mask = problem == _P_CURRENCY
+    if expected is None or not mask.any():
+        return
+    n = len(problem)
+    names = np.broadcast_to(np.asarray(expected, dtype=object), (n,))
+    if currency is not None:
+        whose = np.broadcast_to(np.asarray("the currency= option", dtype=object), (n,))
+    else:
+        site_codes = (
+            normalise_site([row_sites]).to_numpy(object)
+            if isinstance(row_sites, str)
+            else np.asarray(row_sites, dtype=object)
+        )
+        whose = "the currency of site " + np.broadcast_to(site_codes, (n,)).astype(object)
+
+    def message(idx: np.ndarray) -> pd.Series:
+        quoted = _quote(raw.iloc[idx])
+        tail = pd.Series(
+            " is not in " + names[idx].astype(object) + ", " + whose[idx] + ")",
+            index=quoted.index,
+            dtype="str",
+        )
+        return f"currency mismatch ({header}: " + quoted + tail
+
+    reasons.add(mask, "currency mismatch", message)
+
+
+def _parse_number_columns(
+    table: _Table,
+    src: Mapping[str, pd.Series],
+    inv: Mapping[str, str],
+    typed: dict[str, Any],
+    reasons: _Reasons,
+    notes: list[str],
+    *,
+    row_sites: Any,
+    currency: str | None,
+    commission_scale: str | None,
+) -> None:
+    """Parse the count, money and rate columns of ``src`` into ``typed``; every refused
+    cell becomes a reason naming the column's original header and the cell."""
+    index = table.raw.index
+    th = _site_separators(row_sites, index)[0]
+    expected = None
+    if currency is not None or any(c in src for c in MONEY_COLUMNS):
+        expected = _expected_currency(row_sites, currency, len(index), table.file)
     for c in (*COUNT_COLUMNS, "followers"):
         if c in src:
-            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="thousands")
-            bad_number(c, invalid)
-            typed[c] = vals
+            cells = _number_cells(
+                src[c],
+                thousands_sep=th,
+                three_digit_group="thousands",
+                limit=MAX_MAGNITUDE,
+                signs_allowed=False,
+            )
+            _number_reasons(reasons, cells.problem, c, inv[c], src[c], "count")
+            typed[c] = pd.Series(cells.values, index=index, dtype="float64")
     for c in MONEY_COLUMNS:
         if c in src:
-            vals, invalid = _parse_number(src[c], thousands_sep=th, three_digit_group="convention")
-            bad_number(c, invalid)
-            typed[c] = vals
+            cells = _number_cells(src[c], thousands_sep=th, limit=MAX_MAGNITUDE, currency=expected)
+            _number_reasons(reasons, cells.problem, c, inv[c], src[c], "money")
+            _currency_reasons(reasons, cells.problem, inv[c], src[c], expected, row_sites, currency)
+            typed[c] = pd.Series(cells.values, index=index, dtype="float64")
     if "commission_rate" in src:
-        vals, invalid, note = _rate_core(src["commission_rate"])
-        bad_number("commission_rate", invalid)
+        header = inv["commission_rate"]
+        vals, problem, note = _rate_core(
+            src["commission_rate"],
+            scale=commission_scale,
+            file=table.file,
+            column=header,
+            rownum=table.rownum,
+        )
+        _number_reasons(reasons, problem, "commission_rate", header, src["commission_rate"], "rate")
         if note:
             notes.append(f"{table.file}: commission_rate {note}")
         typed["commission_rate"] = vals
-    frame = pd.DataFrame(typed, index=raw.index, copy=False)
-    return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank)
+
+
+_TOTAL_WORDS = (
+    "grand[ _-]?total|sub[ _-]?total|totals?|sum|合计|合計|总计|總計|小计|小計|汇总|匯總|彙總"
+)
+_TOTAL_RE = (
+    "[" + _WS + "\u3000]*(?:" + _TOTAL_WORDS + ")[" + _WS + "\u3000]*[:：]?[" + _WS + "\u3000]*"
+)
+
+
+def _total_rows(raw: pd.DataFrame, mapping: Mapping[str, str]) -> list[tuple[str, np.ndarray]]:
+    """Rows whose creator cell or first text cell reads "Total", "Grand total:",
+    "Subtotal", "Sum", 合计, 总计, 小计 or 汇总 (any case): ``[(header, mask), ...]``."""
+    headers = [h for h, c in mapping.items() if c == "creator_id"]
+    for h in raw.columns:
+        dtype = raw[h].dtype
+        if mapping.get(h) in _NUMERIC_COLUMNS or (
+            pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+        ):
+            continue
+        headers.append(h)
+        break
+    out = []
+    for h in dict.fromkeys(headers):
+        hit = _as_text(raw[h]).str.fullmatch(_TOTAL_RE, case=False)
+        hit = hit.fillna(False).to_numpy(bool)
+        if hit.any():
+            out.append((h, hit))
+    return out
+
+
+def _natural_key(text: str) -> list[Any]:
+    """Sort key that orders numbers inside labels numerically ("5-9" before "10-14")."""
+    return [int(p) if p.isdigit() else p.casefold() for p in re.split(r"(\d+)", text)]
+
+
+def _labels_fix(values: pd.Series) -> tuple[str, str]:
+    """The ``tiers`` labels fix for a tier-like column, as (data.yaml, Python) text."""
+    t = _strip(_as_text(values))
+    labels = sorted({str(v) for v in t[~_token_missing(t)]}, key=_natural_key)
+    if len(labels) > 40:
+        shown = ", ".join(labels[:5])
+        return (
+            f"`tiers: {{labels: [{shown}, ...]}}` (all {len(labels)} labels, in order)",
+            f"the same list of all {len(labels)} labels as tiers' labels",
+        )
+    yaml = ", ".join(_yaml_scalar(v) for v in labels)
+    return f"`tiers: {{labels: [{yaml}]}}`", f"tiers={{'labels': {labels!r}}}"
+
+
+def _parse_tier(
+    values: pd.Series,
+    header: str,
+    file: str,
+    reasons: _Reasons,
+    labels: Sequence[str] | None,
+    column_map: Mapping[str, str] | None,
+) -> pd.Series:
+    """Tier cells -> tier names (object; None when missing or rejected).
+
+    Without ``labels``: the kit's tier names (English or Chinese); an unknown name is a
+    rejection, and a column that is mostly not tier names at all (an age band mapped to
+    ``tier``) is an :class:`ExportError` that gives the ``tiers`` labels fix. With
+    ``labels``: each cell must be one of them (compared without case, spaces or
+    punctuation when that is unambiguous); others are rejected "unknown tier label".
+    """
+    if labels is not None:
+        lookup = {str(lb): str(lb) for lb in labels}
+        loose = {normalise_header(lb): str(lb) for lb in labels}
+        if len(loose) == len(lookup):
+            lookup.update(loose)
+        mapped = _map_uniques(values, lambda v: lookup.get(v, lookup.get(normalise_header(v))))
+        t = _strip(_as_text(values))
+        unknown = (
+            (mapped.isna().to_numpy(bool) & ~_token_missing(t)) if len(t) else np.zeros(0, bool)
+        )
+        accepted = ", ".join(str(lb) for lb in labels)
+        reasons.add(
+            unknown,
+            "unknown tier label",
+            lambda idx: (
+                f"unknown tier label ({header}: "
+                + _quote(values.iloc[idx])
+                + f" is not one of the labels given in tiers: {accepted})"
+            ),
+        )
+        return mapped
+    tiers_ = normalise_tier(values)
+    unknown = (
+        tiers_.str.startswith("?", na=False).to_numpy(bool) if len(tiers_) else np.zeros(0, bool)
+    )
+    present = int(tiers_.notna().sum())
+    if present and unknown.sum() * 2 > present:
+        examples = list(dict.fromkeys(values[unknown].astype(str).str.strip()))[:5]
+        yaml_fix, py_fix = _labels_fix(values)
+        mapped_by_user = column_map and any(
+            normalise_header(k) == normalise_header(header) for k in column_map
+        )
+        other = (
+            f" Or, if it is not a tier, remove {{{header!r}: 'tier'}} from column_map: the "
+            f"column is then kept as the extra column {identifier_name(header)!r}."
+            if mapped_by_user
+            else ""
+        )
+        raise ExportError(
+            f"{file}: column {header!r} is read as the creator tier, but {int(unknown.sum()):,} of "
+            f"{present:,} values are not tier names (e.g. {examples}); tier names are "
+            f"{', '.join(TIERS)} (or 纳米/微型/中腰部/头部/超头部). If the column holds other "
+            f"ordered groups (an age band, a segment), list its labels in order: {yaml_fix} in "
+            f"data.yaml, or {py_fix} in Python (reorder them if needed).{other}"
+        )
+    reasons.add(
+        unknown,
+        "unknown tier",
+        lambda idx: (
+            f"unknown tier ({header}: "
+            + _quote(values.iloc[idx])
+            + f" is not a tier, accepted: {', '.join(TIERS)} or 纳米/微型/中腰部/头部/超头部)"
+        ),
+    )
+    return tiers_.where(~unknown)
+
+
+def _extra_names(headers: Sequence[str], renames: Mapping[str, str]) -> dict[str, str]:
+    """Original header -> column name for every extra column (see
+    :func:`helpers.schema.identifier_name`); names given in ``column_map`` win. A
+    header that already is ``source_file`` / ``source_row`` (a frame the loader made)
+    keeps that name: it is the row's provenance."""
+    taken = set(CANONICAL_COLUMNS) | set(PROVENANCE_COLUMNS) | set(renames.values())
+    names: dict[str, str] = {}
+    for h in headers:
+        if h in renames:
+            names[h] = renames[h]
+            continue
+        if h in PROVENANCE_COLUMNS and h not in names.values():
+            names[h] = h
+            continue
+        names[h] = identifier_name(h, taken)
+        taken.add(names[h])
+    return names
+
+
+def _parse_extras(raw: pd.DataFrame, names: Mapping[str, str], thousands: Any) -> dict[str, Any]:
+    """Parse extra columns: numbers when every present cell is one, else text.
+
+    Text that looks like an identifier rather than a quantity (a leading zero, more than
+    15 digits) stays text, so "00123" and 19-digit ids are kept exactly.
+    """
+    out: dict[str, Any] = {}
+    for orig, name in names.items():
+        s = raw[orig]
+        if name == "source_row":
+            out[name] = pd.to_numeric(s, errors="coerce")
+            continue
+        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[name] = s
+            continue
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            out[name] = _whole_as_int(s.astype("float64"))
+            continue
+        t = _strip(_as_text(s))
+        missing = _token_missing(t)
+        text = t.where(~missing)
+        present = t[~missing]
+        id_like = present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)
+        if len(present) and not id_like.any():
+            # A column of percentages ("1.23%") is a column of fractions.
+            percent = bool(present.str.endswith("%").all())
+            body = t.str.slice(stop=-1) if percent else t
+            vals, invalid = _parse_number(
+                body, thousands_sep=thousands, three_digit_group="convention"
+            )
+            finite = np.isfinite(vals.to_numpy()[~missing]).all()
+            if not invalid.any() and finite:
+                out[name] = vals / 100.0 if percent else _whole_as_int(vals)
+                continue
+        out[name] = text
+    return out
+
+
+def _whole_as_int(values: pd.Series) -> pd.Series:
+    """int64 when every value is a whole number below 2**53 and none is missing."""
+    v = values.to_numpy(dtype="float64")
+    if len(v) and not np.isnan(v).any() and (np.abs(v) < 2**53).all() and (v % 1 == 0).all():
+        return pd.Series(v.astype(np.int64), index=values.index)
+    return values
+
+
+_MEASURE_WORDS: dict[str, tuple[str, ...]] = {
+    "impressions": ("impression", "imps", "曝光", "展示"),
+    "clicks": ("click", "点击"),
+    "orders": ("order", "conversion", "purchase", "订单", "转化"),
+    "gmv": ("gmv", "revenue", "sales", "salesamount", "销售额", "成交金额"),
+}
+_SITE_WORDS = ("site", "country", "market", "region", "站点", "国家", "地区")
+
+
+def _number_like(values: pd.Series) -> bool:
+    """True when most present cells of a column are numbers (so it can be a count)."""
+    sample = values.iloc[:2000]
+    present = ~is_missing(sample).to_numpy(bool)
+    if not present.any():
+        return False
+    vals, invalid = _parse_number(sample[present])
+    return bool((~invalid.to_numpy(bool)).mean() >= 0.9)
+
+
+def _name_hint(header: str, words: Sequence[str], aliases: Sequence[str]) -> bool:
+    """A header plausibly names a column: it contains one of ``words``, or is a close
+    spelling of an accepted header."""
+    import difflib
+
+    key = normalise_header(header)
+    if any(w in key for w in words):
+        return True
+    keys = [normalise_header(a) for a in aliases]
+    return bool(difflib.get_close_matches(key, keys, n=1, cutoff=0.8))
+
+
+def _suggest_columns(raw: pd.DataFrame, headers: Sequence[str], canon: str) -> list[str]:
+    """Headers that plausibly hold ``canon``: the name fits AND the values do (numbers
+    for a measure, site codes or names for site). No fit, no suggestion."""
+    aliases = (canon, *HEADER_ALIASES.get(canon, ()))
+    out = []
+    for h in headers:
+        if canon == "site":
+            col = raw[h].iloc[:2000]
+            codes = normalise_site(col).dropna()
+            known = len(codes) and codes.isin(list(SITES)).mean() >= 0.9
+            if known or (_name_hint(h, _SITE_WORDS, aliases) and len(codes)):
+                out.append(h)
+        elif _name_hint(h, _MEASURE_WORDS.get(canon, (canon,)), aliases) and _number_like(raw[h]):
+            out.append(h)
+    return out
+
+
+def _mapping_fix(header: str, canon: str) -> str:
+    return (
+        f"`column_map: {{{_yaml_scalar(header)}: {canon}}}` in data.yaml / "
+        f"column_map={{{header!r}: {canon!r}}} in Python"
+    )
 
 
 def _missing_required_error(
-    file: str,
-    found: Sequence[str],
-    mapping: Mapping[str, str],
-    missing: Sequence[str],
-    site_arg: bool,
+    table: _Table, mapping: Mapping[str, str], missing_site: bool, missing_measure: bool
 ) -> ExportError:
-    hints = []
-    if "site" in missing:
-        hints.append("pass site='US' (or the right code) when the file has no site column")
-    if "tier" in missing:
-        hints.append("add a Followers or Tier column, or a creators export with followers")
-    if {"category", "commission_rate"} & set(missing):
-        hints.append(
-            "join a products export: assemble(videos, products=...) or put products.csv in the folder"
+    """Say what is missing and give only fixes a user can pass as they are: a mapping
+    is suggested only for a header whose name and values fit."""
+    found = list(table.raw.columns)
+    unmapped = [h for h in found if h not in mapping]
+    parts = []
+    if missing_site:
+        fixes = [_mapping_fix(h, "site") for h in _suggest_columns(table.raw, unmapped, "site")]
+        fixes.append(
+            "the marketplace of every row: `site: US` in data.yaml / site='US' in Python "
+            f"(use your code; accepted: {', '.join(SITES)}; GB means UK)"
         )
-    hints.append(
-        "or map your header: column_map={'<your header>': '<canonical name>'}, e.g. "
-        f"column_map={{{found[0]!r}: {missing[0]!r}}}"
-        if found
-        else "or map headers with column_map=..."
-    )
-    aliases = {m: list(HEADER_ALIASES.get(m, ()))[:3] for m in missing}
+        parts.append(
+            "no site column (accepted headers: "
+            f"{list(HEADER_ALIASES['site'])}). Fix: " + "; or ".join(fixes)
+        )
+    if missing_measure:
+        fixes = [
+            _mapping_fix(h, canon)
+            for canon in MEASURE_COLUMNS
+            for h in _suggest_columns(table.raw, unmapped, canon)
+        ]
+        accepted = {c: list(HEADER_ALIASES[c])[:4] for c in MEASURE_COLUMNS}
+        text = (
+            f"none of the measures {list(MEASURE_COLUMNS)} (at least one is needed; headers "
+            f"accepted include {accepted})."
+        )
+        if fixes:
+            text += " Fix: " + "; or ".join(fixes)
+        else:
+            text += (
+                " No header looks like one of them: rename the header in the file, or map it "
+                "under column_map in data.yaml / column_map= in Python."
+            )
+        parts.append(text)
+    optional = ", ".join(c for c in NEEDED_BY if c not in (*MEASURE_COLUMNS, "site"))
     return ExportError(
-        f"{file}: missing required column(s) {list(missing)}. Found columns: {list(found)}"
-        f" (recognised: {dict(mapping)}). Needed: {list(REQUIRED_COLUMNS)}; headers accepted for the "
-        f"missing ones include {aliases}. Fix: " + "; ".join(hints) + "."
+        f"{table.file}: cannot read this export: "
+        + " Also: ".join(parts)
+        + f" Found columns: {found} (recognised: {dict(mapping)}). Other columns ({optional}, "
+        "...) are optional: an analysis that needs one says so."
     )
 
 
 # ---------------------------------------------------------------------- finalising
 
 
+@dataclass(frozen=True)
+class _TierOption:
+    """The ``tiers`` option, checked: follower thresholds or the user's own labels."""
+
+    thresholds: Mapping[str, float] | None = None
+    labels: tuple[str, ...] | None = None
+
+    @property
+    def dtype(self) -> pd.CategoricalDtype:
+        if self.labels is None:
+            return TIER_DTYPE
+        return pd.CategoricalDtype(list(self.labels), ordered=True)
+
+
+_TIERS_FORMS = (
+    "None (default follower thresholds), {'thresholds': [10000, 100000, 500000, 1000000]} "
+    "(lower follower bounds of micro, mid, macro, mega), {'thresholds': {'micro': 10000, "
+    "'mid': 100000, 'macro': 500000, 'mega': 1000000}}, or {'labels': ['18-24', '25-34', ...]} "
+    "(the ordered labels of the column mapped to tier); in data.yaml "
+    "`tiers: {thresholds: [10000, 100000, 500000, 1000000]}` or `tiers: {labels: [18-24, 25-34]}`"
+)
+
+
+def _tier_option(tiers: Any) -> _TierOption:
+    """Check the ``tiers`` option; accepted forms in :data:`_TIERS_FORMS`."""
+    if tiers is None:
+        return _TierOption()
+    if not isinstance(tiers, Mapping):
+        raise ExportError(f"tiers={tiers!r} is not understood; accepted: {_TIERS_FORMS}.")
+    keys = set(tiers)
+    if keys <= set(TIERS[1:]):  # the old plain mapping {"micro": 10000, ...}
+        tiers = {"thresholds": dict(tiers)}
+        keys = {"thresholds"}
+    if len(keys) != 1 or not keys <= {"thresholds", "labels"}:
+        raise ExportError(
+            f"tiers={dict(tiers)!r}: give either 'thresholds' or 'labels' (one of them); "
+            f"accepted: {_TIERS_FORMS}."
+        )
+    if "labels" in tiers:
+        labels = tiers["labels"]
+        if isinstance(labels, str) or not isinstance(labels, Sequence) or not labels:
+            raise ExportError(
+                f"tiers={dict(tiers)!r}: labels must be a non-empty list; accepted: {_TIERS_FORMS}."
+            )
+        text = tuple(str(lb).strip() for lb in labels)
+        if len(set(text)) != len(text) or not all(text):
+            raise ExportError(f"tiers={dict(tiers)!r}: labels must be distinct and not empty.")
+        return _TierOption(labels=text)
+    th = tiers["thresholds"]
+    if isinstance(th, Mapping):
+        th = dict(th)
+    elif isinstance(th, Sequence) and not isinstance(th, str) and len(th) == len(TIERS) - 1:
+        th = dict(zip(TIERS[1:], th, strict=True))
+    else:
+        raise ExportError(
+            f"tiers={dict(tiers)!r}: thresholds must be {len(TIERS) - 1} increasing follower "
+            f"counts (lower bounds of {', '.join(TIERS[1:])}); accepted: {_TIERS_FORMS}."
+        )
+    try:
+        tier_from_followers([0.0], th)
+    except (ValueError, TypeError) as exc:
+        raise ExportError(f"tiers={dict(tiers)!r}: {exc}; accepted: {_TIERS_FORMS}.") from exc
+    return _TierOption(thresholds=th)
+
+
+def _check_policy(orders_above_clicks: str) -> None:
+    if orders_above_clicks not in ("reject", "keep"):
+        raise ExportError(
+            f"orders_above_clicks={orders_above_clicks!r} is not understood; accepted: 'reject' "
+            "(default: such rows are rejected, counted) or 'keep' (view-through attribution: "
+            "kept, counted); in data.yaml `orders_above_clicks: keep`."
+        )
+
+
+def _check_tier_column(parsed: _Parsed, tiers: _TierOption, provided: Sequence[str] = ()) -> None:
+    """``tiers={'labels': ...}`` needs a column mapped to tier; suggest the columns
+    whose values are all among the labels."""
+    if tiers.labels is None or "tier" in parsed.typed or "tier" in provided:
+        return
+    labels = set(tiers.labels)
+    fits = []
+    for h in parsed.table.raw.columns:
+        t = _strip(_as_text(parsed.table.raw[h]))
+        present = t[~_token_missing(t)]
+        if len(present) and present.isin(list(labels)).all():
+            fits.append(h)
+    fix = "; or ".join(_mapping_fix(h, "tier") for h in fits) or (
+        "map the column that holds these labels to tier under column_map"
+    )
+    raise ExportError(
+        f"{parsed.table.file}: tiers gives labels {list(tiers.labels)} but no column is read as "
+        f"the tier. Found columns: {list(parsed.table.raw.columns)}. Fix: {fix}."
+    )
+
+
 def _finalise(
     parts: list[_Parsed],
     *,
     site: str | None,
-    tiers: Mapping[str, int] | None,
+    tiers: _TierOption,
     file_label: str,
     extra_notes: Sequence[str] = (),
     extra_reasons: Callable[[pd.DataFrame, _Reasons], None] | None = None,
     carried: Sequence[tuple[pd.DataFrame, LoadSummary]] = (),
     derived_columns: Sequence[str] = ("tier",),
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Combine parsed video parts, derive site/tier/refunds, validate, build the result."""
     offsets = np.cumsum([0] + [len(p.typed) for p in parts])
@@ -1677,9 +2321,10 @@ def _finalise(
         else:
             typed["site"] = site_code
             notes.append(f"site {site_code!r} from the site= argument applied to all rows")
-    # Tier: an explicit tier wins; followers fill the gaps.
-    if "followers" in typed:
-        derived = tier_from_followers(typed["followers"], tiers)
+    # Tier: an explicit tier wins; followers fill the gaps (not when the tier column
+    # holds the user's own labels: follower thresholds give the kit's tier names).
+    if "followers" in typed and tiers.labels is None:
+        derived = tier_from_followers(typed["followers"], tiers.thresholds)
         if "tier" in typed:
             derived = derived.astype(object)
             derived = derived.where(pd.notna(derived), None)
@@ -1687,7 +2332,8 @@ def _finalise(
         else:
             typed["tier"] = derived  # already TIER_DTYPE: no per-row objects
             notes.append(
-                f"tier derived from followers (thresholds {dict(tiers) if tiers else 'default'})"
+                "tier derived from followers (thresholds "
+                f"{dict(tiers.thresholds) if tiers.thresholds else 'default'})"
             )
     if "refunds" not in typed:
         typed["refunds"] = 0.0
@@ -1705,9 +2351,9 @@ def _finalise(
             typed.loc[fill, "gmv"] = 0.0
             notes.append(f"{int(fill.sum())} missing gmv cell(s) on rows with 0 orders read as 0.0")
 
-    # Missing required values (the columns exist; checked by the caller).
+    # Missing values in columns that must be filled when present.
     not_blank = ~blank
-    for c in REQUIRED_COLUMNS:
+    for c in VALUE_REQUIRED_COLUMNS:
         if c in typed:
             miss = typed[c].isna().to_numpy(bool) & not_blank
             # Values that come from a join or a derivation are only "missing" when nothing
@@ -1720,11 +2366,11 @@ def _finalise(
     # row-wise predicates finds the rows that can fail; pandera (lazy=True) then runs on
     # those rows only (index labels are row positions), so its failure cases still
     # produce the reasons, and a clean file costs neither the schema nor the import.
-    suspect = _validation_precheck(typed)
+    suspect = _validation_precheck(typed, orders_above_clicks)
     if suspect.any():
         import pandera.pandas as pa
 
-        schema = validation_schema()
+        schema = validation_schema(orders_above_clicks)
         cols = [c for c in typed.columns if c in schema.columns]
         check_frame = typed[cols].iloc[np.flatnonzero(suspect)]
         if "site" in check_frame:
@@ -1765,10 +2411,24 @@ def _finalise(
                 dtype=object,
             )
             reasons.add(across, "duplicate row", msgs)
+    _repeated_content(typed, reasons, blank, parts, offsets)
 
     bad = reasons.mask() & ~blank
     kept = ~bad & ~blank
-    data = _to_canonical(typed[kept].reset_index(drop=True))
+    _add_provenance(typed, parts)
+    above_kept = 0
+    if orders_above_clicks == "keep" and "orders" in typed and "clicks" in typed:
+        above = (typed["orders"] > typed["clicks"]).fillna(False).to_numpy(bool)
+        above_kept = int((above & kept).sum())
+        if above_kept:
+            notes.append(
+                f"{above_kept} row(s) with orders above clicks kept "
+                "(orders_above_clicks='keep': view-through attribution)"
+            )
+    extras = {k: v for p in parts for k, v in p.extras.items()}
+    data = _to_canonical(
+        typed[kept].reset_index(drop=True), tiers.dtype, list(dict.fromkeys(extras.values()))
+    )
 
     # Rejected rows: original values + file, row, reason.
     rf = reasons.frame()
@@ -1830,6 +2490,7 @@ def _finalise(
                 rows_read=int((~seg_blank).sum()) + len(p.table.malformed),
                 rows_kept=int((~seg_bad & ~seg_blank).sum()),
                 rows_rejected=int(seg_bad.sum()) + len(p.table.malformed),
+                extra_columns={k: v for k, v in p.extras.items() if v not in PROVENANCE_COLUMNS},
                 ignored_columns=p.ignored,
                 column_mapping=p.mapping,
                 duplicate_columns=p.duplicates,
@@ -1852,6 +2513,8 @@ def _finalise(
         blank_rows=int(blank.sum()),
         notes=notes,
         parts=part_summaries if len(parts) > 1 else [],
+        extra_columns={k: v for k, v in extras.items() if v not in PROVENANCE_COLUMNS},
+        orders_above_clicks_kept=above_kept,
     )
     assert len(rejected) == rows_rejected, (len(rejected), rows_rejected)
     return LoadResult(data=data, rejected=rejected, summary=summary)
@@ -1939,8 +2602,30 @@ def _failures_to_reasons(fc: pd.DataFrame, typed: pd.DataFrame, reasons: _Reason
         reasons.add(mask, kind, msg.to_numpy(object))
 
 
-def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
-    """Cast parsed columns to the canonical dtypes, in canonical order."""
+def _as_category(s: pd.Series, first: Sequence[str] = ()) -> pd.Series:
+    """Categorical with a stable order: ``first`` (those present), then sorted."""
+    # Text columns are factorized by Arrow; the categories come out the same (str) as
+    # through Python objects, without a million of them.
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cat = s.cat.remove_unused_categories()
+    elif s.dtype == "str":
+        cat = s.astype("category")
+    else:
+        cat = s.astype("str").where(s.notna()).astype("category")
+    cats = cat.cat.categories
+    if not first and cats.is_monotonic_increasing:  # astype sorts already: skip the work
+        return cat
+    present = set(cats)
+    order = [c for c in first if c in present] + sorted(present - set(first), key=str)
+    return cat.cat.reorder_categories(order)
+
+
+def _to_canonical(
+    df: pd.DataFrame, tier_dtype: pd.CategoricalDtype = TIER_DTYPE, extras: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Cast parsed columns to the canonical dtypes, in canonical order, then the extra
+    columns (numbers as parsed, text as categoricals), then ``source_file`` and
+    ``source_row``."""
     out: dict[str, Any] = {}
     for name, col in CANONICAL_COLUMNS.items():
         if name not in df:
@@ -1949,21 +2634,13 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
         if col.dtype == "tier":
             out[name] = (
                 s
-                if s.dtype == TIER_DTYPE
-                else pd.Series(pd.Categorical(s.astype(object), dtype=TIER_DTYPE), index=df.index)
+                if s.dtype == tier_dtype
+                else pd.Series(pd.Categorical(s.astype(object), dtype=tier_dtype), index=df.index)
             )
         elif col.dtype == "category":
-            # Text columns are factorized by Arrow; the categories come out the same
-            # (str) as through Python objects, without a million of them.
-            cat = s.astype("category") if s.dtype == "str" else s.astype(object).astype("category")
-            # Stable, meaningful category order: sites as in SITES, content types
-            # video/live/showcase first, anything else sorted.
-            first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}.get(
-                name, []
-            )
-            present = set(cat.cat.categories)
-            order = [c for c in first if c in present] + sorted(present - set(first))
-            out[name] = cat.cat.reorder_categories(order)
+            # Sites as in SITES, content types video/live/showcase first, else sorted.
+            first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}
+            out[name] = _as_category(s, first.get(name, ()))
         elif col.dtype == "int64":
             out[name] = s.astype("float64").round().astype("int64")
         elif col.dtype == "Int64":
@@ -1974,31 +2651,102 @@ def _to_canonical(df: pd.DataFrame) -> pd.DataFrame:
             out[name] = s.astype(col.dtype)
         else:
             out[name] = s.astype(col.dtype)
+    for name in extras:
+        if name in df and name not in PROVENANCE_COLUMNS:
+            s = df[name]
+            numeric = pd.api.types.is_numeric_dtype(
+                s.dtype
+            ) or pd.api.types.is_datetime64_any_dtype(s.dtype)
+            out[name] = s if numeric else _as_category(s)
+    if "source_file" in df:
+        out["source_file"] = _as_category(df["source_file"])
+        out["source_row"] = df["source_row"].astype("int64")
     return pd.DataFrame(out, index=df.index, copy=False)
+
+
+def _add_provenance(typed: pd.DataFrame, parts: Sequence[_Parsed]) -> None:
+    """``source_file`` / ``source_row`` of every row: the file name and its row number as
+    Excel shows it. A frame that already carries them (one the loader made) keeps them."""
+    # The file's name, not its path: reports are shared and must not show local folders.
+    files = np.concatenate(
+        [np.full(len(p.typed), Path(p.table.file).name, dtype=object) for p in parts]
+    )
+    rows = np.concatenate([p.table.rownum for p in parts]).astype(np.int64)
+    file_s = pd.Series(files, index=typed.index, dtype="str")
+    row_s = pd.Series(rows, index=typed.index)
+    if "source_file" in typed:
+        given = typed["source_file"].astype(object)
+        file_s = given.where(given.notna(), file_s).astype("str")
+    if "source_row" in typed:
+        given_row = pd.to_numeric(typed["source_row"], errors="coerce")
+        row_s = given_row.where(given_row.notna(), row_s).astype("int64")
+    typed["source_file"] = file_s
+    typed["source_row"] = row_s
+
+
+def _repeated_content(
+    typed: pd.DataFrame,
+    reasons: _Reasons,
+    blank: np.ndarray,
+    parts: Sequence[_Parsed],
+    offsets: np.ndarray,
+) -> None:
+    """Rows repeating a content id (same site, content_id, and product_id and date when
+    present) that are not exact duplicates: keep the one with most impressions (then
+    clicks, then the first), reject the others naming the kept row. Rows already
+    rejected take no part, so a broken copy never displaces a good one."""
+    if "content_id" not in typed or len(typed) < 2:
+        return
+    keys = [c for c in ("site", "content_id", "product_id", "date") if c in typed]
+    cand = np.flatnonzero(~reasons.mask() & ~blank & typed["content_id"].notna().to_numpy(bool))
+    if len(cand) < 2:
+        return
+    sub = typed.iloc[cand]
+    group = sub.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+    counts = np.bincount(group)
+    rep = counts[group] > 1
+    if not rep.any():
+        return
+    cand, group, sub = cand[rep], group[rep], sub[rep]
+    order_keys = [np.arange(len(cand))]
+    for c in ("clicks", "impressions"):  # lexsort: last key is the primary one
+        if c in sub:
+            order_keys.append(-sub[c].to_numpy(dtype="float64", na_value=-1.0))
+    order_keys.append(group)
+    order = np.lexsort(order_keys)
+    first_in_group = np.ones(len(order), dtype=bool)
+    first_in_group[1:] = group[order][1:] != group[order][:-1]
+    winner_of_group = dict(
+        zip(group[order][first_in_group], cand[order][first_in_group], strict=True)
+    )
+    losers = cand[order][~first_in_group]
+    part_of = np.searchsorted(offsets, losers, side="right") - 1
+    winners = np.array([winner_of_group[g] for g in group[order][~first_in_group]])
+    win_part = np.searchsorted(offsets, winners, side="right") - 1
+    by = "/".join(keys)
+    msgs = [
+        f"repeated content id (same {by} as row "
+        f"{parts[wp].table.rownum[w - offsets[wp]]}"
+        + (f" in {parts[wp].table.file}" if wp != lp else "")
+        + ", which is kept: most impressions, then clicks, then first)"
+        for w, wp, lp in zip(winners, win_part, part_of, strict=True)
+    ]
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[losers] = True
+    order_l = np.argsort(losers)
+    reasons.add(mask, "repeated content id", np.asarray(msgs, dtype=object)[order_l])
 
 
 # ---------------------------------------------------------------------- public API
 
 
-def _check_required(parsed: _Parsed, *, site: str | None, need: Sequence[str]) -> None:
-    have = set(parsed.typed.columns)
-    missing = []
-    for c in need:
-        if c in have:
-            continue
-        if c == "tier" and "followers" in have:
-            continue
-        if c == "site" and site is not None:
-            continue
-        missing.append(c)
-    if missing:
-        raise _missing_required_error(
-            parsed.table.file,
-            list(parsed.table.raw.columns),
-            parsed.mapping,
-            missing,
-            site is not None,
-        )
+def _check_required(parsed: _Parsed, *, site: str | None) -> None:
+    """The loader needs a site (column or option) and at least one measure."""
+    have = set(parsed.mapping.values())
+    missing_site = "site" not in have and site is None
+    missing_measure = not have & set(MEASURE_COLUMNS)
+    if missing_site or missing_measure:
+        raise _missing_required_error(parsed.table, parsed.mapping, missing_site, missing_measure)
 
 
 def read_export(
@@ -2006,12 +2754,30 @@ def read_export(
     *,
     site: str | None = None,
     column_map: Mapping[str, str] | None = None,
-    tiers: Mapping[str, int] | None = None,
+    tiers: Mapping[str, Any] | None = None,
     date_format: str | None = None,
     kind: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Read one self-contained export (CSV, XLSX, Parquet or DataFrame) into the
     canonical frame.
+
+    The loader requires only a site (a column, or the ``site`` option) and at least one
+    of impressions, clicks, orders and GMV. Other canonical columns are optional: absent
+    from the file means absent from ``.data`` (except ``refunds``: 0.0, with a note),
+    and a row check runs only when its columns are present. Columns the kit does not
+    know are kept as extra columns under identifier names (``"Age Band"`` ->
+    ``age_band``; ``summary.extra_columns``), as numbers when every present cell is one,
+    else as categoricals. Every kept row carries ``source_file`` and ``source_row`` (its
+    row number as Excel shows it). Key columns (site, creator_id, product_id,
+    content_id, category, content_type, tier, source_file) are categoricals. A content
+    id repeated with different values (same site, content_id, and product_id and date
+    when present) keeps the row with the most impressions (then clicks, then the
+    first); the others are rejected "repeated content id".
 
     Parameters
     ----------
@@ -2022,13 +2788,39 @@ def read_export(
         Site code for every row (``"US"``, ``"GB"``/``"UK"``, ...). Rows whose own site
         column disagrees are rejected.
     column_map : mapping, optional
-        ``{your header: canonical name}`` for headers the kit does not know.
+        ``{your header: canonical name}`` for headers the kit does not know, or
+        ``{your header: new_name}`` to keep an extra column under a name of your choice
+        (a lowercase identifier that is not a near-spelling of a canonical name).
     tiers : mapping, optional
-        Follower thresholds for tiers (see :func:`helpers.schema.tier_from_followers`).
+        ``None`` (default follower thresholds: :data:`helpers.schema.DEFAULT_TIER_THRESHOLDS`),
+        ``{"thresholds": [10000, 100000, 500000, 1000000]}`` (lower follower bounds of
+        micro, mid, macro, mega), ``{"thresholds": {"micro": 10000, ...}}`` or the plain
+        mapping ``{"micro": 10000, ...}``, or ``{"labels": ["18-24", "25-34", ...]}``:
+        the column mapped to ``tier`` becomes an ordered categorical with exactly these
+        labels (a row with another value is rejected "unknown tier label"; followers do
+        not fill tiers then).
     date_format : str, optional
         ``strftime`` format of the date column, e.g. ``"%d/%m/%Y"``.
     kind : {"csv", "excel", "parquet"}, optional
         File type when the extension does not tell.
+    encoding : str, optional
+        Text encoding of a CSV (``"latin-1"``, ``"gb18030"``, ...); default: detected
+        (see :func:`helpers.io.readers.decode_export`).
+    sheet : str or int, optional
+        XLSX sheet name or 0-based index; default: the first sheet.
+    currency : str, optional
+        ISO code the money columns are in (``"USD"``); default: each row's site currency
+        (:data:`helpers.schema.SITES`). A money cell whose currency sign contradicts it
+        (``"£980"`` on a US row) is rejected as ``"currency mismatch"``; rows whose site
+        is unknown are not judged.
+    commission_scale : {"fraction", "percent", "api"}, optional
+        What a plain commission rate means: ``0.15``, ``15`` or ``1500`` (API units of
+        1/10000) for 15 %. Default: inferred when every plain value fits one scale, else
+        ExportError naming the rows and this fix. ``"12.5%"`` cells are always percent.
+    orders_above_clicks : {"reject", "keep"}
+        ``"reject"`` (default): a row with more orders than clicks is rejected (counted).
+        ``"keep"``: such rows are kept (view-through attribution), counted in
+        ``summary.notes`` and ``summary.orders_above_clicks_kept``.
 
     Returns
     -------
@@ -2037,14 +2829,33 @@ def read_export(
     Raises
     ------
     ExportError
-        Unreadable file, missing required columns, ambiguous dates, unknown ``site``.
+        Unreadable file, no site or no measure column, ambiguous dates, unknown ``site``,
+        unknown ``currency``, commission rates on mixed scales, a tier column that is
+        mostly not tier names (asks for ``tiers={"labels": [...]}``), an invalid option.
+        Each message says how to fix it with a ``data.yaml`` key or a Python keyword.
     """
-    table = _read_source(source, kind, column_map)
+    tier_option = _tier_option(tiers)
+    _check_policy(orders_above_clicks)
+    table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
-        table, role="videos", column_map=column_map, date_format=date_format, site=site
+        table,
+        role="videos",
+        column_map=column_map,
+        date_format=date_format,
+        site=site,
+        currency=currency,
+        commission_scale=commission_scale,
+        tier_labels=tier_option.labels,
     )
-    _check_required(parsed, site=site, need=REQUIRED_COLUMNS)
-    return _finalise([parsed], site=site, tiers=tiers, file_label=table.file)
+    _check_required(parsed, site=site)
+    _check_tier_column(parsed, tier_option)
+    return _finalise(
+        [parsed],
+        site=site,
+        tiers=tier_option,
+        file_label=table.file,
+        orders_above_clicks=orders_above_clicks,
+    )
 
 
 def _unwrap(source: Any) -> tuple[Any, LoadResult | None]:
@@ -2078,6 +2889,10 @@ def _read_lookup(
     *,
     column_map: Mapping[str, str] | None,
     date_format: str | None,
+    encoding: str | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
+    tier_labels: Sequence[str] | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -2087,24 +2902,30 @@ def _read_lookup(
     rownums = []
     for src in sources:
         src, _ = _unwrap(src)
-        table = _read_source(src, None, column_map)
+        table = _read_source(src, None, column_map, encoding=encoding)
         files.append(table.file)
         parsed = _parse_table(
-            table, role=role, column_map=column_map, date_format=date_format, site=None
+            table,
+            role=role,
+            column_map=column_map,
+            date_format=date_format,
+            site=None,
+            currency=currency,
+            commission_scale=commission_scale,
+            tier_labels=tier_labels,
         )
         typed = parsed.typed
         if key not in typed:
-            raise ExportError(
-                f"{table.file}: the {role} export has no {key} column to join on. Found columns: "
-                f"{list(table.raw.columns)}; accepted headers: {list(HEADER_ALIASES[key])}. Fix: rename "
-                f"the header or pass column_map={{'<your header>': {key!r}}}."
-            )
+            raise _no_key_error(table, role, key, parsed.mapping, f"the {role} export")
         useful = [c for c in _LOOKUP_COLUMNS[role] if c in typed and c != key]
         if not useful or useful == ["site"]:
+            wanted = [c for c in _LOOKUP_COLUMNS[role] if c not in (key, "site")]
+            accepted = {c: list(HEADER_ALIASES[c])[:4] for c in wanted}
             raise ExportError(
                 f"{table.file}: the {role} export has none of the columns it is needed for "
-                f"({[c for c in _LOOKUP_COLUMNS[role] if c not in (key, 'site')]}). Found columns: "
-                f"{list(table.raw.columns)}. Fix: rename the headers or pass column_map=..."
+                f"({wanted}; headers accepted include {accepted}). Found columns: "
+                f"{list(table.raw.columns)}. Fix: rename the headers in the file or map them "
+                "under column_map (data.yaml) / column_map= (Python); or leave the export out."
             )
         bad = parsed.reasons.mask() | (typed[key].isna().to_numpy(bool) & ~parsed.blank)
         rf = parsed.reasons.frame()
@@ -2141,6 +2962,26 @@ def _read_lookup(
     return _Lookup(role, key, keys, frame, ", ".join(files), rejected_keys, n_rejected)
 
 
+def _no_key_error(
+    table: _Table, role: str, key: str, mapping: Mapping[str, str], what: str
+) -> ExportError:
+    """A join key is missing: suggest a mapping only for a header whose name fits."""
+    unmapped = [h for h in table.raw.columns if h not in mapping]
+    aliases = (key, *HEADER_ALIASES[key])
+    words = {"creator_id": ("creator", "达人", "influencer"), "product_id": ("product", "商品")}[
+        key
+    ]
+    fits = [h for h in unmapped if _name_hint(h, words, aliases)]
+    fix = "; or ".join(_mapping_fix(h, key) for h in fits) or (
+        "rename the header in the file to one of the accepted headers"
+    )
+    return ExportError(
+        f"{table.file}: {what} has no {key} column to join the {role} export on. Found "
+        f"columns: {list(table.raw.columns)}; accepted headers: {list(HEADER_ALIASES[key])}. "
+        f"Fix: {fix}; or leave the {role} export out."
+    )
+
+
 def assemble(
     videos: Any,
     creators: Any = None,
@@ -2148,8 +2989,12 @@ def assemble(
     *,
     site: str | None = None,
     column_map: Mapping[str, str] | None = None,
-    tiers: Mapping[str, int] | None = None,
+    tiers: Mapping[str, Any] | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
+    currency: str | None = None,
+    commission_scale: str | None = None,
+    orders_above_clicks: str = "reject",
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -2164,8 +3009,9 @@ def assemble(
     products : path, DataFrame, LoadResult, or a list of them, optional
         Product ID -> category and commission rate. Joined on ``product_id`` (and
         ``site`` likewise).
-    site, column_map, tiers, date_format
-        As in :func:`read_export`.
+    site, column_map, tiers, date_format, encoding, currency, commission_scale, orders_above_clicks
+        As in :func:`read_export` (``commission_scale`` also applies to the products
+        export).
 
     Returns
     -------
@@ -2173,17 +3019,29 @@ def assemble(
         Every video row is kept or rejected with a reason; a video whose creator or
         product is not in the lookup export is rejected ("creator 'x' not in creators
         export"). Values in the video export win; lookup values fill what is missing.
+        Extra columns, ``source_file`` and ``source_row`` come from the video export.
 
     Raises
     ------
     ExportError
         Missing columns, a lookup export with duplicated keys (naming the rows).
     """
+    tier_option = _tier_option(tiers)
+    _check_policy(orders_above_clicks)
     lookups = []
     for role, src in (("creators", creators), ("products", products)):
         if _as_list(src):
             lookups.append(
-                _read_lookup(_as_list(src), role, column_map=column_map, date_format=date_format)
+                _read_lookup(
+                    _as_list(src),
+                    role,
+                    column_map=column_map,
+                    date_format=date_format,
+                    encoding=encoding,
+                    currency=currency,
+                    commission_scale=commission_scale,
+                    tier_labels=tier_option.labels,
+                )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
     parts: list[_Parsed] = []
@@ -2195,20 +3053,23 @@ def assemble(
         src, prior = _unwrap(v)
         if prior is not None and len(prior.rejected):
             carried.append((prior.rejected, prior.summary))
-        table = _read_source(src, None, column_map)
+        table = _read_source(src, None, column_map, encoding=encoding)
         parsed = _parse_table(
-            table, role="videos", column_map=column_map, date_format=date_format, site=site
+            table,
+            role="videos",
+            column_map=column_map,
+            date_format=date_format,
+            site=site,
+            currency=currency,
+            commission_scale=commission_scale,
+            tier_labels=tier_option.labels,
         )
-        need = [c for c in REQUIRED_COLUMNS if c not in provided or c in ("creator_id",)]
-        if "followers" in provided:
-            need = [c for c in need if c != "tier"]
-        _check_required(parsed, site=site, need=need)
+        _check_required(parsed, site=site)
+        _check_tier_column(parsed, tier_option, sorted(provided))
         for lk in lookups:
             if lk.key not in parsed.typed:
-                raise ExportError(
-                    f"{table.file}: cannot join the {lk.role} export ({lk.files}): the video export has no "
-                    f"{lk.key} column. Found columns: {list(table.raw.columns)}; accepted headers: "
-                    f"{list(HEADER_ALIASES[lk.key])}. Fix: rename it or pass column_map=..."
+                raise _no_key_error(
+                    table, lk.role, lk.key, parsed.mapping, f"the video export ({lk.files})"
                 )
         parts.append(parsed)
     site_code = normalise_site([site]).iloc[0] if site is not None else None
@@ -2283,12 +3144,13 @@ def assemble(
     return _finalise(
         parts,
         site=site,
-        tiers=tiers,
+        tiers=tier_option,
         file_label=label,
         extra_notes=notes,
         extra_reasons=join if lookups else None,
         carried=carried,
         derived_columns=("tier", *sorted(provided)),
+        orders_above_clicks=orders_above_clicks,
     )
 
 
@@ -2299,24 +3161,13 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _sniff_role(path: Path, column_map: Mapping[str, str] | None) -> str | None:
+def _sniff_role(
+    path: Path, column_map: Mapping[str, str] | None, encoding: str | None = None
+) -> str | None:
     """Guess an export's role from its headers (first rows only)."""
     try:
-        kind = _FILE_KINDS.get(path.suffix.lower())
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            rows = [pq.read_schema(path).names]
-        elif kind == "excel":
-            rows = pd.read_excel(
-                path, header=None, nrows=HEADER_SCAN_ROWS, dtype=object
-            ).values.tolist()
-        else:
-            with path.open("rb") as fh:
-                head = fh.read(65536)
-            text = _decode(head, str(path))[0] if head else ""
-            rows = list(csv.reader(io.StringIO(text)))[:HEADER_SCAN_ROWS]
-    except (ExportError, OSError, ValueError):
+        rows = read_head_rows(path, encoding=encoding)
+    except ExportError:
         return None
     if not rows:
         return None
@@ -2349,6 +3200,7 @@ def load_dataset(
     column_map: Mapping[str, str] | None = None,
     tiers: Mapping[str, int] | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
 ) -> LoadResult:
     """Load the data a notebook analyses: one export file or a folder of exports.
 
@@ -2359,8 +3211,11 @@ def load_dataset(
         recognised by name (video/videos/视频, creator/creators/达人, product/products/
         商品), otherwise by their headers; all video files are concatenated, then joined
         to the creator and product exports with :func:`assemble`. Sub-folders are not
-        searched. Relative paths are resolved with :func:`helpers.paths.resolve`.
-    site, column_map, tiers, date_format
+        searched. Files that are not data (notes, images, hidden and Office lock files)
+        are skipped and listed in ``summary.notes`` (see
+        :func:`helpers.io.readers.list_data_files`). Relative paths are resolved with
+        :func:`helpers.paths.resolve`.
+    site, column_map, tiers, date_format, encoding
         As in :func:`read_export`.
 
     Returns
@@ -2375,24 +3230,25 @@ def load_dataset(
     p = paths.resolve(path)
     if p.is_file():
         return read_export(
-            p, site=site, column_map=column_map, tiers=tiers, date_format=date_format
+            p,
+            site=site,
+            column_map=column_map,
+            tiers=tiers,
+            date_format=date_format,
+            encoding=encoding,
         )
     if not p.is_dir():
         raise ExportError(
             f"{path}: no such file or folder (looked at {p}). Pass a folder of exports or one export "
             "file; relative paths are taken from the current folder, then from the repo root."
         )
-    files = sorted(
-        f
-        for f in p.iterdir()
-        if f.is_file() and f.suffix.lower() in _FILE_KINDS and not f.name.startswith(("~$", "."))
-    )
+    files, skipped = list_data_files(p)
     roles: dict[str, list[Path]] = {"videos": [], "creators": [], "products": []}
     unknown: list[str] = []
     for f in files:
         name = f.stem.casefold()
         role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-        role = role or _sniff_role(f, column_map)
+        role = role or _sniff_role(f, column_map, encoding)
         if role is None:
             unknown.append(f.name)
         else:
@@ -2411,6 +3267,7 @@ def load_dataset(
             column_map=column_map,
             tiers=tiers,
             date_format=date_format,
+            encoding=encoding,
         )
     else:
         result = assemble(
@@ -2421,7 +3278,9 @@ def load_dataset(
             column_map=column_map,
             tiers=tiers,
             date_format=date_format,
+            encoding=encoding,
         )
+    result.summary.notes.extend(f"skipped {name}: {why}" for name, why in skipped)
     if unknown:
         result.summary.notes.append(f"files not recognised as exports and not read: {unknown}")
     return result

@@ -12,6 +12,7 @@ Chinese. Matching is tolerant: see :func:`normalise_header`.
 
 from __future__ import annotations
 
+import keyword
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -23,16 +24,23 @@ import pandas as pd
 __all__ = [
     "CANONICAL_COLUMNS",
     "COUNT_COLUMNS",
+    "CURRENCY_SIGNS",
     "DEFAULT_TIER_THRESHOLDS",
     "HEADER_ALIASES",
+    "KEY_COLUMNS",
+    "MEASURE_COLUMNS",
     "MONEY_COLUMNS",
+    "NEEDED_BY",
+    "PROVENANCE_COLUMNS",
     "REQUIRED_COLUMNS",
+    "VALUE_REQUIRED_COLUMNS",
     "SITES",
     "TIERS",
     "TIER_DTYPE",
     "Column",
     "SiteInfo",
     "canonical_name",
+    "identifier_name",
     "normalise_header",
     "tier_from_followers",
 ]
@@ -90,45 +98,144 @@ SITES: dict[str, SiteInfo] = {
 }
 """Known site codes. ``GB`` is accepted as an alias of ``UK`` by the loader."""
 
+CURRENCY_SIGNS: dict[str, frozenset[str]] = {
+    "$": frozenset({"USD", "SGD", "MXN", "AUD", "CAD", "HKD", "NZD", "TWD"}),
+    "US$": frozenset({"USD"}),
+    "S$": frozenset({"SGD"}),
+    "MX$": frozenset({"MXN"}),
+    "R$": frozenset({"BRL"}),
+    "A$": frozenset({"AUD"}),
+    "C$": frozenset({"CAD"}),
+    "HK$": frozenset({"HKD"}),
+    "NT$": frozenset({"TWD"}),
+    "£": frozenset({"GBP"}),
+    "€": frozenset({"EUR"}),
+    "¥": frozenset({"JPY", "CNY"}),
+    "RP": frozenset({"IDR"}),
+    "RM": frozenset({"MYR"}),
+    "฿": frozenset({"THB"}),
+    "₫": frozenset({"VND"}),
+    "₱": frozenset({"PHP"}),
+    "₩": frozenset({"KRW"}),
+    "₹": frozenset({"INR"}),
+    "RMB": frozenset({"CNY"}),
+    **{
+        code: frozenset({code})
+        for code in (
+            *sorted({s.currency for s in SITES.values()}),
+            *("AUD", "CAD", "CNY", "HKD", "INR", "KRW", "NZD", "TWD"),
+        )
+    },
+}
+"""Currency signs and ISO codes seen in money cells (upper case) -> the currencies each
+can stand for. ``"$"`` is shared by several dollar and peso currencies; a money cell
+whose sign cannot stand for the expected currency (the row's site currency, or the
+``currency`` option) is rejected by the loader as ``"currency mismatch"``."""
+
 
 @dataclass(frozen=True)
 class Column:
-    """A canonical column: name, pandas dtype and meaning."""
+    """A canonical column: name, pandas dtype and meaning.
+
+    ``required`` means the loader refuses a file without it (only ``site``, which the
+    ``site`` option can also give); every other column is optional and, when absent
+    from the file, absent from the frame. ``needed_by`` names the analyses that use
+    the column, for messages that say what a missing column costs.
+    """
 
     name: str
     dtype: str
     required: bool
     meaning: str
+    needed_by: tuple[str, ...] = ()
 
+
+_CONV = "conversion drivers"
+_ROI = "ROI estimate"
+_LIFT = "CTR lift"
+_CARD = "creator scorecard"
 
 CANONICAL_COLUMNS: dict[str, Column] = {
     c.name: c
     for c in [
-        Column("site", "category", True, "marketplace code: US, UK, ID, ..."),
-        Column("date", "datetime64[s]", False, "start of the period"),
-        Column("creator_id", "string", True, "creator handle or id"),
-        Column("followers", "Int64", False, "follower count (optional when tier is given)"),
-        Column("tier", "tier", True, "nano < micro < mid < macro < mega"),
-        Column("category", "category", True, "product category"),
-        Column("product_id", "string", False, "product id"),
-        Column("content_id", "string", False, "video / LIVE id"),
+        Column(
+            "site",
+            "category",
+            True,
+            "marketplace code: US, UK, ID, ...",
+            (_CONV, _ROI, _LIFT, _CARD),
+        ),
+        Column("date", "datetime64[s]", False, "start of the period", ("weekly monitor",)),
+        Column("creator_id", "category", False, "creator handle or id", (_CONV, _ROI, _CARD)),
+        Column(
+            "followers",
+            "Int64",
+            False,
+            "follower count (optional when tier is given)",
+            ("tiers by followers",),
+        ),
+        Column("tier", "tier", False, "nano < micro < mid < macro < mega", (_CONV, _ROI, _CARD)),
+        Column("category", "category", False, "product category", (_CONV, _ROI, _LIFT)),
+        Column("product_id", "category", False, "product id"),
+        Column("content_id", "category", False, "video / LIVE id"),
         Column("content_type", "category", False, "video, live, showcase"),
-        Column("commission_rate", "float64", True, "fraction, 0.15 for 15 %"),
-        Column("impressions", "int64", True, "product impressions"),
-        Column("clicks", "int64", True, "product clicks"),
-        Column("orders", "int64", True, "attributed orders"),
+        Column(
+            "commission_rate", "float64", False, "fraction, 0.15 for 15 %", (_CONV, _ROI, _CARD)
+        ),
+        Column("impressions", "int64", False, "product impressions", (_LIFT,)),
+        Column("clicks", "int64", False, "product clicks", (_LIFT, _CONV, _ROI)),
+        Column("orders", "int64", False, "attributed orders", (_CONV, _ROI, _CARD)),
         Column("items_sold", "Int64", False, "attributed items sold"),
         Column("video_views", "Int64", False, "video views (not clicks!)"),
-        Column("gmv", "float64", True, "attributed GMV in site currency"),
-        Column("refunds", "float64", False, "refunded amount; 0 when absent"),
+        Column("gmv", "float64", False, "attributed GMV in site currency", (_ROI, _CARD)),
+        Column("refunds", "float64", False, "refunded amount; 0 when absent", (_ROI, _CARD)),
         Column("commission_paid", "float64", False, "estimated or actual commission"),
-        Column("sample_cost", "float64", False, "cost of samples shipped"),
-        Column("flat_fee", "float64", False, "flat fees paid to the creator"),
+        Column("sample_cost", "float64", False, "cost of samples shipped", (_ROI,)),
+        Column("flat_fee", "float64", False, "flat fees paid to the creator", (_ROI,)),
     ]
 }
 """Canonical columns in their canonical order."""
 
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(c for c, col in CANONICAL_COLUMNS.items() if col.required)
+"""Columns the loader requires (``site``: a column or the ``site`` option)."""
+
+MEASURE_COLUMNS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv")
+"""The loader requires at least one of these: without any, there is nothing to analyse."""
+
+VALUE_REQUIRED_COLUMNS: tuple[str, ...] = (
+    "site",
+    "creator_id",
+    "tier",
+    "category",
+    "commission_rate",
+    "impressions",
+    "clicks",
+    "orders",
+    "gmv",
+)
+"""Columns whose cells must be filled WHEN the column is present: a row with an empty
+cell in one of them is rejected ("missing clicks"); absent columns are not checked."""
+
+KEY_COLUMNS: tuple[str, ...] = (
+    "site",
+    "creator_id",
+    "product_id",
+    "content_id",
+    "category",
+    "content_type",
+    "tier",
+)
+"""Key columns; they come out of the loader as categoricals (tier ordered)."""
+
+PROVENANCE_COLUMNS: tuple[str, ...] = ("source_file", "source_row")
+"""Added by the loader to every kept row: the file and its row number as Excel shows
+it (1-based, counting title and header rows). No extra column may take these names."""
+
+NEEDED_BY: dict[str, tuple[str, ...]] = {
+    name: col.needed_by for name, col in CANONICAL_COLUMNS.items() if col.needed_by
+}
+"""Canonical column -> the analyses that use it (for "what is missing" messages)."""
+
 COUNT_COLUMNS: tuple[str, ...] = ("impressions", "clicks", "orders", "items_sold", "video_views")
 MONEY_COLUMNS: tuple[str, ...] = ("gmv", "refunds", "commission_paid", "sample_cost", "flat_fee")
 
@@ -281,6 +388,44 @@ def canonical_name(header: object, column_map: Mapping[str, str] | None = None) 
             if normalise_header(src) == key:
                 return dst
     return _ALIAS_INDEX.get(key)
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def identifier_name(header: object, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """Return the name an extra (non-canonical) column is kept under.
+
+    NFKC, lower case, runs of characters that are not letters or digits become ``_``,
+    stripped of leading and trailing ``_``; a name starting with a digit (or empty)
+    gets a ``col_`` prefix and a Python keyword a trailing ``_``, so that the name
+    works in formulas (``C(age) + C(gender)``). A name in ``taken`` (canonical
+    columns, provenance columns, names already given) gets a numeric suffix
+    (``gmv_2``).
+
+    Parameters
+    ----------
+    header : object
+        The original header.
+    taken : set of str, optional
+        Names that may not be used.
+
+    Returns
+    -------
+    str
+        A valid Python identifier not in ``taken``.
+    """
+    text = unicodedata.normalize("NFKC", str(header)).lower()
+    name = _NOT_WORD.sub("_", text).strip("_")
+    if not name or not name.isidentifier():
+        name = f"col_{name}" if name else "col"
+    if keyword.iskeyword(name):
+        name += "_"
+    base, k = name, 2
+    while name in taken:
+        name = f"{base}_{k}"
+        k += 1
+    return name
 
 
 def tier_from_followers(

@@ -382,11 +382,14 @@ def _round_money(x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
     return np.round(x * scale) / scale
 
 
-def _string_take(labels: Sequence[str], codes: np.ndarray) -> pd.arrays.ArrowStringArray:
-    """Strings for many rows from few labels, without one Python str per row."""
-    # large_string is what pandas stores, so no conversion copy follows.
-    arr = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, type=pa.int64()))
-    return pd.array(arr, dtype="string")
+def _category_take(labels: Sequence[str], codes: np.ndarray) -> pd.Categorical:
+    """Categorical of many rows from few labels (as the loader gives key columns: str
+    categories, sorted)."""
+    cats = pd.Index(list(labels), dtype="str")
+    order = np.argsort(cats.to_numpy(dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return pd.Categorical.from_codes(rank[codes], categories=cats[order])
 
 
 def _int_strings(values: np.ndarray) -> pd.arrays.ArrowStringArray:
@@ -849,12 +852,12 @@ def make_affiliate_data(
         {
             "site": pd.Categorical.from_codes(r_site, categories=site_codes),
             "date": pd.array(dates),
-            "creator_id": _string_take(c_names, r_creator),
+            "creator_id": _category_take(c_names, r_creator),
             "followers": pd.array(c_followers[r_creator], dtype="Int64"),
             "tier": pd.Categorical.from_codes(r_tier, dtype=TIER_DTYPE),
             "category": pd.Categorical.from_codes(r_cat, categories=cat_names),
-            "product_id": _string_take(_int_strings(p_ids).tolist(), r_prod),
-            "content_id": _int_strings(c_ids),
+            "product_id": _category_take(_int_strings(p_ids).tolist(), r_prod),
+            "content_id": pd.Series(_int_strings(c_ids)).astype("str").astype("category"),
             "content_type": pd.Categorical.from_codes(r_ctype, categories=ctype_names),
             "commission_rate": r_rate,
             "impressions": impressions,

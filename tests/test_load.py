@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -138,8 +140,14 @@ def reasons_by_row(result: LoadResult) -> dict[int, str]:
 
 
 def assert_canonical(df: pd.DataFrame) -> None:
+    """Canonical columns in canonical order, then extra columns, then provenance."""
     names = [c for c in CANONICAL_COLUMNS if c in df.columns]
-    assert list(df.columns) == names
+    assert list(df.columns[: len(names)]) == names
+    assert list(df.columns[-2:]) == ["source_file", "source_row"]
+    assert isinstance(df["source_file"].dtype, pd.CategoricalDtype)
+    assert df["source_row"].dtype == "int64"
+    for c in df.columns[len(names) : -2]:
+        assert c.isidentifier() and c not in CANONICAL_COLUMNS, c
     for c in names:
         want = CANONICAL_COLUMNS[c].dtype
         if want == "tier":
@@ -148,6 +156,15 @@ def assert_canonical(df: pd.DataFrame) -> None:
             assert isinstance(df[c].dtype, pd.CategoricalDtype), c
         else:
             assert df[c].dtype == pd.api.types.pandas_dtype(want), (c, df[c].dtype, want)
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame, *, rows: bool = True) -> None:
+    """The same data read from different files: equal but for ``source_file`` (and
+    ``source_row`` when the layouts differ) and the extra columns' names."""
+    canon = [c for c in CANONICAL_COLUMNS if c in a.columns]
+    assert canon == [c for c in CANONICAL_COLUMNS if c in b.columns]
+    keep = canon + (["source_row"] if rows else [])
+    pd.testing.assert_frame_equal(a[keep], b[keep])
 
 
 def assert_accounted(result: LoadResult) -> None:
@@ -168,7 +185,9 @@ def test_english_csv_with_bom(tmp_path: Path) -> None:
     assert r.summary.encoding == "utf-8-sig"
     assert r.summary.header_row == 1
     assert r.summary.rows_kept == 3
-    assert r.summary.ignored_columns == ["Likes"]
+    assert r.summary.extra_columns == {"Likes": "likes"}
+    assert r.data["likes"].tolist() == [5, 5, 5]
+    assert r.data["source_row"].tolist() == [2, 3, 4]
     assert r.summary.column_mapping["Creator-attributed GMV"] == "gmv"
     d = r.data
     assert d["gmv"].tolist() == pytest.approx([1234.56, 40.0, 980.0])
@@ -195,7 +214,7 @@ def test_gb18030_chinese_headers_equal_english(tmp_path: Path) -> None:
     zh = read_export(write_csv(tmp_path / "zh.csv", GOOD[:2], lang="zh", encoding="gb18030"))
     assert zh.summary.encoding == "gb18030"
     assert zh.summary.column_mapping["视频 ID"] == "content_id"
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data)
 
 
 def test_plain_utf8_without_bom(tmp_path: Path) -> None:
@@ -215,7 +234,8 @@ def test_xlsx_with_two_title_rows(tmp_path: Path, lang: str) -> None:
     assert list(reasons) == [6]
     assert "'abc'" in reasons[6] and reasons[6].startswith("clicks not a number (")
     csv_version = read_export(write_csv(tmp_path / "v.csv", GOOD[:2], lang=lang))
-    pd.testing.assert_frame_equal(r.data, csv_version.data)
+    same_rows(r.data, csv_version.data, rows=False)
+    assert r.data["source_row"].tolist() == [4, 5]
 
 
 def test_csv_with_title_rows_finds_header(tmp_path: Path) -> None:
@@ -278,17 +298,24 @@ def test_column_map(tmp_path: Path) -> None:
         .rename(columns=EN)
         .rename(columns={"Video product clicks": "Klicks"})
     )
-    with pytest.raises(ExportError, match="clicks"):
-        read_export(df)
+    unmapped = read_export(df)  # clicks is optional: the column is kept as an extra
+    assert "clicks" not in unmapped.data and unmapped.data["klicks"].iloc[0] == 50
     r = read_export(df, column_map={"Klicks": "clicks"})
     assert r.data["clicks"].iloc[0] == 50
-    with pytest.raises(ExportError, match="accepted targets"):
+    with pytest.raises(ExportError, match="Did you mean 'clicks'") as err:
         read_export(df, column_map={"Klicks": "klicks"})
+    assert "column_map={'Klicks': 'clicks'}" in str(err.value)
+    renamed = read_export(df, column_map={"Klicks": "raw_clicks"})  # an extra, renamed
+    assert renamed.data["raw_clicks"].iloc[0] == 50
+    assert renamed.summary.extra_columns == {"Klicks": "raw_clicks"}
+    with pytest.raises(ExportError, match="source_row"):
+        read_export(df, column_map={"Klicks": "source_row"})
 
 
 def test_site_argument_fills_and_disagreement_is_rejected(tmp_path: Path) -> None:
     df = pd.DataFrame(GOOD[:2]).rename(columns=EN)
-    no_site = df.drop(columns=["Site"])
+    # pound amounts: "$" on a UK row would be a currency mismatch
+    no_site = df.drop(columns=["Site"]).assign(**{EN["gmv"]: ["£1,234.56", "£40.00"]})
     r = read_export(no_site, site="gb")
     assert r.data["site"].tolist() == ["UK", "UK"]
     mixed = df.copy()
@@ -335,7 +362,7 @@ def test_dataframe_and_parquet_fast_path(tmp_path: Path) -> None:
 
 
 def test_dataframe_messages_say_dataframe() -> None:
-    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Video product clicks"])
+    df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Site"])
     with pytest.raises(ExportError, match="<DataFrame>"):
         read_export(df)
 
@@ -343,23 +370,32 @@ def test_dataframe_messages_say_dataframe() -> None:
 # ------------------------------------------------------------------ broken files
 
 
+MEASURES = ("impressions", "clicks", "orders", "gmv")
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_missing_column_error_names_file_column_and_found(tmp_path: Path, lang: str) -> None:
-    rows = [{k: v for k, v in GOOD[0].items() if k != "clicks"}]
+    rows = [{k: v for k, v in GOOD[0].items() if k not in MEASURES}]
     p = write_csv(tmp_path / "my_export.csv", rows, lang=lang)
     with pytest.raises(ExportError) as err:
         read_export(p)
     msg = str(err.value)
     assert "my_export.csv" in msg
-    assert "clicks" in msg
-    assert HEADERS[lang]["impressions"] in msg  # found columns are listed
+    assert "clicks" in msg and "impressions" in msg
+    assert HEADERS[lang]["creator_id"].strip() in msg  # found columns are listed
     assert "column_map" in msg
+    # No header looks like a measure: no mapping is suggested (no "ad_id -> clicks").
+    assert "column_map={" not in msg
 
 
-def test_missing_category_suggests_products_export() -> None:
+def test_optional_columns_absent_stay_absent() -> None:
     df = pd.DataFrame([GOOD[0]]).rename(columns=EN).drop(columns=["Category", "Commission rate"])
-    with pytest.raises(ExportError, match="products"):
-        read_export(df)
+    r = read_export(df)
+    assert r.summary.rows_kept == 1
+    assert "category" not in r.data and "commission_rate" not in r.data
+    assert r.data["refunds"].tolist() == [0.0]  # refunds: 0.0 when absent, with a note
+    only = read_export(pd.DataFrame({"Clicks": ["5", "7"]}), site="US")
+    assert list(only.data.columns) == ["site", "clicks", "refunds", "source_file", "source_row"]
 
 
 def test_ambiguous_dates_raise_and_date_format_fixes(tmp_path: Path) -> None:
@@ -541,7 +577,9 @@ def test_assemble_accepts_frames_and_results(tmp_path: Path) -> None:
         pd.read_csv(v, dtype=str), pd.read_csv(c, dtype=str), pd.read_csv(p, dtype=str), site="US"
     )
     r2 = assemble(v, c, p, site="US")
-    pd.testing.assert_frame_equal(r1.data, r2.data)
+    same_rows(r1.data, r2.data, rows=False)
+    assert r1.data["source_file"].unique().tolist() == ["<DataFrame>"]
+    assert r2.data["source_file"].unique().tolist() == [v.name]
 
 
 def test_assemble_without_join_key_raises(tmp_path: Path) -> None:
@@ -609,7 +647,7 @@ def test_smoke_english_and_chinese_read_the_same() -> None:
     zh = load_dataset("data/smoke/zh")
     assert_accounted(en)
     assert_accounted(zh)
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data, rows=False)
 
 
 @pytest.mark.slow
@@ -621,12 +659,13 @@ def test_sample_english_and_chinese_read_the_same_and_match_synth() -> None:
     zh = load_dataset("data/sample/zh")
     assert_accounted(en)
     assert en.summary.rows_read == len(en.data) + len(en.rejected)
-    pd.testing.assert_frame_equal(en.data, zh.data)
+    same_rows(en.data, zh.data, rows=False)
     generated = json.loads((paths.SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))
     truth_rows = make_affiliate_data(generated["n_rows"], seed=generated["seed"]).data
     # The export adds a few faulty rows (synth.FLAWED_ROWS); each is rejected, none kept.
     assert en.summary.rows_rejected == sum(FLAWED_ROWS.values())
-    pd.testing.assert_frame_equal(en.data, truth_rows, check_categorical=False)
+    canon = list(CANONICAL_COLUMNS)
+    pd.testing.assert_frame_equal(en.data[canon], truth_rows, check_categorical=False)
 
 
 def test_semicolon_csv_with_european_numbers(tmp_path: Path) -> None:
@@ -761,3 +800,338 @@ def test_validation_precheck_flags_exactly_the_rows_pandera_fails() -> None:
         failing = set(fc.loc[fc["index"].notna(), "index"].astype(int))
     assert 0 < len(failing) < n
     assert set(np.flatnonzero(pre)) == failing
+
+
+# ------------------------------------------------- issue 9: shape of the frame
+
+
+def facebook_ads(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """A Facebook-ads style export (as the public KAG conversion data), with a few
+    view-through rows whose approved conversions exceed clicks."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    impressions = rng.integers(1_000, 50_000, n)
+    clicks = rng.binomial(impressions, 0.002)
+    approved = rng.binomial(clicks, 0.3)
+    approved[:3] = clicks[:3] + 1  # view-through attribution
+    return pd.DataFrame(
+        {
+            "ad_id": 708_746 + np.arange(n),
+            "xyz_campaign_id": rng.choice([916, 936, 1178], n),
+            "fb_campaign_id": 103_916 + rng.integers(0, 40, n),
+            "age": rng.choice(["30-34", "35-39", "40-44", "45-49"], n),
+            "gender": rng.choice(["M", "F"], n),
+            "interest": rng.choice([2, 10, 15, 16], n),
+            "Impressions": impressions,
+            "Clicks": clicks,
+            "Spent": np.round(rng.uniform(0, 50, n), 2),
+            "Total_Conversion": approved + rng.integers(0, 3, n),
+            "Approved_Conversion": approved,
+        }
+    )
+
+
+FB_MAP = {"Approved_Conversion": "orders"}
+
+
+def test_facebook_ads_export_loads_without_invented_columns(tmp_path: Path) -> None:
+    import patsy
+
+    src = tmp_path / "KAG_conversion_data.csv"
+    facebook_ads().to_csv(src, index=False)
+    r = read_export(src, column_map=FB_MAP, site="US")
+    assert_accounted(r)
+    assert_canonical(r.data)
+    d = r.data
+    for invented in ("tier", "category", "commission_rate", "gmv", "creator_id", "followers"):
+        assert invented not in d, invented
+    assert list(d.columns[:5]) == ["site", "impressions", "clicks", "orders", "refunds"]
+    assert r.summary.extra_columns == {
+        "ad_id": "ad_id",
+        "xyz_campaign_id": "xyz_campaign_id",
+        "fb_campaign_id": "fb_campaign_id",
+        "age": "age",
+        "gender": "gender",
+        "interest": "interest",
+        "Spent": "spent",
+        "Total_Conversion": "total_conversion",
+    }
+    assert d["age"].dtype == "category" and d["gender"].dtype == "category"
+    assert d["ad_id"].dtype == "int64" and d["interest"].dtype == "int64"
+    assert d["spent"].dtype == "float64"
+    # Three view-through rows: rejected by default, with the reason ...
+    assert r.summary.rows_rejected == 3
+    assert r.summary.rejected_by_reason == {"orders > clicks": 3}
+    assert r.rejected["row"].tolist() == [2, 3, 4]
+    # ... kept and counted with orders_above_clicks="keep".
+    keep = read_export(src, column_map=FB_MAP, site="US", orders_above_clicks="keep")
+    assert keep.summary.rows_kept == 60 and keep.summary.orders_above_clicks_kept == 3
+    assert any("orders above clicks kept" in n for n in keep.summary.notes)
+    assert keep.data["source_row"].tolist() == list(range(2, 62))
+    # Extra columns work in formulas.
+    X = patsy.dmatrix("C(age) + C(gender) + C(interest)", keep.data, return_type="dataframe")
+    assert len(X) == 60 and "C(gender)[T.M]" in X.columns
+    with pytest.raises(ExportError, match="orders_above_clicks"):
+        read_export(src, column_map=FB_MAP, site="US", orders_above_clicks="yes")
+
+
+def test_fit_conversion_on_extra_columns(tmp_path: Path) -> None:
+    from helpers.conversion import fit_conversion
+
+    # Default policy: view-through rows are rejected (a binomial fit cannot take them).
+    r = read_export(facebook_ads(400, seed=1), column_map=FB_MAP, site="US")
+    fit = fit_conversion(r.data, "C(age) + C(gender)", cluster="fb_campaign_id")
+    assert any("age" in str(k) for k in fit.params.index)
+    assert fit.bse.notna().all()
+
+
+def test_age_band_as_tier_raises_with_a_labels_fix_that_works() -> None:
+    df = facebook_ads()
+    cmap = {**FB_MAP, "age": "tier"}
+    with pytest.raises(ExportError) as err:
+        read_export(df, column_map=cmap, site="US")
+    msg = str(err.value)
+    assert "'age'" in msg and "'30-34'" in msg and "tiers" in msg
+    assert "tiers={'labels': ['30-34', '35-39', '40-44', '45-49']}" in msg
+    assert '`tiers: {labels: ["30-34", "35-39", "40-44", "45-49"]}`' in msg
+    r = read_export(
+        df, column_map=cmap, site="US", tiers={"labels": ["30-34", "35-39", "40-44", "45-49"]}
+    )
+    assert r.data["tier"].dtype == pd.CategoricalDtype(
+        ["30-34", "35-39", "40-44", "45-49"], ordered=True
+    )
+    assert r.data["tier"].min() == "30-34"
+    assert "age" not in r.data  # the column became the tier
+
+
+def test_tier_labels_reject_other_values_and_skip_followers() -> None:
+    df = pd.DataFrame(
+        {
+            "Segment": ["low", "High ", "mid", "gold", "--"],
+            "Followers": ["10", "20", "30", "40", "50"],
+            "Clicks": ["1", "2", "3", "4", "5"],
+        }
+    )
+    r = read_export(
+        df,
+        site="US",
+        column_map={"Segment": "tier"},
+        tiers={"labels": ["low", "mid", "high"]},
+    )
+    assert_accounted(r)
+    assert r.data["tier"].tolist() == ["low", "high", "mid"]
+    assert r.data["tier"].cat.ordered
+    reasons = reasons_by_row(r)
+    assert reasons[4].startswith("unknown tier label (Segment: 'gold'")
+    assert "low, mid, high" in reasons[4]
+    assert reasons[5] == "missing tier"
+    with pytest.raises(ExportError, match="no column is read as the tier"):
+        read_export(df.drop(columns=["Segment"]), site="US", tiers={"labels": ["a"]})
+
+
+def test_tiers_forms() -> None:
+    df = pd.DataFrame({"Followers": ["5,000", "15,000", "2,000,000"], "Clicks": ["1", "2", "3"]})
+    want = ["nano", "micro", "mega"]
+    forms = [
+        None,
+        {"thresholds": [10_000, 100_000, 500_000, 1_000_000]},
+        {"thresholds": {"micro": 10_000, "mid": 100_000, "macro": 500_000, "mega": 1_000_000}},
+        {"micro": 10_000, "mid": 100_000, "macro": 500_000, "mega": 1_000_000},
+    ]
+    for tiers in forms:
+        r = read_export(df, site="US", tiers=tiers)
+        assert r.data["tier"].tolist() == want, tiers
+        assert r.data["tier"].dtype == TIER_DTYPE
+    shifted = read_export(df, site="US", tiers={"thresholds": [1_000, 20_000, 30_000, 40_000]})
+    assert shifted.data["tier"].tolist() == ["micro", "micro", "mega"]
+    for bad in (
+        {"thresholds": [3, 2, 1, 0]},
+        {"thresholds": [1, 2]},
+        {"labels": []},
+        {"labels": ["a"], "thresholds": [1, 2, 3, 4]},
+        {"giant": 5},
+        [1, 2, 3, 4],
+    ):
+        with pytest.raises(ExportError, match="accepted|distinct|increase"):
+            read_export(df, site="US", tiers=bad)
+
+
+def test_extra_column_names_and_types() -> None:
+    df = pd.DataFrame(
+        {
+            "Clicks": ["1", "2", "3"],
+            "Age Band": ["18-24", "25-34", "18-24"],
+            "age band": ["1,234", "5", "--"],
+            "Class": ["a", "b", "c"],
+            "2nd metric": ["0.5", "1.5", "2"],
+            "Source file": ["x", "y", "z"],
+            "Zip": ["00123", "00456", "01000"],
+            "CTR": ["1.5%", "2%", "--"],
+            "Order ID": ["5770000000000000001", "5770000000000000002", "5770000000000000003"],
+            "年龄": ["18-24", "25-34", "35-44"],
+        }
+    )
+    r = read_export(df, site="US")
+    assert r.summary.extra_columns == {
+        "Age Band": "age_band",
+        "age band": "age_band_2",
+        "Class": "class_",
+        "2nd metric": "col_2nd_metric",
+        "Source file": "source_file_2",
+        "Zip": "zip",
+        "CTR": "ctr",
+        "Order ID": "order_id",
+        "年龄": "年龄",
+    }
+    d = r.data
+    assert_canonical(d)
+    assert d["age_band"].dtype == "category"
+    assert d["age_band_2"].tolist()[:2] == [1234.0, 5.0] and pd.isna(d["age_band_2"].iloc[2])
+    assert d["col_2nd_metric"].tolist() == [0.5, 1.5, 2.0]
+    assert d["zip"].astype(str).tolist() == ["00123", "00456", "01000"]  # ids stay text
+    assert d["order_id"].astype(str).iloc[0] == "5770000000000000001"
+    assert d["ctr"].iloc[:2].tolist() == pytest.approx([0.015, 0.02])
+    assert d["source_file"].astype(str).unique().tolist() == ["<DataFrame>"]
+    assert d["source_row"].tolist() == [1, 2, 3]
+    # A frame the loader made reads back the same (provenance kept, not renamed).
+    again = read_export(d)
+    pd.testing.assert_frame_equal(again.data, d)
+
+
+def test_key_columns_are_categoricals(tmp_path: Path) -> None:
+    r = read_export(write_csv(tmp_path / "v.csv", GOOD))
+    for c in ("site", "creator_id", "product_id", "content_id", "category", "source_file"):
+        assert isinstance(r.data[c].dtype, pd.CategoricalDtype), c
+    assert r.data["tier"].dtype == TIER_DTYPE
+    assert r.data["product_id"].astype(str).iloc[0] == "1729000000000000001"
+
+
+def test_repeated_content_id_keeps_most_impressions(tmp_path: Path) -> None:
+    rows = [
+        row(content_id="v1", impressions="100", clicks="5"),
+        row(content_id="v1", impressions="300", clicks="5"),  # most impressions: kept
+        row(content_id="v1", impressions="300", clicks="4"),
+        row(content_id="v2"),
+        row(content_id="v2"),  # exact duplicate: "duplicate row" as before
+        row(content_id="v3", date="2024-01-06"),  # another day: not a repeat
+        row(content_id="v3", date="2024-01-07", impressions="2,000"),
+        row(content_id="v4", impressions="1", clicks="9"),  # rejected: takes no part
+        row(content_id="v4", impressions="50"),
+    ]
+    r = read_export(write_csv(tmp_path / "v.csv", rows))
+    assert_accounted(r)
+    reasons = reasons_by_row(r)
+    assert set(reasons) == {2, 4, 6, 9}
+    assert reasons[2].startswith("repeated content id (same site/content_id/product_id/date")
+    assert "as row 3" in reasons[2] and "as row 3" in reasons[4]
+    assert reasons[6] == "duplicate row (same as row 5)"
+    assert reasons[9].startswith("clicks > impressions")
+    assert r.summary.rejected_by_reason["repeated content id"] == 2
+    kept = r.data.set_index(r.data["content_id"].astype(str))
+    assert kept.loc["v1", "impressions"] == 300 and kept.loc["v1", "clicks"] == 5
+    assert kept.loc["v4", "impressions"] == 50
+    assert sorted(r.data["source_row"].tolist()) == [3, 5, 7, 8, 10]
+
+
+def test_provenance_through_assemble(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    r = assemble(v, c, p, site="US")
+    assert r.data["source_file"].astype(str).tolist() == [v.name, v.name]
+    assert r.data["source_row"].tolist() == [2, 3]
+    assert set(r.rejected["row"]) == {4, 5}
+
+
+# ------------------------------------- every fix a message suggests actually works
+
+
+FIX = re.compile(r"\b(site|column_map|tiers|orders_above_clicks)=(\{[^{}]*\}|'[^']*')")
+
+
+def suggested_fixes(message: str) -> list[dict[str, object]]:
+    """The Python keyword fixes a message suggests, each as a dict of keywords."""
+    return [{k: ast.literal_eval(v)} for k, v in FIX.findall(message)]
+
+
+def apply_fix(kwargs: dict[str, object], fix: dict[str, object]) -> dict[str, object]:
+    out = dict(kwargs)
+    for k, v in fix.items():
+        if k == "column_map":
+            out[k] = {**(out.get(k) or {}), **v}  # type: ignore[dict-item]
+        else:
+            out[k] = v
+    return out
+
+
+def _no_measures_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ad_id": ["708746", "708749"],
+            "Creator name": ["@a", "@b"],
+            "Conversions": ["3", "1"],
+            "Revenue": ["$10.00", "$4.50"],
+            "Site": ["US", "US"],
+        }
+    )
+
+
+FIX_CASES = {
+    "no site": (facebook_ads().drop(columns=["xyz_campaign_id"]), {"column_map": FB_MAP}, 1),
+    "country column": (
+        facebook_ads().assign(Market="United States"),
+        {"column_map": FB_MAP},
+        2,
+    ),
+    "no measure": (_no_measures_frame(), {}, 2),
+    "age as tier": (facebook_ads(), {"column_map": {**FB_MAP, "age": "tier"}, "site": "US"}, 1),
+    "typo target": (
+        facebook_ads(),
+        {"column_map": {**FB_MAP, "Clicks": "click"}, "site": "US"},
+        1,
+    ),
+    "labels without tier column": (
+        facebook_ads(),
+        {
+            "column_map": FB_MAP,
+            "site": "US",
+            "tiers": {"labels": ["30-34", "35-39", "40-44", "45-49"]},
+        },
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FIX_CASES))
+def test_each_suggested_fix_makes_the_load_succeed(case: str) -> None:
+    df, kwargs, n_fixes = FIX_CASES[case]
+    with pytest.raises(ExportError) as err:
+        read_export(df, **kwargs)
+    fixes = suggested_fixes(str(err.value))
+    assert len(fixes) == n_fixes, str(err.value)
+    for fix in fixes:
+        r = read_export(df, **apply_fix(kwargs, fix))
+        assert_accounted(r)
+        assert r.summary.rows_kept > 0, fix
+
+
+def test_no_mapping_suggested_from_an_unrelated_header() -> None:
+    with pytest.raises(ExportError) as err:
+        read_export(_no_measures_frame())
+    msg = str(err.value)
+    assert "'ad_id'" not in msg.split("Found columns")[0]  # ad_id is never a suggestion
+    assert {"Conversions": "orders"} in [f.get("column_map") for f in suggested_fixes(msg)]
+    assert {"Revenue": "gmv"} in [f.get("column_map") for f in suggested_fixes(msg)]
+    assert "optional" in msg
+
+
+def test_lookup_without_key_suggests_a_fitting_header(tmp_path: Path) -> None:
+    v, c, p = _split_exports(tmp_path)
+    pd.DataFrame({"Influencer": ["@a", "@b"], "Followers": ["1,000", "200K"]}).to_csv(
+        c, index=False
+    )
+    with pytest.raises(ExportError) as err:
+        assemble(v, c, p, site="US")
+    fixes = suggested_fixes(str(err.value))
+    assert fixes == [{"column_map": {"Influencer": "creator_id"}}]
+    r = assemble(v, c, p, site="US", **fixes[0])
+    assert r.summary.rows_kept == 2
