@@ -846,13 +846,16 @@ case(
 )
 case(
     "abbreviated_counts",
-    "followers 1.2M / 35.4K / 1.5万, impressions 1.2K",
-    csv_file(cells(followers={0: "1.2M", 1: "35.4K", 2: "1.5万"}, impressions={0: "1.2K"})),
+    "followers 1.2M / 35.4K / 1.5万 / 512.3K (512.3 * 1000 is not whole in floats), impressions 1.2K",
+    csv_file(
+        cells(followers={0: "1.2M", 1: "35.4K", 2: "1.5万", 3: "512.3K"}, impressions={0: "1.2K"})
+    ),
     clean(
         10,
         all_of(
             values(
-                "followers", [1_200_000, 35_400, 15_000] + [5000 * (i + 1) for i in range(3, 10)]
+                "followers",
+                [1_200_000, 35_400, 15_000, 512_300] + [5000 * (i + 1) for i in range(4, 10)],
             ),
             values("impressions", [1200] + [1000 + 100 * i for i in range(1, 10)]),
         ),
