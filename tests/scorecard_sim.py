@@ -253,7 +253,10 @@ def score_against_truth(card: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame
     who truly loses it)."""
     t = truth.set_index(["site", "creator_id"])
     c = card.assign(site=card["site"].astype(str)).set_index(["site", "creator_id"])
-    j = c.join(t[["n_content", "true_profit_roi", "true_profit"]], rsuffix="_true", how="inner")
+    true = t[["n_content", "true_profit_roi", "true_profit"]].rename(
+        columns={"n_content": "n_content_true"}
+    )
+    j = c.join(true, how="inner")
     roi = j["true_profit_roi"]
     has = j["profit_roi_low"].notna() & j["profit_roi_high"].notna()
     rec = j["recommendation"].astype(str)

@@ -632,3 +632,39 @@ def test_scorecard_notebook_runs(run_notebook) -> None:
         ws = openpyxl.load_workbook(xlsx).active
         assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
         assert (folder / "figures" / f"05_creator_scorecard__net_roi_{s}.png").exists()
+
+
+# ------------------------------------------------------------------------ tiers
+
+
+@pytest.mark.parametrize("kind", ["string", "object", "unordered", "labels"])
+def test_any_tier_labels_work(kind: str) -> None:
+    """Issue 11: build_scorecard crashed with AttributeError when tier was plain text.
+    Text, object, unordered categorical and arbitrary labels (TikTok's L1-L8 levels) all
+    work and give the same scores as the ordered categorical."""
+    from scorecard_sim import simulate_site
+
+    sim = simulate_site([5] * 40 + [12] * 40, seed=4, platform_fee_rate=0.06)
+    base = build_scorecard(sim.data, platform_fee_rate=0.06, n_draws=1000).card
+    df = sim.data.copy()
+    text = df["tier"].astype(str)
+    if kind == "string":
+        df["tier"] = text.astype("string")
+    elif kind == "object":
+        df["tier"] = text.astype(object)
+    elif kind == "unordered":
+        df["tier"] = pd.Categorical(text)
+    else:
+        levels = {"nano": "L1", "micro": "L2", "mid": "L3", "macro": "L4", "mega": "L5"}
+        df["tier"] = text.map(levels).astype("string")
+    card = build_scorecard(df, platform_fee_rate=0.06, n_draws=1000).card
+    assert len(card) == 80 and card["tier"].notna().all()
+    got = card.set_index("creator_id")
+    want = base.set_index("creator_id").loc[got.index]
+    if kind == "labels":
+        assert set(got["tier"].astype(str)) <= {"L1", "L2", "L3", "L4", "L5"}
+    else:
+        assert (got["tier"].astype(str) == want["tier"].astype(str)).all()
+    cols = ["expected_cvr", "shrunk_cvr", "profit_roi_low", "profit_roi_high"]
+    pd.testing.assert_frame_equal(got[cols], want[cols], check_exact=False, rtol=1e-6)
+    assert (got["recommendation"] == want["recommendation"]).all()
