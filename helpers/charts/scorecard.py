@@ -51,7 +51,9 @@ def scorecard_roi_chart(
     ax: Axes | None = None,
 ) -> Figure:
     """Profit (or net) ROI and its interval against clicks, one point per creator,
-    coloured by recommendation.
+    coloured by recommendation. The point is the creator's expected ROI (the posterior
+    median, ``profit_roi_median``) when the card has it, so that it sits inside its
+    interval; otherwise the realised ROI.
 
     Parameters
     ----------
@@ -83,7 +85,16 @@ def scorecard_roi_chart(
     col = f"{metric}_roi"
     site = _one_site(card)
     fig, ax = figure_and_axes(ax, figsize=(8, 5))
-    data = card[(card["clicks"] > 0) & np.isfinite(card[col]) & (card[col] > 0)]
+    point = col
+    if metric == "profit" and "profit_roi_median" in card.columns:
+        point = "profit_roi_median"
+    elif metric == "net" and "profit_roi_median" in card.columns and "profit_roi" in card.columns:
+        # net ROI = profit ROI / margin, one margin per site
+        card = card.assign(
+            net_roi_median=card["profit_roi_median"] * card["net_roi"] / card["profit_roi"]
+        )
+        point = "net_roi_median"
+    data = card[(card["clicks"] > 0) & np.isfinite(card[point]) & (card[point] > 0)]
     data = data.iloc[thin_sample(len(data), _MAX_INTERVALS, seed)]
     for rec, color in RECOMMENDATION_COLORS.items():
         sub = data[data["recommendation"].astype(str) == rec]
@@ -95,7 +106,7 @@ def scorecard_roi_chart(
             lo = np.maximum(ci[f"{col}_low"].to_numpy(), 1e-3)
             ax.vlines(ci["clicks"], lo, ci[f"{col}_high"], color=color, alpha=0.35, lw=1)
         ax.scatter(
-            sub["clicks"], sub[col], s=14, color=color, label=f"{rec} ({len(sub)})", zorder=3
+            sub["clicks"], sub[point], s=14, color=color, label=f"{rec} ({len(sub)})", zorder=3
         )
     ax.axhline(
         roi_threshold,
@@ -115,15 +126,16 @@ def scorecard_roi_chart(
     ax.set_xscale("log")
     ax.set_yscale("log")
     if len(data):
-        # Bootstrap lower bounds of 0 would stretch a log axis to nothing: frame the
+        # Lower bounds near 0 would stretch a log axis to nothing: frame the
         # points and let long intervals run off the edge.
-        pts = data[col].to_numpy(dtype="float64")
+        pts = data[point].to_numpy(dtype="float64")
         ax.set_ylim(
             max(float(np.nanmin(pts)) / 2, 1e-2),
             float(np.nanmax(data[f"{col}_high"].fillna(0).to_numpy().tolist() + [pts.max()])) * 1.5,
         )
     ax.set_xlabel("clicks (log scale)")
-    ax.set_ylabel(f"{metric} ROI with 95 % bootstrap interval (log scale)")
+    what = "expected " if point != col else ""
+    ax.set_ylabel(f"{what}{metric} ROI with 95 % interval (log scale)")
     n_out = len(card) - len(data)
     title = (
         f"{site}: {metric} ROI per creator" if site else f"{metric.capitalize()} ROI per creator"
