@@ -49,9 +49,10 @@ import patsy
 import scipy.sparse as sp
 import statsmodels.api as sm
 from scipy import stats
+from scipy.optimize import linprog
 from scipy.special import expit
 from statsmodels.stats.proportion import proportion_confint
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from helpers.errors import ModelError
 from helpers.schema import TIER_DTYPE, TIERS
@@ -70,15 +71,6 @@ DEFAULT_FORMULA = "C(tier) + C(category) + commission_rate"
 category (reference: the first level, alphabetical for text) and commission rate as a
 fraction (its coefficient is the change in log-odds for +100 percentage points)."""
 
-# Separation is judged on scale-free quantities, never on a raw coefficient (whose size
-# depends on the unit of its covariate: commission as a fraction or in percent):
-# * a fitted log-odds beyond +-_SEPARATION_LOGIT on a covariate pattern that has clicks
-#   (a fitted CVR below 3e-7 or above 1 - 3e-7) means the MLE is pushing that pattern
-#   to a certain outcome;
-# * a coefficient times the (click-weighted) standard deviation of its design column
-#   beyond _SEPARATION_LOGIT: one SD of the covariate multiplying the odds by e^15
-#   (about 3 million) is a coefficient running off to infinity, not an estimate.
-_SEPARATION_LOGIT = 15.0
 _MAX_KEY = np.iinfo(np.int64).max // 4
 # Below this many clusters the sandwich covariance is known to be biased downwards;
 # intervals and p-values then use t(G - 1) critical values by default (use_t=None).
@@ -279,6 +271,98 @@ def _any_row(codes: np.ndarray, k: int) -> np.ndarray:
     rep = np.empty(k, dtype=np.int64)
     rep[codes] = np.arange(len(codes), dtype=np.int64)
     return rep
+
+
+# ----------------------------------------------------------------------------- separation
+def _separated_patterns(X: np.ndarray, Yp: np.ndarray, Np: np.ndarray) -> np.ndarray:
+    """Patterns whose fitted CVR the maximum likelihood drives to exactly 0 or 1.
+
+    The binomial MLE on patterns is finite exactly when no direction ``b != 0`` has
+    ``x_p b >= 0`` on every pattern with a success and ``x_p b <= 0`` on every pattern
+    with a failure (Albert and Anderson 1984; patterns with both get ``x_p b = 0``):
+    along such a ``b`` the log-likelihood never stops increasing. Konis' (2007) linear
+    program looks for one: maximise ``sum(z_i b)`` subject to ``z_i b >= 0`` and
+    ``-1 <= b <= 1``, with ``z_i = x_p`` for each pattern with a success and
+    ``z_i = -x_p`` for each with a failure. The optimum is 0 when the MLE is finite;
+    otherwise the rows with ``z_i b > 0`` are the separated patterns.
+
+    A model that fits every pattern exactly (``C(tier)``, ``C(tier) * C(category)``) is
+    *not* separated when each pattern has successes and failures, although its fitted
+    proportions equal the observed ones (statsmodels' perfect-prediction warning).
+
+    Returns
+    -------
+    numpy.ndarray
+        Indices of separated patterns (empty when the MLE is finite).
+    """
+    scale = np.max(np.abs(X), axis=0)
+    Xs = X / np.where(scale > 0, scale, 1.0)  # columns in [-1, 1]: the tolerance is scale-free
+    has_y, has_f = Yp > 0, (Np - Yp) > 0
+    Z = np.vstack([Xs[has_y], -Xs[has_f]])
+    owner = np.concatenate([np.flatnonzero(has_y), np.flatnonzero(has_f)])
+    K = X.shape[1]
+    res = linprog(
+        -Z.sum(axis=0),
+        A_ub=-Z,
+        b_ub=np.zeros(len(Z)),
+        bounds=[(-1.0, 1.0)] * K,
+        method="highs",
+    )
+    if res.status != 0:  # pragma: no cover - the LP is feasible (b = 0) and bounded
+        raise ModelError(f"the separation check failed: {res.message}")
+    zb = Z @ res.x
+    # HiGHS' feasibility tolerance is 1e-7 per constraint; a real separating direction
+    # moves the log-odds of a pattern by order one in these units
+    if -res.fun <= 1e-6 * max(1, len(Z)) ** 0.5 or zb.max() <= 1e-6:
+        return np.empty(0, dtype=np.int64)
+    return np.unique(owner[zb > 1e-6])
+
+
+def _raise_if_separated(
+    X: np.ndarray,
+    Yp: np.ndarray,
+    Np: np.ndarray,
+    pat: pd.DataFrame,
+    used: Sequence[str],
+    level_desc: Sequence[str],
+    successes: str,
+    trials: str,
+    merged: bool,
+    other_label: str,
+) -> None:
+    """Raise ModelError naming the levels or patterns when the MLE is infinite
+    (:func:`_separated_patterns`); return quietly when it is finite."""
+    bad = _separated_patterns(X, Yp, Np)
+    if bad.size == 0:
+        return
+    if merged:
+        fix = (
+            "merging did not help: drop that level (or column) from the data, or drop the "
+            "term (or interaction) from the formula"
+        )
+    else:
+        fix = (
+            f"pass merge_rare_levels=True to merge it with other thin levels into "
+            f"{other_label!r}, or drop that level (or column) from the data, or drop the "
+            "term (or interaction) from the formula"
+        )
+    if level_desc:
+        raise ModelError(
+            f"separation: {', '.join(level_desc)}. A level where every click converts or "
+            f"none does has an infinite log-odds, so the fit would be nonsense; {fix}."
+        )
+    worst = bad[np.argsort(-Np[bad], kind="stable")][:5]
+    pats = "; ".join(
+        ", ".join(f"{c}={pat[c].iloc[i]!r}" for c in used)
+        + f" ({int(Yp[i])} {successes} of {int(Np[i])} {trials})"
+        for i in worst
+    )
+    raise ModelError(
+        f"perfect or quasi-perfect separation: {bad.size} covariate pattern(s) would get a "
+        f"fitted CVR of exactly 0 or 1 (the maximum likelihood estimate is infinite), e.g. "
+        f"{pats}. Some level, combination of levels (an interaction cell) or range of a "
+        f"covariate converts always or never; {fix}."
+    )
 
 
 # ----------------------------------------------------------------------------- the fit
@@ -1257,6 +1341,7 @@ def fit_conversion(
     cat_cols = [c for c in used if c in in_c or not _is_numeric(pat[c])]
     merged: dict[str, list[Any]] = {}
     level_rows = []
+    sep_desc: list[str] = []
     if cat_cols:
         for col in cat_cols:
             levels, lv_n, lv_y = _level_sums(pat[col], Np, Yp)
@@ -1293,7 +1378,10 @@ def fit_conversion(
                 if k == 0 or k == t:
                     sep.append((v, t, k))
             if sep:
-                desc = ", ".join(
+                # a level that converts always or never separates when its indicator
+                # is in the design's span (the usual case); the linear program below
+                # decides, this names it
+                sep_desc.extend(
                     f"{col}={v!r} ({int(k)} {successes} of {int(t)} {trials})"
                     + (
                         f" [merged from {merged[col]}]"
@@ -1301,16 +1389,6 @@ def fit_conversion(
                         else ""
                     )
                     for v, t, k in sep
-                )
-                fix = (
-                    "merging did not help: drop that level (or column) from the data or formula"
-                    if merge_rare_levels
-                    else f"pass merge_rare_levels=True to merge it with other thin levels into "
-                    f"{other_label!r}, or drop that level (or column) from the data or formula"
-                )
-                raise ModelError(
-                    f"separation: {desc}. A level where every click converts or none does "
-                    f"has an infinite log-odds, so the fit would be nonsense; {fix}."
                 )
     level_clicks = pd.DataFrame(level_rows, columns=["column", "level", "trials", "successes"])
     if len(level_clicks):
@@ -1349,6 +1427,9 @@ def fit_conversion(
             "covariate is a combination of others (e.g. a category sold at one commission "
             "only). Remove a redundant term."
         )
+    _raise_if_separated(
+        X, Yp, Np, pat, used, sep_desc, successes, trials, merge_rare_levels, other_label
+    )
     if n_used <= K:
         raise ModelError(f"{n_used} usable rows cannot identify {K} coefficients; add data")
     df_inference: float | None = None
@@ -1384,46 +1465,13 @@ def fit_conversion(
         warnings.simplefilter("always")
         res = model.fit(maxiter=maxiter, tol=tol, tol_criterion="params")
     beta = np.asarray(res.params, dtype=np.float64)
-    sep_warn = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
+    # statsmodels' PerfectSeparationWarning fires whenever fitted proportions equal the
+    # observed ones, as they do for any model that fits each pattern (C(tier)); the
+    # linear program above has shown that the MLE is finite, so it is not separation
     conv = bool(res.converged) and not any(
         issubclass(w.category, ConvergenceWarning) for w in caught
     )
-    # scale-free separation checks (see _SEPARATION_LOGIT): extreme fitted log-odds on
-    # patterns with clicks, or a coefficient times its covariate's SD beyond the bound
     eta = X @ beta
-    w_n = Np / Np.sum()
-    sd_x = np.sqrt(np.maximum(w_n @ (X - w_n @ X) ** 2, 0.0))
-    huge = [names[j] for j in np.flatnonzero(np.abs(beta) * sd_x > _SEPARATION_LOGIT)]
-    extreme = np.flatnonzero(np.abs(eta) > _SEPARATION_LOGIT)
-    if sep_warn or huge or extreme.size:
-        worst = extreme[np.argsort(-np.abs(eta[extreme]), kind="stable")][:3]
-        pats = "; ".join(
-            ", ".join(f"{c}={pat[c].iloc[i]!r}" for c in used)
-            + f": fitted CVR {expit(eta[i]):.1e}, {int(Yp[i])} {successes} of {int(Np[i])} {trials}"
-            for i in worst
-        )
-        raise ModelError(
-            "perfect or quasi-perfect separation: "
-            + (
-                f"the coefficients {huge} run off to infinity (coefficient x SD of its "
-                f"covariate beyond {_SEPARATION_LOGIT:g} on the log-odds scale); "
-                if huge
-                else ""
-            )
-            + (
-                f"{extreme.size} covariate pattern(s) get a fitted CVR of almost exactly 0 or 1 "
-                f"({pats}); "
-                if extreme.size
-                else ""
-            )
-            + (
-                "statsmodels reports perfect separation; "
-                if sep_warn and not (huge or extreme.size)
-                else ""
-            )
-            + "some level or combination converts always or never. Merge rare levels "
-            "(merge_rare_levels=True) or simplify the formula."
-        )
     if not conv:
         raise ModelError(
             f"the fit did not converge in {maxiter} iterations; the largest coefficient is "

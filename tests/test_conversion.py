@@ -692,3 +692,81 @@ def test_by_site_counts_missing_site_rows_once(multi):
     assert two.n_rows_missing_site == 40
     with pytest.raises(ModelError, match=r"\['FR'\] are not in the data"):
         fit_conversion_by_site(multi, sites=["FR"])
+
+
+# --------------------------------------------------------------------------- separation
+def _row_level_reference(rows: pd.DataFrame, formula: str):
+    rows = rows[rows["clicks"] > 0].copy()
+    for c in ("tier", "category"):
+        rows[c] = rows[c].cat.remove_unused_categories()
+    return smf.glm(
+        f"orders + I(clicks - orders) ~ {formula}", rows, family=sm.families.Binomial()
+    ).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(rows["creator_id"])[0]})
+
+
+@pytest.fixture(scope="module")
+def sample_us() -> pd.DataFrame:
+    """The bundled sample export (data/sample), US rows, as the loader reads it."""
+    from helpers.load import load_dataset
+
+    d = load_dataset("data/sample").data
+    return d[d["site"] == "US"]
+
+
+SATURATED = ["C(tier)", "C(category)", "C(tier) * C(category)"]
+
+
+@pytest.mark.parametrize("formula", SATURATED)
+def test_saturated_models_fit_on_the_bundled_sample(sample_us, formula):
+    """Issue 11 item 4: a model that fits each pattern exactly is not separation (each
+    pattern has orders and non-orders), and it equals statsmodels' row-level fit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConversionWarning)
+        fit = fit_conversion(sample_us, formula)
+    ref = _row_level_reference(sample_us, formula)
+    np.testing.assert_allclose(fit.params, ref.params, **EXACT)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+    # saturated: fitted CVR = observed CVR on every pattern
+    p = fit.patterns
+    np.testing.assert_allclose(p["mu"], p["successes"] / p["trials"], rtol=1e-9)
+
+
+@pytest.mark.parametrize("formula", SATURATED)
+def test_saturated_models_fit_on_synthetic_data(us, formula):
+    fit = fit_conversion(us, formula)
+    ref = _row_level_reference(us, formula)
+    np.testing.assert_allclose(fit.params, ref.params, **EXACT)
+    np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
+
+
+def test_interaction_cell_without_orders_is_separation_naming_the_cell(us):
+    d = us.copy()
+    d.loc[(d["tier"] == "mega") & (d["category"] == "home"), "orders"] = 0
+    with pytest.raises(
+        ModelError,
+        match=r"separation: 1 covariate pattern.*tier='mega', category='home' \(0 orders of "
+        r"\d+ clicks\).*merge_rare_levels=True.*drop the term",
+    ):
+        fit_conversion(d, "C(tier) * C(category)")
+    # without the interaction the cell is not separated (mega and home have orders)
+    fit = fit_conversion(d, "C(tier) + C(category)")
+    assert np.isfinite(fit.params).all()
+
+
+def test_quasi_separation_by_a_threshold_is_caught():
+    """Quasi-complete separation: below x = 0 no click converts, above every click
+    does, at x = 0 both happen (the fitted CVR there stays finite)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.integers(-3, 4, size=n).astype(float)
+    clicks = rng.integers(5, 30, size=n)
+    orders = np.where(x > 0, clicks, 0)
+    orders = np.where(x == 0, rng.binomial(clicks, 0.5), orders)
+    df = pd.DataFrame({"x": x, "clicks": clicks, "orders": orders, "creator_id": np.arange(n) % 50})
+    with pytest.raises(ModelError, match="separation.*fitted CVR of exactly 0 or 1"):
+        fit_conversion(df, "x", cluster=None)
+    # one non-order above 0 and one order below: the MLE is finite again
+    df.loc[np.flatnonzero(x > 0)[0], "orders"] -= 1
+    df.loc[np.flatnonzero(x < 0)[0], "orders"] += 1
+    fit = fit_conversion(df, "x", cluster=None)
+    assert np.isfinite(fit.params).all() and fit.params["x"] > 1
