@@ -77,7 +77,7 @@ FORMULAS = [
 @pytest.mark.parametrize("formula", FORMULAS)
 @pytest.mark.parametrize("cluster", ["creator_id", None])
 def test_collapsed_fit_equals_row_level_statsmodels(us, formula, cluster):
-    fit = fit_conversion(us, formula, cluster=cluster)
+    fit = fit_conversion(us, formula, cluster=cluster, cov_type="CR1")
     rows = _rows_used(us)
     model = smf.glm(f"orders + I(clicks - orders) ~ {formula}", rows, family=sm.families.Binomial())
     if cluster is None:
@@ -109,7 +109,7 @@ def test_collapsed_fit_equals_row_level_statsmodels(us, formula, cluster):
 
 
 def test_cluster_correction_uses_row_count(us):
-    fit = fit_conversion(us)
+    fit = fit_conversion(us, cov_type="CR1")
     k = len(fit.params)
     g, n = fit.n_clusters, fit.n_rows_used
     assert fit.correction == pytest.approx(g / (g - 1) * (n - 1) / (n - k))
@@ -319,7 +319,9 @@ def test_missing_formula_column_lists_available_columns(us):
 def test_any_column_and_foreign_names_work(us):
     d = us.assign(**{"video length": np.where(us.index % 2 == 0, 15.0, 60.0)})
     fit = fit_conversion(
-        d, "C(tier) + commission_rate + C(content_type) + np.log(Q('video length'))"
+        d,
+        "C(tier) + commission_rate + C(content_type) + np.log(Q('video length'))",
+        cov_type="CR1",
     )
     assert "np.log(Q('video length'))" in fit.params.index
     assert "video length" in fit.columns()
@@ -481,7 +483,7 @@ def test_absent_reference_level_is_announced(us):
 
 
 def test_pooled_fit_equals_row_level_with_site_term(multi):
-    fit = fit_conversion(multi, pool_sites=True)
+    fit = fit_conversion(multi, pool_sites=True, cov_type="CR1")
     rows = _rows_used(multi)
     rows["site"] = rows["site"].cat.remove_unused_categories()
     groups = pd.factorize(rows["creator_id"])[0]
@@ -508,13 +510,13 @@ def test_cluster_codes_when_every_row_is_used(us):
     """All rows usable (no zero clicks): string and categorical cluster columns (with
     unused categories) give the same clusters and the row-level result."""
     rows = _rows_used(us)
-    fit = fit_conversion(rows)
+    fit = fit_conversion(rows, cov_type="CR1")
     cat = rows.assign(
         creator_id=pd.Categorical(
             rows["creator_id"], categories=[*us["creator_id"].unique(), "ghost"]
         )
     )
-    fit_cat = fit_conversion(cat)
+    fit_cat = fit_conversion(cat, cov_type="CR1")
     assert fit.n_rows_used == fit.n_rows == len(rows)
     assert fit.n_clusters == fit_cat.n_clusters == rows["creator_id"].nunique()
     np.testing.assert_allclose(fit_cat.bse, fit.bse, rtol=1e-12)
@@ -601,7 +603,7 @@ def test_few_clusters_use_t_with_g_minus_1_df_as_statsmodels(us):
     d = _few_creators(us, 6)
     formula = "C(tier) + commission_rate"
     with pytest.warns(ConversionWarning, match=r"only 30 clusters.*t with 29 degrees"):
-        fit = fit_conversion(d, formula)
+        fit = fit_conversion(d, formula, cov_type="CR1")
     assert fit.df_inference == 29.0
     rows = d[d["clicks"] > 0].copy()
     rows["tier"] = rows["tier"].cat.remove_unused_categories()
@@ -613,19 +615,22 @@ def test_few_clusters_use_t_with_g_minus_1_df_as_statsmodels(us):
     np.testing.assert_allclose(fit.pvalues, ref.pvalues, rtol=1e-7)
     # normal reference on request; a t interval is wider
     with pytest.warns(ConversionWarning, match="only with use_t=True"):
-        fit_z = fit_conversion(d, formula, use_t=False)
+        fit_z = fit_conversion(d, formula, use_t=False, cov_type="CR1")
     assert fit_z.df_inference is None
     assert ((fit.conf_int()["upper"] - fit_z.conf_int()["upper"]) > 0).all()
     # many clusters: normal by default, as before
-    assert fit_conversion(us).df_inference is None
-    assert fit_conversion(us, use_t=True).df_inference == fit_conversion(us).n_clusters - 1
+    assert fit_conversion(us, cov_type="CR1").df_inference is None
+    assert (
+        fit_conversion(us, use_t=True, cov_type="CR1").df_inference
+        == fit_conversion(us).n_clusters - 1
+    )
 
 
 def test_calibration_single_bin_equals_statsmodels_cluster_ratio(us):
     """Review finding 10: the observed interval of a bin is the cluster-robust interval
     of the ratio orders / clicks: for one bin, a clicks-weighted intercept-only WLS of
     the row CVR with cluster-robust errors (statsmodels)."""
-    fit = fit_conversion(us)
+    fit = fit_conversion(us, cov_type="CR1")
     cal = fit.calibration(1)
     rows = _rows_used(us)
     y = (rows["orders"] / rows["clicks"]).to_numpy(dtype=float)
@@ -722,7 +727,7 @@ def test_saturated_models_fit_on_the_bundled_sample(sample_us, formula):
     pattern has orders and non-orders), and it equals statsmodels' row-level fit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConversionWarning)
-        fit = fit_conversion(sample_us, formula)
+        fit = fit_conversion(sample_us, formula, cov_type="CR1")
     ref = _row_level_reference(sample_us, formula)
     np.testing.assert_allclose(fit.params, ref.params, **EXACT)
     np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
@@ -733,7 +738,7 @@ def test_saturated_models_fit_on_the_bundled_sample(sample_us, formula):
 
 @pytest.mark.parametrize("formula", SATURATED)
 def test_saturated_models_fit_on_synthetic_data(us, formula):
-    fit = fit_conversion(us, formula)
+    fit = fit_conversion(us, formula, cov_type="CR1")
     ref = _row_level_reference(us, formula)
     np.testing.assert_allclose(fit.params, ref.params, **EXACT)
     np.testing.assert_allclose(fit.bse, ref.bse, **EXACT)
