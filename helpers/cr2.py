@@ -78,6 +78,10 @@ class CR2:
         trials are ignored).
     scores : numpy.ndarray
         Cluster scores ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``, one row per cluster code.
+    resid_totals : numpy.ndarray, optional
+        Each cluster code's residual total ``sum_i (y_i - n_i mu_i)``: with it the
+        degrees of freedom use a working model with a cluster effect (see :meth:`df`),
+        whose variance ``tau2`` is estimated by moments; without it ``tau2 = 0``.
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class CR2:
         bread: np.ndarray,
         trials: sp.csr_array,
         scores: np.ndarray,
+        resid_totals: np.ndarray | None = None,
     ) -> None:
         trials = sp.csr_array(trials)
         trials.eliminate_zeros()
@@ -100,10 +105,15 @@ class CR2:
         self.bread = np.asarray(bread, dtype=np.float64)
         self._bh = _sym_sqrt(self.bread)
         K = self._X.shape[1]
-        self._cache: list[tuple[slice, np.ndarray, np.ndarray]] | None = None
-        if self.n_clusters * K * (K + 1) <= _CACHE_FLOATS:
+        self._cache: list[tuple[slice, np.ndarray, np.ndarray, np.ndarray]] | None = None
+        if self.n_clusters * K * (K + 2) <= _CACHE_FLOATS:
             self._cache = list(self._eigen_chunks())
         self.cov = self._covariance()
+        self._P, weight_totals = self._effect_directions()
+        self.tau2 = 0.0
+        if resid_totals is not None:
+            r = np.asarray(resid_totals, dtype=np.float64)[self._clusters]
+            self.tau2 = max(0.0, float(np.sum(r * r - weight_totals) / np.sum(weight_totals**2)))
 
     # ------------------------------------------------------------------ per cluster
     def _chunk_bounds(self) -> Iterator[slice]:
@@ -120,8 +130,10 @@ class CR2:
         if start < len(cells):
             yield slice(start, len(cells))
 
-    def _eigen_chunks(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-        """Eigen-decompositions ``C_g = R_g diag(lambda_g) R_g'`` of a chunk of clusters."""
+    def _eigen_chunks(self) -> Iterator[tuple[slice, np.ndarray, np.ndarray, np.ndarray]]:
+        """Eigen-decompositions ``C_g = R_g diag(lambda_g) R_g'`` of a chunk of clusters,
+        and ``mu_g = B^(1/2) X~_g' omega_g`` (``omega_g = sqrt(w)``: the direction of a
+        cluster effect on the transformed scale)."""
         if self._cache is not None:
             yield from self._cache
             return
@@ -133,11 +145,13 @@ class CR2:
             # rows are consecutive cluster codes with cells; empty codes between them
             # have no cells, so the starts of the clusters in the chunk are these
             starts = indptr[rows] - lo
-            xw = self._X[p] * np.sqrt(data[lo:hi] * self._v[p])[:, None]
+            sw = np.sqrt(data[lo:hi] * self._v[p])
+            xw = self._X[p] * sw[:, None]
             J = np.add.reduceat(xw[:, :, None] * xw[:, None, :], starts, axis=0)
+            m = np.add.reduceat(xw * sw[:, None], starts, axis=0)
             C = self._bh @ J @ self._bh
             lam, R = np.linalg.eigh((C + np.swapaxes(C, 1, 2)) / 2)
-            yield chunk, np.clip(lam, 0.0, 1.0), R
+            yield chunk, np.clip(lam, 0.0, 1.0), R, m @ self._bh
 
     @staticmethod
     def _inv_sqrt_one_minus(lam: np.ndarray) -> np.ndarray:
@@ -151,7 +165,7 @@ class CR2:
     def _covariance(self) -> np.ndarray:
         K = self._X.shape[1]
         meat = np.zeros((K, K))
-        for chunk, lam, R in self._eigen_chunks():
+        for chunk, lam, R, _mu in self._eigen_chunks():
             u = self._scores[chunk] @ self._bh  # rows: (B^1/2 S_g)'
             coef = np.einsum("gkj,gk->gj", R, u) * self._inv_sqrt_one_minus(lam)
             r = np.einsum("gkj,gj->gk", R, coef)  # (I - C_g)^(-1/2) B^(1/2) S_g
@@ -160,40 +174,76 @@ class CR2:
         return (cov + cov.T) / 2
 
     # ------------------------------------------------------------------ inference
-    def df(self, contrasts: np.ndarray) -> np.ndarray:
+    def df(self, contrasts: np.ndarray, tau2: float | None = None) -> np.ndarray:
         """Satterthwaite (Bell-McCaffrey) degrees of freedom of contrasts ``c' beta``.
+
+        The working model for the first two moments of the CR2 variance is independent
+        binomial rows plus a cluster effect on the logit scale, ``Phi_g = I + tau2
+        omega_g omega_g'`` on the transformed scale (``omega_g = sqrt(w_g)``); ``tau2 =
+        0`` is Pustejovsky and Tipton's default (the GLM's own model). With a cluster
+        effect, ``q_g' Phi q_h = [g = h] delta_g + v_g' Gamma v_h`` where
+        ``delta_g = alpha_g + tau2 phi_g^2``, ``phi_g = mu_g' (I - C_g)^(-1/2) d``,
+        ``v_g = (s_g, phi_g mu_g)`` and ``Gamma = [[tau2 P - I, -tau2 I], [-tau2 I, 0]]``
+        (``P = sum_g mu_g mu_g'``), so ``E = sum delta_g + tr(Gamma V)`` and
+        ``sum (q_g' Phi q_h)^2 = sum delta_g^2 + 2 tr(Gamma W) + tr(Gamma V Gamma V)``
+        with ``V = sum v_g v_g'`` and ``W = sum delta_g v_g v_g'``.
 
         Parameters
         ----------
         contrasts : numpy.ndarray
             L x K (one contrast per row) or a K-vector.
+        tau2 : float, optional
+            Cluster-effect variance of the working model; default the moment estimate
+            (0 without residual totals).
 
         Returns
         -------
         numpy.ndarray
             L degrees of freedom (NaN for an all-zero contrast).
         """
+        t2 = self.tau2 if tau2 is None else float(tau2)
         Cm = np.atleast_2d(np.asarray(contrasts, dtype=np.float64))
         D = self._bh @ Cm.T  # K x L, d = B^(1/2) c
-        L, K = D.shape[1], D.shape[0]
-        sum_a2 = np.zeros(L)
-        sum_as2 = np.zeros(L)
-        sss = np.zeros((L, K, K))
-        for _chunk, lam, R in self._eigen_chunks():
+        K, L = D.shape
+        sum_d, sum_d2 = np.zeros(L), np.zeros(L)
+        V = np.zeros((L, 2 * K, 2 * K))
+        W = np.zeros((L, 2 * K, 2 * K))
+        for _chunk, lam, R, mu in self._eigen_chunks():
             isq = self._inv_sqrt_one_minus(lam)
             RtD = np.einsum("gkj,kl->gjl", R, D)  # R_g' d
             alpha = np.einsum("gj,gjl->gl", lam * isq * isq, RtD * RtD)
             s = np.einsum("gkj,gjl->gkl", R, (lam * isq)[:, :, None] * RtD)
-            s2 = np.einsum("gkl,gkl->gl", s, s)
-            sum_a2 += np.sum(alpha * alpha, axis=0)
-            sum_as2 += np.sum(alpha * s2, axis=0)
-            sss += np.einsum("gkl,gml->lkm", s, s)
-        expect = np.einsum("kl,kl->l", D, D)  # c' B c
-        var = sum_a2 - 2 * sum_as2 + np.einsum("lkm,lkm->l", sss, sss)
+            Rtmu = np.einsum("gkj,gk->gj", R, mu)
+            phi = np.einsum("gj,gjl->gl", Rtmu * isq, RtD)
+            delta = alpha + t2 * phi * phi
+            v = np.concatenate([s, phi[:, None, :] * mu[:, :, None]], axis=1)  # g x 2K x L
+            sum_d += delta.sum(axis=0)
+            sum_d2 += np.sum(delta * delta, axis=0)
+            V += np.einsum("gkl,gml->lkm", v, v)
+            W += np.einsum("gl,gkl,gml->lkm", delta, v, v)
+        eye = np.eye(K)
+        gamma = np.block([[t2 * self._P - eye, -t2 * eye], [-t2 * eye, np.zeros((K, K))]])
+        GV = gamma @ V  # L x 2K x 2K
+        expect = sum_d + np.einsum("lkk->l", GV)
+        var = sum_d2 + 2 * np.einsum("km,lmk->l", gamma, W) + np.einsum("lkm,lmk->l", GV, GV)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(expect > 0, expect**2 / var, np.nan)
+            return np.where(np.abs(expect) > 0, expect**2 / var, np.nan)
 
     def max_leverage(self) -> float:
         """Largest eigenvalue of any cluster's ``H_gg`` (1: a cluster fits a direction
         exactly, e.g. a level resting on that one cluster)."""
-        return max((float(lam.max()) for _c, lam, _R in self._eigen_chunks()), default=0.0)
+        return max((float(lam.max()) for _c, lam, _R, _m in self._eigen_chunks()), default=0.0)
+
+    def _effect_directions(self) -> tuple[np.ndarray, np.ndarray]:
+        """``P = sum_g mu_g mu_g'`` and each cluster's working-weight total
+        ``W_g = sum_p N_gp mu_p (1 - mu_p)``.
+
+        ``tau2`` (set in ``__init__`` from residual totals ``R_g``) is the moment
+        estimate ``max(0, sum_g (R_g^2 - W_g) / sum_g W_g^2)`` of a random intercept's
+        variance on the logit scale: ``Var R_g = W_g + tau2 W_g^2`` to first order."""
+        K = self._X.shape[1]
+        P = np.zeros((K, K))
+        for _chunk, _lam, _R, mu in self._eigen_chunks():
+            P += mu.T @ mu
+        W = np.asarray(self._trials[self._clusters] @ self._v, dtype=np.float64).reshape(-1)
+        return P, W

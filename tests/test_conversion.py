@@ -775,3 +775,134 @@ def test_quasi_separation_by_a_threshold_is_caught():
     df.loc[np.flatnonzero(x < 0)[0], "orders"] += 1
     fit = fit_conversion(df, "x", cluster=None)
     assert np.isfinite(fit.params).all() and fit.params["x"] > 1
+
+
+# --------------------------------------------------------------------------- CR2
+def _cr2_row_level(rows: pd.DataFrame, formula: str, contrasts: np.ndarray, tau2: float):
+    """CR2 covariance and Satterthwaite df computed directly on the rows, with the n x n
+    hat matrix (Pustejovsky and Tipton 2018, eqs. 7 and 11; working model: independent
+    rows plus a cluster effect of variance tau2 on the transformed scale)."""
+    ref = smf.glm(
+        f"orders + I(clicks - orders) ~ {formula}", rows, family=sm.families.Binomial()
+    ).fit(tol=1e-13, tol_criterion="params")
+    X = np.asarray(ref.model.exog)
+    n = rows["clicks"].to_numpy(dtype=float)
+    y = rows["orders"].to_numpy(dtype=float)
+    mu = expit(X @ ref.params.to_numpy())
+    w = n * mu * (1 - mu)
+    Xt = X * np.sqrt(w)[:, None]
+    et = (y - n * mu) / np.sqrt(w)
+    B = np.linalg.inv(Xt.T @ Xt)
+    IH = np.eye(len(y)) - Xt @ B @ Xt.T
+    g = pd.factorize(rows["creator_id"])[0]
+    Phi = np.eye(len(y))
+    meat = np.zeros((X.shape[1], X.shape[1]))
+    blocks = []
+    for c in range(g.max() + 1):
+        i = np.flatnonzero(g == c)
+        lam, R = np.linalg.eigh(IH[np.ix_(i, i)])
+        A = (R / np.sqrt(lam)) @ R.T
+        u = Xt[i].T @ A @ et[i]
+        meat += np.outer(u, u)
+        Phi[np.ix_(i, i)] += tau2 * np.outer(np.sqrt(w[i]), np.sqrt(w[i]))
+        blocks.append((i, A))
+    dfs = []
+    for cvec in contrasts:
+        Q = np.array([IH[i].T @ (A @ Xt[i] @ B @ cvec) for i, A in blocks])
+        M = Q @ Phi @ Q.T
+        dfs.append(np.trace(M) ** 2 / np.sum(M * M))
+    return B @ meat @ B, np.asarray(dfs)
+
+
+@pytest.mark.parametrize("formula", ["C(tier) + commission_rate", "C(tier) * C(category)"])
+def test_cr2_equals_a_direct_row_level_computation(us, formula):
+    """The pattern-level CR2 (K x K per creator) equals the textbook row-level one, and
+    so do the Satterthwaite df of the coefficients and of predicted CVRs, with and
+    without a creator effect in the working model."""
+    d = _few_creators(us, 8)
+    d = d[d["clicks"] > 0].iloc[:700].copy()
+    for c in ("tier", "category"):
+        d[c] = d[c].cat.remove_unused_categories()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConversionWarning)
+        fit = fit_conversion(d, formula, cov_type="CR2")
+    K = len(fit.params)
+    new = d.iloc[:7]
+    contrasts = np.vstack([np.eye(K), fit.design(new)])
+    for tau2 in (0.0, fit._cr2.tau2, 2.0):
+        cov, df = _cr2_row_level(d, formula, contrasts, tau2)
+        np.testing.assert_allclose(fit.cov, cov, rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(fit._cr2.df(contrasts, tau2=tau2), df, rtol=1e-7)
+    assert fit._cr2.tau2 > 0  # synth has creator effects
+    np.testing.assert_allclose(fit.df_params, fit._cr2.df(np.eye(K)), rtol=1e-12)
+    pi = fit.predict_interval(new)
+    np.testing.assert_allclose(pi["df"], fit._cr2.df(fit.design(new)), rtol=1e-12)
+    tq = stats.t.ppf(0.975, pi["df"])
+    np.testing.assert_allclose(pi["upper"], expit(pi["logit"] + tq * pi["logit_se"]), rtol=1e-12)
+
+
+def test_cr2_is_default_with_few_creators_and_warns_naming_levels(us):
+    d = _few_creators(us, 8)
+    with pytest.warns(ConversionWarning, match=r"tier='mega' \(8 creator_id, effective"):
+        fit = fit_conversion(d, "C(tier) + commission_rate")
+    assert fit.cov_type == "CR2" and fit.correction == 1.0
+    assert (fit.df_params < fit.n_clusters - 1).all()
+    sf = fit.summary_frame()
+    crit = stats.t.ppf(0.975, sf["df"])
+    np.testing.assert_allclose(sf["ci_upper"], sf["log_odds"] + crit * sf["std_err"])
+    lc = fit.level_creators.set_index(["column", "level"])
+    assert lc.loc[("tier", "mega"), "clusters"] == 8
+    assert lc.loc[("(all)", "(all)"), "clusters"] == fit.n_clusters == 40
+    # CR1 stays available, and CR2's bias reduction makes the errors larger
+    cr1 = fit_conversion(d, "C(tier) + commission_rate", cov_type="CR1")
+    assert cr1.cov_type == "CR1"
+    assert (fit.bse / cr1.bse).median() > 1
+    # marginal effect and commission curve use their own Satterthwaite df
+    me = fit.marginal_effect("commission_rate")
+    assert 1 < me["df"] < fit.n_clusters
+    curve = fit.commission_response([0.05, 0.1])
+    assert ((curve["df"] > 1) & (curve["df"] < fit.n_clusters)).all()
+    with pytest.raises(ModelError, match="cov_type must be"):
+        fit_conversion(d, cov_type="HC1")
+
+
+def test_auto_rule_uses_cr1_only_with_many_creators_on_every_level():
+    from helpers.conversion import _choose_cov_type
+
+    lc = pd.DataFrame({"effective_clusters": [80.0, 400.0]})
+    assert _choose_cov_type("auto", 30_000, lc) == "CR1"
+    assert _choose_cov_type("auto", 5_000, lc) == "CR2"
+    thin = pd.DataFrame({"effective_clusters": [12.0, 400.0]})
+    assert _choose_cov_type("auto", 30_000, thin) == "CR2"
+    assert _choose_cov_type("CR1", 50, thin) == "CR1"
+
+
+def test_calibration_cr2_single_bin_is_the_ratio_cr2(us):
+    """One bin: the CR2 ratio interval equals CR2 of an intercept-only fit weighted by
+    clicks (the direct row-level formula with the hat matrix of that fit)."""
+    d = _few_creators(us, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConversionWarning)
+        fit = fit_conversion(d, "C(tier)")
+    cal = fit.calibration(1)
+    rows = d[d["clicks"] > 0]
+    n = rows["clicks"].to_numpy(dtype=float)
+    r = rows["orders"].sum() / n.sum()
+    z = rows["orders"].to_numpy(dtype=float) - r * n
+    g = pd.factorize(rows["creator_id"])[0]
+    var, inv_terms = 0.0, []
+    for c in range(g.max() + 1):
+        i = g == c
+        h = np.sqrt(n[i])[:, None] * np.sqrt(n[i])[None, :] / n.sum()
+        lam, R = np.linalg.eigh(np.eye(int(i.sum())) - h)
+        A = (R / np.sqrt(lam)) @ R.T
+        s = np.sqrt(n[i]) @ A @ (z[i] / np.sqrt(n[i]))
+        var += s**2 / n.sum() ** 2
+        inv_terms.append(n[i].sum() / n.sum())
+    pi = np.asarray(inv_terms)
+    a, s2 = pi / (1 - pi), pi**2 / (1 - pi)
+    df = 1 / (np.sum(a * a) - 2 * np.sum(a * s2) + np.sum(s2) ** 2)
+    half = stats.t.ppf(0.975, df) * np.sqrt(var)
+    assert cal["obs_lower"].item() == pytest.approx(r - half, rel=1e-9)
+    assert cal["obs_upper"].item() == pytest.approx(r + half, rel=1e-9)
+    assert "CR2" in cal.attrs["interval"]
