@@ -9,20 +9,30 @@ turns it into a distribution of GMV, costs, profit and ROI (definitions in
    impressions ~ tier + category) and of CVR (orders / clicks ~ tier + category +
    commission rate), both fitted with :func:`helpers.conversion.fit_conversion` on the
    plan's site history, drawn from a multivariate normal with the cluster-robust
-   (by creator) covariance; AOV and return rate drawn around their history values;
+   (by creator) covariance; the tier's mean reach by a Bayesian bootstrap over its
+   creators; the base order value and return rate with their clustered uncertainty;
 2. creator heterogeneity: each planned creator is a history creator of the same tier
    (or the named creator), with that creator's own impressions per piece (resampled)
-   and a gamma-Poisson posterior draw of their CTR and CVR multipliers;
+   and a gamma-Poisson posterior draw of their CTR and CVR multipliers, and a price and
+   refund level of their own;
 3. posting: each creator slot posts with probability ``post_rate`` (default 0.35:
    domain.md says about 30-40 % of gifted samples lead to a post); samples are paid
    for every slot, flat fees and sales only for creators who post;
-4. count noise: clicks and orders binomial, order values gamma around AOV, refunded
-   orders binomial on the return rate.
+4. count noise, per piece: clicks and orders binomial; the piece's price and refund
+   propensity around its creator's (orders of one video share them); each order's
+   value gamma around the piece's price, each order refunded or not.
 
-AOV and return rate come from the plan's product when it has at least ``min_orders``
-orders of history; otherwise from the category, with the spread between products
-added (a plan usually promotes one product, not the category average). The source is
-always stated in ``inputs`` and ``notes``.
+Order value and return rate: a nested random-effects model (category > product >
+creator > video > order) fitted by moments on the site's history (log order value, and
+the refunded share of GMV with binomial order noise): each level's variance is a
+DerSimonian-Laird estimate from the inverse-variance means of the level below, so the
+clustering of a video's orders is not read as spread between products, nor as
+independent order noise. A plan's product with at least ``min_orders`` orders uses its
+own mean, shrunk towards its category by the between-product variance, with an
+uncertainty that counts its creators and videos; otherwise the category's mean, and
+the campaign's product is a new draw from the between-product spread (a plan usually
+promotes one product, not the category average). The source is always stated in
+``inputs`` and ``notes``.
 
 Profit counts the product cost of refunded units that are not recovered
 (``refund_recovery``, default 0: refund-only refunds, the unit is lost; see
@@ -31,8 +41,9 @@ Profit counts the product cost of refunded units that are not recovered
 Cold start: when the plan's category has fewer than ``min_clicks`` clicks or
 ``min_orders`` orders on the site, its category effect is partially pooled towards the
 mean category effect with the between-category variance (an absent category gets a
-draw from the between-category distribution), AOV and return rate come from the whole
-site with the between-category spread added, and the result says so in ``notes``. The
+draw from the between-category distribution), its order value and return rate are
+shrunk towards the site's (an absent category: the site's, plus the spread between
+categories), and the result says so in ``notes``. The
 category effect is drawn jointly with the other coefficients (normal-normal pooling:
 the mean category effect is computed from the same coefficient draw).
 
