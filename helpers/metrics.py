@@ -159,8 +159,29 @@ def _check_commission(rate: np.ndarray, name: str = "commission rate") -> None:
 # --------------------------------------------------------------------------- funnel
 
 
-def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Funnel sums and ratios, overall or per group.
+_MONEY: tuple[str, ...] = (
+    "gmv",
+    "refunds",
+    "net_gmv",
+    "aov",
+    "commission_paid",
+    "sample_cost",
+    "flat_fee",
+)
+"""Funnel columns in site currency: never summed over sites with different currencies."""
+
+
+def funnel(
+    df: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    pool_sites: bool = False,
+) -> pd.DataFrame:
+    """Funnel sums and ratios per site, overall or per group within each site.
+
+    Sites are never pooled silently (money is in each site's currency and shoppers
+    differ by market): when the frame has a ``site`` column, ``site`` is the first
+    grouping key unless ``pool_sites=True``.
 
     Parameters
     ----------
@@ -171,16 +192,23 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
         ``video_views``, ``commission_paid``, ``sample_cost`` and ``flat_fee`` are
         summed when present (missing values count as 0 in a sum).
     by : str or list of str, optional
-        Grouping column(s). Categorical groups keep only observed levels.
+        Grouping column(s) within each site. Categorical groups keep only observed levels.
+    pool_sites : bool
+        Pool the sites of each group (default False: one row per site and group). Counts
+        and count ratios (CTR, CVR) are pooled; money columns (GMV, refunds, net GMV,
+        AOV, commission, samples, flat fees) are NaN in a row that mixes currencies, and
+        ``sites`` lists the pooled sites.
 
     Returns
     -------
     DataFrame
-        One row per group (one row overall when ``by`` is None), the group columns,
-        ``n_rows``, the sums, and ``ctr`` = clicks / impressions, ``cvr`` = orders /
-        clicks, ``aov`` = gmv / orders, ``return_rate`` = refunds / gmv and
-        ``net_gmv`` = gmv - refunds. Ratios are ratios of sums (never means of
-        per-row ratios), NaN where the denominator is 0.
+        One row per site and group (per group when pooled; one row when the frame has no
+        site column and ``by`` is None), the group columns, ``currency`` (the site's,
+        "mixed" across currencies), ``n_rows``, the sums, and ``ctr`` = clicks /
+        impressions, ``cvr`` = orders / clicks, ``aov`` = gmv / orders, ``return_rate`` =
+        refunds / gmv and ``net_gmv`` = gmv - refunds. Ratios are ratios of sums (never
+        means of per-row ratios), NaN where the denominator is 0. ``attrs["pooled_sites"]``
+        says whether sites were pooled and ``attrs["notes"]`` what was done.
 
     Raises
     ------
@@ -188,6 +216,9 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
         If a required or grouping column is missing (the message lists them).
     """
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    has_site = "site" in df.columns
+    if has_site and not pool_sites and "site" not in keys:
+        keys = ["site", *keys]
     missing = [c for c in keys if c not in df.columns]
     if missing or not any(c in df.columns for c in _FUNNEL_STEPS):
         raise KeyError(
@@ -205,14 +236,10 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
     if "refunds" not in work.columns and "gmv" in work.columns:
         work["refunds"] = 0.0
         sum_cols.insert(sum_cols.index("gmv") + 1, "refunds")
-    if keys:
-        grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
-        out = grouped[sum_cols].sum()
-        out.insert(0, "n_rows", grouped.size().astype("int64"))
-        out = out.reset_index()
-    else:
-        out = work[sum_cols].sum().to_frame().T
-        out.insert(0, "n_rows", np.int64(len(work)))
+    pooled = has_site and "site" not in keys
+    if has_site:
+        work["_site"] = df["site"].astype("string").to_numpy()
+    out = _funnel_sums(work, keys, sum_cols, pooled=pooled)
     for c in ("impressions", "clicks", "orders"):
         if c in out.columns:
             out[c] = out[c].round().astype("int64")
@@ -221,7 +248,66 @@ def funnel(df: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFr
             out[name] = safe_ratio(out[num], out[den])
     if "gmv" in out.columns:
         out["net_gmv"] = out["gmv"] - out["refunds"]
+    notes = _funnel_notes(out, has_site=has_site, pooled=pooled)
+    if pooled:
+        mixed = (out["currency"] == "mixed").to_numpy()
+        money = [c for c in _MONEY if c in out.columns]
+        out.loc[mixed, money] = np.nan
+    out.attrs["pooled_sites"] = bool(pooled)
+    out.attrs["notes"] = notes
     return out
+
+
+def _currency(site: Any) -> str:
+    """The currency of a site code ("unknown" for a site the kit does not know)."""
+    return SITES[str(site)].currency if str(site) in SITES else "unknown"
+
+
+def _funnel_sums(
+    work: pd.DataFrame, keys: list[str], sum_cols: list[str], *, pooled: bool
+) -> pd.DataFrame:
+    """Sums per group with ``n_rows``, ``currency`` and (pooled) ``sites``."""
+    has_site = "_site" in work.columns
+    if has_site:
+        work["_cur"] = work["_site"].map(_currency, na_action="ignore").fillna("unknown")
+    if keys:
+        grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
+        out = grouped[sum_cols].sum()
+        out.insert(0, "n_rows", grouped.size().astype("int64"))
+        if has_site:
+            out.insert(0, "currency", grouped["_cur"].agg(_one_or_mixed))
+            if pooled:
+                out.insert(0, "sites", grouped["_site"].agg(_joined))
+        return out.reset_index()
+    out = work[sum_cols].sum().to_frame().T
+    out.insert(0, "n_rows", np.int64(len(work)))
+    if has_site:
+        out.insert(0, "currency", _one_or_mixed(work["_cur"]))
+        out.insert(0, "sites", _joined(work["_site"]))
+    return out
+
+
+def _one_or_mixed(values: pd.Series) -> str:
+    u = values.dropna().unique()
+    return str(u[0]) if len(u) == 1 else "mixed"
+
+
+def _joined(values: pd.Series) -> str:
+    return ", ".join(sorted(str(v) for v in values.dropna().unique()))
+
+
+def _funnel_notes(out: pd.DataFrame, *, has_site: bool, pooled: bool) -> list[str]:
+    if not has_site:
+        return ["No site column: the rows are summarised as one market (one currency)."]
+    if not pooled:
+        return ["One row per site: sites are not pooled (money is in each site's currency)."]
+    notes = ["Sites pooled on request (pool_sites=True): counts, CTR and CVR are pooled."]
+    if (out["currency"] == "mixed").any():
+        notes.append(
+            "Money columns (GMV, refunds, net GMV, AOV, commission, samples, flat fees) are "
+            "blank where a row pools sites with different currencies: they cannot be added."
+        )
+    return notes
 
 
 def rate_interval(

@@ -9,20 +9,30 @@ turns it into a distribution of GMV, costs, profit and ROI (definitions in
    impressions ~ tier + category) and of CVR (orders / clicks ~ tier + category +
    commission rate), both fitted with :func:`helpers.conversion.fit_conversion` on the
    plan's site history, drawn from a multivariate normal with the cluster-robust
-   (by creator) covariance; AOV and return rate drawn around their history values;
+   (by creator) covariance; the tier's mean reach by a Bayesian bootstrap over its
+   creators; the base order value and return rate with their clustered uncertainty;
 2. creator heterogeneity: each planned creator is a history creator of the same tier
    (or the named creator), with that creator's own impressions per piece (resampled)
-   and a gamma-Poisson posterior draw of their CTR and CVR multipliers;
+   and a gamma-Poisson posterior draw of their CTR and CVR multipliers, and a price and
+   refund level of their own;
 3. posting: each creator slot posts with probability ``post_rate`` (default 0.35:
    domain.md says about 30-40 % of gifted samples lead to a post); samples are paid
    for every slot, flat fees and sales only for creators who post;
-4. count noise: clicks and orders binomial, order values gamma around AOV, refunded
-   orders binomial on the return rate.
+4. count noise, per piece: clicks and orders binomial; the piece's price and refund
+   propensity around its creator's (orders of one video share them); each order's
+   value gamma around the piece's price, each order refunded or not.
 
-AOV and return rate come from the plan's product when it has at least ``min_orders``
-orders of history; otherwise from the category, with the spread between products
-added (a plan usually promotes one product, not the category average). The source is
-always stated in ``inputs`` and ``notes``.
+Order value and return rate: a nested random-effects model (category > product >
+creator > video > order) fitted by moments on the site's history (log order value, and
+the refunded share of GMV with binomial order noise): each level's variance is a
+DerSimonian-Laird estimate from the inverse-variance means of the level below, so the
+clustering of a video's orders is not read as spread between products, nor as
+independent order noise. A plan's product with at least ``min_orders`` orders uses its
+own mean, shrunk towards its category by the between-product variance, with an
+uncertainty that counts its creators and videos; otherwise the category's mean, and
+the campaign's product is a new draw from the between-product spread (a plan usually
+promotes one product, not the category average). The source is always stated in
+``inputs`` and ``notes``.
 
 Profit counts the product cost of refunded units that are not recovered
 (``refund_recovery``, default 0: refund-only refunds, the unit is lost; see
@@ -31,8 +41,9 @@ Profit counts the product cost of refunded units that are not recovered
 Cold start: when the plan's category has fewer than ``min_clicks`` clicks or
 ``min_orders`` orders on the site, its category effect is partially pooled towards the
 mean category effect with the between-category variance (an absent category gets a
-draw from the between-category distribution), AOV and return rate come from the whole
-site with the between-category spread added, and the result says so in ``notes``. The
+draw from the between-category distribution), its order value and return rate are
+shrunk towards the site's (an absent category: the site's, plus the spread between
+categories), and the result says so in ``notes``. The
 category effect is drawn jointly with the other coefficients (normal-normal pooling:
 the mean category effect is computed from the same coefficient draw).
 
@@ -50,7 +61,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from helpers.errors import ModelError, PlanError
 from helpers.metrics import COMMISSION_RANGE
@@ -561,49 +572,274 @@ def _creator_pools(
     return pools, {"ctr_creator_var": tau_ctr, "cvr_creator_var": tau_cvr}
 
 
-def _order_value_shape(hs: pd.DataFrame) -> float:
-    """Gamma shape k of one order's value (CV^2 = 1/k), by moments on row AOVs:
-    Var(row AOV) ~ AOV^2 / (k * orders)."""
-    r = hs[hs["orders"] > 0]
-    if len(r) < 5:
-        return 4.0
-    aov = float(r["gmv"].sum() / r["orders"].sum())
-    if aov <= 0:
-        return 4.0
-    dev = (r["gmv"] / r["orders"] / aov - 1.0) ** 2 * r["orders"]
-    cv2 = float(dev.mean())
-    return float(np.clip(1.0 / cv2, 0.5, 1e4)) if cv2 > 0 else 1e4
+def _reach_uncertainty(pool: _TierPool, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Per draw, the tier's mean impressions per piece relative to the history's: a
+    Bayesian bootstrap over the tier's creators (Dirichlet weights on their mean
+    impressions), so a tier that rests on few creators has an uncertain reach. The
+    rates carry their own uncertainty (the GLM covariance): only reach is resampled."""
+    means = np.add.reduceat(pool.impressions, pool.offsets) / pool.counts
+    if means.size < 2 or means.mean() <= 0:
+        return np.ones(n)
+    out = np.empty(n)
+    step = max(1, 2_000_000 // means.size)  # bounded memory for big tiers
+    for start in range(0, n, step):
+        w = rng.standard_exponential((min(step, n - start), means.size))
+        out[start : start + w.shape[0]] = (w @ means) / w.sum(axis=1)
+    return out / means.mean()
 
 
-def _between_product_spread(
-    hs: pd.DataFrame, category: str | None, k_order: float, min_orders: int
-) -> tuple[float, float, int, str]:
-    """Spread between products (one product's AOV and return rate around the category's):
-    SD of log AOV and of logit return rate over products with ``>= min_orders`` orders,
-    minus their sampling noise (method of moments), floored at 0. Uses the category's
-    products, or the site's when the category has fewer than 3 such products. Returns the
-    two SDs, the number of products and which scope was used."""
-    if "product_id" not in hs.columns:
-        return 0.3, 0.3, 0, "no product ids in the history: an assumed SD 0.3"
-    per = (
-        hs.assign(_pid=hs["product_id"].astype(str))
-        .groupby(["category", "_pid"], sort=False)
-        .agg(gmv=("gmv", "sum"), orders=("orders", "sum"), refunds=("_ref", "sum"))
-        .query(f"orders >= {min_orders} and gmv > 0")
-        .reset_index()
+# --------------------------------------------------------------------------- order value, refunds
+
+
+@dataclass
+class _Components:
+    """Nested random-effects fit of one per-order quantity (log order value, or the
+    refunded share of GMV) on the site's history: category > product > creator > video
+    (row) > order. ``*_var`` are variances on the working scale; ``cat_mean`` /
+    ``cat_var`` the category means and their estimation variances; ``prod_mean`` /
+    ``prod_var`` the same per product (for a named product)."""
+
+    order_var: float
+    video_var: float
+    creator_var: float
+    product_var: float
+    category_var: float
+    site_mean: float
+    site_var: float
+    cat_mean: dict[str, float]
+    cat_var: dict[str, float]
+    prod_mean: dict[str, float]
+    prod_var: dict[str, float]
+    n_products: int
+    n_creator_cells: int
+    n_rows: int
+    notes: list[str]
+
+
+def _codes(*keys: np.ndarray) -> np.ndarray:
+    """One integer code per distinct combination of the keys."""
+    return pd.MultiIndex.from_arrays(list(keys)).factorize()[0]
+
+
+def _pool(y: np.ndarray, v: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Inverse-variance means of ``y`` per group (variance ``v`` each), their variances,
+    and the DerSimonian-Laird between-unit variance within groups, pooled over groups:
+    (sum Q - sum (J - 1)) / sum (S1 - S2 / S1), floored at 0."""
+    w = 1.0 / np.maximum(v, 1e-12)
+    s1 = np.bincount(groups, w)
+    s2 = np.bincount(groups, w**2)
+    mean = np.bincount(groups, w * y) / s1
+    q = float(np.sum(w * (y - mean[groups]) ** 2))
+    df = float(np.sum(np.bincount(groups) - 1))
+    c = float(np.sum(s1 - s2 / s1))
+    tau2 = max((q - df) / c, 0.0) if c > 0 else 0.0
+    return mean, 1.0 / s1, tau2
+
+
+def _within_cells(
+    y: np.ndarray, m: np.ndarray, cells: np.ndarray, order_var: np.ndarray | None
+) -> tuple[float, float, int]:
+    """Video (row) and per-order variance from rows that share a creator-product cell.
+
+    E[sum (y - mean)^2] over a cell of n rows is (1 - 1/n) sum (video + order / m). With
+    ``order_var`` known (per row, e.g. binomial), the video variance is a moment estimate;
+    otherwise both come from a non-negative least squares over cells (rows with few and
+    many orders tell them apart). Returns (video var, order var, cells used)."""
+    from scipy.optimize import nnls
+
+    n = np.bincount(cells).astype(float)
+    mean = np.bincount(cells, y) / n
+    ss = np.bincount(cells, (y - mean[cells]) ** 2)
+    keep = n >= 2
+    a = (n - 1.0)[keep]
+    if keep.sum() < 5:
+        return 0.0, float("nan"), int(keep.sum())
+    if order_var is not None:
+        known = ((1.0 - 1.0 / n) * np.bincount(cells, order_var / m))[keep]
+        return max(float((ss[keep].sum() - known.sum()) / a.sum()), 0.0), 0.0, int(keep.sum())
+    b = ((1.0 - 1.0 / n) * np.bincount(cells, 1.0 / m))[keep]
+    w = 1.0 / np.sqrt(a)  # Var(SS) grows with the cell's degrees of freedom
+    (video, order), _ = nnls(np.column_stack([a, b]) * w[:, None], ss[keep] * w)
+    return float(video), float(order), int(keep.sum())
+
+
+def _components(
+    frame: pd.DataFrame, y: np.ndarray, m: np.ndarray, order_var: np.ndarray | None, what: str
+) -> _Components:
+    """Fit the nested random-effects model bottom-up by moments (see :class:`_Components`).
+
+    Rows are videos; ``m`` the orders behind each row's value ``y``. Each level's
+    between-unit variance is a DerSimonian-Laird estimate from the inverse-variance means
+    of the level below, so the order noise, the video, creator and product effects are
+    separated rather than all read as spread between products (or all as order noise)."""
+    notes: list[str] = []
+    cat = frame["category"].to_numpy(dtype=object).astype(str)
+    has_pid = "product_id" in frame.columns and frame["product_id"].notna().all()
+    prod = frame["product_id"].to_numpy(dtype=object).astype(str) if has_pid else cat.astype(object)
+    cre = frame["creator_id"].to_numpy(dtype=object).astype(str)
+    cells = _codes(cat, prod, cre)
+    video, order, n_cells = _within_cells(y, m, cells, order_var)
+    if math.isnan(order):  # no creator made several videos of one product: order noise only
+        order = float(np.var(y) * np.mean(m)) if order_var is None else 0.0
+        notes.append(
+            f"{what}: too few creators with several pieces of one product to tell videos from "
+            "orders; all of a video's spread is treated as order noise."
+        )
+    ov = np.full(len(y), order) if order_var is None else order_var
+    cm, cv, _ = _pool(y, video + ov / m, cells)
+    cell_first = np.unique(cells, return_index=True)[1]
+    c_prod = _codes(cat[cell_first], prod[cell_first])
+    creator = _pool(cm, cv, c_prod)[2]
+    pm, pv, _ = _pool(cm, creator + cv, c_prod)
+    p_first = np.unique(c_prod, return_index=True)[1]
+    p_cat = cat[cell_first][p_first]
+    p_id = prod[cell_first][p_first]
+    cat_codes, cat_names = pd.factorize(p_cat)
+    product = _pool(pm, pv, cat_codes)[2] if has_pid else 0.3**2
+    if not has_pid:
+        notes.append(f"{what}: no product ids in the history: an assumed between-product SD 0.3.")
+    km, kv, category = _pool(pm, product + pv, cat_codes)
+    sm, sv, _ = _pool(km, category + kv, np.zeros(len(km), dtype=np.int64))
+    return _Components(
+        order_var=float(order),
+        video_var=video,
+        creator_var=creator,
+        product_var=float(product),
+        category_var=category,
+        site_mean=float(sm[0]),
+        site_var=float(sv[0]),
+        cat_mean=dict(zip(cat_names, km.tolist(), strict=True)),
+        cat_var=dict(zip(cat_names, kv.tolist(), strict=True)),
+        prod_mean=dict(zip(p_id, pm.tolist(), strict=True)) if has_pid else {},
+        prod_var=dict(zip(p_id, pv.tolist(), strict=True)) if has_pid else {},
+        n_products=int(len(pm)) if has_pid else 0,
+        n_creator_cells=n_cells,
+        n_rows=int(len(y)),
+        notes=notes,
     )
-    scope = f"{category}" if category is not None else "the site"
-    sub = per[per["category"] == category] if category is not None else per
-    if len(sub) < 3:
-        sub, scope = per, "the site"
-    if len(sub) < 3:
-        return 0.3, 0.3, int(len(sub)), "too few products: an assumed SD 0.3"
-    n = sub["orders"].to_numpy(float)
-    log_aov = np.log(sub["gmv"].to_numpy(float) / n)
-    var_aov = float(np.var(log_aov, ddof=1) - np.mean(1.0 / (k_order * n)))
-    rr = np.clip(sub["refunds"].to_numpy(float) / sub["gmv"].to_numpy(float), 1e-3, 1 - 1e-3)
-    var_rr = float(np.var(logit(rr), ddof=1) - np.mean(1.0 / (n * rr * (1 - rr))))
-    return math.sqrt(max(var_aov, 0.0)), math.sqrt(max(var_rr, 0.0)), int(len(sub)), scope
+
+
+def _order_value_components(hs: pd.DataFrame) -> _Components:
+    """Components of log order value. A row's log AOV averages ``orders`` order values,
+    so it is biased low by about order_var / (2 orders): corrected after a first pass."""
+    r = hs[(hs["orders"] > 0) & (hs["gmv"] > 0)]
+    m = r["orders"].to_numpy(dtype="float64")
+    y = np.log(r["gmv"].to_numpy(dtype="float64") / m)
+    first = _components(r, y, m, None, "Order value")
+    return _components(r, y + first.order_var / (2.0 * m), m, None, "Order value")
+
+
+def _refund_components(hs: pd.DataFrame) -> _Components:
+    """Components of the refunded share of GMV; each order is refunded or not, so a row's
+    share has binomial noise p (1 - p) / orders around its video's rate (p: the product's)."""
+    r = hs[(hs["orders"] > 0) & (hs["gmv"] > 0)]
+    m = r["orders"].to_numpy(dtype="float64")
+    y = np.clip(r["_ref"].to_numpy(dtype="float64") / r["gmv"].to_numpy(dtype="float64"), 0, 1)
+    key = r["product_id"].astype(str) if "product_id" in r.columns else r["category"].astype(str)
+    g = r["gmv"].groupby(key).transform("sum").to_numpy(dtype="float64")
+    p = np.clip(r["_ref"].groupby(key).transform("sum").to_numpy(dtype="float64") / g, 0.005, 0.995)
+    return _components(r, y, m, p * (1.0 - p), "Return rate")
+
+
+@dataclass
+class _Level:
+    """What the simulation draws for one quantity: a base per parameter draw (log order
+    value or return rate) and the variances of the product, creator and video effects
+    around it; ``order_var`` is the per-order variance of the order value."""
+
+    base: np.ndarray
+    product_var: float
+    creator_var: float
+    video_var: float
+    order_var: float = 0.0
+
+
+def _plan_center(
+    comp: _Components, category: str, product: str | None, cold: bool
+) -> tuple[float, float, float, str]:
+    """Mean and estimation variance of the plan's base, and the product variance still to
+    draw: a named product's own (shrunk) mean, else its category's, where a cold-start
+    category is shrunk to the site (an absent one gets a draw from the categories)."""
+    if category in comp.cat_mean and not cold:
+        c, v = comp.cat_mean[category], comp.cat_var[category]
+    else:
+        prior_v = comp.category_var + comp.site_var
+        if category in comp.cat_mean:
+            own, own_v = comp.cat_mean[category], comp.cat_var[category]
+            v = 1.0 / (1.0 / own_v + 1.0 / prior_v) if prior_v > 0 else 0.0
+            c = v * (own / own_v + comp.site_mean / prior_v) if prior_v > 0 else comp.site_mean
+        else:
+            c, v = comp.site_mean, prior_v
+    if product is None or product not in comp.prod_mean:
+        return c, v, comp.product_var, "category"
+    pm, pv, tau = comp.prod_mean[product], comp.prod_var[product], comp.product_var
+    if tau <= 0:  # products are alike: the product is the category
+        return c, v, 0.0, "product"
+    post_v = 1.0 / (1.0 / pv + 1.0 / tau)
+    return post_v * (pm / pv + c / tau), post_v + (post_v / tau) ** 2 * v, 0.0, "product"
+
+
+def _beta_around(rng: np.random.Generator, mean: np.ndarray, var: float) -> np.ndarray:
+    """Beta draws with the given mean and variance (capped at half the Bernoulli
+    variance); the mean itself when ``var`` is 0."""
+    mean = np.clip(mean, 1e-6, 1 - 1e-6)
+    if var <= 0:
+        return mean
+    nu = np.maximum(mean * (1.0 - mean) / var - 1.0, 1.0)
+    return rng.beta(mean * nu, (1.0 - mean) * nu)
+
+
+def _value_and_refund_levels(
+    comps: tuple[_Components, _Components],
+    plan: CampaignPlan,
+    *,
+    cold: bool,
+    use_product: bool,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> tuple[_Level, _Level, dict[str, np.ndarray]]:
+    """Per parameter draw: the base of log order value and of the return rate (a named
+    product's shrunk own mean, else its category's, with their estimation uncertainty;
+    the plan's value when it states one) and the spreads the simulation draws around it.
+    Also the expected order value and return rate per draw (over products when none is
+    named) for the expected-ROI and break-even figures."""
+    vc, rc = comps
+    product = plan.product_id if use_product else None
+    if plan.aov is not None:  # the stated mean order value of the plan's product
+        v_base = np.full(n_draws, math.log(plan.aov) - (vc.creator_var + vc.video_var) / 2)
+        v_prod = 0.0
+    else:
+        c, var, v_prod, _ = _plan_center(vc, plan.category, product, cold)
+        v_base = rng.normal(c, math.sqrt(var), n_draws)
+    value = _Level(v_base, v_prod, vc.creator_var, vc.video_var, vc.order_var)
+    aov = np.exp(v_base + (v_prod + vc.creator_var + vc.video_var) / 2)
+    if plan.return_rate is not None:
+        r_base, r_prod = np.full(n_draws, plan.return_rate), 0.0
+    else:
+        c, var, r_prod, _ = _plan_center(rc, plan.category, product, cold)
+        r_base = _beta_around(rng, np.full(n_draws, min(max(c, 1e-4), 1 - 1e-4)), var)
+    refund = _Level(r_base, r_prod, rc.creator_var, rc.video_var)
+    return value, refund, {"aov": aov, "return_rate": r_base}
+
+
+def _sds(comp: _Components, scale: str) -> dict[str, Any]:
+    """The fitted spreads as standard deviations, for ``inputs``."""
+    return {
+        "scale": scale,
+        "order": math.sqrt(comp.order_var),
+        "video": math.sqrt(comp.video_var),
+        "creator": math.sqrt(comp.creator_var),
+        "product": math.sqrt(comp.product_var),
+        "category": math.sqrt(comp.category_var),
+        "n_products": comp.n_products,
+        "n_rows": comp.n_rows,
+    }
+
+
+def _logit_sd(var: float, rate: np.ndarray) -> float:
+    """A spread of a proportion as an SD on the logit scale (delta method at the median)."""
+    p = float(np.clip(np.median(rate), 1e-4, 1 - 1e-4))
+    return math.sqrt(var) / (p * (1.0 - p))
 
 
 # --------------------------------------------------------------------------- result
@@ -680,11 +916,78 @@ class _Setup:
     eta_ctr: np.ndarray  # draws x tiers
     eta_cvr: np.ndarray  # draws x tiers (at the plan's commission)
     cvr_grid_eta: np.ndarray  # draws x tiers x grid (used for the commission curve)
-    aov: np.ndarray  # draws
-    return_rate: np.ndarray  # draws
-    k_order: float
+    aov: np.ndarray  # draws: expected order value (over products unless one is named)
+    return_rate: np.ndarray  # draws: expected refunded share of GMV
+    value: _Level  # log order value: base per draw and product/creator/video/order spread
+    refund: _Level  # return rate: base per draw and product/creator/video spread
+    one_product: bool  # the whole campaign sells one product (else one per creator)
     imp_scale: dict[str, float]
     pools: dict[str, _TierPool]
+    reach: dict[str, np.ndarray]  # per tier, draws: uncertainty of the tier's mean reach
+
+
+_NO_SCALE = {
+    "ctr": 1.0,
+    "cvr": 1.0,
+    "aov": 1.0,
+    "return_rate": 1.0,
+    "commission": 1.0,
+    "sample_cost": 1.0,
+    "post_rate": 1.0,
+}
+
+
+def _draw_creators(
+    st: _Setup, rng: np.random.Generator, s: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per draw and slot: the history creator (index in the tier's pool) and the click
+    and order probabilities (model rate x the creator's gamma-Poisson multiplier)."""
+    D, n = st.eta_ctr.shape[0], len(st.slots_tier)
+    who = np.zeros((D, n), dtype=np.int64)
+    p_click = np.zeros((D, n))
+    p_order = np.zeros((D, n))
+    for j, tier in enumerate(st.tiers):
+        cols = np.flatnonzero(st.slots_tier == tier)
+        if cols.size == 0:
+            continue
+        pool = st.pools[tier]
+        fixed = st.slots_creator[cols]
+        h = rng.integers(0, len(pool.creator_ids), size=(D, cols.size))
+        who[:, cols] = np.where(fixed[None, :] >= 0, fixed[None, :], h)
+        h = who[:, cols]
+        ctr_mult = (
+            rng.gamma(pool.ctr_shape[h], 1.0 / pool.ctr_rate[h])
+            if np.all(np.isfinite(pool.ctr_shape))
+            else 1.0
+        )
+        cvr_mult = (
+            rng.gamma(pool.cvr_shape[h], 1.0 / pool.cvr_rate[h])
+            if np.all(np.isfinite(pool.cvr_shape))
+            else 1.0
+        )
+        p_click[:, cols] = np.clip(expit(st.eta_ctr[:, [j]]) * s["ctr"] * ctr_mult, 0.0, 1.0)
+        p_order[:, cols] = np.clip(expit(st.eta_cvr[:, [j]]) * s["cvr"] * cvr_mult, 0.0, 1.0)
+    return who, p_click, p_order
+
+
+def _slot_levels(
+    st: _Setup, rng: np.random.Generator, s: Mapping[str, float], shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw and slot: log price level and return rate of the slot's product and
+    creator (one product for the campaign, or one per slot for a category mix)."""
+    D, n = shape
+    width = 1 if st.one_product else n
+    v, r = st.value, st.refund
+    log_price = (
+        st.value.base[:, None]
+        + math.log(s["aov"])
+        + rng.normal(0.0, math.sqrt(v.product_var), (D, width))
+        + rng.normal(0.0, math.sqrt(v.creator_var), (D, n))
+    )
+    base_rr = np.clip(r.base * s["return_rate"], 0.0, 1.0)[:, None]
+    product_rr = _beta_around(rng, np.broadcast_to(base_rr, (D, width)), r.product_var)
+    slot_rr = _beta_around(rng, np.broadcast_to(product_rr, (D, n)), r.creator_var)
+    return log_price, slot_rr
 
 
 def _simulate(
@@ -697,81 +1000,68 @@ def _simulate(
     """Monte Carlo of the plan's outcome; ``scale`` multiplies ctr, cvr, aov,
     return_rate, commission, sample_cost or post_rate (sensitivity). Every slot's
     samples are paid; a slot posts with probability ``post_rate`` and only posters
-    bring impressions and are paid their flat fee."""
-    s = {
-        "ctr": 1.0,
-        "cvr": 1.0,
-        "aov": 1.0,
-        "return_rate": 1.0,
-        "commission": 1.0,
-        "sample_cost": 1.0,
-        "post_rate": 1.0,
-    }
-    s.update(scale or {})
-    D = st.eta_ctr.shape[0]
-    n = len(st.slots_tier)
-    impressions = np.zeros((D, n))
-    ctr_mult = np.ones((D, n))
-    cvr_mult = np.ones((D, n))
-    ctr = np.zeros((D, n))
-    cvr = np.zeros((D, n))
-    for j, tier in enumerate(st.tiers):
-        cols = np.flatnonzero(st.slots_tier == tier)
-        if cols.size == 0:
-            continue
-        pool = st.pools[tier]
-        fixed = st.slots_creator[cols]
-        h = rng.integers(0, len(pool.creator_ids), size=(D, cols.size))
-        h = np.where(fixed[None, :] >= 0, fixed[None, :], h)
-        kmax = int(st.slots_pieces[cols].max())
-        total = np.zeros((D, cols.size))
-        for piece in range(kmax):
-            row = pool.offsets[h] + np.floor(rng.random((D, cols.size)) * pool.counts[h]).astype(
-                np.int64
-            )
-            take = piece < st.slots_pieces[cols]
-            total += np.where(take[None, :], pool.impressions[row], 0.0)
-        impressions[:, cols] = np.round(total * st.imp_scale[tier])
-        if np.all(np.isfinite(pool.ctr_shape)):
-            ctr_mult[:, cols] = rng.gamma(pool.ctr_shape[h], 1.0 / pool.ctr_rate[h])
-        if np.all(np.isfinite(pool.cvr_shape)):
-            cvr_mult[:, cols] = rng.gamma(pool.cvr_shape[h], 1.0 / pool.cvr_rate[h])
-        ctr[:, cols] = expit(st.eta_ctr[:, [j]])
-        cvr[:, cols] = expit(st.eta_cvr[:, [j]])
+    bring impressions and are paid their flat fee. Each piece has its own price and
+    return rate around its creator's (orders of one video share them); each order's
+    value is gamma around the piece's price, each order refunded or not."""
+    s = {**_NO_SCALE, **(scale or {})}
+    D, n = st.eta_ctr.shape[0], len(st.slots_tier)
+    who, p_click, p_order = _draw_creators(st, rng, s)
     # drawn after the creators so a scaled post rate keeps common random numbers
-    post_rate = min(plan.post_rate * s["post_rate"], 1.0)
-    posted = rng.random((D, n)) < post_rate
-    impressions = np.where(posted, impressions, 0.0)
-    p_click = np.clip(ctr * s["ctr"] * ctr_mult, 0.0, 1.0)
-    p_order = np.clip(cvr * s["cvr"] * cvr_mult, 0.0, 1.0)
-    clicks = rng.binomial(impressions.astype(np.int64), p_click)
-    orders = rng.binomial(clicks, p_order)
-    n_orders = orders.sum(axis=1).astype("float64")
-    aov = st.aov * s["aov"]
-    k = st.k_order
-    gmv = np.where(n_orders > 0, rng.gamma(np.maximum(n_orders * k, 1e-12), aov / k), 0.0)
-    rr = np.clip(st.return_rate * s["return_rate"], 0.0, 1.0)
-    refunded = rng.binomial(n_orders.astype(np.int64), rr)
-    refunds = np.where(n_orders > 0, gmv * refunded / np.maximum(n_orders, 1.0), 0.0)
+    posted = rng.random((D, n)) < min(plan.post_rate * s["post_rate"], 1.0)
+    log_price, slot_rr = _slot_levels(st, rng, s, (D, n))
+    k = 1.0 / max(st.value.order_var, 1e-6)
+    tot = {c: np.zeros(D) for c in ("impressions", "clicks", "orders", "gmv", "refunds")}
+    for piece in range(int(st.slots_pieces.max())):
+        imp = np.zeros((D, n))
+        for tier in st.tiers:
+            cols = np.flatnonzero((st.slots_tier == tier) & (st.slots_pieces > piece))
+            if cols.size == 0:
+                continue
+            pool, h = st.pools[tier], who[:, cols]
+            row = pool.offsets[h] + np.floor(rng.random(h.shape) * pool.counts[h]).astype(np.int64)
+            reach = st.imp_scale[tier] * st.reach[tier][:, None]
+            imp[:, cols] = np.round(pool.impressions[row] * reach)
+        imp = np.where(posted, imp, 0.0).astype(np.int64)
+        clicks = rng.binomial(imp, p_click)
+        orders = rng.binomial(clicks, p_order)
+        price = np.exp(log_price + rng.normal(0.0, math.sqrt(st.value.video_var), (D, n)))
+        gmv = np.where(orders > 0, price * rng.gamma(np.maximum(orders * k, 1e-12), 1.0 / k), 0.0)
+        refunded = rng.binomial(orders, _beta_around(rng, slot_rr, st.refund.video_var))
+        refunds = np.where(orders > 0, gmv * refunded / np.maximum(orders, 1), 0.0)
+        for c, val in zip(tot, (imp, clicks, orders, gmv, refunds), strict=True):
+            tot[c] += val.sum(axis=1)
+    n_posted = posted.sum(axis=1).astype("float64")
+    return _outcome_frame(st, plan, s, tot, n_posted)
+
+
+def _outcome_frame(
+    st: _Setup,
+    plan: CampaignPlan,
+    s: Mapping[str, float],
+    tot: Mapping[str, np.ndarray],
+    n_posted: np.ndarray,
+) -> pd.DataFrame:
+    """Costs, contribution and the three ROIs of simulated campaign totals."""
+    gmv, refunds = tot["gmv"], tot["refunds"]
     net = gmv - refunds
     rate = min(plan.commission_rate * s["commission"], COMMISSION_RANGE[1])
     commission = rate * net
-    n_posted = posted.sum(axis=1).astype("float64")
+    n = len(st.slots_tier)
     fixed_cost = n * plan.sample_cost * s["sample_cost"] + n_posted * plan.flat_fee + plan.ads_spend
     cost = commission + fixed_cost
     u = plan.unit_cost_rate
     contrib = (
         net * (1.0 - u - plan.platform_fee_rate) - u * (1.0 - plan.refund_recovery) * refunds
         if u is not None
-        else np.full(D, np.nan)
+        else np.full(len(gmv), np.nan)
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "creators_posted": n_posted,
-                "impressions": impressions.sum(axis=1),
-                "clicks": clicks.sum(axis=1).astype("float64"),
-                "orders": n_orders,
+                "impressions": tot["impressions"].astype("float64"),
+                "clicks": tot["clicks"].astype("float64"),
+                "orders": tot["orders"].astype("float64"),
                 "gmv": gmv,
                 "refunds": refunds,
                 "net_gmv": net,
@@ -784,7 +1074,6 @@ def _simulate(
                 "profit_roi": np.where(cost > 0, contrib / cost, np.nan),
             }
         )
-    return out
 
 
 def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, np.ndarray]:
@@ -799,12 +1088,13 @@ def _expected(st: _Setup, plan: CampaignPlan, eta_cvr: np.ndarray) -> dict[str, 
             float(np.sum(st.slots_pieces[mask]))
             * st.pools[tier].mean_impressions
             * st.imp_scale[tier]
+            * st.reach[tier]
             * plan.post_rate
         )
         ctr = expit(st.eta_ctr[:, j])
         cvr = expit(eta_cvr[:, j])
         if eta_cvr.ndim == 3:
-            g = exp_imp * ctr[:, None] * cvr * st.aov[:, None]
+            g = exp_imp[:, None] * ctr[:, None] * cvr * st.aov[:, None]
         else:
             g = exp_imp * ctr * cvr * st.aov
         gmv = gmv + g
@@ -1051,20 +1341,22 @@ def forecast_roi(
         hs["refunds"].astype(float) if "refunds" in hs.columns else pd.Series(0.0, index=hs.index)
     )
     hs = hs.assign(_ref=hs_ref)
-    base_rows = hs.loc[(prod_rows if use_product else hs if cold else cat_rows).index]
-    k_order = _order_value_shape(base_rows if len(base_rows) >= 5 else hs)
-    by_cat = (
-        hs.groupby("category")
-        .agg(gmv=("gmv", "sum"), orders=("orders", "sum"), refunds=("_ref", "sum"))
-        .query(f"orders >= {min_orders}")
+    ckey = ("components", plan.site, len(hs))
+    if _cache is not None and ckey in _cache:
+        comps = _cache[ckey]
+    else:
+        comps = (_order_value_components(hs), _refund_components(hs))
+        if _cache is not None:
+            _cache[ckey] = comps
+    value, refund, vr = _value_and_refund_levels(
+        comps, plan, cold=cold, use_product=use_product, n_draws=n_draws, rng=rng
     )
-    sd_aov_p, sd_rr_p, n_prod, prod_scope = _between_product_spread(
-        hs, None if cold else plan.category, k_order, min_orders
-    )
-    if not _one_product:  # a backtest cell sells the category's mix of products
-        sd_aov_p = sd_rr_p = 0.0
+    notes += [n for c in comps for n in c.notes]
     if use_product:
-        src = f"product {plan.product_id}'s own history ({prod_orders:,} orders on {plan.site})"
+        src = (
+            f"product {plan.product_id}'s own history ({prod_orders:,} orders on {plan.site}; "
+            "its uncertainty counts the creators and videos it sold through, not its orders)"
+        )
     else:
         why = (
             "no product named in the plan"
@@ -1079,49 +1371,22 @@ def forecast_roi(
         )
         src = (
             f"{where}, average over products ({why}), widened by the spread between "
-            f"products ({n_prod} products of {prod_scope} with >= {min_orders} orders)"
+            f"products (SD {math.sqrt(comps[0].product_var):.2f} on the log scale, from "
+            f"{comps[0].n_products} products of {plan.site})"
         )
-    g0, r0, n0 = (
-        float(base_rows["gmv"].sum()),
-        float(base_rows["_ref"].sum()),
-        float(base_rows["orders"].sum()),
-    )
-    if plan.aov is not None:
-        aov_draws = np.full(n_draws, plan.aov)
-        aov_src = "plan"
-    else:
-        aov0 = g0 / n0
-        log_sd = 1.0 / math.sqrt(k_order * n0)
-        extra = 0.0 if use_product else sd_aov_p**2
-        if cold and not use_product:
-            extra += (
-                float(np.std(np.log(by_cat["gmv"] / by_cat["orders"]), ddof=1)) ** 2
-                if len(by_cat) > 1
-                else 0.25
-            )
-        aov_draws = aov0 * np.exp(rng.normal(-0.5 * extra, math.sqrt(log_sd**2 + extra), n_draws))
-        aov_src = src
-    if plan.return_rate is not None:
-        rr_draws = np.full(n_draws, plan.return_rate)
-        rr_src = "plan"
-    else:
-        rr0 = r0 / g0 if g0 > 0 else 0.0
-        rr_draws = np.random.default_rng(rng.integers(2**32)).beta(
-            rr0 * n0 + 0.5, (1 - rr0) * n0 + 0.5, n_draws
-        )
-        rr_src = src
-        if not use_product:
-            extra = sd_rr_p**2
-            if cold:
-                cat_rr = (by_cat["refunds"] / by_cat["gmv"]).clip(1e-4, 1 - 1e-4)
-                extra += float(np.std(logit(cat_rr), ddof=1)) ** 2 if len(cat_rr) > 1 else 0.25
-            rr_draws = expit(
-                logit(np.clip(rr_draws, 1e-4, 1 - 1e-4)) + rng.normal(0, math.sqrt(extra), n_draws)
-            )
+    aov_src = "plan" if plan.aov is not None else src
+    rr_src = "plan" if plan.return_rate is not None else src
     notes.append(
         f"Order value (AOV) and return rate: {src}."
         if plan.aov is None and plan.return_rate is None
         else f"AOV: {aov_src}; return rate: {rr_src}."
+    )
+    notes.append(
+        "Orders of one video share a price and a refund propensity, and a creator's videos "
+        "resemble each other: order value and refunds vary by creator "
+        f"(SD {math.sqrt(comps[0].creator_var):.2f} log order value) and by video "
+        f"(SD {math.sqrt(comps[0].video_var):.2f}) on top of each order's own spread "
+        f"(SD {math.sqrt(comps[0].order_var):.2f}), estimated from the history."
     )
     notes.append(
         f"Assumed {plan.post_rate:.0%} of the {plan.n_creators} creators post (post_rate; "
@@ -1135,8 +1400,10 @@ def forecast_roi(
         )
 
     imp_scale = {t: 1.0 for t in tiers}
-    if plan.impressions_per_piece is not None:
+    reach = {t: _reach_uncertainty(pools[t], rng, n_draws) for t in tiers}
+    if plan.impressions_per_piece is not None:  # stated reach: no uncertainty about it
         imp_scale = {t: plan.impressions_per_piece / pools[t].mean_impressions for t in tiers}
+        reach = {t: np.ones(n_draws) for t in tiers}
 
     st = _Setup(
         slots_tier=slots["tier"].to_numpy(dtype=object).astype(str),
@@ -1146,12 +1413,16 @@ def forecast_roi(
         eta_ctr=eta_ctr,
         eta_cvr=eta_cvr,
         cvr_grid_eta=eta_grid,
-        aov=aov_draws,
-        return_rate=rr_draws,
-        k_order=k_order,
+        aov=vr["aov"],
+        return_rate=vr["return_rate"],
+        value=value,
+        refund=refund,
+        one_product=_one_product,
         imp_scale=imp_scale,
         pools=pools,
+        reach=reach,
     )
+    aov_draws, rr_draws = vr["aov"], vr["return_rate"]
     sim_seed = int(rng.integers(2**32))
     draws = _simulate(st, plan, np.random.default_rng(sim_seed))
     n_slots = len(slots)
@@ -1236,8 +1507,10 @@ def forecast_roi(
         "refund_recovery": float(plan.refund_recovery),
         "product_orders": prod_orders,
         "product_history_used": bool(use_product and plan.aov is None),
-        "between_product_sd_log_aov": float(sd_aov_p),
-        "between_product_sd_logit_return": float(sd_rr_p),
+        "between_product_sd_log_aov": math.sqrt(comps[0].product_var),
+        "between_product_sd_logit_return": _logit_sd(comps[1].product_var, rr_draws),
+        "order_value_sd": _sds(comps[0], "log order value"),
+        "return_rate_sd": _sds(comps[1], "refunded share of GMV"),
         "n_pieces": int(slots["pieces"].sum()),
         "fixed_cost": float(fixed_cost),
         "platform_fee_rate": float(plan.platform_fee_rate),
@@ -1247,7 +1520,7 @@ def forecast_roi(
         "history_rows": int(len(hs)),
         "history_commission_range": [lo_h, hi_h],
         "creator_variance": disp,
-        "order_value_shape": float(k_order),
+        "order_value_shape": 1.0 / max(comps[0].order_var, 1e-6),
         "ctr_formula": ctr_formula,
         "cvr_formula": cvr_formula,
     }

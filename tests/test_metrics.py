@@ -260,3 +260,47 @@ def test_missing_commission_rate_is_never_zero_commission(missing_rate: pd.DataF
         m.campaign_summary(missing_rate, missing_commission="raise")
     with pytest.raises(ValueError, match="accepted: \\['fallback'"):
         m.campaign_summary(missing_rate, missing_commission="zero")
+
+
+# --------------------------------------------------------------------------- sites
+
+
+def test_funnel_is_per_site_unless_pooling_is_asked(frame: pd.DataFrame) -> None:
+    two = frame.assign(site=pd.Categorical(["US", "UK", "US", "US"]))
+    f = m.funnel(two)
+    # one row per site, in its own currency: never one row that adds USD to GBP
+    assert list(f["site"].astype(str)) == ["UK", "US"]
+    assert list(f["currency"]) == ["GBP", "USD"]
+    uk, us = f.iloc[0], f.iloc[1]
+    assert uk["gmv"] == 200.0 and us["gmv"] == 100.0 and us["refunds"] == 20.0
+    assert us["ctr"] == pytest.approx(80 / 2000) and not f.attrs["pooled_sites"]
+    # by a column: within each site
+    g = m.funnel(two, by="tier")
+    assert list(zip(g["site"].astype(str), g["tier"].astype(str), strict=True)) == [
+        ("UK", "micro"),
+        ("US", "nano"),
+    ]
+    # pooling on request: counts and count ratios pooled, money blank across currencies
+    p = m.funnel(two, pool_sites=True)
+    assert len(p) == 1 and p.attrs["pooled_sites"]
+    r = p.iloc[0]
+    assert r["sites"] == "UK, US" and r["currency"] == "mixed"
+    assert r["clicks"] == 180 and r["ctr"] == pytest.approx(180 / 4000)
+    for c in ("gmv", "refunds", "net_gmv", "aov", "sample_cost", "flat_fee"):
+        assert math.isnan(r[c]), c
+    assert any("different currencies" in n for n in p.attrs["notes"])
+
+
+def test_funnel_pooling_one_currency_keeps_money(frame: pd.DataFrame) -> None:
+    # pooled rows of one currency keep their money; the note says sites were pooled
+    p = m.funnel(frame, pool_sites=True, by="category").set_index("category")
+    assert p.loc["beauty", "gmv"] == 300.0 and p.loc["beauty", "currency"] == "USD"
+    assert p.loc["beauty", "sites"] == "US" and p.attrs["pooled_sites"]
+    assert any("pooled on request" in n for n in p.attrs["notes"])
+    assert not any("different currencies" in n for n in p.attrs["notes"])
+
+
+def test_funnel_without_site_column_says_so(frame: pd.DataFrame) -> None:
+    f = m.funnel(frame.drop(columns=["site"]))
+    assert len(f) == 1 and "site" not in f.columns and "currency" not in f.columns
+    assert any("No site column" in n for n in f.attrs["notes"])
