@@ -85,14 +85,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers import paths
 from helpers.errors import ExportError
 from helpers.io.readers import (
     FILE_KINDS,
     RawTable,
     find_header,
     header_score,
-    list_data_files,
     read_head_rows,
     read_source,
     unique_headers,
@@ -3182,7 +3180,9 @@ def _sniff_role(
     return None
 
 
-def export_role(path: Path, column_map: Mapping[str, str] | None = None) -> str | None:
+def export_role(
+    path: Path, column_map: Mapping[str, str] | None = None, encoding: str | None = None
+) -> str | None:
     """Which export a file is: ``"videos"``, ``"creators"``, ``"products"`` or None.
 
     Decided by the file name (video/视频, creator/达人, product/商品 ...), else by its
@@ -3190,97 +3190,16 @@ def export_role(path: Path, column_map: Mapping[str, str] | None = None) -> str 
     """
     name = Path(path).stem.casefold()
     role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-    return role or _sniff_role(Path(path), column_map)
+    return role or _sniff_role(Path(path), column_map, encoding)
 
 
-def load_dataset(
-    path: str | Path,
-    *,
-    site: str | None = None,
-    column_map: Mapping[str, str] | None = None,
-    tiers: Mapping[str, int] | None = None,
-    date_format: str | None = None,
-    encoding: str | None = None,
-) -> LoadResult:
-    """Load the data a notebook analyses: one export file or a folder of exports.
+def load_dataset(path: Any = "data/sample", **options: Any) -> LoadResult:
+    """Load the data a notebook analyses; see :func:`helpers.io.dataset.load_dataset`.
 
-    Parameters
-    ----------
-    path : str or Path
-        A file (read with :func:`read_export`) or a folder. In a folder, files are
-        recognised by name (video/videos/视频, creator/creators/达人, product/products/
-        商品), otherwise by their headers; all video files are concatenated, then joined
-        to the creator and product exports with :func:`assemble`. Sub-folders are not
-        searched. Files that are not data (notes, images, hidden and Office lock files)
-        are skipped and listed in ``summary.notes`` (see
-        :func:`helpers.io.readers.list_data_files`). Relative paths are resolved with
-        :func:`helpers.paths.resolve`.
-    site, column_map, tiers, date_format, encoding
-        As in :func:`read_export`.
-
-    Returns
-    -------
-    LoadResult
-
-    Raises
-    ------
-    ExportError
-        Path not found, or a folder without a video export (the message lists the files).
+    Kept here because it is where the first notebooks imported it from: a folder of
+    exports (with an optional ``data.yaml``), one export file, a data spec or a run's
+    dataset folder, validated once and cached.
     """
-    p = paths.resolve(path)
-    if p.is_file():
-        return read_export(
-            p,
-            site=site,
-            column_map=column_map,
-            tiers=tiers,
-            date_format=date_format,
-            encoding=encoding,
-        )
-    if not p.is_dir():
-        raise ExportError(
-            f"{path}: no such file or folder (looked at {p}). Pass a folder of exports or one export "
-            "file; relative paths are taken from the current folder, then from the repo root."
-        )
-    files, skipped = list_data_files(p)
-    roles: dict[str, list[Path]] = {"videos": [], "creators": [], "products": []}
-    unknown: list[str] = []
-    for f in files:
-        name = f.stem.casefold()
-        role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-        role = role or _sniff_role(f, column_map, encoding)
-        if role is None:
-            unknown.append(f.name)
-        else:
-            roles[role].append(f)
-    if not roles["videos"]:
-        listing = [f.name for f in sorted(p.iterdir())]
-        raise ExportError(
-            f"{p}: no video export found. Files in the folder: {listing}. A video export is a CSV/XLSX/"
-            "Parquet file whose name contains 'video' (or 视频) or whose headers include impressions, "
-            "clicks and orders. Fix: rename the file (e.g. videos.csv) or pass the file path itself."
-        )
-    if not roles["creators"] and not roles["products"] and len(roles["videos"]) == 1:
-        result = read_export(
-            roles["videos"][0],
-            site=site,
-            column_map=column_map,
-            tiers=tiers,
-            date_format=date_format,
-            encoding=encoding,
-        )
-    else:
-        result = assemble(
-            roles["videos"],
-            roles["creators"] or None,
-            roles["products"] or None,
-            site=site,
-            column_map=column_map,
-            tiers=tiers,
-            date_format=date_format,
-            encoding=encoding,
-        )
-    result.summary.notes.extend(f"skipped {name}: {why}" for name, why in skipped)
-    if unknown:
-        result.summary.notes.append(f"files not recognised as exports and not read: {unknown}")
-    return result
+    from helpers.io.dataset import load_dataset as _load_dataset
+
+    return _load_dataset(path, **options)

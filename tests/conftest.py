@@ -68,3 +68,9 @@ def run_notebook(tmp_path: Path) -> Callable[..., Path]:
         return result.reports[0].folder
 
     return _run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """load_dataset caches validated datasets; tests keep theirs out of the repo."""
+    paths.CACHE = tmp_path_factory.mktemp("dataset-cache")

@@ -185,9 +185,14 @@ def _classify(spec: DataSpec) -> tuple[dict[str, list[Path]], list[tuple[str, st
 
     roles: dict[str, list[Path]] = {r: [] for r in _ROLE_ORDER}
     skipped = [(path.name, why) for path, why in spec.skipped()]
-    column_map = spec.loader_kwargs().get("column_map")
-    for entry in spec.entries():
-        role = entry.role or load.export_role(entry.path, column_map)
+    options = spec.loader_kwargs()
+    entries = spec.entries()
+    for entry in entries:
+        role = entry.role or load.export_role(
+            entry.path, options["column_map"], options["encoding"]
+        )
+        if role is None and len(entries) == 1:
+            role = "videos"  # one file: the content rows, whatever its name
         if role is None:
             skipped.append(
                 (entry.path.name, "not recognised as a video, creator or product export")
