@@ -2666,11 +2666,12 @@ def _add_provenance(typed: pd.DataFrame, parts: Sequence[_Parsed]) -> None:
     """``source_file`` / ``source_row`` of every row: the file name and its row number as
     Excel shows it. A frame that already carries them (one the loader made) keeps them."""
     # The file's name, not its path: reports are shared and must not show local folders.
-    files = np.concatenate(
-        [np.full(len(p.typed), Path(p.table.file).name, dtype=object) for p in parts]
-    )
+    # Built from one code per file, not one string per row.
+    names = [Path(p.table.file).name for p in parts]
+    categories = list(dict.fromkeys(names))
+    codes = np.repeat([categories.index(n) for n in names], [len(p.typed) for p in parts])
+    file_s = pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=typed.index)
     rows = np.concatenate([p.table.rownum for p in parts]).astype(np.int64)
-    file_s = pd.Series(files, index=typed.index, dtype="str")
     row_s = pd.Series(rows, index=typed.index)
     if "source_file" in typed:
         given = typed["source_file"].astype(object)
@@ -2697,6 +2698,10 @@ def _repeated_content(
         return
     keys = [c for c in ("site", "content_id", "product_id", "date") if c in typed]
     cand = np.flatnonzero(~reasons.mask() & ~blank & typed["content_id"].notna().to_numpy(bool))
+    if len(cand) < 2:
+        return
+    # Only rows whose id occurs twice can repeat: group those few, not every row.
+    cand = cand[typed["content_id"].iloc[cand].duplicated(keep=False).to_numpy(bool)]
     if len(cand) < 2:
         return
     sub = typed.iloc[cand]
