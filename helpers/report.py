@@ -963,6 +963,7 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
                     k: _plain(nb.parameters[k])
                     for k in nb.passed
                     if k not in _RUNNER_KEYS
+                    and k != "data"  # the run's dataset folder, set by the runner
                     and (k not in report.common or report.common[k] != nb.parameters[k])
                 },
                 "html": rel(nb.html),
