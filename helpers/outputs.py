@@ -224,13 +224,13 @@ __all__ += ["WarningCollector", "collect_warnings"]
 
 _NOTE_TEXT = {
     "en": (
-        "{n} warning{s} came up while this notebook ran. The run finished and the results "
-        "above stand; the details are for whoever maintains the data or the kit.",
+        "{n} warning{s} came up while this notebook ran. The run finished; the details say "
+        "where each came from (they matter most to whoever maintains the data or the kit).",
         "Show the warnings",
         "and {n} more",
     ),
     "zh": (
-        "本报告运行时出现 {n} 条警告。运行已完成，以上结果有效；详情供数据或工具维护人员参考。",
+        "本报告运行时出现 {n} 条警告。运行已完成；详情列出每条警告的来源（主要供数据或工具维护人员参考）。",
         "查看警告",
         "另有 {n} 条",
     ),
