@@ -14,6 +14,8 @@ PARAMS ?= params/default.yaml
 ROWS ?= 30000
 SEED ?= 0
 ARGS ?=
+# make lab PORT=8890 (fails rather than moving to another port, so the printed URL holds)
+PORT ?= 8888
 # Kernels inherit the environment: a backend forced here would strip figures from reports.
 unexport MPLBACKEND
 # Tests and notebooks run in parallel processes on small matrices, where multi-threaded
@@ -27,7 +29,7 @@ help: ## Show this help
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Knobs: PARAMS=$(PARAMS) ROWS=$(ROWS) SEED=$(SEED) ARGS='extra runner flags'"
+	@echo "Knobs: PARAMS=$(PARAMS) ROWS=$(ROWS) SEED=$(SEED) PORT=$(PORT) ARGS='extra runner flags'"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -46,8 +48,14 @@ test: $(STAMP) ## Run the test suite (unit, statistical and notebook tests)
 test-fast: $(STAMP) ## Run the tests that do not execute notebooks
 	$(PY) -m pytest -n 2 -m "not notebook and not slow" $(ARGS)
 
-lab: $(STAMP) ## Open JupyterLab on the project with the venv's kernel
-	$(VENV)/bin/jupyter lab --notebook-dir=.
+lab: $(STAMP) ## JupyterLab on the project with the venv's kernel (PORT=8888); prints its URL
+	@flags="--notebook-dir=. --port=$(PORT) --ServerApp.port_retries=0"; \
+	if [ "$$(id -u)" = 0 ]; then flags="$$flags --allow-root"; fi; \
+	if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$(uname -s)" != Darwin ]; then \
+		flags="$$flags --no-browser"; fi; \
+	export JUPYTER_TOKEN="$${JUPYTER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
+	echo "JupyterLab: http://localhost:$(PORT)/lab?token=$$JUPYTER_TOKEN  (Ctrl-C stops it)"; \
+	exec $(VENV)/bin/jupyter lab $$flags $(ARGS)
 
 sample-data: $(STAMP) ## Regenerate data/sample (ROWS=30000 SEED=0) and data/smoke
 	$(PY) -m helpers.synth --rows $(ROWS) --seed $(SEED) --out data/sample

@@ -16,10 +16,13 @@ opened in JupyterLab) files go to ``reports/lab/``.
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
+import logging
 import math
 import platform
 import subprocess
+import warnings
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -213,3 +216,179 @@ def versions_footer(seed: int | None = None) -> Any:
     if seed is not None:
         parts.append(f"seed {seed}")
     return Markdown("---\n*Reproducibility:* " + " · ".join(parts))
+
+
+# --- Warnings as one styled note (never raw stderr text in a report) -----------------
+
+__all__ += ["WarningCollector", "collect_warnings"]
+
+_NOTE_TEXT = {
+    "en": (
+        "{n} warning{s} came up while this notebook ran. The run finished; the details say "
+        "where each came from (they matter most to whoever maintains the data or the kit).",
+        "Show the warnings",
+        "and {n} more",
+    ),
+    "zh": (
+        "本报告运行时出现 {n} 条警告。运行已完成；详情列出每条警告的来源（主要供数据或工具维护人员参考）。",
+        "查看警告",
+        "另有 {n} 条",
+    ),
+}
+_NOTE_STYLE = (
+    "border-left:4px solid #e9c46a;background:#fff8e6;color:#333;padding:8px 12px;"
+    "margin:12px 0;font:13px/1.45 system-ui,sans-serif;max-width:1100px"
+)
+_MAX_SHOWN = 30
+_MAX_MESSAGE = 500
+
+
+def _short_location(filename: str, lineno: int) -> str:
+    """Where a warning came from, without local paths: a package-relative file, a
+    project-relative file, or "notebook" for code typed in a cell."""
+    path = Path(filename)
+    if "site-packages" in path.parts:
+        tail = path.parts[path.parts.index("site-packages") + 1 :]
+        return f"{'/'.join(tail)}:{lineno}"
+    try:
+        return f"{path.resolve().relative_to(paths.ROOT).as_posix()}:{lineno}"
+    except (ValueError, OSError):
+        pass
+    if filename.startswith("<") or "ipykernel_" in filename:
+        return "notebook"
+    return f"{path.name}:{lineno}"
+
+
+class _LogToCollector(logging.Handler):
+    def __init__(self, collector: WarningCollector) -> None:
+        super().__init__(level=logging.WARNING)
+        self.collector = collector
+
+    def emit(self, record: logging.LogRecord) -> None:
+        location = _short_location(record.pathname, record.lineno)
+        self.collector.add(f"log {record.levelname.lower()}", record.getMessage(), location)
+
+
+class WarningCollector:
+    """Collects Python warnings (and logged warnings) instead of printing them, and
+    shows them as one escaped, styled HTML note.
+
+    In a notebook run by papermill, a warning printed to stderr lands as raw text in
+    the executed notebook and its HTML report; :func:`collect_warnings` routes them
+    here instead. Also a context manager (``with WarningCollector() as caught:``).
+
+    Parameters
+    ----------
+    lang : {"en", "zh"}
+        Language of the note's sentences.
+    logs : bool
+        Also collect ``logging`` records of level WARNING and above (matplotlib
+        reports a missing font family that way), which would otherwise reach stderr.
+    """
+
+    def __init__(self, *, lang: str = "en", logs: bool = True) -> None:
+        if lang not in _NOTE_TEXT:
+            raise ValueError(f"lang={lang!r} unknown; accepted: {sorted(_NOTE_TEXT)}")
+        self.lang = lang
+        self.logs = logs
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self._previous: Any = None
+        self._handler: _LogToCollector | None = None
+
+    def add(self, kind: str, message: str, location: str) -> None:
+        """Record one warning (identical ones are counted, not repeated)."""
+        key = (kind, message, location)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def _showwarning(
+        self, message: Any, category: type[Warning], filename: str, lineno: int, *_: Any, **__: Any
+    ) -> None:
+        self.add(category.__name__, str(message), _short_location(filename, lineno))
+
+    def start(self) -> WarningCollector:
+        """Route warnings here from now on; returns self."""
+        if self._previous is None:
+            self._previous = warnings.showwarning
+            warnings.showwarning = self._showwarning
+            if self.logs:
+                self._handler = _LogToCollector(self)
+                logging.getLogger().addHandler(self._handler)
+        return self
+
+    def stop(self) -> None:
+        """Print warnings the usual way again (what was collected is kept)."""
+        if self._previous is not None:
+            if warnings.showwarning == self._showwarning:
+                warnings.showwarning = self._previous
+            self._previous = None
+        if self._handler is not None:
+            logging.getLogger().removeHandler(self._handler)
+            self._handler = None
+
+    def __enter__(self) -> WarningCollector:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The distinct warnings as JSON-ready rows (kind, message, location, count)."""
+        return [
+            {"kind": k, "message": m, "location": loc, "count": n}
+            for (k, m, loc), n in self.counts.items()
+        ]
+
+    def note_html(self) -> str:
+        """The styled note (every text escaped), or "" when nothing was collected."""
+        if not self.counts:
+            return ""
+        lead, summary_label, rest_label = _NOTE_TEXT[self.lang]
+        items = []
+        for (kind, message, location), n in list(self.counts.items())[:_MAX_SHOWN]:
+            text = message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "…"
+            times = f" ×{n}" if n > 1 else ""
+            items.append(
+                f"<li><code>{html.escape(kind)}</code>{times}: {html.escape(text)} "
+                f'<span style="color:#777">({html.escape(location)})</span></li>'
+            )
+        if len(self.counts) > _MAX_SHOWN:
+            items.append(f"<li>{rest_label.format(n=len(self.counts) - _MAX_SHOWN)}</li>")
+        total = sum(self.counts.values())
+        return (
+            f'<div class="kit-warnings" role="note" style="{_NOTE_STYLE}">'
+            f"<strong>{lead.format(n=total, s='' if total == 1 else 's')}</strong>"
+            f"<details><summary>{summary_label}</summary>"
+            f'<ul style="margin:6px 0 0 0">{"".join(items)}</ul></details></div>'
+        )
+
+    def _repr_html_(self) -> str:
+        return self.note_html()
+
+    def show(self) -> None:
+        """Display the note in the notebook (nothing when no warning came up)."""
+        note = self.note_html()
+        if note:
+            from IPython.display import HTML, display
+
+            display(HTML(note))
+
+
+_ACTIVE: WarningCollector | None = None
+
+
+def collect_warnings(*, lang: str = "en", logs: bool = True) -> WarningCollector:
+    """Start collecting warnings for the rest of the notebook; call once at its top.
+
+    Re-running the cell replaces the earlier collector rather than stacking a second.
+    At the end of the notebook, ``caught.show()`` displays the note.
+
+    Examples
+    --------
+    >>> caught = collect_warnings(lang="zh")  # first lines of the notebook
+    >>> caught.show()                         # last cell, before the versions footer
+    """
+    global _ACTIVE
+    if _ACTIVE is not None:
+        _ACTIVE.stop()
+    _ACTIVE = WarningCollector(lang=lang, logs=logs).start()
+    return _ACTIVE

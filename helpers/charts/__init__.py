@@ -4,6 +4,10 @@ grid), returns the matplotlib Figure and never calls ``show()``.
 The functions live in one module per topic (``health``, ``conversion``, ``lift``,
 ``roi``, ``scorecard``, ``primer``) and are all re-exported here, so notebooks write
 ``from helpers import charts; charts.forest_plot(...)``.
+
+Importing the package registers the bundled CJK font (Noto Sans CJK SC) as the
+fallback of matplotlib's ``font.family``, so Chinese labels render; call
+``charts.use_cjk_font()`` again after anything that resets the rcParams.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-__all__: list[str] = []
+from helpers.charts._style import CJK_FAMILY, use_cjk_font
+
+__all__: list[str] = ["CJK_FAMILY", "use_cjk_font"]
 
 for _info in pkgutil.iter_modules(__path__):
     if _info.name.startswith("_"):
