@@ -514,8 +514,8 @@ def _check_numbers(
             if counts:
                 bad |= v != np.round(v)
         if bad.any():
-            rows = list(s.index[bad][:5])
-            vals = [s.iloc[i] for i in np.flatnonzero(bad)[:5]]
+            rows = s.index[bad][:5].tolist()
+            vals = v[bad][:5].tolist()
             fix = (
                 "A count cannot be fractional or negative: check that the column is a "
                 "count (not a rate, an average or an estimate) and map the right export "
