@@ -1,4 +1,5 @@
-"""A/B tests of two content variants (script, thumbnail, price) on CTR or CVR.
+"""A/B tests of two content variants (script, thumbnail, price) on CTR, CVR, sales,
+spend or order value.
 
 Two questions a seller asks before and after a test:
 
@@ -6,12 +7,14 @@ Two questions a seller asks before and after a test:
   impressions) or conversion rate (CVR = orders / clicks) than variant A, by how much,
   and how sure are we? :func:`compare_proportions` (or :func:`compare_variants` on a
   canonical frame) returns the difference B - A and the ratio B / A with confidence
-  intervals and a p-value.
+  intervals and a p-value; :func:`compare_means` does the same for sales, spend per
+  video or creator and AOV.
 * **Before**: how much traffic, and how many days, does a test need to detect a given
   lift? :func:`plan_sample_size` answers in impressions (CTR tests) or clicks (CVR
   tests) per arm, and in days given the daily traffic.
 
-Statistical methods (all from :mod:`statsmodels.stats.proportion`):
+Statistical methods of the impression-level test and the planner (all from
+:mod:`statsmodels.stats.proportion`; unit-level tests: see the next section):
 
 * test: ``test_proportions_2indep(method="score", correction=False)``. At the null of
   no difference its statistic is exactly the classic pooled two-proportion z-test
@@ -38,20 +41,36 @@ viewer, or a price test randomises each visitor). Sellers usually assign a varia
 **per video** (this video uses script B) or **per creator** (these creators get the
 new brief). CTR and CVR differ a lot between videos and creators, so impressions of
 one video are not independent: the impression-level test is then far too confident
-(in A/A simulations with realistic per-video spread, 80 videos split by coin flip, it
-declared a "significant" difference in 67 % of runs for CTR and 22 % for CVR at alpha
-5 %; see tests/test_abtest.py) and the plain planner asks
-for far too little traffic. For such tests:
+(in A/A simulations with heterogeneous videos and heavy-tailed traffic it declared a
+"significant" difference in 39-89 % of runs (CTR and CVR, 80 videos or 40 creators) at alpha 5 %; see
+tests/test_abtest_sim.py) and the plain planner asks for far too little traffic. For such tests:
 
-* :func:`compare_variants` with ``unit="video"`` or ``unit="creator"`` tests at the
-  level of the unit. The point estimates are the same pooled rates as the plain test
-  (total clicks / total impressions per arm); only the uncertainty changes: each
-  arm's pooled rate gets a delete-one-unit jackknife variance (a cluster-robust,
-  ratio-estimator variance computed over units), and the difference is referred to
-  a Welch t distribution. A few thousand impressions more on one video count as one
-  unit of evidence, not as thousands. (The CR1 sandwich of a clustered binomial GLM
-  estimates the same quantity but was measured too liberal with few, unequal units;
-  see :func:`_jackknife_rate`.)
+* :func:`compare_variants` tests at the level of the unit. By default the unit is read
+  from the data: the coarsest id column (``creator_id``, then ``content_id``) within
+  which the variant never changes; when the variant changes within videos too, or
+  there is no id column, ``unit=`` must be given (``"impression"`` only for a
+  platform split test). Testing at a coarser unit than the one randomised is valid,
+  only less powerful; a finer one is not. The point estimates are the same pooled
+  rates as the plain test (total clicks / total impressions per arm); only the
+  uncertainty changes. Each arm's pooled rate is a ratio of unit totals; its variance
+  is the CR2 (Bell-McCaffrey) cluster-robust variance of that ratio, and the interval
+  refers the difference to a t distribution with Satterthwaite degrees of freedom
+  computed under a working variance fitted to the units (between-unit spread plus
+  within-unit noise): a few units that carry most of the traffic leave few degrees of
+  freedom. The p-value is a studentized randomisation test: the t statistic is
+  recomputed over re-randomisations of the units (all of them when there are at most
+  ``permutations``), which is exact under no difference whatever the spread of the
+  units, and close to the t approximation otherwise (``test="t"`` gives the latter).
+  A few thousand impressions more on one video count as one unit of evidence.
+* :func:`compare_means` compares a mean per unit (GMV or spend per video or creator)
+  or a ratio of means (AOV = GMV per order, GMV per video of a creator-level test) with
+  the same machinery: for a mean per unit the interval is exactly Welch's.
+* Counts (impressions, clicks, orders) must be whole and non-negative: a fractional
+  or missing count is an :class:`~helpers.errors.ExportError` naming the column and
+  rows, never silently truncated.
+* Size and power are checked against an independent simulator (tests/sim/ab_sim.py,
+  tests/test_abtest_sim.py): A/A tests at video and creator level with heterogeneous
+  units and heavy-tailed traffic; the measured sizes are in that module's docstring.
 * :func:`estimate_design_effect` measures on your own history how much clustering
   inflates the variance of a pooled rate: the design effect
   ``deff = cluster-robust variance / binomial variance`` (about ``1 + (m - 1) ICC``
@@ -1385,8 +1404,8 @@ def estimate_design_effect(
 ) -> DesignEffect:
     """Design effect of a pooled CTR or CVR when traffic comes in videos or creators.
 
-    ``design_effect`` is the cluster-robust variance of the pooled rate (delete-one-unit
-    jackknife, the variance :func:`compare_variants` uses for unit-level tests) divided
+    ``design_effect`` is the cluster-robust variance of the pooled rate (CR2 over units,
+    the variance :func:`compare_variants` uses for unit-level tests) divided
     by its binomial variance ``p (1 - p) / N``. It says how many times more impressions
     (or clicks) a test randomised by ``unit`` needs than one randomised per impression.
     ``icc`` is the implied intra-unit correlation, ``(deff - 1) / (m_w - 1)`` with
