@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from scipy.optimize import nnls
 from statsmodels.stats import proportion as smp
 
 from helpers.abtest import (
     ABResult,
+    compare_means,
     compare_proportions,
     compare_variants,
     estimate_design_effect,
     plan_sample_size,
 )
+from helpers.errors import ExportError
 
 
 def pooled_z(xa: int, na: int, xb: int, nb: int) -> tuple[float, float]:
@@ -138,12 +142,14 @@ def test_compare_variants_on_a_frame() -> None:
             "orders": [1, 1, 2, 3],
         }
     )
-    r = compare_variants(df, "thumbnail", metric="ctr")
+    with pytest.raises(ValueError, match="cannot tell which unit.*'impression'"):
+        compare_variants(df, "thumbnail", metric="ctr")  # no id column: the unit must be given
+    r = compare_variants(df, "thumbnail", metric="ctr", unit="impression")
     ref = compare_proportions(30, 1000, 45, 1000)
     assert isinstance(r, ABResult)
     assert (r.name_a, r.name_b) == ("face", "product")
     assert r.pvalue == pytest.approx(ref.pvalue)
-    r2 = compare_variants(df, "thumbnail", metric="cvr", a="product", b="face")
+    r2 = compare_variants(df, "thumbnail", metric="cvr", a="product", b="face", unit="impression")
     assert (r2.successes_a, r2.trials_a) == (5, 45)
     mixed = df.assign(site=["US", "UK", "US", "UK"])
     with pytest.raises(ValueError, match="mixes sites"):
@@ -152,7 +158,7 @@ def test_compare_variants_on_a_frame() -> None:
         compare_variants(df, "script")
     three = df.assign(thumbnail=["a", "b", "c", "c"])
     with pytest.raises(ValueError, match="pass a= and b="):
-        compare_variants(three, "thumbnail")
+        compare_variants(three, "thumbnail", unit="impression")
 
 
 @pytest.mark.parametrize(
@@ -362,47 +368,199 @@ def test_planner_with_design_effect_gives_the_promised_power() -> None:
     assert hits_naive / sims < 0.3
 
 
-def jackknife_by_hand(x: list[int], n: list[int]) -> tuple[float, float]:
-    p = sum(x) / sum(n)
-    loo = [(sum(x) - xi) / (sum(n) - ni) for xi, ni in zip(x, n, strict=True)]
-    mean = sum(loo) / len(loo)
-    g = len(x)
-    return p, (g - 1) / g * sum((v - mean) ** 2 for v in loo)
+def cr2_by_hand(x: list[float], y: list[float]) -> tuple[float, float, np.ndarray]:
+    """Ratio sum y / sum x, its CR2 variance and the squared adjusted residuals."""
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    big_x = xa.sum()
+    r = ya.sum() / big_x
+    e2 = (ya - r * xa) ** 2 / (1 - xa / big_x)
+    return r, e2.sum() / big_x**2, e2
+
+
+def satterthwaite_by_hand(x: np.ndarray, omega: np.ndarray) -> float:
+    """Bell-McCaffrey df of one arm with the full G x G matrices."""
+    big_x = x.sum()
+    p = np.eye(len(x)) - np.outer(x, np.ones(len(x))) / big_x
+    c_half = np.diag(1 / np.sqrt(big_x**2 * (1 - x / big_x)))
+    a = c_half @ p @ np.diag(omega) @ p.T @ c_half
+    return np.trace(a) ** 2 / np.trace(a @ a)
+
+
+VIDEOS = pd.DataFrame(
+    {
+        "content_id": ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b3"],
+        "variant": ["A"] * 4 + ["B"] * 4,
+        "impressions": [1000, 400, 2500, 800, 900, 1200, 300, 300],
+        "clicks": [20, 5, 40, 22, 30, 25, 8, 4],
+    }
+)
 
 
 def test_video_level_test_by_hand() -> None:
-    df = pd.DataFrame(
-        {
-            "content_id": ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b3"],
-            "variant": ["A"] * 4 + ["B"] * 4,
-            "impressions": [1000, 400, 2500, 800, 900, 1200, 300, 300],
-            "clicks": [20, 5, 40, 22, 30, 25, 8, 4],
-        }
-    )
+    df = VIDEOS
     r = compare_variants(df, "variant", unit="video")
-    pa, va = jackknife_by_hand([20, 5, 40, 22], [1000, 400, 2500, 800])
-    pb, vb = jackknife_by_hand([30, 25, 12], [900, 1200, 600])  # b3's two rows summed
+    xa, ya = [1000, 400, 2500, 800], [20, 5, 40, 22]
+    xb, yb = [900, 1200, 600], [30, 25, 12]  # b3's two rows summed
+    pa, va, e2a = cr2_by_hand(xa, ya)
+    pb, vb, e2b = cr2_by_hand(xb, yb)
+    # Working variance tau2 x^2 + phi x fitted to the adjusted squared residuals.
+    x_all = np.array(xa + xb, float)
+    (tau2, phi), _ = nnls(np.column_stack([x_all, np.ones(7)]), np.r_[e2a, e2b] / x_all)
+    omega = tau2 * x_all**2 + phi * x_all
+    nu_a = satterthwaite_by_hand(x_all[:4], omega[:4])
+    nu_b = satterthwaite_by_hand(x_all[4:], omega[4:])
+    dof = (va + vb) ** 2 / (va**2 / nu_a + vb**2 / nu_b)
     se = math.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va**2 / 3 + vb**2 / 2)
     t = (pb - pa) / se
     assert (r.rate_a, r.rate_b) == (pytest.approx(pa), pytest.approx(pb))
     assert (r.units_a, r.units_b) == (4, 3)
     assert r.statistic == pytest.approx(t)
-    assert r.pvalue == pytest.approx(2 * stats.t.sf(abs(t), dof))
+    assert r.dof == pytest.approx(dof)
+    assert r.pvalue_t == pytest.approx(2 * stats.t.sf(abs(t), dof))
     q = stats.t.ppf(0.975, dof)
     assert r.diff_low == pytest.approx(pb - pa - q * se)
     assert r.diff_high == pytest.approx(pb - pa + q * se)
     se_log = math.sqrt(va / pa**2 + vb / pb**2)
     assert r.ratio_low == pytest.approx(pb / pa * math.exp(-q * se_log))
+    # 7 videos, 3 in B: all 35 re-randomisations are enumerated, the p-value is exact.
+    x, y = x_all, np.array(ya + yb, float)
+    ts = []
+    for combo in itertools.combinations(range(7), 3):
+        in_b = np.isin(np.arange(7), combo)
+        ra_, va_, _ = cr2_by_hand(x[~in_b], y[~in_b])
+        rb_, vb_, _ = cr2_by_hand(x[in_b], y[in_b])
+        ts.append((rb_ - ra_) / math.sqrt(va_ + vb_))
+    assert r.pvalue == pytest.approx(np.mean(np.abs(ts) >= abs(t) - 1e-9))
+    assert "all 35 assignments" in r.method
     pooled = (r.successes_a + r.successes_b) / (r.trials_a + r.trials_b)
     var_binom = pooled * (1 - pooled) * (1 / r.trials_a + 1 / r.trials_b)
     assert r.design_effect == pytest.approx(se**2 / var_binom)
     assert any("approximate" in n for n in r.notes)  # fewer than 10 videos per arm
     assert "4 + 3 videos" in r.summary()
     # The point estimates are those of the impression-level test; only the uncertainty differs.
-    naive = compare_variants(df, "variant")
+    naive = compare_variants(df, "variant", unit="impression")
     assert naive.diff == pytest.approx(r.diff)
     assert "randomised on its own" in naive.summary()
+    # The unit is inferred from the data: each video has one variant, no creator column.
+    inferred = compare_variants(df, "variant")
+    assert inferred.unit == "video" and inferred.pvalue == r.pvalue
+    assert any("inferred" in n for n in inferred.notes)
+
+
+def test_satterthwaite_df_is_welch_for_equal_units() -> None:
+    from helpers.abtest import _effective_df
+
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(5, 1.2, 25)
+    omega = 0.3 * x**2 + 2 * x
+    assert _effective_df(x, omega) == pytest.approx(satterthwaite_by_hand(x, omega))
+    assert _effective_df(np.ones(12), np.ones(12)) == pytest.approx(11)
+    # Uneven traffic: far fewer effective degrees of freedom than units.
+    assert _effective_df(x, x**2) < 0.5 * (len(x) - 1)
+
+
+def test_randomisation_pvalue_is_reproducible() -> None:
+    df = simulate_videos(np.random.default_rng(4), 60)
+    df["variant"] = np.resize(["A", "B"], 60)
+    r1 = compare_variants(df, "variant", permutations=999, seed=1)
+    r2 = compare_variants(df, "variant", permutations=999, seed=1)
+    assert r1.pvalue == r2.pvalue and "999 re-randomisations" in r1.method
+    assert r1.pvalue * 1000 == pytest.approx(round(r1.pvalue * 1000))  # (hits + 1) / 1000
+    assert abs(r1.pvalue - r1.pvalue_t) < 0.1
+    t_only = compare_variants(df, "variant", test="t")
+    assert t_only.pvalue == pytest.approx(t_only.pvalue_t)
+    with pytest.raises(ValueError, match="test must be one of"):
+        compare_variants(df, "variant", test="z")
+    with pytest.raises(ValueError, match="permutations"):
+        compare_variants(df, "variant", permutations=10)
+
+
+def test_unit_inferred_from_the_data() -> None:
+    rng = np.random.default_rng(5)
+    df = simulate_videos(rng, 90)  # 30 creators with 3 videos each
+    per_video = df.assign(v=np.resize(["A", "B"], 90))  # creators carry both variants
+    assert compare_variants(per_video, "v").unit == "video"
+    arm = {c: "AB"[i % 2] for i, c in enumerate(df["creator_id"].unique())}
+    per_creator = df.assign(v=df["creator_id"].map(arm))
+    r = compare_variants(per_creator, "v")
+    assert r.unit == "creator" and r.units_a + r.units_b == 30
+    assert any("creator" in n and "inferred" in n for n in r.notes)
+    # Explicit video-level analysis of a creator-assigned test is the user's call.
+    assert compare_variants(per_creator, "v", unit="video").unit == "video"
+    rows = pd.concat([per_video, per_video.assign(v=per_video["v"].map({"A": "B", "B": "A"}))])
+    with pytest.raises(ValueError, match=r"cannot tell.*content_id.*carry both.*'video'"):
+        compare_variants(rows, "v")
+    with pytest.raises(ValueError, match="unit_col='vid' needs unit="):
+        compare_variants(per_video, "v", unit_col="vid")
+
+
+def test_fractional_counts_are_an_error_naming_column_and_rows() -> None:
+    df = VIDEOS.assign(clicks=VIDEOS["clicks"].astype(float))
+    df.loc[5, "clicks"] = 7.6
+    with pytest.raises(ExportError, match=r"'clicks'.*rows \[5\] with \[7.6\]"):
+        compare_variants(df, "variant", unit="video")
+    with pytest.raises(ExportError, match="'clicks'"):
+        compare_variants(df, "variant", unit="impression")  # was silently truncated to 7
+    with pytest.raises(ExportError, match="'impressions'.*non-negative"):
+        compare_variants(VIDEOS.assign(impressions=-VIDEOS["impressions"]), "variant")
+    missing = VIDEOS.assign(clicks=VIDEOS["clicks"].astype(float).where(VIDEOS.index != 2))
+    with pytest.raises(ExportError, match=r"rows \[2\]"):
+        compare_variants(missing, "variant")
+    with pytest.raises(ExportError, match="dtype"):
+        compare_variants(VIDEOS.assign(clicks=VIDEOS["clicks"].astype(str)), "variant")
+
+
+def test_mean_per_unit_is_welch() -> None:
+    rng = np.random.default_rng(6)
+    df = simulate_videos(rng, 50)
+    df["gmv"] = rng.lognormal(3, 1.5, 50).round(2) * (df["orders"] > 0)
+    df["variant"] = np.where(rng.random(50) < 0.4, "B", "A")
+    r = compare_means(df, "variant", "gmv", unit="video", test="t")
+    ga, gb = df.loc[df.variant == "A", "gmv"], df.loc[df.variant == "B", "gmv"]
+    ref = stats.ttest_ind(gb, ga, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert r.statistic == pytest.approx(ref.statistic)
+    assert r.pvalue == pytest.approx(ref.pvalue)
+    assert (r.diff_low, r.diff_high) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert (r.mean_a, r.mean_b) == (pytest.approx(ga.mean()), pytest.approx(gb.mean()))
+    assert r.metric == "gmv per video" and "Welch" not in r.summary()
+    assert r.to_frame()["videos"].tolist() == [len(ga), len(gb)]
+    perm = compare_means(df, "variant", "gmv", unit="video")
+    assert perm.diff == r.diff and perm.pvalue != r.pvalue
+
+
+def test_ratio_of_means_aov_spend_and_per_video() -> None:
+    df = pd.DataFrame(
+        {
+            "creator_id": ["c1", "c1", "c2", "c3", "c4", "c4", "c5", "c6"],
+            "content_id": [f"v{i}" for i in range(8)],
+            "brief": ["A", "A", "A", "A", "B", "B", "B", "B"],
+            "orders": [2, 0, 5, 1, 3, 4, 0, 2],
+            "gmv": [40.0, 0.0, 90.0, 30.0, 45.0, 100.0, 0.0, 50.0],
+            "commission_paid": [6.0, 0.0, 13.5, 4.5, 6.75, 15.0, 0.0, 7.5],
+            "flat_fee": [0.0, 20.0, 0.0, 0.0, 30.0, 0.0, 0.0, 0.0],
+        }
+    )
+    aov = compare_means(df, "brief", "aov", test="t")
+    assert aov.unit == "creator"  # each creator has one brief
+    assert aov.mean_a == pytest.approx(160 / 8) and aov.mean_b == pytest.approx(195 / 9)
+    assert (aov.units_a, aov.units_b) == (3, 2)  # c5 has no orders: left out, counted
+    assert any("0 orders left out" in n for n in aov.notes)
+    pa, va, _ = cr2_by_hand([2, 5, 1], [40, 90, 30])
+    pb, vb, _ = cr2_by_hand([7, 2], [145, 50])
+    assert aov.statistic == pytest.approx((pb - pa) / math.sqrt(va + vb))
+    spend = compare_means(df, "brief", "spend", test="t")
+    assert spend.mean_a == pytest.approx((6 + 20 + 13.5 + 4.5) / 3)
+    assert spend.mean_b == pytest.approx((6.75 + 30 + 15 + 7.5) / 3)
+    assert "commission_paid + flat_fee" in " ".join(spend.notes)
+    per_video = compare_means(df, "brief", "gmv", per="videos", test="t")
+    assert per_video.mean_a == pytest.approx(160 / 4) and per_video.metric == "gmv per video"
+    with pytest.raises(ValueError, match="value must be a column"):
+        compare_means(df, "brief", "profit")
+    with pytest.raises(ValueError, match="unit='video'"):
+        compare_means(df, "brief", "gmv", unit="impression")
+    with pytest.raises(ExportError, match="'orders'"):
+        compare_means(df.assign(orders=df["orders"] + 0.5), "brief", "aov")
 
 
 def test_creator_level_uses_creator_id() -> None:
@@ -421,7 +579,8 @@ def test_creator_level_uses_creator_id() -> None:
     ("change", "kwargs", "match"),
     [
         (None, {"unit": "post"}, "unit must be one of"),
-        (None, {"unit_col": "content_id"}, "unit_col"),
+        (None, {"unit": "impression", "unit_col": "content_id"}, "unit_col"),
+        (None, {"unit_col": "content_id"}, "needs unit="),
         ("no_id", {"unit": "video"}, "no video id"),
         ("one_per_arm", {"unit": "video"}, "at least 2"),
         ("no_col", {"unit": "video"}, "unit_col"),
