@@ -1748,6 +1748,8 @@ def _parse_table(
         typed.update(_parse_extras(raw, extras, thousands))
         ignored = []
     frame = pd.DataFrame(typed, index=raw.index, copy=False)
+    if frame.shape[1] > 100:  # a wide export: one block per dtype, not one per column
+        frame = frame.copy()
     return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank, extras)
 
 
@@ -2025,41 +2027,103 @@ def _extra_names(headers: Sequence[str], renames: Mapping[str, str]) -> dict[str
     return names
 
 
+#: Cells parsed together when extra text columns are batched (see :func:`_parse_extras`).
+_EXTRA_BATCH_CELLS = 1 << 20
+
+
 def _parse_extras(raw: pd.DataFrame, names: Mapping[str, str], thousands: Any) -> dict[str, Any]:
     """Parse extra columns: numbers when every present cell is one, else text.
 
     Text that looks like an identifier rather than a quantity (a leading zero, more than
-    15 digits) stays text, so "00123" and 19-digit ids are kept exactly.
+    15 digits) stays text, so "00123" and 19-digit ids are kept exactly. Text columns
+    are parsed in batches of about :data:`_EXTRA_BATCH_CELLS` cells (one column of a
+    long file; thousands of columns of a wide one), so a 10,000-column export costs a
+    few parser calls, not 10,000.
     """
     out: dict[str, Any] = {}
+    text_columns: list[tuple[str, str]] = []
+    dtypes = raw.dtypes  # one lookup per column, not one Series per column
     for orig, name in names.items():
-        s = raw[orig]
-        if name == "source_row":
-            out[name] = pd.to_numeric(s, errors="coerce")
-            continue
-        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[name] = s
-            continue
-        if pd.api.types.is_numeric_dtype(s.dtype):
-            out[name] = _whole_as_int(s.astype("float64"))
-            continue
-        t = _strip(_as_text(s))
-        missing = _token_missing(t)
-        text = t.where(~missing)
-        present = t[~missing]
-        id_like = present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)
-        if len(present) and not id_like.any():
-            # A column of percentages ("1.23%") is a column of fractions.
-            percent = bool(present.str.endswith("%").all())
-            body = t.str.slice(stop=-1) if percent else t
-            vals, invalid = _parse_number(
-                body, thousands_sep=thousands, three_digit_group="convention"
-            )
-            finite = np.isfinite(vals.to_numpy()[~missing]).all()
-            if not invalid.any() and finite:
-                out[name] = vals / 100.0 if percent else _whole_as_int(vals)
-                continue
-        out[name] = text
+        dtype = dtypes[orig]
+        if isinstance(dtype, pd.StringDtype):
+            text_columns.append((orig, name))
+        elif name == "source_row":
+            out[name] = pd.to_numeric(raw[orig], errors="coerce")
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            out[name] = raw[orig]
+        elif pd.api.types.is_numeric_dtype(dtype):
+            out[name] = _whole_as_int(raw[orig].astype("float64"))
+        else:
+            text_columns.append((orig, name))
+    per_batch = max(1, _EXTRA_BATCH_CELLS // max(len(raw), 1))
+    for i in range(0, len(text_columns), per_batch):
+        out.update(_parse_text_extras(raw, text_columns[i : i + per_batch], thousands))
+    return {name: out[name] for name in names.values()}
+
+
+def _tile_separators(thousands: Any, k: int) -> Any:
+    """Per-row thousands separators repeated for ``k`` columns stacked end to end."""
+    if k == 1 or isinstance(thousands, str):
+        return thousands
+    if isinstance(thousands, pd.Categorical):
+        return pd.Categorical.from_codes(np.tile(thousands.codes, k), dtype=thousands.dtype)
+    return np.tile(np.asarray(thousands, dtype=object), k)
+
+
+def _stacked_text(raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
+    """The cells of ``raw[headers]`` as one ``str`` Series, column after column."""
+    if len(headers) == 1:
+        return _as_text(raw[headers[0]]).reset_index(drop=True)
+    sub = raw.iloc[:, raw.columns.get_indexer(headers)]
+    if all(isinstance(d, pd.StringDtype) for d in sub.dtypes):
+        # One 2-D conversion instead of one Series per column (a CSV's 10,000 columns).
+        return pd.Series(sub.to_numpy(object).ravel(order="F"), dtype="str")
+    return pd.concat([_as_text(sub[h]).reset_index(drop=True) for h in headers], ignore_index=True)
+
+
+def _parse_text_extras(
+    raw: pd.DataFrame, columns: Sequence[tuple[str, str]], thousands: Any
+) -> dict[str, Any]:
+    """:func:`_parse_extras` for text columns, stacked into one Series and parsed at once
+    (each cell's reading depends on its own text and row only)."""
+    n, k = len(raw), len(columns)
+    t = _strip(_stacked_text(raw, [orig for orig, _ in columns]))
+    missing = _token_missing(t)
+    col = np.repeat(np.arange(k), n)
+    present_col = col[~missing]
+    present = t[~missing]
+    id_like = (present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)).to_numpy(
+        bool
+    )
+    has_present = np.bincount(present_col, minlength=k) > 0
+    numeric = has_present & (np.bincount(present_col[id_like], minlength=k) == 0)
+    # A column of percentages ("1.23%") is a column of fractions.
+    not_pct = ~present.str.endswith("%").to_numpy(bool)
+    percent = has_present & (np.bincount(present_col[not_pct], minlength=k) == 0)
+    out: dict[str, Any] = {}
+    grid, whole = np.zeros((k, n)), np.zeros(k, dtype=bool)
+    if numeric.any():
+        body = t.where(~percent[col], t.str.slice(stop=-1)) if percent.any() else t
+        vals, invalid = _parse_number(
+            body, thousands_sep=_tile_separators(thousands, k), three_digit_group="convention"
+        )
+        v = vals.to_numpy()
+        refused = invalid.to_numpy(bool) | (~missing & ~np.isfinite(v))
+        numeric &= np.bincount(col[refused], minlength=k) == 0
+        if numeric.any():
+            # Whole numbers below 2**53 in a column without gaps become int64 (as
+            # _whole_as_int), judged for all numeric columns at once.
+            grid = v.reshape(k, n)
+            with np.errstate(invalid="ignore"):
+                whole = ~percent & (np.abs(grid) < 2**53).all(axis=1) & (grid % 1 == 0).all(axis=1)
+    text = t.where(~missing) if not numeric.all() else t
+    for j, (_, name) in enumerate(columns):
+        if numeric[j]:
+            vj = grid[j]
+            vj = vj / 100.0 if percent[j] else (vj.astype(np.int64) if whole[j] and n else vj)
+            out[name] = pd.Series(vj, index=raw.index, copy=False)
+        else:
+            out[name] = pd.Series(text.array[j * n : (j + 1) * n], index=raw.index)
     return out
 
 

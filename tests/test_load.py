@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths
+from helpers import load, paths
 from helpers.errors import ExportError
 from helpers.load import LoadResult, assemble, load_dataset, read_export
 from helpers.schema import CANONICAL_COLUMNS, TIER_DTYPE
@@ -955,6 +955,34 @@ def test_tiers_forms() -> None:
     ):
         with pytest.raises(ExportError, match="accepted|distinct|increase"):
             read_export(df, site="US", tiers=bad)
+
+
+def test_extra_columns_parse_alike_batched_and_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wide exports parse their text extras stacked in batches; each column must come
+    out exactly as when parsed alone (per-row site separators included)."""
+    df = pd.DataFrame(
+        {
+            "Site": ["US", "DE", "US", "ID"],
+            "Clicks": ["1", "2", "3", "4"],
+            "Amount": ["1.234", "1.234", "1,5", "2.000"],
+            "Share": ["1.5%", "2%", "--", "0%"],
+            "Zip": ["00123", "1", "2", "3"],
+            "Label": ["a", "b", "", "c"],
+            "Count": ["1", "2", "3", "4"],
+            "Ratio": ["0.5", "inf", "1", "2"],
+            "Empty": ["", "--", "", ""],
+        }
+    )
+    batched = read_export(df)
+    monkeypatch.setattr(load, "_EXTRA_BATCH_CELLS", 1)  # one column per batch
+    alone = read_export(df)
+    pd.testing.assert_frame_equal(batched.data, alone.data)
+    d = batched.data
+    assert d["amount"].tolist()[:2] == [1.234, 1234.0]  # US: decimal; DE: thousands
+    assert d["count"].dtype == "int64" and d["share"].iloc[:2].tolist() == [0.015, 0.02]
+    assert d["zip"].dtype == "category" and d["ratio"].dtype == "category"
 
 
 def test_extra_column_names_and_types() -> None:

@@ -204,6 +204,48 @@ def test_nul_bytes_past_the_head_are_found(tmp_path: Path) -> None:
         read_export(p)
 
 
+# ------------------------------------------------------------------- wide headers
+
+
+def _wide_csv(path: Path, extra: int, newline: str = "\n", encoding: str = "utf-8") -> Path:
+    """An export whose header and rows carry ``extra`` more numeric columns."""
+    names = [f"Daily metric number {j:05d}" for j in range(extra)]
+    header = ",".join([HEADER, *names])
+    rows = [",".join([r, *(str(j % 7) for j in range(extra))]) for r in ROWS]
+    return write(path, newline.join([header, *rows, ""]).encode(encoding))
+
+
+@pytest.mark.parametrize(("newline", "encoding"), [("\n", "utf-8"), ("\r", "latin-1")])
+def test_header_longer_than_the_head_is_read_whole(
+    tmp_path: Path, newline: str, encoding: str
+) -> None:
+    p = _wide_csv(tmp_path / "v.csv", 12_000, newline, encoding)
+    assert len(p.read_bytes().split(newline.encode())[0]) > 4 * 65536  # beyond the first read
+    with unchanged(p):
+        r = read_export(p)
+    assert r.summary.rows_kept == 3 and r.summary.rows_rejected == 0
+    assert list(r.data["creator_id"]) == ["Müller", "Zoë", "José"]
+    assert r.data.shape[1] > 12_000
+    assert r.data["daily_metric_number_11999"].tolist() == [11999 % 7] * 3
+    assert readers.read_head_rows(p, encoding=encoding)[0][-1] == "Daily metric number 11999"
+
+
+def test_more_columns_than_excel_allows_is_refused(tmp_path: Path) -> None:
+    p = _wide_csv(tmp_path / "v.csv", readers.CSV_MAX_COLUMNS)
+    with unchanged(p), pytest.raises(ExportError, match=r"16,394 columns, more than the 16,384"):
+        read_source(p)
+
+
+def test_first_line_beyond_the_head_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CSV_MAX_HEAD_BYTES", 512 * 1024)
+    p = _wide_csv(tmp_path / "v.csv", 60_000)
+    with unchanged(p), pytest.raises(ExportError, match="first line is longer than 512 kB") as e:
+        read_source(p)
+    assert str(p) in str(e.value) and "Fix" in str(e.value)
+
+
 # ---------------------------------------------------------------------- OS errors
 
 

@@ -51,6 +51,8 @@ from helpers.errors import ExportError
 from helpers.schema import canonical_name
 
 __all__ = [
+    "CSV_MAX_COLUMNS",
+    "CSV_MAX_HEAD_BYTES",
     "FILE_KINDS",
     "HEADER_SCAN_ROWS",
     "NOT_DATA_SUFFIXES",
@@ -77,6 +79,12 @@ __all__ = [
 
 #: How many leading rows of a file are searched for the header row.
 HEADER_SCAN_ROWS = 15
+#: Most bytes read from the start of a text export to hold its first
+#: :data:`HEADER_SCAN_ROWS` lines whole; a first line longer than this is refused (the
+#: header is never cut: a cut header misreads every row).
+CSV_MAX_HEAD_BYTES = 16 * 1024 * 1024
+#: Most columns a text export may have: Excel's own limit (column XFD).
+CSV_MAX_COLUMNS = 16_384
 
 #: File suffix -> reader.
 FILE_KINDS: dict[str, str] = {
@@ -115,6 +123,7 @@ XLSX_MAX_COLUMNS = 500
 XLSX_MAX_CELLS = 30_000_000
 
 _CHUNK = 1 << 20
+_HEAD_BYTES = 4 * 65536
 _BINARY_SIGNATURES: dict[bytes, str] = {
     b"PK\x03\x04": "a zip archive (an .xlsx workbook?)",
     b"\xd0\xcf\x11\xe0": "an old binary Office file (.xls?)",
@@ -224,6 +233,21 @@ def _read_head(path: Path, n: int) -> bytes:
     """The first ``n`` bytes of a file."""
     with path.open("rb") as fh:
         return fh.read(n)
+
+
+def _read_head_lines(path: Path, lines: int = HEADER_SCAN_ROWS + 1) -> bytes:
+    """The first bytes of a file: at least 256 kB, and enough to hold its first ``lines``
+    lines whole (a 10,000-column header is longer than any fixed head), but at most
+    :data:`CSV_MAX_HEAD_BYTES`."""
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+        # max(): LF and CRLF files count their "\n", old-Mac files their "\r".
+        while len(head) < CSV_MAX_HEAD_BYTES and max(head.count(b"\n"), head.count(b"\r")) < lines:
+            more = fh.read(min(len(head), CSV_MAX_HEAD_BYTES - len(head)))
+            if not more:
+                break
+            head += more
+    return head
 
 
 # ------------------------------------------------------------------------ encodings
@@ -515,9 +539,41 @@ def _head_rows(head_text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None) -> _Layout:
-    """Delimiter, header row index and header names from the first lines."""
-    head_text = head_text[:65536]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _whole_lines(text: str, complete: bool, file: str) -> str:
+    """The first :data:`HEADER_SCAN_ROWS` + 1 lines of ``text``, each whole.
+
+    ``text`` is the start of a file (the whole file when ``complete``); a line cut at
+    its end is dropped, and a first line longer than :data:`CSV_MAX_HEAD_BYTES` is an
+    ExportError rather than a header cut short (which would misread every row)."""
+    if len(text) > CSV_MAX_HEAD_BYTES:
+        text, complete = text[:CSV_MAX_HEAD_BYTES], False
+    end = 0
+    for i, m in enumerate(_LINE_BREAK.finditer(text)):
+        end = m.end()
+        if i >= HEADER_SCAN_ROWS:
+            return text[:end]
+    if complete:
+        return text
+    if end == 0:
+        raise ExportError(
+            f"{file}: the first line is longer than {_size_text(CSV_MAX_HEAD_BYTES)}, so "
+            f"its header cannot be read (a text export has at most {CSV_MAX_COLUMNS:,} "
+            "columns). Fix: check that the file is a CSV export (one row per line); keep "
+            "only the columns you need and save it again as CSV."
+        )
+    return text[:end]
+
+
+def _csv_layout(
+    head_text: str, file: str, column_map: Mapping[str, str] | None, complete: bool = True
+) -> _Layout:
+    """Delimiter, header row index and header names from the first lines (read whole).
+
+    ``complete``: ``head_text`` is the whole file (else the start of it)."""
+    head_text = _whole_lines(head_text, complete, file)
     delim = _sniff_delimiter(head_text)
     rows = _head_rows(head_text, delim)
     if not rows:
@@ -525,6 +581,13 @@ def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None)
             f"{file}: the file has no rows; export the data again from Seller Center."
         )
     hi = find_header(rows, column_map)
+    if len(rows[hi]) > CSV_MAX_COLUMNS:
+        raise ExportError(
+            f"{file}: the header (line {hi + 1}) has {len(rows[hi]):,} columns, more than "
+            f"the {CSV_MAX_COLUMNS:,} accepted (Excel's own limit). Fix: keep only the "
+            "columns you need (delete the others in Excel, or select them in the export) "
+            "and save the file again."
+        )
     return _Layout(delim, hi, unique_headers(rows[hi]))
 
 
@@ -623,7 +686,7 @@ def read_csv(
     file = str(path)
     with _os_errors(file):
         size = path.stat().st_size
-        head = _read_head(path, 4 * 65536)
+        head = _read_head_lines(path)
         if not head.strip() and not path.read_bytes().strip():
             raise ExportError(
                 f"{file}: the file is empty; export the data again from Seller Center."
@@ -642,7 +705,7 @@ def read_csv(
             head_text, body = text, text.encode("utf-8")
         else:
             head_text, enc = fast
-        layout = _csv_layout(head_text, file, column_map)
+        layout = _csv_layout(head_text, file, column_map, body is not None or len(head) >= size)
         malformed: list[tuple[int | None, str]] = []
         try:
             try:
@@ -1219,10 +1282,12 @@ def read_head_rows(
         if kind == "excel":
             table = read_xlsx(path, None, sheet=sheet)
             return [list(table.raw.columns)]
-        head = _read_head(path, 65536)
+        head = _read_head_lines(path)
+        complete = len(head) >= path.stat().st_size
     if not head.strip():
         return []
     text = decode_export(head, file, encoding)[0] if encoding else _decode_head(head, file)
+    text = _whole_lines(text, complete, file)
     return _head_rows(text, _sniff_delimiter(text))
 
 
