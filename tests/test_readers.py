@@ -246,6 +246,45 @@ def test_first_line_beyond_the_head_limit_is_refused(
     assert str(p) in str(e.value) and "Fix" in str(e.value)
 
 
+# ---------------------------------------------------------------------- quotes
+
+
+@pytest.mark.parametrize(
+    ("newline", "encoding", "column"),
+    [("\n", "utf-8", 1), ("\r\n", "utf-8", 9), ("\r", "latin-1", 1), ("\n", "utf-8", 9)],
+)
+def test_unclosed_quote_is_an_error_naming_its_line(
+    tmp_path: Path, newline: str, encoding: str, column: int
+) -> None:
+    """A quote opened on line 4 and never closed would swallow lines 5-8 into one cell
+    (a 'malformed line' when it opens early in the row, a kept row when it opens the
+    last cell): an ExportError naming the line, never rows that silently vanish."""
+    rows = [line(str(i), f"créateur {i}") for i in range(1, 8)]
+    cells = rows[2].split(",")
+    cells[column] = '"' + cells[column]
+    rows[2] = ",".join(cells)
+    p = write(tmp_path / "v.csv", newline.join([HEADER, *rows, ""]).encode(encoding))
+    with unchanged(p), pytest.raises(ExportError) as err:
+        read_export(p)
+    msg = str(err.value)
+    assert msg.startswith(f'{p}: line 4: a quote (") opens a cell here and is never closed')
+    assert "the 4 line(s) after it" in msg and "delete the stray quote on line 4" in msg
+    assert repr(",".join(cells[max(0, column - 1) : column + 1]))[1:-1] in msg
+
+
+def test_quotes_that_close_are_not_refused(tmp_path: Path) -> None:
+    rows = [line("1", '"two\nlines"'), line("2", "b"), line("3", "c")]
+    rows[2] = rows[2][: -len("$12.50")] + '"$12\n.50"'  # last cell of the last row spans lines
+    end_quote = write(tmp_path / "a.csv", "\n".join([HEADER, *rows]).encode())
+    stray = write(tmp_path / "b.csv", "\n".join([HEADER, *ROWS[:2], ROWS[2] + '"']).encode())
+    with unchanged(end_quote, stray):
+        a = read_source(end_quote)
+        b = read_source(stray)
+    assert a.raw.shape[0] == 3 and a.raw.iloc[0, 1] == "two\nlines"
+    assert a.raw.iloc[2, -1] == "$12\n.50"
+    assert b.raw.shape[0] == 3 and b.raw.iloc[2, -1] == '$12.50"'  # one cell, no line lost
+
+
 # ---------------------------------------------------------------------- OS errors
 
 

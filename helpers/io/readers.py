@@ -658,6 +658,88 @@ def _table_from_arrow(
     return out
 
 
+def _count_lines(data: bytes) -> int:
+    """Line breaks in ``data`` ("\r\n", "\r" and "\n" count one each)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """True when ``text`` (one row and all that follows it) ends inside a quoted cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _opening_quote(raw: bytes) -> int:
+    """Position of the quote that opens the last cell of ``raw``, a row known to end
+    inside quotes: after it, quotes only come in escaped pairs (``""``)."""
+    quotes = [m.start() for m in re.finditer(b'"', raw)]
+    while len(quotes) >= 2 and quotes[-1] == quotes[-2] + 1:
+        del quotes[-2:]
+    return quotes[-1] if quotes else 0
+
+
+def _unclosed_tail(
+    table: Any, malformed: list[tuple[int | None, str]], delimiter: str
+) -> bytes | None:
+    """The raw text, from its opening quote, of a last cell that runs to the end of the
+    file inside an unclosed quote (None when there is none).
+
+    Arrow ends a quoted cell at the end of the file whether or not it was closed, so
+    the last row alone can hold such a cell: either a kept row whose last cell spans
+    lines, or a malformed row (too few cells) that spans lines."""
+    if malformed and re.search("[\r\n]", malformed[-1][1] or ""):
+        text = malformed[-1][1]
+        if _ends_inside_quotes(text, delimiter):
+            raw = text.encode("utf-8")
+            return raw[_opening_quote(raw) :]
+    if table.num_rows and table.num_columns:
+        cell = table.column(table.num_columns - 1)[table.num_rows - 1].as_py()
+        if isinstance(cell, str) and re.search("[\r\n]", cell):
+            return b'"' + cell.replace('"', '""').encode("utf-8")
+    return None
+
+
+def _refuse_unclosed_quote(
+    table: Any,
+    malformed: list[tuple[int | None, str]],
+    layout: _Layout,
+    file: str,
+    source: Path | bytes,
+) -> None:
+    """ExportError when a quote opened in the last row is never closed: Arrow would
+    read every line after it, to the end of the file, into one cell, and those rows
+    would vanish (or be one "malformed line")."""
+    tail = _unclosed_tail(table, malformed, layout.delimiter)
+    if tail is None:
+        return
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    stripped = data.rstrip(b"\r\n")
+    if data.endswith(tail):
+        start = len(data) - len(tail)
+    elif stripped.endswith(tail.rstrip(b"\r\n")):  # Arrow drops a malformed row's last break
+        start = len(stripped) - len(tail.rstrip(b"\r\n"))
+    else:
+        return  # the quote was closed at the very end: a cell that spans lines, not lost
+    line = _count_lines(data[:start]) + 1
+    after = _count_lines(stripped[start:])
+    begin = max(data.rfind(b"\n", 0, start), data.rfind(b"\r", 0, start)) + 1
+    end = _EOL.search(data, start)
+    snippet = data[max(begin, start - 60) : min(end.start() if end else len(data), start + 40)]
+    raise ExportError(
+        f'{file}: line {line}: a quote (") opens a cell here and is never closed, so the '
+        f"{after} line(s) after it, to the end of the file, would be read into that one cell "
+        f"and their rows lost. Around the quote: {snippet.decode('utf-8', 'replace')!r}. Fix: "
+        f"delete the stray quote on line {line}, or close it (a quote that is part of a "
+        'cell\'s text is written as two quotes "" inside a quoted cell), and save the file '
+        "again."
+    )
+
+
 def read_csv(
     path: Path, column_map: Mapping[str, str] | None = None, *, encoding: str | None = None
 ) -> RawTable:
@@ -727,6 +809,7 @@ def read_csv(
             raise ExportError(
                 f"{file}: not a readable CSV file ({exc}). Re-save it as CSV from Excel."
             ) from exc
+    _refuse_unclosed_quote(table, malformed, layout, file, path if body is None else body)
     return _table_from_arrow(table, layout, file, enc, malformed)
 
 
