@@ -659,6 +659,16 @@ def _parse_general(
     ok = clean.str.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+").to_numpy(bool)
     v = np.full(len(r), np.nan)
     v[ok] = clean[ok].astype("float64").to_numpy()
+    scaled = ok & (mult != 1)
+    if scaled.any():
+        from decimal import Decimal
+
+        # "512.3K" is 512300, while 512.3 * 1000 is 512299.99999999994 in floats (then
+        # "not a whole number"): scale the decimal text exactly, then round once.
+        v[scaled] = [
+            float(Decimal(c) * int(m)) for c, m in zip(clean[scaled], mult[scaled], strict=True)
+        ]
+        mult = np.where(scaled, 1.0, mult)
     v = np.where(negative, -v, v) * mult
     vals[idx] = v
     problem[idx[~ok]] = _P_NOT_NUMBER

@@ -130,6 +130,25 @@ def test_parse_count_examples(text: str, expected: float) -> None:
     assert parse_count([text]).iloc[0] == pytest.approx(expected)
 
 
+def test_abbreviated_counts_scale_exactly() -> None:
+    """K/M/B/万/亿 scale the written decimal exactly: 512.3K is 512300 (in floats
+    512.3 * 1000 is 512299.99999999994, which a whole-number check refuses)."""
+    texts = ["512.3K", "35.4K", "1.15M", "0.29B", "1.5万", "2.01亿", "-1.1K", "4.35 k", "1.0005K"]
+    out = parse_count(texts).tolist()
+    assert out == [
+        512_300,
+        35_400,
+        1_150_000,
+        290_000_000,
+        15_000,
+        201_000_000,
+        -1_100,
+        4_350,
+        1000.5,
+    ]
+    assert all(float(x).is_integer() for x in out[:-1])
+
+
 def test_parse_count_keeps_index() -> None:
     s = pd.Series(["1", "2"], index=[10, 20])
     assert parse_count(s).index.tolist() == [10, 20]
