@@ -311,11 +311,15 @@ def _numeric_cells(s: pd.Series, limit: float | None) -> _NumberCells:
         return _NumberCells(np.full(n, np.nan), problem)
     v = s.to_numpy(dtype="float64", na_value=np.nan)
     problem = np.zeros(n, dtype=np.int8)
-    inf = np.isinf(v)
-    problem[inf] = _P_NOT_FINITE
+    not_finite = np.isinf(v)
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+        # Nullable and Arrow floats tell a NaN value (a failed computation: not finite)
+        # from a null (missing); numpy float64 holds both as NaN (missing).
+        not_finite |= np.isnan(v) & ~s.isna().to_numpy(bool)
+    problem[not_finite] = _P_NOT_FINITE
     if limit is not None:
         with np.errstate(invalid="ignore"):
-            problem[~inf & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
+            problem[~not_finite & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
     if problem.any():
         v = np.where(problem == _P_OK, v, np.nan)
     return _NumberCells(v, problem)

@@ -423,6 +423,27 @@ def test_numeric_input_out_of_range_and_not_finite() -> None:
     assert _number_cells(big, limit=MAX_MAGNITUDE).problem.tolist() == [_P_OUT_OF_RANGE, _P_OK]
 
 
+@pytest.mark.parametrize("dtype", ["Float64", "double[pyarrow]", "Float32"])
+def test_nullable_float_nan_is_not_finite_and_null_is_missing(dtype: str) -> None:
+    """Nullable and Arrow floats keep a NaN value apart from a null: NaN (a failed
+    computation) is "not finite", null is missing. numpy float64 cannot tell (above)."""
+    import pyarrow as pa
+
+    values = pa.array([5.0, float("nan"), None, 2.0], type=pa.float64())
+    data = np.array([5.0, np.nan, 0.0, 2.0])
+    s = pd.Series(pd.arrays.FloatingArray(data, np.array([False, False, True, False])))
+    if dtype == "double[pyarrow]":
+        s = pd.Series(pd.arrays.ArrowExtensionArray(values))
+    elif dtype == "Float32":
+        s = s.astype("Float32")
+    assert s.isna().tolist() == [False, False, True, False]  # the NaN survived as a value
+    cells = _number_cells(s, limit=MAX_MAGNITUDE)
+    assert cells.problem.tolist() == [_P_OK, _P_NOT_FINITE, _P_OK, _P_OK]
+    assert cells.values[[0, 3]].tolist() == [5.0, 2.0] and np.isnan(cells.values[1:3]).all()
+    _out, problem, _note = load._rate_core(s, scale="percent")
+    assert problem.tolist() == [_P_OK, _P_NOT_FINITE, _P_OK, _P_OK]
+
+
 @pytest.mark.parametrize(
     "text", ["inf", "-inf", "+inf", "Infinity", "-Infinity", "INF", "NaN", "nan", " NaN ", "∞"]
 )

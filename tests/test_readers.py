@@ -285,6 +285,41 @@ def test_quotes_that_close_are_not_refused(tmp_path: Path) -> None:
     assert b.raw.shape[0] == 3 and b.raw.iloc[2, -1] == '$12.50"'  # one cell, no line lost
 
 
+# ------------------------------------------------------------------------ Parquet
+
+
+def test_parquet_float_nan_is_kept_apart_from_null(tmp_path: Path) -> None:
+    """A NaN value in a Parquet float column is "not finite" (rejected with that
+    reason), a null is missing; a float column without NaN stays numpy float64."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "videos.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "Creator name": ["a", "b", "c", "d"],
+                "Site": ["US"] * 4,
+                "Video product impressions": [1000.0, 1000.0, 1000.0, 1000.0],
+                "Video product clicks": pa.array([50.0, float("nan"), None, 40.0]),
+                "Video-attributed orders": pa.array([5, 4, 3, 2], type=pa.int64()),
+            }
+        ),
+        p,
+    )
+    with unchanged(p):
+        table = read_source(p)
+        r = read_export(p)
+    raw = table.raw
+    assert str(raw["Video product clicks"].dtype) == "Float64"
+    assert raw["Video product clicks"].isna().tolist() == [False, False, True, False]
+    assert raw["Video product impressions"].dtype == "float64"
+    assert r.summary.rows_read == 4 and r.data["creator_id"].tolist() == ["a", "d"]
+    reasons = dict(zip(r.rejected["row"], r.rejected["reason"], strict=True))
+    assert reasons[2].startswith("clicks not finite")
+    assert "not finite" not in reasons[3] and "missing clicks" in reasons[3]
+
+
 # ---------------------------------------------------------------------- OS errors
 
 

@@ -1249,11 +1249,20 @@ def _xlsx_table(
 
 
 def read_parquet(path: Path) -> RawTable:
-    """Read a Parquet file as it is (typed columns; row numbers 1..n)."""
+    """Read a Parquet file as it is (typed columns; row numbers 1..n).
+
+    Columns come out as :func:`pandas.read_parquet` gives them, except a float column
+    holding a NaN value (not a null): it becomes a nullable ``Float64`` column whose NaN
+    cells stay NaN and whose nulls are ``<NA>``, so the loader can reject a NaN as
+    "not finite" rather than count it as missing (numpy float64 cannot tell them apart).
+    """
+    import pyarrow.parquet as pq
+
     file = str(path)
     with _os_errors(file):
         try:
-            raw = pd.read_parquet(path)
+            table = pq.read_table(path, use_pandas_metadata=True)
+            raw = table.to_pandas()  # what pandas.read_parquet does with pyarrow >= 19
         except OSError:
             raise
         except Exception as exc:
@@ -1262,7 +1271,25 @@ def read_parquet(path: Path) -> RawTable:
                 "df.to_parquet(path)) or export CSV."
             ) from exc
     raw = raw.reset_index(drop=True)
+    _keep_float_nans(table, raw)
     return RawTable(raw, file, "parquet", None, np.arange(1, len(raw) + 1, dtype=np.int64))
+
+
+def _keep_float_nans(table: Any, raw: pd.DataFrame) -> None:
+    """Turn (in place) each float column of ``raw`` whose Arrow column holds a NaN value
+    into a nullable Float64 column that keeps NaN apart from null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, fld in enumerate(table.schema):
+        if not pa.types.is_floating(fld.type) or fld.name not in raw.columns:
+            continue
+        col = table.column(i)
+        if col.null_count == len(col) or not pc.any(pc.is_nan(col)).as_py():
+            continue  # the usual case: one vectorised pass, no conversion
+        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        mask = col.is_null().to_numpy(zero_copy_only=False)
+        raw[fld.name] = pd.arrays.FloatingArray(np.asarray(values, dtype=np.float64), mask)
 
 
 # --------------------------------------------------------------------- any source
