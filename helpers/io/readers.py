@@ -74,6 +74,7 @@ __all__ = [
     "read_parquet",
     "read_source",
     "read_xlsx",
+    "skip_reason",
     "unique_headers",
 ]
 
@@ -1438,8 +1439,23 @@ NOT_DATA_SUFFIXES: dict[str, str] = {
 }
 
 
-def _skip_reason(path: Path) -> str | None:
-    """Why a folder entry is not read as data, or None when it is a data file."""
+def skip_reason(path: Path, column_map: Mapping[str, str] | None = None) -> str | None:
+    """Why a folder entry (or a glob match) is not read as data, or None when it is.
+
+    Parameters
+    ----------
+    path : Path
+        The entry.
+    column_map : mapping, optional
+        ``{header: canonical name}``: headers it names count as known when a ``.txt``
+        file's first rows are judged.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"hidden file"``, ``"not data (an image)"``, ``"text file without a table
+        header (notes?)"``.
+    """
     name, suffix = path.name, path.suffix.lower()
     if name.startswith("~$"):
         return "Office lock file (the workbook is open in Excel; the real file is read)"
@@ -1457,27 +1473,32 @@ def _skip_reason(path: Path) -> str | None:
         return (
             f"unknown file type {suffix or '(no extension)'!r}; data files are {sorted(FILE_KINDS)}"
         )
-    if suffix == ".txt" and not _looks_tabular(path):
+    if suffix == ".txt" and not _looks_tabular(path, column_map):
         return "text file without a table header (notes?)"
     return None
 
 
-def _looks_tabular(path: Path) -> bool:
+def _looks_tabular(path: Path, column_map: Mapping[str, str] | None = None) -> bool:
     """True when a .txt file's first rows have a header naming two known columns."""
     try:
         rows = read_head_rows(path)
     except ExportError:
         return False
-    return bool(rows) and header_score(rows[find_header(rows, None)], None) >= 2
+    return bool(rows) and header_score(rows[find_header(rows, column_map)], column_map) >= 2
 
 
-def list_data_files(folder: Path | str) -> tuple[list[Path], list[tuple[str, str]]]:
+def list_data_files(
+    folder: Path | str, column_map: Mapping[str, str] | None = None
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """Split a folder's entries into data files and skipped entries.
 
     Parameters
     ----------
     folder : Path or str
         The folder (not searched recursively).
+    column_map : mapping, optional
+        Headers it maps count as known when a ``.txt`` file is judged (see
+        :func:`skip_reason`).
 
     Returns
     -------
@@ -1500,7 +1521,7 @@ def list_data_files(folder: Path | str) -> tuple[list[Path], list[tuple[str, str
     skipped: list[tuple[str, str]] = []
     for entry in entries:
         with _os_errors(str(entry)):
-            reason = _skip_reason(entry)
+            reason = skip_reason(entry, column_map)
         if reason is None:
             data.append(entry)
         else:
