@@ -2859,9 +2859,11 @@ def read_export(
 
     Parameters
     ----------
-    source : str, Path or DataFrame
+    source : str, Path, DataFrame, (path, sheet) or SpecFile
         The export. CSV may be UTF-8 (with or without BOM) or GB18030/GBK; XLSX may have
         title rows above the header (the header row is found among the first 15 rows).
+        A ``(path, sheet)`` pair or a :class:`helpers.io.spec.SpecFile` (``.path``,
+        ``.sheet``) names the file's own sheet, which wins over ``sheet``.
     site : str, optional
         Site code for every row (``"US"``, ``"GB"``/``"UK"``, ...). Rows whose own site
         column disagrees are rejected.
@@ -2914,6 +2916,7 @@ def read_export(
     """
     tier_option = _tier_option(tiers)
     _check_policy(orders_above_clicks)
+    source, sheet = _with_sheet(source, sheet)
     table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
         table,
@@ -2950,6 +2953,25 @@ def _as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, list | tuple) else [x]
 
 
+def _with_sheet(item: Any, sheet: str | int | None) -> tuple[Any, str | int | None]:
+    """``(source, sheet)`` of one export given as a source, a ``(path, sheet)`` pair or
+    a :class:`helpers.io.spec.SpecFile`-like object (``.path`` and ``.sheet``); the
+    per-file sheet wins over ``sheet``, the default of the call."""
+    if isinstance(item, pd.DataFrame):
+        return item, sheet
+    if hasattr(item, "path") and hasattr(item, "sheet") and not hasattr(item, "data"):
+        return item.path, sheet if item.sheet is None else item.sheet
+    if (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str | Path)
+        and isinstance(item[1], str | int)
+        and not isinstance(item[1], bool)
+    ):
+        return item[0], item[1]
+    return item, sheet
+
+
 @dataclass
 class _Lookup:
     role: str
@@ -2971,6 +2993,7 @@ def _read_lookup(
     currency: str | None = None,
     commission_scale: str | None = None,
     tier_labels: Sequence[str] | None = None,
+    sheet: str | int | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -2979,8 +3002,9 @@ def _read_lookup(
     n_rejected = 0
     rownums = []
     for src in sources:
+        src, src_sheet = _with_sheet(src, sheet)
         src, _ = _unwrap(src)
-        table = _read_source(src, None, column_map, encoding=encoding)
+        table = _read_source(src, None, column_map, encoding=encoding, sheet=src_sheet)
         files.append(table.file)
         parsed = _parse_table(
             table,
@@ -3073,6 +3097,7 @@ def assemble(
     currency: str | None = None,
     commission_scale: str | None = None,
     orders_above_clicks: str = "reject",
+    sheet: str | int | None = None,
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -3090,6 +3115,12 @@ def assemble(
     site, column_map, tiers, date_format, encoding, currency, commission_scale, orders_above_clicks
         As in :func:`read_export` (``commission_scale`` also applies to the products
         export).
+    sheet : str or int, optional
+        XLSX sheet name or 0-based index of every workbook (default: the first sheet).
+        A file's own sheet is given in the lists as a ``(path, sheet)`` pair or a
+        :class:`helpers.io.spec.SpecFile` (``.path``, ``.sheet``), e.g.
+        ``videos=[("book.xlsx", "Videos")], creators=[("book.xlsx", "Creators")]``;
+        it wins over ``sheet``.
 
     Returns
     -------
@@ -3119,6 +3150,7 @@ def assemble(
                     currency=currency,
                     commission_scale=commission_scale,
                     tier_labels=tier_option.labels,
+                    sheet=sheet,
                 )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
@@ -3128,10 +3160,11 @@ def assemble(
     if not video_list:
         raise ExportError("assemble: no video export given; pass videos=<path or DataFrame>.")
     for v in video_list:
+        v, v_sheet = _with_sheet(v, sheet)
         src, prior = _unwrap(v)
         if prior is not None and len(prior.rejected):
             carried.append((prior.rejected, prior.summary))
-        table = _read_source(src, None, column_map, encoding=encoding)
+        table = _read_source(src, None, column_map, encoding=encoding, sheet=v_sheet)
         parsed = _parse_table(
             table,
             role="videos",
@@ -3240,11 +3273,14 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _sniff_role(
-    path: Path, column_map: Mapping[str, str] | None, encoding: str | None = None
+    path: Path,
+    column_map: Mapping[str, str] | None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> str | None:
     """Guess an export's role from its headers (first rows only)."""
     try:
-        rows = read_head_rows(path, encoding=encoding)
+        rows = read_head_rows(path, encoding=encoding, sheet=sheet)
     except ExportError:
         return None
     if not rows:
@@ -3260,15 +3296,17 @@ def _sniff_role(
     return None
 
 
-def export_role(path: Path, column_map: Mapping[str, str] | None = None) -> str | None:
+def export_role(
+    path: Path, column_map: Mapping[str, str] | None = None, sheet: str | int | None = None
+) -> str | None:
     """Which export a file is: ``"videos"``, ``"creators"``, ``"products"`` or None.
 
     Decided by the file name (video/视频, creator/达人, product/商品 ...), else by its
-    headers (first rows only).
+    headers (first rows only; of ``sheet`` in a workbook, default the first sheet).
     """
     name = Path(path).stem.casefold()
     role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-    return role or _sniff_role(Path(path), column_map)
+    return role or _sniff_role(Path(path), column_map, sheet=sheet)
 
 
 def load_dataset(
