@@ -2106,9 +2106,10 @@ def _parse_text_extras(
     col = np.repeat(np.arange(k), n)
     present_col = col[~missing]
     present = t[~missing]
-    id_like = (present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)).to_numpy(
-        bool
-    )
+    id_like = present.str.match(r"[+-]?0[0-9]").to_numpy(bool, copy=True)
+    long = (present.str.len() > 15).to_numpy(bool)  # digits are counted in these alone
+    if long.any():
+        id_like[long] |= (present[long].str.count(r"[0-9]") > 15).to_numpy(bool)
     has_present = np.bincount(present_col, minlength=k) > 0
     numeric = has_present & (np.bincount(present_col[id_like], minlength=k) == 0)
     # A column of percentages ("1.23%") is a column of fractions.
@@ -2117,7 +2118,11 @@ def _parse_text_extras(
     out: dict[str, Any] = {}
     grid, whole = np.zeros((k, n)), np.zeros(k, dtype=bool)
     if numeric.any():
-        body = t.where(~percent[col], t.str.slice(stop=-1)) if percent.any() else t
+        body = t
+        if percent.all():
+            body = t.str.slice(stop=-1)
+        elif percent.any():
+            body = t.where(~percent[col], t.str.slice(stop=-1))
         vals, invalid = _parse_number(
             body, thousands_sep=_tile_separators(thousands, k), three_digit_group="convention"
         )
