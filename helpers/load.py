@@ -309,11 +309,15 @@ def _numeric_cells(s: pd.Series, limit: float | None) -> _NumberCells:
         return _NumberCells(np.full(n, np.nan), problem)
     v = s.to_numpy(dtype="float64", na_value=np.nan)
     problem = np.zeros(n, dtype=np.int8)
-    inf = np.isinf(v)
-    problem[inf] = _P_NOT_FINITE
+    not_finite = np.isinf(v)
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+        # Nullable and Arrow floats tell a NaN value (a failed computation: not finite)
+        # from a null (missing); numpy float64 holds both as NaN (missing).
+        not_finite |= np.isnan(v) & ~s.isna().to_numpy(bool)
+    problem[not_finite] = _P_NOT_FINITE
     if limit is not None:
         with np.errstate(invalid="ignore"):
-            problem[~inf & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
+            problem[~not_finite & (np.abs(v) > limit)] = _P_OUT_OF_RANGE
     if problem.any():
         v = np.where(problem == _P_OK, v, np.nan)
     return _NumberCells(v, problem)
@@ -657,6 +661,16 @@ def _parse_general(
     ok = clean.str.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+").to_numpy(bool)
     v = np.full(len(r), np.nan)
     v[ok] = clean[ok].astype("float64").to_numpy()
+    scaled = ok & (mult != 1)
+    if scaled.any():
+        from decimal import Decimal
+
+        # "512.3K" is 512300, while 512.3 * 1000 is 512299.99999999994 in floats (then
+        # "not a whole number"): scale the decimal text exactly, then round once.
+        v[scaled] = [
+            float(Decimal(c) * int(m)) for c, m in zip(clean[scaled], mult[scaled], strict=True)
+        ]
+        mult = np.where(scaled, 1.0, mult)
     v = np.where(negative, -v, v) * mult
     vals[idx] = v
     problem[idx[~ok]] = _P_NOT_NUMBER
@@ -1746,6 +1760,8 @@ def _parse_table(
         typed.update(_parse_extras(raw, extras, thousands))
         ignored = []
     frame = pd.DataFrame(typed, index=raw.index, copy=False)
+    if frame.shape[1] > 100:  # a wide export: one block per dtype, not one per column
+        frame = frame.copy()
     return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank, extras)
 
 
@@ -2023,41 +2039,108 @@ def _extra_names(headers: Sequence[str], renames: Mapping[str, str]) -> dict[str
     return names
 
 
+#: Cells parsed together when extra text columns are batched (see :func:`_parse_extras`).
+_EXTRA_BATCH_CELLS = 1 << 20
+
+
 def _parse_extras(raw: pd.DataFrame, names: Mapping[str, str], thousands: Any) -> dict[str, Any]:
     """Parse extra columns: numbers when every present cell is one, else text.
 
     Text that looks like an identifier rather than a quantity (a leading zero, more than
-    15 digits) stays text, so "00123" and 19-digit ids are kept exactly.
+    15 digits) stays text, so "00123" and 19-digit ids are kept exactly. Text columns
+    are parsed in batches of about :data:`_EXTRA_BATCH_CELLS` cells (one column of a
+    long file; thousands of columns of a wide one), so a 10,000-column export costs a
+    few parser calls, not 10,000.
     """
     out: dict[str, Any] = {}
+    text_columns: list[tuple[str, str]] = []
+    dtypes = raw.dtypes  # one lookup per column, not one Series per column
     for orig, name in names.items():
-        s = raw[orig]
-        if name == "source_row":
-            out[name] = pd.to_numeric(s, errors="coerce")
-            continue
-        if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[name] = s
-            continue
-        if pd.api.types.is_numeric_dtype(s.dtype):
-            out[name] = _whole_as_int(s.astype("float64"))
-            continue
-        t = _strip(_as_text(s))
-        missing = _token_missing(t)
-        text = t.where(~missing)
-        present = t[~missing]
-        id_like = present.str.match(r"[+-]?0[0-9]") | (present.str.count(r"[0-9]") > 15)
-        if len(present) and not id_like.any():
-            # A column of percentages ("1.23%") is a column of fractions.
-            percent = bool(present.str.endswith("%").all())
-            body = t.str.slice(stop=-1) if percent else t
-            vals, invalid = _parse_number(
-                body, thousands_sep=thousands, three_digit_group="convention"
-            )
-            finite = np.isfinite(vals.to_numpy()[~missing]).all()
-            if not invalid.any() and finite:
-                out[name] = vals / 100.0 if percent else _whole_as_int(vals)
-                continue
-        out[name] = text
+        dtype = dtypes[orig]
+        if isinstance(dtype, pd.StringDtype):
+            text_columns.append((orig, name))
+        elif name == "source_row":
+            out[name] = pd.to_numeric(raw[orig], errors="coerce")
+        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            out[name] = raw[orig]
+        elif pd.api.types.is_numeric_dtype(dtype):
+            out[name] = _whole_as_int(raw[orig].astype("float64"))
+        else:
+            text_columns.append((orig, name))
+    per_batch = max(1, _EXTRA_BATCH_CELLS // max(len(raw), 1))
+    for i in range(0, len(text_columns), per_batch):
+        out.update(_parse_text_extras(raw, text_columns[i : i + per_batch], thousands))
+    return {name: out[name] for name in names.values()}
+
+
+def _tile_separators(thousands: Any, k: int) -> Any:
+    """Per-row thousands separators repeated for ``k`` columns stacked end to end."""
+    if k == 1 or isinstance(thousands, str):
+        return thousands
+    if isinstance(thousands, pd.Categorical):
+        return pd.Categorical.from_codes(np.tile(thousands.codes, k), dtype=thousands.dtype)
+    return np.tile(np.asarray(thousands, dtype=object), k)
+
+
+def _stacked_text(raw: pd.DataFrame, headers: Sequence[str]) -> pd.Series:
+    """The cells of ``raw[headers]`` as one ``str`` Series, column after column."""
+    if len(headers) == 1:
+        return _as_text(raw[headers[0]]).reset_index(drop=True)
+    sub = raw.iloc[:, raw.columns.get_indexer(headers)]
+    if all(isinstance(d, pd.StringDtype) for d in sub.dtypes):
+        # One 2-D conversion instead of one Series per column (a CSV's 10,000 columns).
+        return pd.Series(sub.to_numpy(object).ravel(order="F"), dtype="str")
+    return pd.concat([_as_text(sub[h]).reset_index(drop=True) for h in headers], ignore_index=True)
+
+
+def _parse_text_extras(
+    raw: pd.DataFrame, columns: Sequence[tuple[str, str]], thousands: Any
+) -> dict[str, Any]:
+    """:func:`_parse_extras` for text columns, stacked into one Series and parsed at once
+    (each cell's reading depends on its own text and row only)."""
+    n, k = len(raw), len(columns)
+    t = _strip(_stacked_text(raw, [orig for orig, _ in columns]))
+    missing = _token_missing(t)
+    col = np.repeat(np.arange(k), n)
+    present_col = col[~missing]
+    present = t[~missing]
+    id_like = present.str.match(r"[+-]?0[0-9]").to_numpy(bool, copy=True)
+    long = (present.str.len() > 15).to_numpy(bool)  # digits are counted in these alone
+    if long.any():
+        id_like[long] |= (present[long].str.count(r"[0-9]") > 15).to_numpy(bool)
+    has_present = np.bincount(present_col, minlength=k) > 0
+    numeric = has_present & (np.bincount(present_col[id_like], minlength=k) == 0)
+    # A column of percentages ("1.23%") is a column of fractions.
+    not_pct = ~present.str.endswith("%").to_numpy(bool)
+    percent = has_present & (np.bincount(present_col[not_pct], minlength=k) == 0)
+    out: dict[str, Any] = {}
+    grid, whole = np.zeros((k, n)), np.zeros(k, dtype=bool)
+    if numeric.any():
+        body = t
+        if percent.all():
+            body = t.str.slice(stop=-1)
+        elif percent.any():
+            body = t.where(~percent[col], t.str.slice(stop=-1))
+        vals, invalid = _parse_number(
+            body, thousands_sep=_tile_separators(thousands, k), three_digit_group="convention"
+        )
+        v = vals.to_numpy()
+        refused = invalid.to_numpy(bool) | (~missing & ~np.isfinite(v))
+        numeric &= np.bincount(col[refused], minlength=k) == 0
+        if numeric.any():
+            # Whole numbers below 2**53 in a column without gaps become int64 (as
+            # _whole_as_int), judged for all numeric columns at once.
+            grid = v.reshape(k, n)
+            with np.errstate(invalid="ignore"):
+                whole = ~percent & (np.abs(grid) < 2**53).all(axis=1) & (grid % 1 == 0).all(axis=1)
+    text = t.where(~missing) if not numeric.all() else t
+    for j, (_, name) in enumerate(columns):
+        if numeric[j]:
+            vj = grid[j]
+            vj = vj / 100.0 if percent[j] else (vj.astype(np.int64) if whole[j] and n else vj)
+            out[name] = pd.Series(vj, index=raw.index, copy=False)
+        else:
+            out[name] = pd.Series(text.array[j * n : (j + 1) * n], index=raw.index)
     return out
 
 
@@ -2784,9 +2867,11 @@ def read_export(
 
     Parameters
     ----------
-    source : str, Path or DataFrame
+    source : str, Path, DataFrame, (path, sheet) or SpecFile
         The export. CSV may be UTF-8 (with or without BOM) or GB18030/GBK; XLSX may have
         title rows above the header (the header row is found among the first 15 rows).
+        A ``(path, sheet)`` pair or a :class:`helpers.io.spec.SpecFile` (``.path``,
+        ``.sheet``) names the file's own sheet, which wins over ``sheet``.
     site : str, optional
         Site code for every row (``"US"``, ``"GB"``/``"UK"``, ...). Rows whose own site
         column disagrees are rejected.
@@ -2839,6 +2924,7 @@ def read_export(
     """
     tier_option = _tier_option(tiers)
     _check_policy(orders_above_clicks)
+    source, sheet = _with_sheet(source, sheet)
     table = _read_source(source, kind, column_map, encoding=encoding, sheet=sheet)
     parsed = _parse_table(
         table,
@@ -2875,6 +2961,25 @@ def _as_list(x: Any) -> list[Any]:
     return list(x) if isinstance(x, list | tuple) else [x]
 
 
+def _with_sheet(item: Any, sheet: str | int | None) -> tuple[Any, str | int | None]:
+    """``(source, sheet)`` of one export given as a source, a ``(path, sheet)`` pair or
+    a :class:`helpers.io.spec.SpecFile`-like object (``.path`` and ``.sheet``); the
+    per-file sheet wins over ``sheet``, the default of the call."""
+    if isinstance(item, pd.DataFrame):
+        return item, sheet
+    if hasattr(item, "path") and hasattr(item, "sheet") and not hasattr(item, "data"):
+        return item.path, sheet if item.sheet is None else item.sheet
+    if (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str | Path)
+        and isinstance(item[1], str | int)
+        and not isinstance(item[1], bool)
+    ):
+        return item[0], item[1]
+    return item, sheet
+
+
 @dataclass
 class _Lookup:
     role: str
@@ -2896,6 +3001,7 @@ def _read_lookup(
     currency: str | None = None,
     commission_scale: str | None = None,
     tier_labels: Sequence[str] | None = None,
+    sheet: str | int | None = None,
 ) -> _Lookup:
     key = "creator_id" if role == "creators" else "product_id"
     frames = []
@@ -2904,8 +3010,9 @@ def _read_lookup(
     n_rejected = 0
     rownums = []
     for src in sources:
+        src, src_sheet = _with_sheet(src, sheet)
         src, _ = _unwrap(src)
-        table = _read_source(src, None, column_map, encoding=encoding)
+        table = _read_source(src, None, column_map, encoding=encoding, sheet=src_sheet)
         files.append(table.file)
         parsed = _parse_table(
             table,
@@ -2998,6 +3105,7 @@ def assemble(
     currency: str | None = None,
     commission_scale: str | None = None,
     orders_above_clicks: str = "reject",
+    sheet: str | int | None = None,
 ) -> LoadResult:
     """Join a video export to a creator export and a product export.
 
@@ -3015,6 +3123,12 @@ def assemble(
     site, column_map, tiers, date_format, encoding, currency, commission_scale, orders_above_clicks
         As in :func:`read_export` (``commission_scale`` also applies to the products
         export).
+    sheet : str or int, optional
+        XLSX sheet name or 0-based index of every workbook (default: the first sheet).
+        A file's own sheet is given in the lists as a ``(path, sheet)`` pair or a
+        :class:`helpers.io.spec.SpecFile` (``.path``, ``.sheet``), e.g.
+        ``videos=[("book.xlsx", "Videos")], creators=[("book.xlsx", "Creators")]``;
+        it wins over ``sheet``.
 
     Returns
     -------
@@ -3044,6 +3158,7 @@ def assemble(
                     currency=currency,
                     commission_scale=commission_scale,
                     tier_labels=tier_option.labels,
+                    sheet=sheet,
                 )
             )
     provided = {c for lk in lookups for c in lk.frame.columns if not c.startswith("_")}
@@ -3053,10 +3168,11 @@ def assemble(
     if not video_list:
         raise ExportError("assemble: no video export given; pass videos=<path or DataFrame>.")
     for v in video_list:
+        v, v_sheet = _with_sheet(v, sheet)
         src, prior = _unwrap(v)
         if prior is not None and len(prior.rejected):
             carried.append((prior.rejected, prior.summary))
-        table = _read_source(src, None, column_map, encoding=encoding)
+        table = _read_source(src, None, column_map, encoding=encoding, sheet=v_sheet)
         parsed = _parse_table(
             table,
             role="videos",
@@ -3165,11 +3281,14 @@ _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _sniff_role(
-    path: Path, column_map: Mapping[str, str] | None, encoding: str | None = None
+    path: Path,
+    column_map: Mapping[str, str] | None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> str | None:
     """Guess an export's role from its headers (first rows only)."""
     try:
-        rows = read_head_rows(path, encoding=encoding)
+        rows = read_head_rows(path, encoding=encoding, sheet=sheet)
     except ExportError:
         return None
     if not rows:
@@ -3186,16 +3305,19 @@ def _sniff_role(
 
 
 def export_role(
-    path: Path, column_map: Mapping[str, str] | None = None, encoding: str | None = None
+    path: Path,
+    column_map: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> str | None:
     """Which export a file is: ``"videos"``, ``"creators"``, ``"products"`` or None.
 
     Decided by the file name (video/视频, creator/达人, product/商品 ...), else by its
-    headers (first rows only).
+    headers (first rows only; of ``sheet`` in a workbook, default the first sheet).
     """
     name = Path(path).stem.casefold()
     role = next((r for r, words in _ROLE_WORDS if any(w in name for w in words)), None)
-    return role or _sniff_role(Path(path), column_map, encoding)
+    return role or _sniff_role(Path(path), column_map, encoding, sheet=sheet)
 
 
 def load_dataset(path: Any = "data/sample", **options: Any) -> LoadResult:

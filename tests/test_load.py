@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import paths
+from helpers import load, paths
 from helpers.errors import ExportError
 from helpers.load import LoadResult, assemble, load_dataset, read_export
 from helpers.schema import CANONICAL_COLUMNS, TIER_DTYPE
@@ -582,6 +582,52 @@ def test_assemble_accepts_frames_and_results(tmp_path: Path) -> None:
     assert r2.data["source_file"].unique().tolist() == [v.name]
 
 
+def _one_workbook(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """The split exports (CSV), and their videos and creators as two sheets of one
+    workbook after a notes sheet: ``(book, videos, creators, products)``."""
+    v, c, p = _split_exports(tmp_path)
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book, engine="openpyxl") as xw:
+        pd.DataFrame({"Notes": ["exported 2026-11-30"]}).to_excel(
+            xw, sheet_name="Notes", index=False
+        )
+        pd.read_csv(v, dtype=str).to_excel(xw, sheet_name="Videos", index=False)
+        pd.read_csv(c, dtype=str).to_excel(xw, sheet_name="Creators", index=False)
+    return book, v, c, p
+
+
+def test_assemble_and_read_export_take_a_sheet_per_file(tmp_path: Path) -> None:
+    from helpers.io.spec import DataSpec, SpecFile
+
+    book, v, c, p = _one_workbook(tmp_path)
+    want = assemble(v, c, p, site="US")
+    pairs = assemble([(book, "Videos")], [(str(book), "Creators")], p, site="US")
+    specs = assemble([SpecFile(book, "Videos")], [SpecFile(book, 2)], [SpecFile(p)], site="US")
+    default = assemble([book], [(book, "Creators")], p, site="US", sheet="Videos")
+    for r in (pairs, specs, default):
+        assert_accounted(r)
+        same_rows(r.data, want.data, rows=False)
+        assert r.summary.rows_kept == 2 and r.summary.rows_rejected == 2
+    one = read_export(SpecFile(book, "Videos"), site="US")
+    assert one.data.equals(read_export((book, "Videos"), site="US").data)
+    assert one.data.equals(read_export(book, site="US", sheet="Videos").data)
+    assert read_export(SpecFile(book, None), site="US", sheet=1).data.equals(one.data)
+    assert load.export_role(book) == "videos"  # the first sheet with a known header
+    assert load.export_role(book, sheet="Notes") is None
+    assert load.export_role(book, sheet="Videos") == "videos"
+    assert load.export_role(book, sheet="Creators") == "creators"
+    # A spec's entries (SpecFile: path, sheet, role) go to assemble as they are.
+    (tmp_path / "data.yaml").write_text(
+        "files:\n  - {path: book.xlsx, sheet: Videos}\n"
+        "  - {path: book.xlsx, sheet: Creators, role: creators}\n"
+        "  - {path: products.csv, role: products}\nsite: US\n"
+    )
+    entries = DataSpec.resolve(tmp_path).entries()
+    by_role = {r: [e for e in entries if (e.role or "videos") == r] for r in ("videos", "creators")}
+    r = assemble(by_role["videos"], by_role["creators"], [entries[2]], site="US")
+    same_rows(r.data, want.data, rows=False)
+
+
 def test_assemble_without_join_key_raises(tmp_path: Path) -> None:
     v, c, p = _split_exports(tmp_path)
     vids = pd.read_csv(v, dtype=str).drop(columns=["Product ID"])
@@ -955,6 +1001,34 @@ def test_tiers_forms() -> None:
     ):
         with pytest.raises(ExportError, match="accepted|distinct|increase"):
             read_export(df, site="US", tiers=bad)
+
+
+def test_extra_columns_parse_alike_batched_and_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wide exports parse their text extras stacked in batches; each column must come
+    out exactly as when parsed alone (per-row site separators included)."""
+    df = pd.DataFrame(
+        {
+            "Site": ["US", "DE", "US", "ID"],
+            "Clicks": ["1", "2", "3", "4"],
+            "Amount": ["1.234", "1.234", "1,5", "2.000"],
+            "Share": ["1.5%", "2%", "--", "0%"],
+            "Zip": ["00123", "1", "2", "3"],
+            "Label": ["a", "b", "", "c"],
+            "Count": ["1", "2", "3", "4"],
+            "Ratio": ["0.5", "inf", "1", "2"],
+            "Empty": ["", "--", "", ""],
+        }
+    )
+    batched = read_export(df)
+    monkeypatch.setattr(load, "_EXTRA_BATCH_CELLS", 1)  # one column per batch
+    alone = read_export(df)
+    pd.testing.assert_frame_equal(batched.data, alone.data)
+    d = batched.data
+    assert d["amount"].tolist()[:2] == [1.234, 1234.0]  # US: decimal; DE: thousands
+    assert d["count"].dtype == "int64" and d["share"].iloc[:2].tolist() == [0.015, 0.02]
+    assert d["zip"].dtype == "category" and d["ratio"].dtype == "category"
 
 
 def test_extra_column_names_and_types() -> None:

@@ -130,6 +130,25 @@ def test_parse_count_examples(text: str, expected: float) -> None:
     assert parse_count([text]).iloc[0] == pytest.approx(expected)
 
 
+def test_abbreviated_counts_scale_exactly() -> None:
+    """K/M/B/万/亿 scale the written decimal exactly: 512.3K is 512300 (in floats
+    512.3 * 1000 is 512299.99999999994, which a whole-number check refuses)."""
+    texts = ["512.3K", "35.4K", "1.15M", "0.29B", "1.5万", "2.01亿", "-1.1K", "4.35 k", "1.0005K"]
+    out = parse_count(texts).tolist()
+    assert out == [
+        512_300,
+        35_400,
+        1_150_000,
+        290_000_000,
+        15_000,
+        201_000_000,
+        -1_100,
+        4_350,
+        1000.5,
+    ]
+    assert all(float(x).is_integer() for x in out[:-1])
+
+
 def test_parse_count_keeps_index() -> None:
     s = pd.Series(["1", "2"], index=[10, 20])
     assert parse_count(s).index.tolist() == [10, 20]
@@ -402,6 +421,27 @@ def test_numeric_input_out_of_range_and_not_finite() -> None:
     assert np.isnan(cells.values[:4]).all() and cells.values[4] == 5.0
     big = pd.Series(np.array([2**63 + 5, 7], dtype=np.uint64))
     assert _number_cells(big, limit=MAX_MAGNITUDE).problem.tolist() == [_P_OUT_OF_RANGE, _P_OK]
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "double[pyarrow]", "Float32"])
+def test_nullable_float_nan_is_not_finite_and_null_is_missing(dtype: str) -> None:
+    """Nullable and Arrow floats keep a NaN value apart from a null: NaN (a failed
+    computation) is "not finite", null is missing. numpy float64 cannot tell (above)."""
+    import pyarrow as pa
+
+    values = pa.array([5.0, float("nan"), None, 2.0], type=pa.float64())
+    data = np.array([5.0, np.nan, 0.0, 2.0])
+    s = pd.Series(pd.arrays.FloatingArray(data, np.array([False, False, True, False])))
+    if dtype == "double[pyarrow]":
+        s = pd.Series(pd.arrays.ArrowExtensionArray(values))
+    elif dtype == "Float32":
+        s = s.astype("Float32")
+    assert s.isna().tolist() == [False, False, True, False]  # the NaN survived as a value
+    cells = _number_cells(s, limit=MAX_MAGNITUDE)
+    assert cells.problem.tolist() == [_P_OK, _P_NOT_FINITE, _P_OK, _P_OK]
+    assert cells.values[[0, 3]].tolist() == [5.0, 2.0] and np.isnan(cells.values[1:3]).all()
+    _out, problem, _note = load._rate_core(s, scale="percent")
+    assert problem.tolist() == [_P_OK, _P_NOT_FINITE, _P_OK, _P_OK]
 
 
 @pytest.mark.parametrize(

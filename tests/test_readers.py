@@ -204,6 +204,122 @@ def test_nul_bytes_past_the_head_are_found(tmp_path: Path) -> None:
         read_export(p)
 
 
+# ------------------------------------------------------------------- wide headers
+
+
+def _wide_csv(path: Path, extra: int, newline: str = "\n", encoding: str = "utf-8") -> Path:
+    """An export whose header and rows carry ``extra`` more numeric columns."""
+    names = [f"Daily metric number {j:05d}" for j in range(extra)]
+    header = ",".join([HEADER, *names])
+    rows = [",".join([r, *(str(j % 7) for j in range(extra))]) for r in ROWS]
+    return write(path, newline.join([header, *rows, ""]).encode(encoding))
+
+
+@pytest.mark.parametrize(("newline", "encoding"), [("\n", "utf-8"), ("\r", "latin-1")])
+def test_header_longer_than_the_head_is_read_whole(
+    tmp_path: Path, newline: str, encoding: str
+) -> None:
+    p = _wide_csv(tmp_path / "v.csv", 12_000, newline, encoding)
+    assert len(p.read_bytes().split(newline.encode())[0]) > 4 * 65536  # beyond the first read
+    with unchanged(p):
+        r = read_export(p)
+    assert r.summary.rows_kept == 3 and r.summary.rows_rejected == 0
+    assert list(r.data["creator_id"]) == ["Müller", "Zoë", "José"]
+    assert r.data.shape[1] > 12_000
+    assert r.data["daily_metric_number_11999"].tolist() == [11999 % 7] * 3
+    assert readers.read_head_rows(p, encoding=encoding)[0][-1] == "Daily metric number 11999"
+
+
+def test_more_columns_than_excel_allows_is_refused(tmp_path: Path) -> None:
+    p = _wide_csv(tmp_path / "v.csv", readers.CSV_MAX_COLUMNS)
+    with unchanged(p), pytest.raises(ExportError, match=r"16,394 columns, more than the 16,384"):
+        read_source(p)
+
+
+def test_first_line_beyond_the_head_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CSV_MAX_HEAD_BYTES", 512 * 1024)
+    p = _wide_csv(tmp_path / "v.csv", 60_000)
+    with unchanged(p), pytest.raises(ExportError, match="first line is longer than 512 kB") as e:
+        read_source(p)
+    assert str(p) in str(e.value) and "Fix" in str(e.value)
+
+
+# ---------------------------------------------------------------------- quotes
+
+
+@pytest.mark.parametrize(
+    ("newline", "encoding", "column"),
+    [("\n", "utf-8", 1), ("\r\n", "utf-8", 9), ("\r", "latin-1", 1), ("\n", "utf-8", 9)],
+)
+def test_unclosed_quote_is_an_error_naming_its_line(
+    tmp_path: Path, newline: str, encoding: str, column: int
+) -> None:
+    """A quote opened on line 4 and never closed would swallow lines 5-8 into one cell
+    (a 'malformed line' when it opens early in the row, a kept row when it opens the
+    last cell): an ExportError naming the line, never rows that silently vanish."""
+    rows = [line(str(i), f"créateur {i}") for i in range(1, 8)]
+    cells = rows[2].split(",")
+    cells[column] = '"' + cells[column]
+    rows[2] = ",".join(cells)
+    p = write(tmp_path / "v.csv", newline.join([HEADER, *rows, ""]).encode(encoding))
+    with unchanged(p), pytest.raises(ExportError) as err:
+        read_export(p)
+    msg = str(err.value)
+    assert msg.startswith(f'{p}: line 4: a quote (") opens a cell here and is never closed')
+    assert "the 4 line(s) after it" in msg and "delete the stray quote on line 4" in msg
+    assert repr(",".join(cells[max(0, column - 1) : column + 1]))[1:-1] in msg
+
+
+def test_quotes_that_close_are_not_refused(tmp_path: Path) -> None:
+    rows = [line("1", '"two\nlines"'), line("2", "b"), line("3", "c")]
+    rows[2] = rows[2][: -len("$12.50")] + '"$12\n.50"'  # last cell of the last row spans lines
+    end_quote = write(tmp_path / "a.csv", "\n".join([HEADER, *rows]).encode())
+    stray = write(tmp_path / "b.csv", "\n".join([HEADER, *ROWS[:2], ROWS[2] + '"']).encode())
+    with unchanged(end_quote, stray):
+        a = read_source(end_quote)
+        b = read_source(stray)
+    assert a.raw.shape[0] == 3 and a.raw.iloc[0, 1] == "two\nlines"
+    assert a.raw.iloc[2, -1] == "$12\n.50"
+    assert b.raw.shape[0] == 3 and b.raw.iloc[2, -1] == '$12.50"'  # one cell, no line lost
+
+
+# ------------------------------------------------------------------------ Parquet
+
+
+def test_parquet_float_nan_is_kept_apart_from_null(tmp_path: Path) -> None:
+    """A NaN value in a Parquet float column is "not finite" (rejected with that
+    reason), a null is missing; a float column without NaN stays numpy float64."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "videos.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "Creator name": ["a", "b", "c", "d"],
+                "Site": ["US"] * 4,
+                "Video product impressions": [1000.0, 1000.0, 1000.0, 1000.0],
+                "Video product clicks": pa.array([50.0, float("nan"), None, 40.0]),
+                "Video-attributed orders": pa.array([5, 4, 3, 2], type=pa.int64()),
+            }
+        ),
+        p,
+    )
+    with unchanged(p):
+        table = read_source(p)
+        r = read_export(p)
+    raw = table.raw
+    assert str(raw["Video product clicks"].dtype) == "Float64"
+    assert raw["Video product clicks"].isna().tolist() == [False, False, True, False]
+    assert raw["Video product impressions"].dtype == "float64"
+    assert r.summary.rows_read == 4 and r.data["creator_id"].tolist() == ["a", "d"]
+    reasons = dict(zip(r.rejected["row"], r.rejected["reason"], strict=True))
+    assert reasons[2].startswith("clicks not finite")
+    assert "not finite" not in reasons[3] and "missing clicks" in reasons[3]
+
+
 # ---------------------------------------------------------------------- OS errors
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from helpers import paths
 from helpers.errors import ExportError
+from helpers.io.readers import list_data_files
 from helpers.io.spec import SPEC_KEYS, DataSpec, FileEntry, Period, SpecError, SpecFile
 
 CSV = "Video ID,Video product impressions,Video product clicks,Video-attributed orders\n1,100,5,1\n"
@@ -404,9 +405,14 @@ def test_a_number_header_must_be_quoted(tmp_path):
 def test_globs_are_sorted_and_skip_non_data(tmp_path):
     for name in ["videos_10.csv", "videos_02.csv", "videos_notes.pdf", "creators.csv"]:
         write(tmp_path, name)
+    write(tmp_path, "videos_notes.txt", "Remember: export again on Monday.\n")
+    write(tmp_path, "videos_03.txt")  # a .txt export (its header names known columns)
     spec = DataSpec.from_mapping({"files": ["videos_*"]}, tmp_path)
-    assert [p.name for p in spec.files()] == ["videos_02.csv", "videos_10.csv"]
-    assert spec.skipped() == [(tmp_path / "videos_notes.pdf", "not a data file type (.pdf)")]
+    assert [p.name for p in spec.files()] == ["videos_02.csv", "videos_03.txt", "videos_10.csv"]
+    assert spec.skipped() == [
+        (tmp_path / "videos_notes.pdf", "not data (a PDF document)"),
+        (tmp_path / "videos_notes.txt", "text file without a table header (notes?)"),
+    ]
 
 
 def test_recursive_and_subfolder_globs(tmp_path):
@@ -516,24 +522,44 @@ def test_resolve_folder_without_spec_lists_data_files(tmp_path):
     for name in [
         "videos.csv",
         "creators.xlsx",
-        "notes.txt",
+        "export.txt",
         "README.md",
         "chart.png",
         "~$videos.xlsx",
         ".hidden.csv",
+        "old.xls",
     ]:
         write(tmp_path, name)
+    write(tmp_path, "notes.txt", "Remember: the October export is missing two days.\n")
     (tmp_path / "old").mkdir()
     spec = DataSpec.resolve(tmp_path)
     assert spec.file_items is None and spec.to_dict()["files"] is None
-    assert [p.name for p in spec.files()] == ["creators.xlsx", "notes.txt", "videos.csv"]
-    assert {p.name: why for p, why in spec.skipped()} == {
+    assert [p.name for p in spec.files()] == ["creators.xlsx", "export.txt", "videos.csv"]
+    skipped = {p.name: why for p, why in spec.skipped()}
+    assert skipped == {
         ".hidden.csv": "hidden file",
-        "README.md": "not a data file type (.md)",
-        "chart.png": "not a data file type (.png)",
-        "old": "folder (sub-folders are not searched)",
-        "~$videos.xlsx": "Office lock file",
+        "README.md": "not data (a text document)",
+        "chart.png": "not data (an image)",
+        "notes.txt": "text file without a table header (notes?)",
+        "old": "sub-folder (sub-folders are not searched)",
+        "old.xls": "old binary .xls workbook: save it as .xlsx to include it",
+        "~$videos.xlsx": "Office lock file (the workbook is open in Excel; the real file is read)",
     }
+    # The one listing rule of the readers (and so of load_dataset): never disagreeing.
+    data, passed = list_data_files(tmp_path)
+    assert [p.resolve() for p in data] == [p.resolve() for p in spec.files()]
+    assert dict(passed) == skipped
+
+
+def test_txt_export_known_through_column_map_is_data(tmp_path):
+    write(tmp_path, "ads.txt", "Ad Set,Approved_Conversion,Clicks\nA,1,10\n")
+    assert list_data_files(tmp_path)[0] == []  # one known header: notes for all we know
+    spec = DataSpec.from_mapping(
+        {"files": ["*.txt"], "column_map": {"Ad Set": "creator_id"}}, tmp_path
+    )
+    assert [p.name for p in spec.files()] == ["ads.txt"] and spec.skipped() == []
+    (tmp_path / "data.yaml").write_text("column_map: {Approved_Conversion: orders}\n")
+    assert [p.name for p in DataSpec.resolve(tmp_path).files()] == ["ads.txt"]
 
 
 def test_folder_without_data_files_is_an_error(tmp_path):

@@ -179,17 +179,17 @@ def _read_exports(spec: DataSpec) -> Any:
     return _apply_period(result, spec)
 
 
-def _classify(spec: DataSpec) -> tuple[dict[str, list[Path]], list[tuple[str, str]]]:
+def _classify(spec: DataSpec) -> tuple[dict[str, list[Any]], list[tuple[str, str]]]:
     """Sort the spec's files into videos / creators / products exports."""
     from helpers import load
 
-    roles: dict[str, list[Path]] = {r: [] for r in _ROLE_ORDER}
+    roles: dict[str, list[Any]] = {r: [] for r in _ROLE_ORDER}
     skipped = [(path.name, why) for path, why in spec.skipped()]
     options = spec.loader_kwargs()
     entries = spec.entries()
     for entry in entries:
         role = entry.role or load.export_role(
-            entry.path, options["column_map"], options["encoding"]
+            entry.path, options["column_map"], options["encoding"], sheet=entry.sheet
         )
         if role is None and len(entries) == 1:
             role = "videos"  # one file: the content rows, whatever its name
@@ -198,7 +198,7 @@ def _classify(spec: DataSpec) -> tuple[dict[str, list[Path]], list[tuple[str, st
                 (entry.path.name, "not recognised as a video, creator or product export")
             )
         else:
-            roles[role].append(entry.path)
+            roles[role].append(entry)  # the entry carries its own sheet
     if not roles["videos"]:
         listing = [p.name for p in spec.files()] + [name for name, _ in skipped]
         raise ExportError(

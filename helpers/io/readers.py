@@ -51,6 +51,8 @@ from helpers.errors import ExportError
 from helpers.schema import canonical_name
 
 __all__ = [
+    "CSV_MAX_COLUMNS",
+    "CSV_MAX_HEAD_BYTES",
     "FILE_KINDS",
     "HEADER_SCAN_ROWS",
     "NOT_DATA_SUFFIXES",
@@ -72,11 +74,18 @@ __all__ = [
     "read_parquet",
     "read_source",
     "read_xlsx",
+    "skip_reason",
     "unique_headers",
 ]
 
 #: How many leading rows of a file are searched for the header row.
 HEADER_SCAN_ROWS = 15
+#: Most bytes read from the start of a text export to hold its first
+#: :data:`HEADER_SCAN_ROWS` lines whole; a first line longer than this is refused (the
+#: header is never cut: a cut header misreads every row).
+CSV_MAX_HEAD_BYTES = 16 * 1024 * 1024
+#: Most columns a text export may have: Excel's own limit (column XFD).
+CSV_MAX_COLUMNS = 16_384
 
 #: File suffix -> reader.
 FILE_KINDS: dict[str, str] = {
@@ -115,6 +124,7 @@ XLSX_MAX_COLUMNS = 500
 XLSX_MAX_CELLS = 30_000_000
 
 _CHUNK = 1 << 20
+_HEAD_BYTES = 4 * 65536
 _BINARY_SIGNATURES: dict[bytes, str] = {
     b"PK\x03\x04": "a zip archive (an .xlsx workbook?)",
     b"\xd0\xcf\x11\xe0": "an old binary Office file (.xls?)",
@@ -224,6 +234,21 @@ def _read_head(path: Path, n: int) -> bytes:
     """The first ``n`` bytes of a file."""
     with path.open("rb") as fh:
         return fh.read(n)
+
+
+def _read_head_lines(path: Path, lines: int = HEADER_SCAN_ROWS + 1) -> bytes:
+    """The first bytes of a file: at least 256 kB, and enough to hold its first ``lines``
+    lines whole (a 10,000-column header is longer than any fixed head), but at most
+    :data:`CSV_MAX_HEAD_BYTES`."""
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD_BYTES)
+        # max(): LF and CRLF files count their "\n", old-Mac files their "\r".
+        while len(head) < CSV_MAX_HEAD_BYTES and max(head.count(b"\n"), head.count(b"\r")) < lines:
+            more = fh.read(min(len(head), CSV_MAX_HEAD_BYTES - len(head)))
+            if not more:
+                break
+            head += more
+    return head
 
 
 # ------------------------------------------------------------------------ encodings
@@ -515,9 +540,41 @@ def _head_rows(head_text: str, delimiter: str) -> list[list[str]]:
     return rows
 
 
-def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None) -> _Layout:
-    """Delimiter, header row index and header names from the first lines."""
-    head_text = head_text[:65536]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _whole_lines(text: str, complete: bool, file: str) -> str:
+    """The first :data:`HEADER_SCAN_ROWS` + 1 lines of ``text``, each whole.
+
+    ``text`` is the start of a file (the whole file when ``complete``); a line cut at
+    its end is dropped, and a first line longer than :data:`CSV_MAX_HEAD_BYTES` is an
+    ExportError rather than a header cut short (which would misread every row)."""
+    if len(text) > CSV_MAX_HEAD_BYTES:
+        text, complete = text[:CSV_MAX_HEAD_BYTES], False
+    end = 0
+    for i, m in enumerate(_LINE_BREAK.finditer(text)):
+        end = m.end()
+        if i >= HEADER_SCAN_ROWS:
+            return text[:end]
+    if complete:
+        return text
+    if end == 0:
+        raise ExportError(
+            f"{file}: the first line is longer than {_size_text(CSV_MAX_HEAD_BYTES)}, so "
+            f"its header cannot be read (a text export has at most {CSV_MAX_COLUMNS:,} "
+            "columns). Fix: check that the file is a CSV export (one row per line); keep "
+            "only the columns you need and save it again as CSV."
+        )
+    return text[:end]
+
+
+def _csv_layout(
+    head_text: str, file: str, column_map: Mapping[str, str] | None, complete: bool = True
+) -> _Layout:
+    """Delimiter, header row index and header names from the first lines (read whole).
+
+    ``complete``: ``head_text`` is the whole file (else the start of it)."""
+    head_text = _whole_lines(head_text, complete, file)
     delim = _sniff_delimiter(head_text)
     rows = _head_rows(head_text, delim)
     if not rows:
@@ -525,6 +582,13 @@ def _csv_layout(head_text: str, file: str, column_map: Mapping[str, str] | None)
             f"{file}: the file has no rows; export the data again from Seller Center."
         )
     hi = find_header(rows, column_map)
+    if len(rows[hi]) > CSV_MAX_COLUMNS:
+        raise ExportError(
+            f"{file}: the header (line {hi + 1}) has {len(rows[hi]):,} columns, more than "
+            f"the {CSV_MAX_COLUMNS:,} accepted (Excel's own limit). Fix: keep only the "
+            "columns you need (delete the others in Excel, or select them in the export) "
+            "and save the file again."
+        )
     return _Layout(delim, hi, unique_headers(rows[hi]))
 
 
@@ -595,6 +659,88 @@ def _table_from_arrow(
     return out
 
 
+def _count_lines(data: bytes) -> int:
+    """Line breaks in ``data`` ("\r\n", "\r" and "\n" count one each)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _ends_inside_quotes(text: str, delimiter: str) -> bool:
+    """True when ``text`` (one row and all that follows it) ends inside a quoted cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _opening_quote(raw: bytes) -> int:
+    """Position of the quote that opens the last cell of ``raw``, a row known to end
+    inside quotes: after it, quotes only come in escaped pairs (``""``)."""
+    quotes = [m.start() for m in re.finditer(b'"', raw)]
+    while len(quotes) >= 2 and quotes[-1] == quotes[-2] + 1:
+        del quotes[-2:]
+    return quotes[-1] if quotes else 0
+
+
+def _unclosed_tail(
+    table: Any, malformed: list[tuple[int | None, str]], delimiter: str
+) -> bytes | None:
+    """The raw text, from its opening quote, of a last cell that runs to the end of the
+    file inside an unclosed quote (None when there is none).
+
+    Arrow ends a quoted cell at the end of the file whether or not it was closed, so
+    the last row alone can hold such a cell: either a kept row whose last cell spans
+    lines, or a malformed row (too few cells) that spans lines."""
+    if malformed and re.search("[\r\n]", malformed[-1][1] or ""):
+        text = malformed[-1][1]
+        if _ends_inside_quotes(text, delimiter):
+            raw = text.encode("utf-8")
+            return raw[_opening_quote(raw) :]
+    if table.num_rows and table.num_columns:
+        cell = table.column(table.num_columns - 1)[table.num_rows - 1].as_py()
+        if isinstance(cell, str) and re.search("[\r\n]", cell):
+            return b'"' + cell.replace('"', '""').encode("utf-8")
+    return None
+
+
+def _refuse_unclosed_quote(
+    table: Any,
+    malformed: list[tuple[int | None, str]],
+    layout: _Layout,
+    file: str,
+    source: Path | bytes,
+) -> None:
+    """ExportError when a quote opened in the last row is never closed: Arrow would
+    read every line after it, to the end of the file, into one cell, and those rows
+    would vanish (or be one "malformed line")."""
+    tail = _unclosed_tail(table, malformed, layout.delimiter)
+    if tail is None:
+        return
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    stripped = data.rstrip(b"\r\n")
+    if data.endswith(tail):
+        start = len(data) - len(tail)
+    elif stripped.endswith(tail.rstrip(b"\r\n")):  # Arrow drops a malformed row's last break
+        start = len(stripped) - len(tail.rstrip(b"\r\n"))
+    else:
+        return  # the quote was closed at the very end: a cell that spans lines, not lost
+    line = _count_lines(data[:start]) + 1
+    after = _count_lines(stripped[start:])
+    begin = max(data.rfind(b"\n", 0, start), data.rfind(b"\r", 0, start)) + 1
+    end = _EOL.search(data, start)
+    snippet = data[max(begin, start - 60) : min(end.start() if end else len(data), start + 40)]
+    raise ExportError(
+        f'{file}: line {line}: a quote (") opens a cell here and is never closed, so the '
+        f"{after} line(s) after it, to the end of the file, would be read into that one cell "
+        f"and their rows lost. Around the quote: {snippet.decode('utf-8', 'replace')!r}. Fix: "
+        f"delete the stray quote on line {line}, or close it (a quote that is part of a "
+        'cell\'s text is written as two quotes "" inside a quoted cell), and save the file '
+        "again."
+    )
+
+
 def read_csv(
     path: Path, column_map: Mapping[str, str] | None = None, *, encoding: str | None = None
 ) -> RawTable:
@@ -623,7 +769,7 @@ def read_csv(
     file = str(path)
     with _os_errors(file):
         size = path.stat().st_size
-        head = _read_head(path, 4 * 65536)
+        head = _read_head_lines(path)
         if not head.strip() and not path.read_bytes().strip():
             raise ExportError(
                 f"{file}: the file is empty; export the data again from Seller Center."
@@ -642,7 +788,7 @@ def read_csv(
             head_text, body = text, text.encode("utf-8")
         else:
             head_text, enc = fast
-        layout = _csv_layout(head_text, file, column_map)
+        layout = _csv_layout(head_text, file, column_map, body is not None or len(head) >= size)
         malformed: list[tuple[int | None, str]] = []
         try:
             try:
@@ -664,6 +810,7 @@ def read_csv(
             raise ExportError(
                 f"{file}: not a readable CSV file ({exc}). Re-save it as CSV from Excel."
             ) from exc
+    _refuse_unclosed_quote(table, malformed, layout, file, path if body is None else body)
     return _table_from_arrow(table, layout, file, enc, malformed)
 
 
@@ -1103,11 +1250,20 @@ def _xlsx_table(
 
 
 def read_parquet(path: Path) -> RawTable:
-    """Read a Parquet file as it is (typed columns; row numbers 1..n)."""
+    """Read a Parquet file as it is (typed columns; row numbers 1..n).
+
+    Columns come out as :func:`pandas.read_parquet` gives them, except a float column
+    holding a NaN value (not a null): it becomes a nullable ``Float64`` column whose NaN
+    cells stay NaN and whose nulls are ``<NA>``, so the loader can reject a NaN as
+    "not finite" rather than count it as missing (numpy float64 cannot tell them apart).
+    """
+    import pyarrow.parquet as pq
+
     file = str(path)
     with _os_errors(file):
         try:
-            raw = pd.read_parquet(path)
+            table = pq.read_table(path, use_pandas_metadata=True)
+            raw = table.to_pandas()  # what pandas.read_parquet does with pyarrow >= 19
         except OSError:
             raise
         except Exception as exc:
@@ -1116,7 +1272,25 @@ def read_parquet(path: Path) -> RawTable:
                 "df.to_parquet(path)) or export CSV."
             ) from exc
     raw = raw.reset_index(drop=True)
+    _keep_float_nans(table, raw)
     return RawTable(raw, file, "parquet", None, np.arange(1, len(raw) + 1, dtype=np.int64))
+
+
+def _keep_float_nans(table: Any, raw: pd.DataFrame) -> None:
+    """Turn (in place) each float column of ``raw`` whose Arrow column holds a NaN value
+    into a nullable Float64 column that keeps NaN apart from null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, fld in enumerate(table.schema):
+        if not pa.types.is_floating(fld.type) or fld.name not in raw.columns:
+            continue
+        col = table.column(i)
+        if col.null_count == len(col) or not pc.any(pc.is_nan(col)).as_py():
+            continue  # the usual case: one vectorised pass, no conversion
+        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        mask = col.is_null().to_numpy(zero_copy_only=False)
+        raw[fld.name] = pd.arrays.FloatingArray(np.asarray(values, dtype=np.float64), mask)
 
 
 # --------------------------------------------------------------------- any source
@@ -1219,10 +1393,12 @@ def read_head_rows(
         if kind == "excel":
             table = read_xlsx(path, None, sheet=sheet)
             return [list(table.raw.columns)]
-        head = _read_head(path, 65536)
+        head = _read_head_lines(path)
+        complete = len(head) >= path.stat().st_size
     if not head.strip():
         return []
     text = decode_export(head, file, encoding)[0] if encoding else _decode_head(head, file)
+    text = _whole_lines(text, complete, file)
     return _head_rows(text, _sniff_delimiter(text))
 
 
@@ -1263,8 +1439,23 @@ NOT_DATA_SUFFIXES: dict[str, str] = {
 }
 
 
-def _skip_reason(path: Path) -> str | None:
-    """Why a folder entry is not read as data, or None when it is a data file."""
+def skip_reason(path: Path, column_map: Mapping[str, str] | None = None) -> str | None:
+    """Why a folder entry (or a glob match) is not read as data, or None when it is.
+
+    Parameters
+    ----------
+    path : Path
+        The entry.
+    column_map : mapping, optional
+        ``{header: canonical name}``: headers it names count as known when a ``.txt``
+        file's first rows are judged.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"hidden file"``, ``"not data (an image)"``, ``"text file without a table
+        header (notes?)"``.
+    """
     name, suffix = path.name, path.suffix.lower()
     if name.startswith("~$"):
         return "Office lock file (the workbook is open in Excel; the real file is read)"
@@ -1282,27 +1473,32 @@ def _skip_reason(path: Path) -> str | None:
         return (
             f"unknown file type {suffix or '(no extension)'!r}; data files are {sorted(FILE_KINDS)}"
         )
-    if suffix == ".txt" and not _looks_tabular(path):
+    if suffix == ".txt" and not _looks_tabular(path, column_map):
         return "text file without a table header (notes?)"
     return None
 
 
-def _looks_tabular(path: Path) -> bool:
+def _looks_tabular(path: Path, column_map: Mapping[str, str] | None = None) -> bool:
     """True when a .txt file's first rows have a header naming two known columns."""
     try:
         rows = read_head_rows(path)
     except ExportError:
         return False
-    return bool(rows) and header_score(rows[find_header(rows, None)], None) >= 2
+    return bool(rows) and header_score(rows[find_header(rows, column_map)], column_map) >= 2
 
 
-def list_data_files(folder: Path | str) -> tuple[list[Path], list[tuple[str, str]]]:
+def list_data_files(
+    folder: Path | str, column_map: Mapping[str, str] | None = None
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """Split a folder's entries into data files and skipped entries.
 
     Parameters
     ----------
     folder : Path or str
         The folder (not searched recursively).
+    column_map : mapping, optional
+        Headers it maps count as known when a ``.txt`` file is judged (see
+        :func:`skip_reason`).
 
     Returns
     -------
@@ -1325,7 +1521,7 @@ def list_data_files(folder: Path | str) -> tuple[list[Path], list[tuple[str, str
     skipped: list[tuple[str, str]] = []
     for entry in entries:
         with _os_errors(str(entry)):
-            reason = _skip_reason(entry)
+            reason = skip_reason(entry, column_map)
         if reason is None:
             data.append(entry)
         else:

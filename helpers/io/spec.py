@@ -48,6 +48,7 @@ import yaml
 
 from helpers import paths
 from helpers.errors import ExportError
+from helpers.io.readers import FILE_KINDS, list_data_files, skip_reason
 from helpers.schema import CANONICAL_COLUMNS, SITES, TIERS
 
 __all__ = [
@@ -89,10 +90,11 @@ PERIOD_KEYS: tuple[str, ...] = ("start", "end", "last")
 SPEC_NAMES: tuple[str, ...] = ("data.yaml", "data.yml")
 """File names of a folder's spec."""
 
-DATA_SUFFIXES: frozenset[str] = frozenset(
-    {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".pq"}
-)
-"""Suffixes listed from a folder or a glob; other files are skipped with a reason."""
+DATA_SUFFIXES: frozenset[str] = frozenset(FILE_KINDS)
+"""Suffixes the readers know (:data:`helpers.io.readers.FILE_KINDS`). Which files of a
+folder or a glob are data is decided by :func:`helpers.io.readers.skip_reason`, the same
+rule as :func:`helpers.io.readers.list_data_files` (a ``.txt`` file only with an export
+header; notes, images, lock and hidden files, ``.xls`` are skipped with a reason)."""
 
 #: Columns the loader adds to every row; a column_map target may not take them.
 RESERVED_COLUMNS: tuple[str, ...] = ("source_file", "source_row")
@@ -345,19 +347,6 @@ def _check_files(where: _Where, value: Any) -> tuple[FileEntry, ...]:
             '["videos_*.csv", creators.csv]',
         )
     return tuple(_check_file_item(where, i, item) for i, item in enumerate(value))
-
-
-def _skip_reason(path: Path) -> str | None:
-    """Why a listed file is not taken as data, or None when it is."""
-    if path.name.startswith("~$"):
-        return "Office lock file"
-    if path.name.startswith("."):
-        return "hidden file"
-    if path.name in SPEC_NAMES:
-        return "the data spec"
-    if path.suffix.lower() not in DATA_SUFFIXES:
-        return f"not a data file type ({path.suffix or 'no suffix'})"
-    return None
 
 
 def _glob(base: Path, pattern: str) -> list[Path]:
@@ -1055,6 +1044,11 @@ class DataSpec:
     def _where(self) -> _Where:
         return _Where(self.origin, self.key_prefix)
 
+    def _column_map(self) -> dict[str, str] | None:
+        """The column_map the loader gets (site_column merged): it also says which
+        headers make a ``.txt`` file an export."""
+        return self.loader_kwargs()["column_map"]
+
     def _listing(self) -> tuple[list[SpecFile], list[tuple[Path, str]]]:
         if self.file_items is None:
             found, skipped = self._list_folder()
@@ -1079,17 +1073,15 @@ class DataSpec:
             )
         found: list[SpecFile] = []
         skipped: list[tuple[Path, str]] = []
-        children = sorted(self.base_dir.iterdir()) if self.base_dir.is_dir() else []
-        for child in children:
-            reason = (
-                "folder (sub-folders are not searched)" if child.is_dir() else _skip_reason(child)
-            )
-            if reason is None:
-                found.append(SpecFile(child, self.sheet))
-            elif child.name not in SPEC_NAMES:
-                skipped.append((child, reason))
+        if self.base_dir.is_dir():
+            # The readers' own listing, so that a spec and load_dataset never disagree.
+            data, passed = list_data_files(self.base_dir, self._column_map())
+            found = [SpecFile(p, self.sheet) for p in data]
+            skipped = [(self.base_dir / n, why) for n, why in passed if n not in SPEC_NAMES]
         if not found:
-            names = [c.name for c in children]
+            names = (
+                sorted(c.name for c in self.base_dir.iterdir()) if self.base_dir.is_dir() else []
+            )
             raise self._where().error(
                 ["files"],
                 f"no data file (CSV, TSV, TXT, XLSX, Parquet) in {self.base_dir}; it holds {names}.",
@@ -1102,8 +1094,13 @@ class DataSpec:
         if not glob.has_magic(item.path):
             return [self._literal(i, item)], []
         matches = [m for m in _glob(self.base_dir, item.path) if m.is_file()]
-        skipped = [(m, r) for m in matches if (r := _skip_reason(m)) is not None]
-        data = [m.resolve() for m in matches if _skip_reason(m) is None]
+        column_map = self._column_map()
+        reasons = {
+            m: "the data spec" if m.name in SPEC_NAMES else skip_reason(m, column_map)
+            for m in matches
+        }
+        skipped = [(m, r) for m in matches if (r := reasons[m]) is not None]
+        data = [m.resolve() for m in matches if reasons[m] is None]
         if not data:
             seen = f" (it matched only {[m.name for m, _ in skipped]})" if skipped else ""
             raise where.error(
