@@ -15,6 +15,8 @@ so a second call on unchanged files only reads Parquet.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -92,10 +94,21 @@ def load_dataset(
     spec = _spec_of(source, options)
     if not cache:
         return _read_exports(spec)
-    folder = paths.CACHE / spec.fingerprint(salt=f"dataset-v{FORMAT_VERSION}")
+    folder = paths.CACHE / spec.fingerprint(salt=_loader_version())
     if not is_prepared(folder):
         _write_prepared(_read_exports(spec), spec, folder)
     return read_prepared(folder)
+
+
+@functools.cache
+def _loader_version() -> str:
+    """A hash of the loader's own source: a changed loader never serves a stale cache."""
+    here = Path(__file__).resolve().parent
+    sources = [here.parent / "load.py", here.parent / "schema.py", *sorted(here.glob("*.py"))]
+    digest = hashlib.sha256(f"dataset-v{FORMAT_VERSION}".encode())
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def build_dataset(
@@ -175,7 +188,7 @@ def _read_exports(spec: DataSpec) -> Any:
         result = load.assemble(
             videos, roles["creators"] or None, roles["products"] or None, **kwargs
         )
-    result.summary.notes.extend(f"{name}: skipped ({why})" for name, why in skipped)
+    result.summary.notes.extend(f"skipped {name}: {why}" for name, why in skipped)
     return _apply_period(result, spec)
 
 
