@@ -23,7 +23,7 @@ import math
 import platform
 import subprocess
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,15 @@ import pandas as pd
 
 from helpers import paths
 
-__all__ = ["ReportOutputs", "excel_safe", "to_jsonable", "versions_footer", "versions_table"]
+__all__ = [
+    "ReportOutputs",
+    "escape_markdown",
+    "escape_styler",
+    "excel_safe",
+    "to_jsonable",
+    "versions_footer",
+    "versions_table",
+]
 
 _VERSIONED = (
     "pandas",
@@ -120,6 +128,136 @@ def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = s
     out.columns = [_neutralise(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+# --- HTML safety: data is text, never markup ------------------------------------------
+# A creator called "<script>alert(1)</script>" must show as that text in every report.
+# nbconvert passes raw HTML in Markdown through and pandas' Styler renders cell and
+# label text unescaped, so data reaches HTML only through the two functions below.
+
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# CommonMark lets a backslash escape any ASCII punctuation; these are the characters
+# that start emphasis, links, code, headings, lists, tables, math ($) or autolinks (:).
+_MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~^$:=\"'")
+
+
+def escape_markdown(value: Any) -> str:
+    """Text of ``value`` for a Markdown string that shows it literally.
+
+    HTML is neutralised (``<``, ``>`` and ``&`` become entities), Markdown and math
+    syntax is backslash-escaped (``*``, ``_``, ``[``, ``](``, backticks, ``#``, ``|``,
+    ``$`` ...), so a data value never becomes a tag, link, heading, table cell or
+    formula; ``\\$`` is also what JupyterLab reads as a literal dollar. Line breaks
+    become spaces so a value cannot start a new block.
+
+    Parameters
+    ----------
+    value : Any
+        A data value (creator, category, site, product id, file name, reason ...);
+        converted with ``str``.
+
+    Returns
+    -------
+    str
+        Markdown that renders as exactly ``str(value)``.
+
+    Examples
+    --------
+    >>> print(escape_markdown("<b>$5</b> off"))
+    &lt;b&gt;\\$5&lt;/b&gt; off
+    """
+    out = []
+    for ch in str(value):
+        if ch in _MD_ENTITIES:
+            out.append(_MD_ENTITIES[ch])
+        elif ch in _MD_SPECIAL:
+            out.append("\\" + ch)
+        elif ch in "\r\n":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escaping(func: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """``func`` whose result is HTML-escaped (marked, so it is wrapped only once)."""
+    if getattr(func, "_escapes_html", False):
+        return func
+
+    def escaped(value: Any) -> str:
+        return html.escape(str(func(value)), quote=True)
+
+    escaped._escapes_html = True  # type: ignore[attr-defined]
+    return escaped
+
+
+def escape_styler(styler: Any) -> Any:
+    """Make a pandas Styler render every cell, index and column label as text.
+
+    pandas escapes only where ``escape="html"`` is passed to each ``format`` /
+    ``format_index`` call (the ``styler.format.escape`` option reaches only the
+    formatter the Styler starts with, never index or column labels). This wraps the
+    Styler's display functions instead, present and future, so their output (the
+    formatted text) is escaped once, whatever formatters the notebook chose. Markup
+    returned by a formatter therefore shows as text: do not pass ``escape="html"``
+    as well (it would escape twice).
+
+    Kit notebooks need not call this: importing :mod:`helpers.outputs` in IPython
+    registers it for every displayed Styler.
+
+    Parameters
+    ----------
+    styler : pandas.io.formats.style.Styler
+        Changed in place (idempotent); concatenated Stylers too.
+
+    Returns
+    -------
+    Styler
+        The same object, for chaining.
+    """
+    for name in (
+        "_display_funcs",
+        "_display_funcs_index",
+        "_display_funcs_columns",
+        "_display_funcs_index_names",
+        "_display_funcs_column_names",
+    ):
+        funcs = getattr(styler, name)
+        for key, func in list(funcs.items()):
+            funcs[key] = _escaping(func)
+        factory = funcs.default_factory
+        if not getattr(factory, "_escapes_html", False):
+            funcs.default_factory = _escaping_factory(factory)
+    for other in getattr(styler, "concatenated", []):
+        escape_styler(other)
+    return styler
+
+
+def _escaping_factory(factory: Callable[[], Callable[[Any], Any]]) -> Callable[[], Any]:
+    def make() -> Callable[[Any], str]:
+        return _escaping(factory())
+
+    make._escapes_html = True  # type: ignore[attr-defined]
+    return make
+
+
+def _styler_html(styler: Any) -> str | None:
+    return escape_styler(styler)._repr_html_()
+
+
+def _register_styler_escaping() -> None:
+    """Have IPython render every Styler through :func:`escape_styler`."""
+    try:
+        from IPython import get_ipython
+        from pandas.io.formats.style import Styler
+    except ImportError:  # pragma: no cover - IPython and jinja2 ship with the kit
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(Styler, _styler_html)
+
+
+_register_styler_escaping()
 
 
 class ReportOutputs:

@@ -679,12 +679,21 @@ def _last_started_cell(source: Path, executed: Path) -> dict[str, Any]:
 
 
 def _export_html(ipynb: Path, html: Path, title: str) -> Path | None:
-    """Code-free HTML of an executed notebook: outputs and prose only."""
+    """Code-free, self-contained HTML of an executed notebook: outputs and prose only.
+
+    The ``offline`` template (helpers/templates/nbconvert) loads nothing from the
+    network: no require.js, MathJax, Mermaid or widget scripts; images are embedded.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="offline",
+        extra_template_basedirs=[str(_TEMPLATES / "nbconvert")],
+        embed_images=True,
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     nb = nbformat.read(ipynb, as_version=4)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
