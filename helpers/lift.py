@@ -962,12 +962,13 @@ def _bb_stats(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
 
     The log-likelihood is a sum of three separable terms, in clicks ``k``, non-clicks
     ``n - k`` and impressions ``n``, so each needs only the distinct values and their
-    counts (zeros contribute nothing). Returns ``(k values, counts, n - k values,
-    counts, n values, counts)``.
+    counts (zeros contribute nothing). Effective (non-integer) counts, as for units
+    with a design effect, work the same way (the gamma functions are continuous).
+    Returns ``(k values, counts, n - k values, counts, n values, counts)``.
     """
     out: list[np.ndarray] = []
     for v in (k, n - k, n):
-        v = np.asarray(v, dtype=np.int64)
+        v = np.asarray(v)
         v = v[v > 0]
         codes, uniq = pd.factorize(v)
         out += [uniq.astype(np.float64), np.bincount(codes, minlength=len(uniq)).astype(np.float64)]
@@ -1018,9 +1019,10 @@ def fit_beta_prior(
 
     Parameters
     ----------
-    clicks, impressions : array-like of int
+    clicks, impressions : array-like of int (or float)
         One entry per unit; units without impressions carry no information and are
-        ignored.
+        ignored. Effective counts (impressions and clicks divided by a design effect)
+        may be non-integer.
     max_units : int or None
         Fit on a seeded random subsample of this many units when there are more
         (None: all).
@@ -1036,8 +1038,12 @@ def fit_beta_prior(
         noise: the prior is then nearly a point mass and every unit is shrunk to the
         mean).
     """
-    k = np.asarray(clicks, dtype=np.int64)
-    n = np.asarray(impressions, dtype=np.int64)
+    k = np.asarray(clicks)
+    n = np.asarray(impressions)
+    # Integer counts stay integers (exact distinct values); effective counts stay real.
+    integral = k.dtype.kind in "iub" or bool(np.all(k == np.round(k)) and np.all(n == np.round(n)))
+    k = k.astype(np.int64 if integral else np.float64)
+    n = n.astype(np.int64 if integral else np.float64)
     ok = n > 0
     if not ok.all():
         k, n = k[ok], n[ok]
@@ -1168,6 +1174,135 @@ class LiftResult:
         if top is not None:
             sel = sel.groupby("site", observed=True, sort=False).head(top)
         return sel.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- overdispersion
+
+
+_DISPERSION_MIN_UNITS = 10
+"""Fewest units with two or more pieces of content that estimate a (site, stratum)'s
+between-video dispersion on their own; with fewer, the site's units are pooled."""
+
+
+def _is_aggregated(level: str | Sequence[str], level_cols: Sequence[str]) -> bool:
+    """True when a unit can hold several pieces of content (creator, tier, any grouping
+    coarser than the content row); content- and row-level units are single pieces."""
+    if isinstance(level, str) and level in ("content", "row"):
+        return False
+    return bool(level_cols) and "content_id" not in level_cols
+
+
+def _content_pieces(
+    work: pd.DataFrame,
+    key_cols: Sequence[str],
+    u_codes: np.ndarray,
+    imp: np.ndarray,
+    clk: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit code, impressions and clicks of each piece of content of the units.
+
+    A piece is a content_id within its unit (its daily rows are summed) or, without
+    content ids (or where one is missing), a row.
+    """
+    if "content_id" not in work.columns or _all_distinct(work["content_id"]):
+        return u_codes, imp, clk
+    codes, n_c, first = _group(work, [*key_cols, "content_id"])
+    lone = np.flatnonzero((codes < 0) & (u_codes >= 0))  # no content id: the row alone
+    codes[lone] = n_c + np.arange(len(lone))
+    first = np.concatenate([first, lone])
+    n_c += len(lone)
+    ok = codes >= 0
+    n_j = np.bincount(codes[ok], weights=imp[ok], minlength=n_c)
+    k_j = np.bincount(codes[ok], weights=clk[ok], minlength=n_c)
+    return u_codes[first], n_j, k_j
+
+
+def _content_moments(
+    unit: np.ndarray, n_j: np.ndarray, k_j: np.ndarray, n_units: int
+) -> dict[str, np.ndarray]:
+    """Per unit: pieces of content with impressions, ``sum n_j^2`` and ``sum k_j^2 / n_j``
+    (with the unit's totals they give the between-piece residuals, see
+    :func:`_video_dispersion`)."""
+    ok = (unit >= 0) & (n_j > 0)
+    u, n, k = unit[ok], n_j[ok].astype(np.float64), k_j[ok].astype(np.float64)
+    return {
+        "pieces": np.bincount(u, minlength=n_units),
+        "sum_n2": np.bincount(u, weights=n * n, minlength=n_units),
+        "sum_k2n": np.bincount(u, weights=k * k / n, minlength=n_units),
+    }
+
+
+def _video_dispersion(
+    k: np.ndarray,
+    n: np.ndarray,
+    moments: dict[str, np.ndarray],
+    p0: np.ndarray,
+    g_codes: np.ndarray,
+    n_g: int,
+    g_site: np.ndarray,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Between-video dispersion ``kappa2`` per (site, stratum) group, by moments.
+
+    Model: within a unit of true CTR ``pi``, piece j has CTR ``p_j`` with mean ``pi`` and
+    variance ``kappa2 * (pi (1 - pi))^2`` (kappa is about the logit-scale SD of the
+    videos: logit-normal video effects of SD ``tau`` give ``kappa2 ~ tau^2``), and
+    ``k_j ~ Binomial(n_j, p_j)``. The unit's residuals ``r_j = k_j - n_j K / N`` satisfy
+    ``E sum_j r_j^2 / n_j = s2 (m - 1) + kappa2 s2^2 (N - sum_j n_j^2 / N)`` with
+    ``s2 = pi (1 - pi)`` (m pieces, K clicks, N impressions). Summed over the group's
+    units with two or more pieces this is one linear equation in kappa2 (truncated at
+    0); ``pi`` is the unit's CTR with one click at the benchmark added (never 0). A
+    unit with two videos cannot estimate its own dispersion, so it is pooled: per
+    (site, stratum) when at least :data:`_DISPERSION_MIN_UNITS` units have two or more
+    pieces, else over the site's strata, else over all sites, else 0 (binomial).
+    """
+    pieces = moments["pieces"]
+    s_u = moments["sum_n2"] / n
+    pi = (k + 1.0) / (n + 1.0 / p0)
+    s2 = pi * (1.0 - pi)
+    num = moments["sum_k2n"] - k * (k / n) - s2 * (pieces - 1)
+    den = s2 * s2 * (n - s_u)
+    multi = (pieces >= 2) & (den > 0)
+    g_num = np.bincount(g_codes[multi], weights=num[multi], minlength=n_g)
+    g_den = np.bincount(g_codes[multi], weights=den[multi], minlength=n_g)
+    g_cnt = np.bincount(g_codes[multi], minlength=n_g)
+    s_num = np.bincount(g_site, weights=g_num, minlength=g_site.max() + 1 if n_g else 0)
+    s_den = np.bincount(g_site, weights=g_den, minlength=g_site.max() + 1 if n_g else 0)
+    s_cnt = np.bincount(g_site, weights=g_cnt, minlength=g_site.max() + 1 if n_g else 0)
+    kappa2 = np.zeros(n_g)
+    info = []
+    for g in range(n_g):
+        s = g_site[g]
+        if g_cnt[g] >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = g_num[g], g_den[g], "site and stratum", g_cnt[g]
+        elif s_cnt[s] >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = s_num[s], s_den[s], "site (strata pooled)", s_cnt[s]
+        elif g_cnt.sum() >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = g_num.sum(), g_den.sum(), "all sites pooled", g_cnt.sum()
+        else:
+            nm, dn, src, used = 0.0, 0.0, "none (too few units with 2+ videos: binomial)", 0
+        kappa2[g] = max(nm / dn, 0.0) if dn > 0 else 0.0
+        info.append(
+            {
+                "video_dispersion": kappa2[g],
+                "dispersion_units": int(used),
+                "dispersion_source": src,
+            }
+        )
+    return kappa2, info
+
+
+def _design_effects(
+    kappa2_u: np.ndarray, k: np.ndarray, n: np.ndarray, sum_n2: np.ndarray, p0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design effects of each unit's CTR: ``1 + kappa2 pi (1 - pi) sum_j n_j^2 / N``.
+
+    Returns the one at the unit's own CTR (one click at the benchmark added; for its
+    posterior and interval) and the one at the benchmark CTR (the variance under the
+    null hypothesis, for its test).
+    """
+    s_u = sum_n2 / n
+    pi = (k + 1.0) / (n + 1.0 / p0)
+    return 1.0 + kappa2_u * pi * (1.0 - pi) * s_u, 1.0 + kappa2_u * p0 * (1.0 - p0) * s_u
 
 
 def _level_columns(df: pd.DataFrame, level: str | Sequence[str]) -> list[str]:
@@ -1333,8 +1468,13 @@ def ctr_lift(
     keep &= ~zero_bench
 
     # Units (only the columns needed, so masking does not copy the whole frame).
-    needed = list(dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns]]))
+    aggregated = _is_aggregated(level, level_cols)
+    pieces_col = ["content_id"] if aggregated and "content_id" in df.columns else []
+    needed = list(
+        dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns], *pieces_col])
+    )
     as_rows = not level_cols
+    moments: dict[str, np.ndarray] | None = None
     work = df[needed] if keep.all() else df[needed].loc[keep]
     if level_cols and "content_id" in level_cols and len(work):
         # Content ids unique per row (the usual video export): no grouping needed.
@@ -1369,6 +1509,10 @@ def ctr_lift(
         base["clicks"] = _sum_by(u_codes, n_u, clk_k)
         base["benchmark_ctr"] = bench_k[u_first]
         u_strata = s_k[u_first]
+        if aggregated:  # pieces of content per unit, for the between-video dispersion
+            moments = _content_moments(
+                *_content_pieces(work, key_cols, u_codes, imp_k, clk_k), n_units=n_u
+            )
         for col in carry:
             if col in work.columns and col not in key_cols:
                 c = work[col]
@@ -1424,6 +1568,8 @@ def ctr_lift(
     if (zero | over).any():
         units = units.loc[~(zero | over)].reset_index(drop=True)
         u_strata = u_strata[~(zero | over)]
+        if moments is not None:
+            moments = {name: v[~(zero | over)] for name, v in moments.items()}
 
     k = units["clicks"].to_numpy(dtype=np.int64)
     n = units["impressions"].to_numpy(dtype=np.int64)
@@ -1436,11 +1582,22 @@ def ctr_lift(
     # Empirical-Bayes prior per (site, stratum).
     g_cols = ["site", *strata]
     g_codes, n_g, g_first = _group(units, g_cols)
+    # Units of several videos: their CTR varies beyond binomial noise (videos differ),
+    # so the prior, posterior and test use effective counts (counts / design effect).
+    deff = deff_null = None
+    k_fit, n_fit = k, n
+    g_disp: list[dict[str, Any]] = [{} for _ in range(n_g)]
+    if moments is not None and len(units):
+        g_site = _codes(units["site"])[0][g_first]
+        kappa2, g_disp = _video_dispersion(k, n, moments, b_ctr, g_codes, n_g, g_site)
+        deff, deff_null = _design_effects(kappa2[g_codes], k, n, moments["sum_n2"], b_ctr)
+        k_fit, n_fit = k / deff, n / deff
+    derived["design_effect"] = deff if deff is not None else np.ones(len(units))
     prior_rows = []
     a_g = np.empty(n_g)
     b_g = np.empty(n_g)
     for g, sel in enumerate(_split(g_codes, n_g)):
-        fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
+        fit = fit_beta_prior(k_fit[sel], n_fit[sel], max_units=prior_sample, seed=seed + g)
         if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
             # Too few units to estimate a spread: a weak prior centred on the benchmark,
             # worth one click (Beta(1, (1 - p) / p)), which moves a unit with a few
@@ -1457,17 +1614,17 @@ def ctr_lift(
             fit["fallback"] = False
         a_g[g] = fit["alpha"]
         b_g[g] = fit["beta"]
-        prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit})
+        prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit, **g_disp[g]})
     priors = pd.DataFrame(prior_rows)
 
     _tick("prior_s")
-    a_post = a_g[g_codes] + k
-    b_post = b_g[g_codes] + (n - k)
+    a_post = a_g[g_codes] + k_fit
+    b_post = b_g[g_codes] + (n_fit - k_fit)
     shrunk = a_post / (a_post + b_post)
     derived["shrunk_ctr"] = shrunk
     interval_info: dict[str, Any] = {}
     if intervals:
-        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n, info=interval_info)
+        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k_fit, n_fit, info=interval_info)
     else:
         lo = hi = np.full(len(units), np.nan)
     derived["shrunk_ctr_low"] = lo
@@ -1492,12 +1649,18 @@ def ctr_lift(
     el_idx = np.flatnonzero(eligible)
     if len(el_idx):
         p_val[el_idx] = _binom_two_sided(
-            k[el_idx], n[el_idx], b_ctr[el_idx], None if b_lv is None else b_lv[el_idx]
+            k[el_idx],
+            n[el_idx],
+            b_ctr[el_idx],
+            None if b_lv is None else b_lv[el_idx],
+            None if deff_null is None else deff_null[el_idx],
         )
     if b_lv is not None:
-        # Binomial variance of the unit's CTR at the benchmark below the benchmark's own
-        # variance: its flag rests mostly on how precisely the benchmark is known.
-        derived["benchmark_limited"] = (1 - b_ctr) / (n * b_ctr) < b_lv
+        # Variance of the unit's CTR at the benchmark (binomial, times the design
+        # effect) below the benchmark's own variance: its flag rests mostly on how
+        # precisely the benchmark is known.
+        own = (1 - b_ctr) / (n * b_ctr)
+        derived["benchmark_limited"] = (own if deff_null is None else own * deff_null) < b_lv
     else:
         derived["benchmark_limited"] = np.zeros(len(units), dtype=bool)
     q_val = np.full(len(units), np.nan)
@@ -1668,7 +1831,11 @@ def _in_threads(func: Any, n_items: int) -> list[Any]:
 
 
 def _binom_two_sided(
-    k: np.ndarray, n: np.ndarray, p: np.ndarray, log_var: np.ndarray | None = None
+    k: np.ndarray,
+    n: np.ndarray,
+    p: np.ndarray,
+    log_var: np.ndarray | None = None,
+    deff: np.ndarray | None = None,
 ) -> np.ndarray:
     """Two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
     ``X ~ Binomial(n, p)`` (in :data:`_THREADS` threads).
@@ -1684,12 +1851,19 @@ def _binom_two_sided(
     equal to the binomial tails at integer counts). Small units are then tested
     practically exactly, large ones by the normal limit with both variances: a unit
     can never be known more precisely than its benchmark.
+
+    ``deff``, the unit's design effect under the null (a unit of several videos, see
+    :func:`_design_effects`), multiplies its binomial variance in the same device:
+    ``n_eff = n / (deff + n p log_var / (1 - p))``.
     """
-    if log_var is not None and np.any(log_var > 0):
+    with_var = log_var is not None and bool(np.any(log_var > 0))
+    if with_var or (deff is not None and bool(np.any(deff > 1))):
+        lv = log_var if with_var else np.zeros(len(k))
+        d = deff if deff is not None else np.ones(len(k))
 
         def part_eff(sl: slice) -> np.ndarray:
             kk, nn, pp = k[sl].astype(np.float64), n[sl].astype(np.float64), p[sl]
-            shrink = 1.0 / (1.0 + nn * pp * log_var[sl] / (1.0 - pp))
+            shrink = 1.0 / (d[sl] + nn * pp * lv[sl] / (1.0 - pp))
             ke, ne = kk * shrink, nn * shrink
             upper = ke >= ne * pp
             tail = np.empty(len(kk))
