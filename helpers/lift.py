@@ -1250,14 +1250,18 @@ def _video_dispersion(
     ``E sum_j r_j^2 / n_j = s2 (m - 1) + kappa2 s2^2 (N - sum_j n_j^2 / N)`` with
     ``s2 = pi (1 - pi)`` (m pieces, K clicks, N impressions). Summed over the group's
     units with two or more pieces this is one linear equation in kappa2 (truncated at
-    0); ``pi`` is the unit's CTR with one click at the benchmark added (never 0). A
+    0); ``pi`` is the group's pooled CTR (a unit's own CTR, noisy where the videos
+    differ, would bias ``s2^2`` upwards and kappa2 downwards; where creators differ the
+    pooled value errs the other way, towards a wider interval). A
     unit with two videos cannot estimate its own dispersion, so it is pooled: per
     (site, stratum) when at least :data:`_DISPERSION_MIN_UNITS` units have two or more
     pieces, else over the site's strata, else over all sites, else 0 (binomial).
     """
     pieces = moments["pieces"]
     s_u = moments["sum_n2"] / n
-    pi = (k + 1.0) / (n + 1.0 / p0)
+    g_clicks = np.bincount(g_codes, weights=k.astype(np.float64), minlength=n_g)
+    g_imp = np.bincount(g_codes, weights=n.astype(np.float64), minlength=n_g)
+    pi = np.clip(g_clicks / np.maximum(g_imp, 1.0), 1e-9, 1 - 1e-9)[g_codes]
     s2 = pi * (1.0 - pi)
     num = moments["sum_k2n"] - k * (k / n) - s2 * (pieces - 1)
     den = s2 * s2 * (n - s_u)
@@ -1853,8 +1857,9 @@ def _binom_two_sided(
     can never be known more precisely than its benchmark.
 
     ``deff``, the unit's design effect under the null (a unit of several videos, see
-    :func:`_design_effects`), multiplies its binomial variance in the same device:
-    ``n_eff = n / (deff + n p log_var / (1 - p))``.
+    :func:`_design_effects`): where it exceeds 1 the tail is :func:`_overdispersed_tail`
+    (the between-video part of the variance is skewed, which a binomial with effective
+    counts does not capture).
     """
     with_var = log_var is not None and bool(np.any(log_var > 0))
     if with_var or (deff is not None and bool(np.any(deff > 1))):
@@ -1872,6 +1877,11 @@ def _binom_two_sided(
             tail[upper] = special.betainc(ke[upper], ne[upper] - ke[upper] + 1.0, pp[upper])
             lo_ = ~upper
             tail[lo_] = special.betainc(ne[lo_] - ke[lo_], ke[lo_] + 1.0, 1.0 - pp[lo_])
+            over = d[sl] > 1.0
+            if over.any():  # units of several videos: skewed between-video noise
+                tail[over] = _overdispersed_tail(
+                    kk[over], nn[over], pp[over], lv[sl][over], d[sl][over], upper[over]
+                )
             return np.minimum(1.0, 2.0 * tail)
 
         parts = _in_threads(part_eff, len(k))
@@ -1888,6 +1898,61 @@ def _binom_two_sided(
 
     parts = _in_threads(part, len(k))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _overdispersed_tail(
+    k: np.ndarray,
+    n: np.ndarray,
+    p: np.ndarray,
+    log_var: np.ndarray,
+    deff: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    """One tail of the clicks of a unit of several videos under the null, on its side.
+
+    Under the null the unit's clicks K have mean ``mu = n p`` and variance ``V = n p (1 -
+    p) deff + mu^2 log_var`` (binomial noise, between-video spread, the benchmark's
+    error). The between-video part is skewed to the right (a unit's CTR rests on a few
+    big videos, and video CTRs are right-skewed), and its shape is unknown, so each tail
+    is the heavier of two references with that mean and variance:
+
+    * gamma video effects: K is negative binomial (gamma-Poisson) with ``V / mu =
+      phi``, ``P(K >= k) = I_(1 - 1/phi)(k, r)``, ``P(K <= k) = I_(1/phi)(r, k + 1)``,
+      ``r = mu / (phi - 1)`` (the binomial with effective counts where ``phi <= 1``);
+    * lognormal (logit-normal) video effects, upper tail only (its lower tail is the
+      lighter one): ``log K`` normal with variance ``sigma^2 = log(1 + V / mu^2)`` and
+      mean ``log mu - sigma^2 / 2``, continuity-corrected (``k - 1/2``).
+
+    Measured against logit-normal and beta video effects in tests/lift_sim.py.
+    """
+    mu = n * p
+    var = n * p * (1.0 - p) * deff + mu * mu * log_var
+    phi = var / mu
+    tail = np.empty(len(k))
+    nb = phi > 1.0
+    q = 1.0 / phi[nb]
+    r = mu[nb] / (phi[nb] - 1.0)
+    kk = k[nb]
+    up = upper[nb]
+    t_nb = np.empty(len(kk))
+    t_nb[up] = np.where(kk[up] > 0, special.betainc(np.maximum(kk[up], 1e-300), r[up], 1.0 - q[up]), 1.0)
+    t_nb[~up] = special.betainc(r[~up], kk[~up] + 1.0, q[~up])
+    tail[nb] = t_nb
+    if (~nb).any():  # variance at or below Poisson: the binomial with effective counts
+        shrink = 1.0 / (deff[~nb] + n[~nb] * p[~nb] * log_var[~nb] / (1.0 - p[~nb]))
+        ke, ne, pp = k[~nb] * shrink, n[~nb] * shrink, p[~nb]
+        u2 = upper[~nb]
+        t_b = np.empty(len(ke))
+        t_b[u2] = special.betainc(ke[u2], ne[u2] - ke[u2] + 1.0, pp[u2])
+        t_b[~u2] = special.betainc(ne[~u2] - ke[~u2], ke[~u2] + 1.0, 1.0 - pp[~u2])
+        tail[~nb] = t_b
+    # lognormal reference for the upper tail
+    ln = upper & (k > 0.5)
+    if ln.any():
+        s2 = np.log1p(var[ln] / (mu[ln] * mu[ln]))
+        z = (np.log((k[ln] - 0.5) / mu[ln]) + s2 / 2) / np.sqrt(s2)
+        tail[ln] = np.maximum(tail[ln], special.ndtr(-z))
+    return tail
 
 
 def _lift_interval(
