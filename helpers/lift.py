@@ -1295,6 +1295,17 @@ def _video_dispersion(
     return kappa2, info
 
 
+def _group_mean_log_var(k: np.ndarray, n: np.ndarray, g_codes: np.ndarray, n_g: int) -> np.ndarray:
+    """Variance of the log pooled CTR of each group, delete-one-unit jackknife (0 for
+    a group of one unit)."""
+    out = np.zeros(n_g)
+    for g, sel in enumerate(_split(g_codes, n_g)):
+        if len(sel) >= 2 and k[sel].sum() > 0:
+            kk, nn = k[sel].astype(np.float64), n[sel].astype(np.float64)
+            out[g] = _jackknife_se_log(kk, nn, kk.sum() / nn.sum()) ** 2
+    return np.nan_to_num(out)
+
+
 def _design_effects(
     kappa2_u: np.ndarray, k: np.ndarray, n: np.ndarray, sum_n2: np.ndarray, p0: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1474,9 +1485,7 @@ def ctr_lift(
     # Units (only the columns needed, so masking does not copy the whole frame).
     aggregated = _is_aggregated(level, level_cols)
     pieces_col = ["content_id"] if aggregated and "content_id" in df.columns else []
-    needed = list(
-        dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns], *pieces_col])
-    )
+    needed = list(dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns], *pieces_col]))
     as_rows = not level_cols
     moments: dict[str, np.ndarray] | None = None
     work = df[needed] if keep.all() else df[needed].loc[keep]
@@ -1637,9 +1646,16 @@ def ctr_lift(
     # The benchmark's own uncertainty (variance of its log) per unit; 0 when exact.
     with_bench_var = bool(np.any(s_lv > 0)) and len(units) > 0
     b_lv = s_lv[u_strata] if with_bench_var else None
-    if intervals and with_bench_var:
+    # Units of several videos: the prior mean is itself uncertain (a few big videos
+    # move it), and a unit shrunk towards it inherits that error.
+    mean_lv = None
+    if moments is not None and len(units):
+        weight = (a_g + b_g)[g_codes] / ((a_g + b_g)[g_codes] + n_fit)
+        mean_lv = weight**2 * _group_mean_log_var(k, n, g_codes, n_g)[g_codes]
+    if intervals and (with_bench_var or mean_lv is not None):
+        extra_lv = (b_lv if b_lv is not None else 0.0) + (mean_lv if mean_lv is not None else 0.0)
         derived["shrunk_lift_low"], derived["shrunk_lift_high"] = _lift_interval(
-            shrunk, lo, hi, b_ctr, b_lv
+            shrunk, lo, hi, b_ctr, np.broadcast_to(extra_lv, len(units))
         )
     else:
         derived["shrunk_lift_low"] = lo / b_ctr - 1
@@ -1935,7 +1951,9 @@ def _overdispersed_tail(
     kk = k[nb]
     up = upper[nb]
     t_nb = np.empty(len(kk))
-    t_nb[up] = np.where(kk[up] > 0, special.betainc(np.maximum(kk[up], 1e-300), r[up], 1.0 - q[up]), 1.0)
+    t_nb[up] = np.where(
+        kk[up] > 0, special.betainc(np.maximum(kk[up], 1e-300), r[up], 1.0 - q[up]), 1.0
+    )
     t_nb[~up] = special.betainc(r[~up], kk[~up] + 1.0, q[~up])
     tail[nb] = t_nb
     if (~nb).any():  # variance at or below Poisson: the binomial with effective counts

@@ -107,9 +107,13 @@ def _videos(rng: np.random.Generator, n_creators: int, settings: SimSettings) ->
     return np.repeat(np.arange(n_creators), per)
 
 
-def _impressions(rng: np.random.Generator, creator: np.ndarray, settings: SimSettings) -> np.ndarray:
+def _impressions(
+    rng: np.random.Generator, creator: np.ndarray, settings: SimSettings
+) -> np.ndarray:
     reach = rng.normal(0, settings.imp_creator_sd, creator.max() + 1)
-    log_imp = settings.imp_log_mean + reach[creator] + rng.normal(0, settings.imp_video_sd, len(creator))
+    log_imp = (
+        settings.imp_log_mean + reach[creator] + rng.normal(0, settings.imp_video_sd, len(creator))
+    )
     return 1 + np.floor(np.exp(log_imp)).astype(np.int64)
 
 
@@ -140,7 +144,9 @@ def simulate(settings: SimSettings, seed: int) -> tuple[pd.DataFrame, pd.DataFra
         cat = f"c{d:04d}"
         # benchmark population (US)
         c = _videos(rng, settings.n_bench_creators, settings)
-        pi_c = special.expit(mu + rng.normal(0, settings.bench_creator_sd, settings.n_bench_creators))
+        pi_c = special.expit(
+            mu + rng.normal(0, settings.bench_creator_sd, settings.n_bench_creators)
+        )
         if settings.video_dist == "logitnormal":
             # the creator's location is mu + effect; its videos add logit-normal noise
             eta = special.logit(pi_c)[c] + settings.video_sd * rng.standard_normal(len(c))
@@ -180,7 +186,9 @@ def simulate(settings: SimSettings, seed: int) -> tuple[pd.DataFrame, pd.DataFra
     return frame, pd.concat(truths, ignore_index=True)
 
 
-def _frame(site: str, cat: str, prefix: str, c: np.ndarray, imp: np.ndarray, clk: np.ndarray) -> pd.DataFrame:
+def _frame(
+    site: str, cat: str, prefix: str, c: np.ndarray, imp: np.ndarray, clk: np.ndarray
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "site": site,
@@ -267,7 +275,9 @@ def evaluate(settings: SimSettings, frame: pd.DataFrame, truth: pd.DataFrame) ->
         "runs": runs,
         "units": len(u),
         "any_false_flag": float((per["false"] > 0).mean()),
-        "any_false_flag_se": float(math.sqrt(max((per["false"] > 0).mean(), 1e-9) * (1 - (per["false"] > 0).mean()) / runs)),
+        "any_false_flag_se": float(
+            math.sqrt(max((per["false"] > 0).mean(), 1e-9) * (1 - (per["false"] > 0).mean()) / runs)
+        ),
         "naive_any_false_flag": float((per["naive_false"] > 0).mean()),
         "fdr_mean": float(np.mean(fdp)),
         "power": float(right_way[diff & el].mean()) if (diff & el).any() else math.nan,
