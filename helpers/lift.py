@@ -103,6 +103,32 @@ Flags
     3.3 % of runs had any false discovery at fdr = 0.05 (46 % when the benchmark is
     treated as exact).
 
+Units of several videos (creator level, or any grouping coarser than the content row)
+    A creator's CTR is the mean CTR of its videos, and videos of one creator differ
+    (some find their audience, most do not), so a creator's clicks are not binomial
+    over its impressions: one big video can carry most of them. Testing them as if
+    every impression were independent flags creators whose true CTR equals the
+    benchmark in nearly every run (simulation below); on a real ad export one unit got
+    p = 1.6e-6 where a test clustered by ad gives 2.8e-4. The kit models each piece of
+    content (a content_id of the unit, or a row) as having its own CTR ``p_j`` with
+    mean the unit's CTR ``pi`` and variance ``kappa2 * (pi (1 - pi))^2`` (kappa is about
+    the logit-scale SD of the videos). ``kappa2`` is estimated by moments from the
+    within-unit residuals, pooled over the units of a (site, stratum) with two or more
+    pieces (a unit with two videos cannot estimate its own; fewer than 10 such units:
+    pooled over the site, then over all sites; none: binomial), and reported in the
+    priors table (``video_dispersion``, ``dispersion_units``, ``dispersion_source``).
+    A unit's ``design_effect`` is ``1 + kappa2 pi (1 - pi) sum_j n_j^2 / N``; it
+    divides its impressions and clicks into effective counts for the prior fit, the
+    posterior and its interval (whose half-widths also carry the prior mean's own
+    jackknife error, weighted by the shrinkage), and its test uses the design effect at
+    the benchmark CTR with the benchmark's variance, with each tail the heavier of a
+    negative binomial (gamma video effects) and a lognormal (logit-normal video
+    effects) of that mean and variance: the between-video noise is right-skewed, and
+    a binomial with effective counts alone flagged 10-25 % of null runs. On the
+    independent simulator of tests/lift_sim.py (100 creators per site, 1 + NegBin(mean
+    5) videos each, video logit SD 0.5, heavy-tailed impressions, estimated benchmark),
+    see the closing figures in tests/test_lift_sim.py. Content- and row-level units
+    (one unit = one video) keep design effect 1 and the tests described below.
 Speed (10M rows in a few seconds)
 ---------------------------------
 Grouping works on integer codes: categorical codes, integer offsets, and string ids
@@ -957,17 +983,19 @@ def _benchmark_df(bench: pd.DataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- prior
 
 
-def _bb_stats(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, ...]:
+def _bb_stats(k: np.ndarray, n: np.ndarray, f: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Sufficient statistics of the beta-binomial likelihood.
 
     The log-likelihood is a sum of three separable terms, in clicks ``k``, non-clicks
     ``n - k`` and impressions ``n``, so each needs only the distinct values and their
-    counts (zeros contribute nothing). Returns ``(k values, counts, n - k values,
-    counts, n values, counts)``.
+    counts (zeros contribute nothing). Effective (non-integer) counts, as for units
+    with a design effect, work the same way (the gamma functions are continuous).
+    ``f`` gives the non-clicks when they are rounded on their own (default ``n - k``).
+    Returns ``(k values, counts, n - k values, counts, n values, counts)``.
     """
     out: list[np.ndarray] = []
-    for v in (k, n - k, n):
-        v = np.asarray(v, dtype=np.int64)
+    for v in (k, n - k if f is None else f, n):
+        v = np.asarray(v)
         v = v[v > 0]
         codes, uniq = pd.factorize(v)
         out += [uniq.astype(np.float64), np.bincount(codes, minlength=len(uniq)).astype(np.float64)]
@@ -1007,6 +1035,14 @@ def _betabinom_nll(
     return -float(ll), -np.array([g_mu, g_s])
 
 
+def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits (zeros stay zero)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.where(x > 0, x, 1.0))))
+    return np.round(x * scale) / scale
+
+
 def fit_beta_prior(
     clicks: np.ndarray | pd.Series,
     impressions: np.ndarray | pd.Series,
@@ -1018,9 +1054,10 @@ def fit_beta_prior(
 
     Parameters
     ----------
-    clicks, impressions : array-like of int
+    clicks, impressions : array-like of int (or float)
         One entry per unit; units without impressions carry no information and are
-        ignored.
+        ignored. Effective counts (impressions and clicks divided by a design effect)
+        may be non-integer.
     max_units : int or None
         Fit on a seeded random subsample of this many units when there are more
         (None: all).
@@ -1036,8 +1073,12 @@ def fit_beta_prior(
         noise: the prior is then nearly a point mass and every unit is shrunk to the
         mean).
     """
-    k = np.asarray(clicks, dtype=np.int64)
-    n = np.asarray(impressions, dtype=np.int64)
+    k = np.asarray(clicks)
+    n = np.asarray(impressions)
+    # Integer counts stay integers (exact distinct values); effective counts stay real.
+    integral = k.dtype.kind in "iub" or bool(np.all(k == np.round(k)) and np.all(n == np.round(n)))
+    k = k.astype(np.int64 if integral else np.float64)
+    n = n.astype(np.int64 if integral else np.float64)
     ok = n > 0
     if not ok.all():
         k, n = k[ok], n[ok]
@@ -1057,7 +1098,16 @@ def fit_beta_prior(
         idx = np.random.default_rng(seed).choice(len(n), size=max_units, replace=False)
         k, n = k[idx], n[idx]
     out["n_fit"] = len(n)
-    suff = _bb_stats(k, n)
+    if not integral:
+        # Effective counts are all distinct: clicks, non-clicks and impressions each
+        # rounded to 3 significant digits (relative error < 5e-4, far below the prior's
+        # own sampling error) share values again, which keeps the likelihood's
+        # distinct-value evaluation fast (its three terms are separable).
+        suff = _bb_stats(
+            _round_significant(k, 3), _round_significant(n, 3), _round_significant(n - k, 3)
+        )
+    else:
+        suff = _bb_stats(k, n)
     mean = float(k.sum() / n.sum())
     mean = min(max(mean, 1e-6), 1 - 1e-6)
     # Method-of-moments start: between-unit variance of the raw CTRs above binomial noise.
@@ -1104,13 +1154,17 @@ class LiftResult:
         ``shrunk_lift_high`` (including the benchmark's uncertainty when it has a
         standard error), ``eligible`` (impressions >= min_impressions),
         ``p_value``, ``benchmark_limited`` (the unit's binomial variance at the
-        benchmark is below the benchmark's own: its flag depends mostly on the
-        benchmark's precision), ``q_value`` and ``flag`` (one of :data:`FLAGS`).
+        benchmark, times its design effect, is below the benchmark's own: its flag
+        depends mostly on the benchmark's precision), ``q_value``, ``flag`` (one of
+        :data:`FLAGS`) and ``design_effect`` (variance of the unit's CTR over the
+        binomial one, from the spread between its videos; 1 at content level).
     excluded : pandas.DataFrame
         One row per reason: ``reason``, ``rows``, ``units``, ``impressions``,
         ``clicks``, ``detail``.
     priors : pandas.DataFrame
-        The fitted beta prior per (site, stratum).
+        The fitted beta prior per (site, stratum); for units of several videos also
+        ``video_dispersion`` (kappa2, see the module docstring), ``dispersion_units``
+        and ``dispersion_source``.
     benchmark : pandas.DataFrame
         The benchmark used.
     params : dict
@@ -1168,6 +1222,150 @@ class LiftResult:
         if top is not None:
             sel = sel.groupby("site", observed=True, sort=False).head(top)
         return sel.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- overdispersion
+
+
+_DISPERSION_MIN_UNITS = 10
+"""Fewest units with two or more pieces of content that estimate a (site, stratum)'s
+between-video dispersion on their own; with fewer, the site's units are pooled."""
+
+
+def _is_aggregated(level: str | Sequence[str], level_cols: Sequence[str]) -> bool:
+    """True when a unit can hold several pieces of content (creator, tier, any grouping
+    coarser than the content row); content- and row-level units are single pieces."""
+    if isinstance(level, str) and level in ("content", "row"):
+        return False
+    return bool(level_cols) and "content_id" not in level_cols
+
+
+def _content_pieces(
+    work: pd.DataFrame,
+    key_cols: Sequence[str],
+    u_codes: np.ndarray,
+    imp: np.ndarray,
+    clk: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit code, impressions and clicks of each piece of content of the units.
+
+    A piece is a content_id within its unit (its daily rows are summed) or, without
+    content ids (or where one is missing), a row.
+    """
+    if "content_id" not in work.columns or _all_distinct(work["content_id"]):
+        return u_codes, imp, clk
+    codes, n_c, first = _group(work, [*key_cols, "content_id"])
+    lone = np.flatnonzero((codes < 0) & (u_codes >= 0))  # no content id: the row alone
+    codes[lone] = n_c + np.arange(len(lone))
+    first = np.concatenate([first, lone])
+    n_c += len(lone)
+    ok = codes >= 0
+    n_j = np.bincount(codes[ok], weights=imp[ok], minlength=n_c)
+    k_j = np.bincount(codes[ok], weights=clk[ok], minlength=n_c)
+    return u_codes[first], n_j, k_j
+
+
+def _content_moments(
+    unit: np.ndarray, n_j: np.ndarray, k_j: np.ndarray, n_units: int
+) -> dict[str, np.ndarray]:
+    """Per unit: pieces of content with impressions, ``sum n_j^2`` and ``sum k_j^2 / n_j``
+    (with the unit's totals they give the between-piece residuals, see
+    :func:`_video_dispersion`)."""
+    ok = (unit >= 0) & (n_j > 0)
+    u, n, k = unit[ok], n_j[ok].astype(np.float64), k_j[ok].astype(np.float64)
+    return {
+        "pieces": np.bincount(u, minlength=n_units),
+        "sum_n2": np.bincount(u, weights=n * n, minlength=n_units),
+        "sum_k2n": np.bincount(u, weights=k * k / n, minlength=n_units),
+    }
+
+
+def _video_dispersion(
+    k: np.ndarray,
+    n: np.ndarray,
+    moments: dict[str, np.ndarray],
+    p0: np.ndarray,
+    g_codes: np.ndarray,
+    n_g: int,
+    g_site: np.ndarray,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """Between-video dispersion ``kappa2`` per (site, stratum) group, by moments.
+
+    Model: within a unit of true CTR ``pi``, piece j has CTR ``p_j`` with mean ``pi`` and
+    variance ``kappa2 * (pi (1 - pi))^2`` (kappa is about the logit-scale SD of the
+    videos: logit-normal video effects of SD ``tau`` give ``kappa2 ~ tau^2``), and
+    ``k_j ~ Binomial(n_j, p_j)``. The unit's residuals ``r_j = k_j - n_j K / N`` satisfy
+    ``E sum_j r_j^2 / n_j = s2 (m - 1) + kappa2 s2^2 (N - sum_j n_j^2 / N)`` with
+    ``s2 = pi (1 - pi)`` (m pieces, K clicks, N impressions). Summed over the group's
+    units with two or more pieces this is one linear equation in kappa2 (truncated at
+    0); ``pi`` is the group's pooled CTR (a unit's own CTR, noisy where the videos
+    differ, would bias ``s2^2`` upwards and kappa2 downwards; where creators differ the
+    pooled value errs the other way, towards a wider interval). A
+    unit with two videos cannot estimate its own dispersion, so it is pooled: per
+    (site, stratum) when at least :data:`_DISPERSION_MIN_UNITS` units have two or more
+    pieces, else over the site's strata, else over all sites, else 0 (binomial).
+    """
+    pieces = moments["pieces"]
+    s_u = moments["sum_n2"] / n
+    g_clicks = np.bincount(g_codes, weights=k.astype(np.float64), minlength=n_g)
+    g_imp = np.bincount(g_codes, weights=n.astype(np.float64), minlength=n_g)
+    pi = np.clip(g_clicks / np.maximum(g_imp, 1.0), 1e-9, 1 - 1e-9)[g_codes]
+    s2 = pi * (1.0 - pi)
+    num = moments["sum_k2n"] - k * (k / n) - s2 * (pieces - 1)
+    den = s2 * s2 * (n - s_u)
+    multi = (pieces >= 2) & (den > 0)
+    g_num = np.bincount(g_codes[multi], weights=num[multi], minlength=n_g)
+    g_den = np.bincount(g_codes[multi], weights=den[multi], minlength=n_g)
+    g_cnt = np.bincount(g_codes[multi], minlength=n_g)
+    s_num = np.bincount(g_site, weights=g_num, minlength=g_site.max() + 1 if n_g else 0)
+    s_den = np.bincount(g_site, weights=g_den, minlength=g_site.max() + 1 if n_g else 0)
+    s_cnt = np.bincount(g_site, weights=g_cnt, minlength=g_site.max() + 1 if n_g else 0)
+    kappa2 = np.zeros(n_g)
+    info = []
+    for g in range(n_g):
+        s = g_site[g]
+        if g_cnt[g] >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = g_num[g], g_den[g], "site and stratum", g_cnt[g]
+        elif s_cnt[s] >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = s_num[s], s_den[s], "site (strata pooled)", s_cnt[s]
+        elif g_cnt.sum() >= _DISPERSION_MIN_UNITS:
+            nm, dn, src, used = g_num.sum(), g_den.sum(), "all sites pooled", g_cnt.sum()
+        else:
+            nm, dn, src, used = 0.0, 0.0, "none (too few units with 2+ videos: binomial)", 0
+        kappa2[g] = max(nm / dn, 0.0) if dn > 0 else 0.0
+        info.append(
+            {
+                "video_dispersion": kappa2[g],
+                "dispersion_units": int(used),
+                "dispersion_source": src,
+            }
+        )
+    return kappa2, info
+
+
+def _group_mean_log_var(k: np.ndarray, n: np.ndarray, g_codes: np.ndarray, n_g: int) -> np.ndarray:
+    """Variance of the log pooled CTR of each group, delete-one-unit jackknife (0 for
+    a group of one unit)."""
+    out = np.zeros(n_g)
+    for g, sel in enumerate(_split(g_codes, n_g)):
+        if len(sel) >= 2 and k[sel].sum() > 0:
+            kk, nn = k[sel].astype(np.float64), n[sel].astype(np.float64)
+            out[g] = _jackknife_se_log(kk, nn, kk.sum() / nn.sum()) ** 2
+    return np.nan_to_num(out)
+
+
+def _design_effects(
+    kappa2_u: np.ndarray, k: np.ndarray, n: np.ndarray, sum_n2: np.ndarray, p0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design effects of each unit's CTR: ``1 + kappa2 pi (1 - pi) sum_j n_j^2 / N``.
+
+    Returns the one at the unit's own CTR (one click at the benchmark added; for its
+    posterior and interval) and the one at the benchmark CTR (the variance under the
+    null hypothesis, for its test).
+    """
+    s_u = sum_n2 / n
+    pi = (k + 1.0) / (n + 1.0 / p0)
+    return 1.0 + kappa2_u * pi * (1.0 - pi) * s_u, 1.0 + kappa2_u * p0 * (1.0 - p0) * s_u
 
 
 def _level_columns(df: pd.DataFrame, level: str | Sequence[str]) -> list[str]:
@@ -1333,8 +1531,11 @@ def ctr_lift(
     keep &= ~zero_bench
 
     # Units (only the columns needed, so masking does not copy the whole frame).
-    needed = list(dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns]]))
+    aggregated = _is_aggregated(level, level_cols)
+    pieces_col = ["content_id"] if aggregated and "content_id" in df.columns else []
+    needed = list(dict.fromkeys([*key_cols, *[c for c in carry if c in df.columns], *pieces_col]))
     as_rows = not level_cols
+    moments: dict[str, np.ndarray] | None = None
     work = df[needed] if keep.all() else df[needed].loc[keep]
     if level_cols and "content_id" in level_cols and len(work):
         # Content ids unique per row (the usual video export): no grouping needed.
@@ -1369,6 +1570,10 @@ def ctr_lift(
         base["clicks"] = _sum_by(u_codes, n_u, clk_k)
         base["benchmark_ctr"] = bench_k[u_first]
         u_strata = s_k[u_first]
+        if aggregated:  # pieces of content per unit, for the between-video dispersion
+            moments = _content_moments(
+                *_content_pieces(work, key_cols, u_codes, imp_k, clk_k), n_units=n_u
+            )
         for col in carry:
             if col in work.columns and col not in key_cols:
                 c = work[col]
@@ -1424,6 +1629,8 @@ def ctr_lift(
     if (zero | over).any():
         units = units.loc[~(zero | over)].reset_index(drop=True)
         u_strata = u_strata[~(zero | over)]
+        if moments is not None:
+            moments = {name: v[~(zero | over)] for name, v in moments.items()}
 
     k = units["clicks"].to_numpy(dtype=np.int64)
     n = units["impressions"].to_numpy(dtype=np.int64)
@@ -1436,11 +1643,22 @@ def ctr_lift(
     # Empirical-Bayes prior per (site, stratum).
     g_cols = ["site", *strata]
     g_codes, n_g, g_first = _group(units, g_cols)
+    # Units of several videos: their CTR varies beyond binomial noise (videos differ),
+    # so the prior, posterior and test use effective counts (counts / design effect).
+    deff = deff_null = None
+    k_fit, n_fit = k, n
+    g_disp: list[dict[str, Any]] = [{} for _ in range(n_g)]
+    if moments is not None and len(units):
+        g_site = _codes(units["site"])[0][g_first]
+        kappa2, g_disp = _video_dispersion(k, n, moments, b_ctr, g_codes, n_g, g_site)
+        deff, deff_null = _design_effects(kappa2[g_codes], k, n, moments["sum_n2"], b_ctr)
+        k_fit, n_fit = k / deff, n / deff
+    derived["design_effect"] = deff if deff is not None else np.ones(len(units))
     prior_rows = []
     a_g = np.empty(n_g)
     b_g = np.empty(n_g)
     for g, sel in enumerate(_split(g_codes, n_g)):
-        fit = fit_beta_prior(k[sel], n[sel], max_units=prior_sample, seed=seed + g)
+        fit = fit_beta_prior(k_fit[sel], n_fit[sel], max_units=prior_sample, seed=seed + g)
         if fit["n_units"] < 10 or not np.isfinite(fit["alpha"]):
             # Too few units to estimate a spread: a weak prior centred on the benchmark,
             # worth one click (Beta(1, (1 - p) / p)), which moves a unit with a few
@@ -1457,17 +1675,17 @@ def ctr_lift(
             fit["fallback"] = False
         a_g[g] = fit["alpha"]
         b_g[g] = fit["beta"]
-        prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit})
+        prior_rows.append({**{c: units[c].iloc[g_first[g]] for c in g_cols}, **fit, **g_disp[g]})
     priors = pd.DataFrame(prior_rows)
 
     _tick("prior_s")
-    a_post = a_g[g_codes] + k
-    b_post = b_g[g_codes] + (n - k)
+    a_post = a_g[g_codes] + k_fit
+    b_post = b_g[g_codes] + (n_fit - k_fit)
     shrunk = a_post / (a_post + b_post)
     derived["shrunk_ctr"] = shrunk
     interval_info: dict[str, Any] = {}
     if intervals:
-        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k, n, info=interval_info)
+        lo, hi = _beta_quantiles(a_post, b_post, g_codes, k_fit, n_fit, info=interval_info)
     else:
         lo = hi = np.full(len(units), np.nan)
     derived["shrunk_ctr_low"] = lo
@@ -1476,9 +1694,16 @@ def ctr_lift(
     # The benchmark's own uncertainty (variance of its log) per unit; 0 when exact.
     with_bench_var = bool(np.any(s_lv > 0)) and len(units) > 0
     b_lv = s_lv[u_strata] if with_bench_var else None
-    if intervals and with_bench_var:
+    # Units of several videos: the prior mean is itself uncertain (a few big videos
+    # move it), and a unit shrunk towards it inherits that error.
+    mean_lv = None
+    if moments is not None and len(units):
+        weight = (a_g + b_g)[g_codes] / ((a_g + b_g)[g_codes] + n_fit)
+        mean_lv = weight**2 * _group_mean_log_var(k, n, g_codes, n_g)[g_codes]
+    if intervals and (with_bench_var or mean_lv is not None):
+        extra_lv = (b_lv if b_lv is not None else 0.0) + (mean_lv if mean_lv is not None else 0.0)
         derived["shrunk_lift_low"], derived["shrunk_lift_high"] = _lift_interval(
-            shrunk, lo, hi, b_ctr, b_lv
+            shrunk, lo, hi, b_ctr, np.broadcast_to(extra_lv, len(units))
         )
     else:
         derived["shrunk_lift_low"] = lo / b_ctr - 1
@@ -1492,12 +1717,18 @@ def ctr_lift(
     el_idx = np.flatnonzero(eligible)
     if len(el_idx):
         p_val[el_idx] = _binom_two_sided(
-            k[el_idx], n[el_idx], b_ctr[el_idx], None if b_lv is None else b_lv[el_idx]
+            k[el_idx],
+            n[el_idx],
+            b_ctr[el_idx],
+            None if b_lv is None else b_lv[el_idx],
+            None if deff_null is None else deff_null[el_idx],
         )
     if b_lv is not None:
-        # Binomial variance of the unit's CTR at the benchmark below the benchmark's own
-        # variance: its flag rests mostly on how precisely the benchmark is known.
-        derived["benchmark_limited"] = (1 - b_ctr) / (n * b_ctr) < b_lv
+        # Variance of the unit's CTR at the benchmark (binomial, times the design
+        # effect) below the benchmark's own variance: its flag rests mostly on how
+        # precisely the benchmark is known.
+        own = (1 - b_ctr) / (n * b_ctr)
+        derived["benchmark_limited"] = (own if deff_null is None else own * deff_null) < b_lv
     else:
         derived["benchmark_limited"] = np.zeros(len(units), dtype=bool)
     q_val = np.full(len(units), np.nan)
@@ -1549,6 +1780,13 @@ def ctr_lift(
         ),
         "benchmark_uncertainty": bench_note,
         "prior": "beta prior per (site, stratum) by beta-binomial maximum likelihood",
+        "overdispersion": (
+            "units of several videos: between-video dispersion pooled per (site, stratum), "
+            "design effect per unit; effective counts for prior, posterior and interval; "
+            "test tails the heavier of negative-binomial and lognormal references"
+            if moments is not None
+            else "none (one unit = one piece of content: binomial)"
+        ),
         "timings": timings,
         "intervals": interval_info,
     }
@@ -1668,7 +1906,11 @@ def _in_threads(func: Any, n_items: int) -> list[Any]:
 
 
 def _binom_two_sided(
-    k: np.ndarray, n: np.ndarray, p: np.ndarray, log_var: np.ndarray | None = None
+    k: np.ndarray,
+    n: np.ndarray,
+    p: np.ndarray,
+    log_var: np.ndarray | None = None,
+    deff: np.ndarray | None = None,
 ) -> np.ndarray:
     """Two-sided binomial p-value ``min(1, 2 * min(P(X <= k), P(X >= k)))``,
     ``X ~ Binomial(n, p)`` (in :data:`_THREADS` threads).
@@ -1684,12 +1926,20 @@ def _binom_two_sided(
     equal to the binomial tails at integer counts). Small units are then tested
     practically exactly, large ones by the normal limit with both variances: a unit
     can never be known more precisely than its benchmark.
+
+    ``deff``, the unit's design effect under the null (a unit of several videos, see
+    :func:`_design_effects`): where it exceeds 1 the tail is :func:`_overdispersed_tail`
+    (the between-video part of the variance is skewed, which a binomial with effective
+    counts does not capture).
     """
-    if log_var is not None and np.any(log_var > 0):
+    with_var = log_var is not None and bool(np.any(log_var > 0))
+    if with_var or (deff is not None and bool(np.any(deff > 1))):
+        lv = log_var if with_var else np.zeros(len(k))
+        d = deff if deff is not None else np.ones(len(k))
 
         def part_eff(sl: slice) -> np.ndarray:
             kk, nn, pp = k[sl].astype(np.float64), n[sl].astype(np.float64), p[sl]
-            shrink = 1.0 / (1.0 + nn * pp * log_var[sl] / (1.0 - pp))
+            shrink = 1.0 / (d[sl] + nn * pp * lv[sl] / (1.0 - pp))
             ke, ne = kk * shrink, nn * shrink
             upper = ke >= ne * pp
             tail = np.empty(len(kk))
@@ -1698,6 +1948,11 @@ def _binom_two_sided(
             tail[upper] = special.betainc(ke[upper], ne[upper] - ke[upper] + 1.0, pp[upper])
             lo_ = ~upper
             tail[lo_] = special.betainc(ne[lo_] - ke[lo_], ke[lo_] + 1.0, 1.0 - pp[lo_])
+            over = d[sl] > 1.0
+            if over.any():  # units of several videos: skewed between-video noise
+                tail[over] = _overdispersed_tail(
+                    kk[over], nn[over], pp[over], lv[sl][over], d[sl][over], upper[over]
+                )
             return np.minimum(1.0, 2.0 * tail)
 
         parts = _in_threads(part_eff, len(k))
@@ -1714,6 +1969,63 @@ def _binom_two_sided(
 
     parts = _in_threads(part, len(k))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _overdispersed_tail(
+    k: np.ndarray,
+    n: np.ndarray,
+    p: np.ndarray,
+    log_var: np.ndarray,
+    deff: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    """One tail of the clicks of a unit of several videos under the null, on its side.
+
+    Under the null the unit's clicks K have mean ``mu = n p`` and variance ``V = n p (1 -
+    p) deff + mu^2 log_var`` (binomial noise, between-video spread, the benchmark's
+    error). The between-video part is skewed to the right (a unit's CTR rests on a few
+    big videos, and video CTRs are right-skewed), and its shape is unknown, so each tail
+    is the heavier of two references with that mean and variance:
+
+    * gamma video effects: K is negative binomial (gamma-Poisson) with ``V / mu =
+      phi``, ``P(K >= k) = I_(1 - 1/phi)(k, r)``, ``P(K <= k) = I_(1/phi)(r, k + 1)``,
+      ``r = mu / (phi - 1)`` (the binomial with effective counts where ``phi <= 1``);
+    * lognormal (logit-normal) video effects, upper tail only (its lower tail is the
+      lighter one): ``log K`` normal with variance ``sigma^2 = log(1 + V / mu^2)`` and
+      mean ``log mu - sigma^2 / 2``, continuity-corrected (``k - 1/2``).
+
+    Measured against logit-normal and beta video effects in tests/lift_sim.py.
+    """
+    mu = n * p
+    var = n * p * (1.0 - p) * deff + mu * mu * log_var
+    phi = var / mu
+    tail = np.empty(len(k))
+    nb = phi > 1.0
+    q = 1.0 / phi[nb]
+    r = mu[nb] / (phi[nb] - 1.0)
+    kk = k[nb]
+    up = upper[nb]
+    t_nb = np.empty(len(kk))
+    t_nb[up] = np.where(
+        kk[up] > 0, special.betainc(np.maximum(kk[up], 1e-300), r[up], 1.0 - q[up]), 1.0
+    )
+    t_nb[~up] = special.betainc(r[~up], kk[~up] + 1.0, q[~up])
+    tail[nb] = t_nb
+    if (~nb).any():  # variance at or below Poisson: the binomial with effective counts
+        shrink = 1.0 / (deff[~nb] + n[~nb] * p[~nb] * log_var[~nb] / (1.0 - p[~nb]))
+        ke, ne, pp = k[~nb] * shrink, n[~nb] * shrink, p[~nb]
+        u2 = upper[~nb]
+        t_b = np.empty(len(ke))
+        t_b[u2] = special.betainc(ke[u2], ne[u2] - ke[u2] + 1.0, pp[u2])
+        t_b[~u2] = special.betainc(ne[~u2] - ke[~u2], ke[~u2] + 1.0, 1.0 - pp[~u2])
+        tail[~nb] = t_b
+    # lognormal reference for the upper tail
+    ln = upper & (k > 0.5)
+    if ln.any():
+        s2 = np.log1p(var[ln] / (mu[ln] * mu[ln]))
+        z = (np.log((k[ln] - 0.5) / mu[ln]) + s2 / 2) / np.sqrt(s2)
+        tail[ln] = np.maximum(tail[ln], special.ndtr(-z))
+    return tail
 
 
 def _lift_interval(

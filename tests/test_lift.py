@@ -347,24 +347,43 @@ def test_beta_quantiles_exact_below_the_shape_cut_and_close_above():
 @pytest.mark.parametrize("level", ["content", "creator"])
 def test_intervals_match_exact_beta_quantiles(synth, bench, level):
     """End to end: every unit's 95 % interval is within the documented tolerance of the
-    exact beta posterior quantiles (scipy.stats.beta.ppf with the fitted prior)."""
+    exact beta posterior quantiles (scipy.stats.beta.ppf with the fitted prior and the
+    unit's effective counts: clicks and impressions over its design effect, 1 for
+    content)."""
     res = lift.ctr_lift(synth.data, bench, level=level)
     u = res.units.merge(res.priors[["site", "category", "alpha", "beta"]], on=["site", "category"])
-    a = u["alpha"] + u["clicks"]
-    b = u["beta"] + u["impressions"] - u["clicks"]
+    deff = u["design_effect"]
+    assert (deff == 1).all() if level == "content" else (deff > 1).any()
+    a = u["alpha"] + u["clicks"] / deff
+    b = u["beta"] + (u["impressions"] - u["clicks"]) / deff
     info = res.params["intervals"]
     assert info["units_approximated"] > 0 and info["units_exact"] > 0
     assert info["units_approximated"] + info["units_exact"] == len(u)
     for col, q in (("shrunk_ctr_low", 0.025), ("shrunk_ctr_high", 0.975)):
         err = np.abs(u[col] - stats.beta.ppf(q, a, b))
         assert err.max() < lift._CF_TOLERANCE
-    # The lift interval adds the benchmark's log-variance to each half-width (quadrature).
+    # The lift interval adds the benchmark's log-variance to each half-width (quadrature),
+    # and for units of several videos the prior mean's (jackknife over the group's units)
+    # times the squared shrinkage weight.
     b = res.benchmark.assign(category=res.benchmark["category"].astype(str)).set_index("category")
     rse = (b["se"] / b["benchmark_ctr"]).reindex(u["category"].astype(str)).to_numpy()
+    extra = rse**2
+    if level == "creator":
+        lv_mean = np.zeros(len(u))
+        for _, idx in u.groupby(["site", "category"], observed=True).indices.items():
+            g = u.iloc[idx]
+            r = g["clicks"].sum() / g["impressions"].sum()
+            se = lift._jackknife_se_log(
+                g["clicks"].to_numpy(float), g["impressions"].to_numpy(float), r
+            )
+            lv_mean[idx] = se**2
+        s = u["alpha"] + u["beta"]
+        weight = s / (s + u["impressions"] / deff)
+        extra = extra + (weight**2 * lv_mean).to_numpy()
     z = stats.norm.ppf(0.975)
     m = u["shrunk_ctr"].to_numpy()
-    d_lo = np.sqrt(np.log(m / u["shrunk_ctr_low"]).clip(0) ** 2 + (z * rse) ** 2)
-    d_hi = np.sqrt(np.log(u["shrunk_ctr_high"] / m).clip(0) ** 2 + (z * rse) ** 2)
+    d_lo = np.sqrt(np.log(m / u["shrunk_ctr_low"]).clip(0) ** 2 + z**2 * extra)
+    d_hi = np.sqrt(np.log(u["shrunk_ctr_high"] / m).clip(0) ** 2 + z**2 * extra)
     ratio = m / u["benchmark_ctr"]
     assert np.allclose(u["shrunk_lift_low"], ratio * np.exp(-d_lo) - 1)
     assert np.allclose(u["shrunk_lift_high"], ratio * np.exp(d_hi) - 1)
