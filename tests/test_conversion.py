@@ -911,9 +911,11 @@ def test_cr2_is_default_with_few_creators_and_warns_naming_levels(us):
     assert (fit.bse / cr1.bse).median() > 1
     # marginal effect and commission curve use their own Satterthwaite df
     me = fit.marginal_effect("commission_rate")
-    assert 1 < me["df"] < fit.n_clusters
+    # (the df whose t quantile is the working-model critical value: not bounded by G)
+    assert me["df"] > 1 and np.isfinite(me["df"])
     curve = fit.commission_response([0.05, 0.1])
-    assert ((curve["df"] > 1) & (curve["df"] < fit.n_clusters)).all()
+    assert (curve["df"] > 1).all()
+    assert fit.reference.startswith("CR2 t statistic under the working model")
     with pytest.raises(ModelError, match="cov_type must be"):
         fit_conversion(d, cov_type="HC1")
 
