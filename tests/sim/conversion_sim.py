@@ -177,7 +177,9 @@ def coverage(
 
     Returns ``{"coef": ..., "cvr": ...}``: per coefficient (and per tier x category
     predicted CVR at 10 % commission) the share of replications whose interval covers
-    the truth, one column per ``cov_type``; plus ``"df"``, the median df per coefficient.
+    the truth, one column per ``cov_type``; plus ``"df"``, the median df per coefficient,
+    and ``"tau2"``, the estimated creator-effect variances of the working model (with
+    CR2 as the first ``cov_type``).
     """
     import warnings
 
@@ -191,7 +193,7 @@ def coverage(
     truth, cvr_truth = s.truth, true_cvr(s, grid)
     hits = {c: [] for c in cov_types}
     hits_cvr = {c: [] for c in cov_types}
-    dfs = []
+    dfs, tau2 = [], []
     rng = np.random.default_rng(seed)
     for _ in range(reps):
         df = simulate(s, rng)
@@ -207,12 +209,16 @@ def coverage(
             )
             if ct == cov_types[0] and fit.df_params is not None:
                 dfs.append(fit.df_params.loc[truth.index].to_numpy())
+            if ct == cov_types[0] and fit.info()["cluster_effect_var"] is not None:
+                tau2.append(fit.info()["cluster_effect_var"])
     coef = pd.DataFrame({c: np.mean(h, axis=0) for c, h in hits.items()}, index=truth.index)
     labels = [f"{t}/{c}" for t, c in zip(grid["tier"], grid["category"], strict=True)]
     cvr = pd.DataFrame({c: np.mean(h, axis=0) for c, h in hits_cvr.items()}, index=labels)
     out = {"coef": coef, "cvr": cvr}
     if dfs:
         out["df"] = pd.Series(np.median(dfs, axis=0), index=truth.index, name="median_df")
+    if tau2:
+        out["tau2"] = np.asarray(tau2)
     return out
 
 
@@ -232,7 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     print("truth (population-averaged):\n", s.truth.round(4))
     print("coverage of 95 % intervals, coefficients:\n", res["coef"].round(3))
     if "df" in res:
-        print("median Satterthwaite df:\n", res["df"].round(1))
+        print("median df of the t reference (95 %):\n", res["df"].round(1))
+    if "tau2" in res:
+        q = np.quantile(res["tau2"], [0.1, 0.5, 0.9]).round(3)
+        print(f"creator-effect variance of the working model: median {q[1]}, 10-90 % {q[0]}-{q[2]}")
     print("predicted CVR (tier/category at 10 %):\n", res["cvr"].round(3))
     print("means:\n", res["coef"].mean().round(3), "\n", res["cvr"].mean().round(3))
 
