@@ -1102,12 +1102,22 @@ def _xlsx_table(
 # -------------------------------------------------------------------------- Parquet
 
 
+def _parquet_frame(path: Path) -> pd.DataFrame:
+    """``pd.read_parquet(path)``, with key columns (dictionaries) turned into
+    categoricals without hashing their values again (:func:`helpers.io.categorical.table_to_frame`)."""
+    import pyarrow.parquet as pq
+
+    from helpers.io.categorical import table_to_frame
+
+    return table_to_frame(pq.read_table(path))
+
+
 def read_parquet(path: Path) -> RawTable:
     """Read a Parquet file as it is (typed columns; row numbers 1..n)."""
     file = str(path)
     with _os_errors(file):
         try:
-            raw = pd.read_parquet(path)
+            raw = _parquet_frame(path)
         except OSError:
             raise
         except Exception as exc:
