@@ -160,9 +160,7 @@ def recode(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """
     codes, cats = category_values(s)
     new = fn(cats.reset_index(drop=True))
-    new = (
-        pd.Series(new.to_numpy(), dtype=new.dtype) if isinstance(new, pd.Series) else pd.Series(new)
-    )
+    new = new.reset_index(drop=True) if isinstance(new, pd.Series) else pd.Series(new)
     if new.dtype == object and pd.api.types.infer_dtype(new, skipna=True) in ("string", "empty"):
         new = new.astype("str")  # text categories as the text dtype, as astype("category") gives
     missing = new.isna().to_numpy(bool)
