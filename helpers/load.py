@@ -86,6 +86,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.errors import ExportError
+from helpers.io import categorical as _cat
 from helpers.io.readers import (
     FILE_KINDS,
     RawTable,
@@ -177,6 +178,8 @@ def _as_text(values: Any) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if isinstance(s.dtype, pd.StringDtype):
         return s.astype("str")
+    if _cat.is_categorical(s):  # the categories' text, taken by code (no per-row work)
+        return _cat.categorical_text(s)
     if s.dtype == object:
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
             return s.astype("str")
@@ -246,6 +249,10 @@ def is_missing(values: Any) -> pd.Series:
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.isna()
+    if _cat.is_categorical(s):  # judged once per category
+        codes, cats = _cat.category_values(s)
+        per_cat = np.append(is_missing(cats).to_numpy(bool), True)
+        return pd.Series(per_cat[np.where(codes >= 0, codes, len(cats))], index=s.index)
     t = _as_text(s)
     return pd.Series(_token_missing(t.str.strip()), index=s.index)
 
@@ -727,11 +734,10 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
     if isinstance(site, str):
         info = SITES.get(normalise_site([site]).iloc[0] or "")
         return (info.thousands_sep, info.decimal_sep) if info else (",", ".")
-    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
-    if len(arr) != len(index):
-        raise ValueError(f"site array has {len(arr)} values for {len(index)} cells")
+    codes, uniq = _site_codes(site)
+    if len(codes) != len(index):
+        raise ValueError(f"site array has {len(codes)} values for {len(index)} cells")
     # One lookup per distinct code; per-row separators as categorical codes.
-    codes, uniq = pd.factorize(arr)
     info = [SITES.get(str(u)) for u in uniq]
     th_u = pd.Index([i.thousands_sep if i else "," for i in info] + [","])
     de_u = pd.Index([i.decimal_sep if i else "." for i in info] + ["."])
@@ -741,6 +747,17 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
     th = pd.Categorical.from_codes(th_cat[codes], categories=th_idx)
     de = pd.Categorical.from_codes(de_cat[codes], categories=de_idx)
     return th, de
+
+
+def _site_codes(site: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row site codes as (positions, distinct codes); a categorical gives its own."""
+    if _cat.is_categorical(site):
+        return np.asarray(site.codes if isinstance(site, pd.Categorical) else site.cat.codes), (
+            np.asarray(site.categories, dtype=object)
+        )
+    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
+    codes, uniq = pd.factorize(arr)
+    return codes, np.asarray(uniq, dtype=object)
 
 
 def _check_currency(currency: str, file: str = "<data>") -> str:
@@ -767,10 +784,9 @@ def _expected_currency(
     if isinstance(site, str):
         info = SITES.get(normalise_site([site]).iloc[0] or "")
         return info.currency if info else None
-    arr = site.to_numpy(object) if isinstance(site, pd.Series) else np.asarray(site, dtype=object)
-    if len(arr) != n:
-        raise ValueError(f"site array has {len(arr)} values for {n} cells")
-    codes, uniq = pd.factorize(arr)
+    codes, uniq = _site_codes(site)
+    if len(codes) != n:
+        raise ValueError(f"site array has {len(codes)} values for {n} cells")
     cur = [SITES[str(u)].currency if str(u) in SITES else None for u in uniq]
     names = sorted({c for c in cur if c is not None})
     lookup = np.array([names.index(c) if c is not None else -1 for c in cur] + [-1], dtype=np.int64)
@@ -1150,6 +1166,11 @@ _SITE_NAMES.update({info.name.upper(): code for code, info in SITES.items()})
 def _map_uniques(values: Any, fn: Callable[[str], Any]) -> pd.Series:
     """Apply ``fn`` once per distinct non-missing text value (vectorised over rows)."""
     s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if _cat.is_categorical(s):  # fn runs once per category, rows keep their codes
+        codes, cats = _cat.category_values(s)
+        per_cat = _map_uniques(cats, fn).to_numpy(object)
+        out = np.append(per_cat, None)[np.where(codes >= 0, codes, len(cats))]
+        return pd.Series(out, index=s.index, dtype=object)
     t = _as_text(s).str.strip()
     t = t.where(~t.str.lower().isin(list(MISSING_TOKENS)))
     codes, uniques = pd.factorize(t)
@@ -1691,21 +1712,17 @@ def _parse_table(
                 break
         blank[cand] = True
 
+    # Categorical sources (Parquet dictionaries, DataFrames) stay categorical: each
+    # function below runs once per category (see helpers.io.categorical).
     if "site" in src:
-        sites = normalise_site(src["site"])
-        typed["site"] = sites
+        typed["site"] = _per_value(src["site"], normalise_site)
     for c in ("creator_id", "product_id", "content_id"):
         if c in src:
-            s = src[c]
-            if pd.api.types.is_float_dtype(s.dtype):
-                s = s.map(_cell_text, na_action="ignore")
-            t = _strip(_as_text(s))
-            typed[c] = t.where(~_token_missing(t))
+            typed[c] = _per_value(src[c], _id_text)
     if "category" in src:
-        t = _strip(_as_text(src["category"]))
-        typed["category"] = t.where(~_token_missing(t))
+        typed["category"] = _per_value(src["category"], _clean_text)
     if "content_type" in src:
-        typed["content_type"] = normalise_content_type(src["content_type"])
+        typed["content_type"] = _per_value(src["content_type"], normalise_content_type)
     if "tier" in src:
         typed["tier"] = _parse_tier(
             src["tier"], inv["tier"], table.file, reasons, tier_labels, column_map
@@ -1728,7 +1745,9 @@ def _parse_table(
         )
         typed["date"] = dates
     row_sites = None
-    if "site" in typed:
+    if "site" in typed and _cat.is_categorical(typed["site"]):
+        row_sites = _fill_categorical(typed["site"], site or "").array
+    elif "site" in typed:
         row_sites = typed["site"].fillna(site or "").to_numpy(object)
     elif site:
         row_sites = site
@@ -1763,6 +1782,46 @@ def _parse_table(
     if frame.shape[1] > 100:  # a wide export: one block per dtype, not one per column
         frame = frame.copy()
     return _Parsed(table, frame, reasons, mapping, ignored, duplicates, notes, blank, extras)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Stripped text, NaN where the cell is a missing token."""
+    t = _strip(_as_text(values))
+    return t.where(~_token_missing(t))
+
+
+def _id_text(values: pd.Series) -> pd.Series:
+    """Identifier text: as :func:`_clean_text`, whole floats without ``.0`` (Excel)."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        values = values.map(_cell_text, na_action="ignore")
+    return _clean_text(values)
+
+
+def _per_value(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(values)``; for a categorical, ``fn`` of its categories (the result stays
+    categorical, categories that became equal are merged)."""
+    if _cat.is_categorical(values):
+        return _cat.recode(values, fn)
+    return fn(values)
+
+
+def _fill_categorical(s: pd.Series, value: Any) -> pd.Series:
+    """``s.fillna(value)`` for a categorical ``s`` (``value`` added as a category)."""
+    if not s.isna().any():
+        return s
+    if value not in s.cat.categories:
+        s = s.cat.add_categories([value])
+    return s.fillna(value)
+
+
+def _text_fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """Rows whose text fully matches ``pattern`` (any case); categoricals once per category."""
+    if _cat.is_categorical(values):
+        codes, cats = _cat.category_values(values)
+        per_cat = np.append(_text_fullmatch(cats, pattern), False)
+        return per_cat[np.where(codes >= 0, codes, len(cats))]
+    hit = _as_text(values).str.fullmatch(pattern, case=False)
+    return hit.fillna(False).to_numpy(bool)
 
 
 _NUMERIC_COLUMNS = frozenset((*COUNT_COLUMNS, *MONEY_COLUMNS, "followers", "commission_rate"))
@@ -1921,8 +1980,7 @@ def _total_rows(raw: pd.DataFrame, mapping: Mapping[str, str]) -> list[tuple[str
         break
     out = []
     for h in dict.fromkeys(headers):
-        hit = _as_text(raw[h]).str.fullmatch(_TOTAL_RE, case=False)
-        hit = hit.fillna(False).to_numpy(bool)
+        hit = _text_fullmatch(raw[h], _TOTAL_RE)
         if hit.any():
             out.append((h, hit))
     return out
@@ -1984,7 +2042,7 @@ def _parse_tier(
             ),
         )
         return mapped
-    tiers_ = normalise_tier(values)
+    tiers_ = _per_value(values, normalise_tier)
     unknown = (
         tiers_.str.startswith("?", na=False).to_numpy(bool) if len(tiers_) else np.zeros(0, bool)
     )
@@ -2398,7 +2456,11 @@ def _finalise(
                     + f", site={site_code!r})"
                 ),
             )
-            typed["site"] = col.fillna(site_code)
+            typed["site"] = (
+                _fill_categorical(col, site_code)
+                if _cat.is_categorical(col)
+                else col.fillna(site_code)
+            )
         else:
             typed["site"] = site_code
             notes.append(f"site {site_code!r} from the site= argument applied to all rows")
@@ -2409,7 +2471,10 @@ def _finalise(
         if "tier" in typed:
             derived = derived.astype(object)
             derived = derived.where(pd.notna(derived), None)
-            typed["tier"] = typed["tier"].where(typed["tier"].notna(), derived)
+            given = typed["tier"]
+            if not given.notna().all():  # (a full column, categorical or not, stays as is)
+                given = given.astype(object)
+                typed["tier"] = given.where(given.notna(), derived)
         else:
             typed["tier"] = derived  # already TIER_DTYPE: no per-row objects
             notes.append(
@@ -2611,7 +2676,10 @@ def _duplicate_rows(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     n = len(raw)
     cand = np.arange(n)
     key = np.zeros(n, dtype=np.int64)
-    for c in raw.columns:
+    # The order of columns does not change the result; a categorical with many categories
+    # (a video id) is the one most likely to end the search at once.
+    width = {c: len(raw[c].cat.categories) for c in raw.columns if _cat.is_categorical(raw[c])}
+    for c in sorted(raw.columns, key=lambda c: -width.get(c, 0)):
         col = raw[c].iloc[cand]
         codes, uniq = pd.factorize(col, use_na_sentinel=False)
         if len(uniq) == len(cand):  # every candidate distinct (e.g. a video id): no duplicates
@@ -2688,8 +2756,8 @@ def _as_category(s: pd.Series, first: Sequence[str] = ()) -> pd.Series:
     # Text columns are factorized by Arrow; the categories come out the same (str) as
     # through Python objects, without a million of them.
     if isinstance(s.dtype, pd.CategoricalDtype):
-        cat = s.cat.remove_unused_categories()
-    elif s.dtype == "str":
+        return _cat.ordered_categories(s, first)
+    if s.dtype == "str":
         cat = s.astype("category")
     else:
         cat = s.astype("str").where(s.notna()).astype("category")
@@ -2713,11 +2781,14 @@ def _to_canonical(
             continue
         s = df[name]
         if col.dtype == "tier":
-            out[name] = (
-                s
-                if s.dtype == tier_dtype
-                else pd.Series(pd.Categorical(s.astype(object), dtype=tier_dtype), index=df.index)
-            )
+            if s.dtype == tier_dtype:
+                out[name] = s
+            elif _cat.is_categorical(s):  # recoded through the categories, not per row
+                out[name] = s.astype(tier_dtype)
+            else:
+                out[name] = pd.Series(
+                    pd.Categorical(s.astype(object), dtype=tier_dtype), index=df.index
+                )
         elif col.dtype == "category":
             # Sites as in SITES, content types video/live/showcase first, else sorted.
             first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}
@@ -2758,7 +2829,7 @@ def _add_provenance(typed: pd.DataFrame, parts: Sequence[_Parsed]) -> None:
     row_s = pd.Series(rows, index=typed.index)
     if "source_file" in typed:
         given = typed["source_file"].astype(object)
-        file_s = given.where(given.notna(), file_s).astype("str")
+        file_s = given.where(given.notna(), file_s.astype(object)).astype("str")
     if "source_row" in typed:
         given_row = pd.to_numeric(typed["source_row"], errors="coerce")
         row_s = given_row.where(given_row.notna(), row_s).astype("int64")
@@ -2783,6 +2854,9 @@ def _repeated_content(
     cand = np.flatnonzero(~reasons.mask() & ~blank & typed["content_id"].notna().to_numpy(bool))
     if len(cand) < 2:
         return
+    ids = typed["content_id"]
+    if _cat.is_categorical(ids) and np.bincount(ids.cat.codes.to_numpy()[cand]).max() < 2:
+        return  # every content id once: nothing repeats (checked on codes, no group-by)
     # Only rows whose id occurs twice can repeat: group those few, not every row.
     cand = cand[typed["content_id"].iloc[cand].duplicated(keep=False).to_numpy(bool)]
     if len(cand) < 2:
@@ -3249,7 +3323,10 @@ def assemble(
                 vals.index = typed.index
                 vals = vals.where(pd.Series(found, index=typed.index))
                 if c in typed:
-                    typed[c] = typed[c].where(typed[c].notna(), vals)
+                    given = typed[c]
+                    if _cat.is_categorical(given):  # new values: not among its categories
+                        given = given.astype(object)
+                    typed[c] = given.where(given.notna(), vals)
                 else:
                     typed[c] = vals
 

@@ -238,7 +238,8 @@ def funnel(
         sum_cols.insert(sum_cols.index("gmv") + 1, "refunds")
     pooled = has_site and "site" not in keys
     if has_site:
-        work["_site"] = df["site"].astype("string").to_numpy()
+        # Categorical: the currency is looked up once per site, not once per row.
+        work["_site"] = df["site"].astype("category").array
     out = _funnel_sums(work, keys, sum_cols, pooled=pooled)
     for c in ("impressions", "clicks", "orders"):
         if c in out.columns:
@@ -269,7 +270,7 @@ def _funnel_sums(
     """Sums per group with ``n_rows``, ``currency`` and (pooled) ``sites``."""
     has_site = "_site" in work.columns
     if has_site:
-        work["_cur"] = work["_site"].map(_currency, na_action="ignore").fillna("unknown")
+        work["_cur"] = _site_currency(work["_site"])
     if keys:
         grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
         out = grouped[sum_cols].sum()
@@ -285,6 +286,18 @@ def _funnel_sums(
         out.insert(0, "currency", _one_or_mixed(work["_cur"]))
         out.insert(0, "sites", _joined(work["_site"]))
     return out
+
+
+def _site_currency(site: pd.Series) -> pd.Categorical:
+    """The currency of each row's site ("unknown" for a missing or unknown site), looked
+    up once per site: a categorical of currencies sharing the site column's codes."""
+    site = site.astype("category")
+    per_site = [_currency(c) for c in site.cat.categories]
+    names = sorted({*per_site, "unknown"})
+    # Position -1 (a missing site's code) picks the appended "unknown".
+    lookup = np.array([names.index(c) for c in per_site] + [names.index("unknown")])
+    codes = lookup[site.cat.codes.to_numpy()]
+    return pd.Categorical.from_codes(codes, categories=names)
 
 
 def _one_or_mixed(values: pd.Series) -> str:

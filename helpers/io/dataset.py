@@ -155,7 +155,7 @@ def read_prepared(folder: str | Path) -> Any:
 
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    data = _canonical_dtypes(pd.read_parquet(folder / DATA_FILE))
+    data = _canonical_dtypes(_read_parquet(folder / DATA_FILE))
     rejected = pd.read_parquet(folder / REJECTED_FILE)
     summary = _summary_from_dict(LoadSummary, manifest["summary"])
     result = LoadResult(data, rejected, summary)
@@ -319,6 +319,16 @@ def _text_frame(rejected: pd.DataFrame) -> pd.DataFrame:
         else:
             out[c] = out[c].astype("string")
     return out
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """The dataset as written: key columns come back as categoricals straight from the
+    Parquet dictionaries (:func:`helpers.io.categorical.table_to_frame`)."""
+    import pyarrow.parquet as pq
+
+    from helpers.io.categorical import table_to_frame
+
+    return table_to_frame(pq.read_table(path))
 
 
 def _canonical_dtypes(data: pd.DataFrame) -> pd.DataFrame:

@@ -1259,11 +1259,13 @@ def read_parquet(path: Path) -> RawTable:
     """
     import pyarrow.parquet as pq
 
+    from helpers.io.categorical import table_to_frame
+
     file = str(path)
     with _os_errors(file):
         try:
             table = pq.read_table(path, use_pandas_metadata=True)
-            raw = table.to_pandas()  # what pandas.read_parquet does with pyarrow >= 19
+            raw = table_to_frame(table)  # key columns' dictionaries become categoricals
         except OSError:
             raise
         except Exception as exc:
