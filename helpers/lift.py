@@ -127,7 +127,14 @@ Units of several videos (creator level, or any grouping coarser than the content
     a binomial with effective counts alone flagged 10-25 % of null runs. On the
     independent simulator of tests/lift_sim.py (100 creators per site, 1 + NegBin(mean
     5) videos each, video logit SD 0.5, heavy-tailed impressions, estimated benchmark),
-    see the closing figures in tests/test_lift_sim.py. Content- and row-level units
+    2000 runs per line, FDR 0.05): under the null the share of sites with any false
+    flag is 4.4 % (logit-normal videos) and 2.2 % (beta videos), against 99.5 % for
+    the binomial test; the 95 % shrunk-lift interval covers 94.4 % of creators. With
+    20 % of creators at 2x or 1/2x the benchmark the mean false-discovery proportion
+    is 2.3 % / 1.3 %, 12-15 % of them are found (median design effect 12: a creator
+    whose CTR rests on a few videos is hard to tell from the market), and the
+    intervals cover 90 % of all creators but only 55 % of the different ones (a beta
+    prior shrinks outliers towards the middle). Content- and row-level units
     (one unit = one video) keep design effect 1 and the tests described below.
 Speed (10M rows in a few seconds)
 ---------------------------------
