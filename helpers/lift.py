@@ -127,7 +127,14 @@ Units of several videos (creator level, or any grouping coarser than the content
     a binomial with effective counts alone flagged 10-25 % of null runs. On the
     independent simulator of tests/lift_sim.py (100 creators per site, 1 + NegBin(mean
     5) videos each, video logit SD 0.5, heavy-tailed impressions, estimated benchmark),
-    see the closing figures in tests/test_lift_sim.py. Content- and row-level units
+    2000 runs per line, FDR 0.05): under the null the share of sites with any false
+    flag is 4.4 % (logit-normal videos) and 2.2 % (beta videos), against 99.5 % for
+    the binomial test; the 95 % shrunk-lift interval covers 94.4 % of creators. With
+    20 % of creators at 2x or 1/2x the benchmark the mean false-discovery proportion
+    is 2.3 % / 1.3 %, 12-15 % of them are found (median design effect 12: a creator
+    whose CTR rests on a few videos is hard to tell from the market), and the
+    intervals cover 90 % of all creators but only 55 % of the different ones (a beta
+    prior shrinks outliers towards the middle). Content- and row-level units
     (one unit = one video) keep design effect 1 and the tests described below.
 Speed (10M rows in a few seconds)
 ---------------------------------
@@ -990,7 +997,7 @@ def _bb_stats(k: np.ndarray, n: np.ndarray, f: np.ndarray | None = None) -> tupl
     ``n - k`` and impressions ``n``, so each needs only the distinct values and their
     counts (zeros contribute nothing). Effective (non-integer) counts, as for units
     with a design effect, work the same way (the gamma functions are continuous).
-    ``f`` gives the non-clicks when they are rounded on their own (default ``n - k``).
+    ``f`` gives the non-clicks when the caller has them (default ``n - k``).
     Returns ``(k values, counts, n - k values, counts, n values, counts)``.
     """
     out: list[np.ndarray] = []
@@ -1000,6 +1007,12 @@ def _bb_stats(k: np.ndarray, n: np.ndarray, f: np.ndarray | None = None) -> tupl
         codes, uniq = pd.factorize(v)
         out += [uniq.astype(np.float64), np.bincount(codes, minlength=len(uniq)).astype(np.float64)]
     return tuple(out)
+
+
+def _weighted_sum(w: np.ndarray, x: np.ndarray) -> float:
+    """``sum(w * x)`` without BLAS: ``np.dot`` hands vectors of a few thousand values to
+    OpenBLAS threads, which cost tens of ms per call on a loaded machine."""
+    return float(np.sum(w * x))
 
 
 def _betabinom_nll(
@@ -1023,24 +1036,16 @@ def _betabinom_nll(
     lg_a, lg_b, lg_s = special.gammaln(a), special.gammaln(b), special.gammaln(s)
     dg_a, dg_b, dg_s = special.digamma(a), special.digamma(b), special.digamma(s)
     ll = (
-        np.dot(wk, special.gammaln(k + a) - lg_a)
-        + np.dot(wf, special.gammaln(f + b) - lg_b)
-        - np.dot(wn, special.gammaln(n + s) - lg_s)
+        _weighted_sum(wk, special.gammaln(k + a) - lg_a)
+        + _weighted_sum(wf, special.gammaln(f + b) - lg_b)
+        - _weighted_sum(wn, special.gammaln(n + s) - lg_s)
     )
-    common = np.dot(wn, special.digamma(n + s) - dg_s)
-    da = np.dot(wk, special.digamma(k + a) - dg_a) - common
-    db = np.dot(wf, special.digamma(f + b) - dg_b) - common
+    common = _weighted_sum(wn, special.digamma(n + s) - dg_s)
+    da = _weighted_sum(wk, special.digamma(k + a) - dg_a) - common
+    db = _weighted_sum(wf, special.digamma(f + b) - dg_b) - common
     g_mu = (da - db) * s * mu * (1 - mu)
     g_s = da * a + db * b
     return -float(ll), -np.array([g_mu, g_s])
-
-
-def _round_significant(x: np.ndarray, digits: int) -> np.ndarray:
-    """``x`` rounded to ``digits`` significant digits (zeros stay zero)."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        scale = 10.0 ** (digits - 1 - np.floor(np.log10(np.where(x > 0, x, 1.0))))
-    return np.round(x * scale) / scale
 
 
 def fit_beta_prior(
@@ -1099,13 +1104,13 @@ def fit_beta_prior(
         k, n = k[idx], n[idx]
     out["n_fit"] = len(n)
     if not integral:
-        # Effective counts are all distinct: clicks, non-clicks and impressions each
-        # rounded to 3 significant digits (relative error < 5e-4, far below the prior's
-        # own sampling error) share values again, which keeps the likelihood's
-        # distinct-value evaluation fast (its three terms are separable).
-        suff = _bb_stats(
-            _round_significant(k, 3), _round_significant(n, 3), _round_significant(n - k, 3)
-        )
+        # Effective counts are all distinct: on a grid of 0.01 (clicks and non-clicks
+        # each, impressions their sum, so the three terms stay consistent) they share
+        # values again as integer counts do, which keeps the distinct-value evaluation
+        # of the likelihood fast; the prior moves by far less than its sampling error.
+        k_grid = np.round(k * 100.0)
+        f_grid = np.round((n - k) * 100.0)
+        suff = _bb_stats(k_grid / 100.0, (k_grid + f_grid) / 100.0, f_grid / 100.0)
     else:
         suff = _bb_stats(k, n)
     mean = float(k.sum() / n.sum())
