@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -123,17 +122,14 @@ def test_plan_files_cover_the_three_examples() -> None:
 # --------------------------------------------------------------------------- forecast
 
 
-def test_forecast_is_seeded_fast_and_consistent(synth) -> None:  # type: ignore[no-untyped-def]
+def test_forecast_is_seeded_and_consistent(synth) -> None:  # type: ignore[no-untyped-def]
+    # Speed is measured by `make bench`, not by a timed test (the machines are shared).
     plan = _plan(
         creators_per_tier={"micro": 20}, pieces_per_creator=3, sample_cost=8.0, unit_cost_rate=0.35
     )
-    forecast_roi(plan, synth.data, n_draws=200, sensitivity=False)  # warm up imports
-    t0 = time.perf_counter()
     a = forecast_roi(plan, synth.data, n_draws=4000, seed=3, sensitivity=False)
-    elapsed = time.perf_counter() - t0
     b = forecast_roi(plan, synth.data, n_draws=4000, seed=3, sensitivity=False)
     pd.testing.assert_frame_equal(a.draws, b.draws)
-    assert elapsed < 5.0, f"4,000 draws took {elapsed:.2f} s"
     h = a.headline
     assert h["q025"] <= h["q10"] <= h["median"] <= h["q90"] <= h["q975"]
     d = a.draws

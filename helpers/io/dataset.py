@@ -94,7 +94,9 @@ def load_dataset(
     spec = _spec_of(source, options)
     if not cache:
         return _read_exports(spec)
-    folder = paths.CACHE / spec.fingerprint(salt=_loader_version())
+    # The files left out of a folder are named in the notes: they are part of the key.
+    listing = ";".join(sorted(f"{path.name}:{why}" for path, why in spec.skipped()))
+    folder = paths.CACHE / spec.fingerprint(salt=f"{_loader_version()}|{listing}")
     if not is_prepared(folder):
         _write_prepared(_read_exports(spec), spec, folder)
     return read_prepared(folder)
