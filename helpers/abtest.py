@@ -229,8 +229,35 @@ def _score_confint(
     return float(low), float(high)
 
 
+class _Comparison:
+    """What every A/B result shares: the lift of B over A, significance, a dict."""
+
+    ratio: float
+    pvalue: float
+    alpha: float
+    notes: tuple[str, ...]
+
+    @property
+    def lift(self) -> float:
+        """Relative lift of B over A: ``ratio - 1`` (0.2 means +20 %)."""
+        return self.ratio - 1.0
+
+    @property
+    def significant(self) -> bool:
+        """True when ``pvalue < alpha``."""
+        return bool(self.pvalue < self.alpha)
+
+    def to_dict(self) -> dict[str, object]:
+        """All fields plus ``lift`` and ``significant``, JSON-friendly."""
+        d = asdict(self)  # type: ignore[call-overload]
+        d["notes"] = list(self.notes)
+        d["lift"] = self.lift
+        d["significant"] = self.significant
+        return d
+
+
 @dataclass(frozen=True)
-class ABResult:
+class ABResult(_Comparison):
     """The outcome of comparing variant B with variant A on one rate.
 
     Differences and ratios are B relative to A: ``diff = rate_b - rate_a``,
@@ -264,24 +291,6 @@ class ABResult:
     notes: tuple[str, ...] = ()
     dof: float | None = None
     pvalue_t: float | None = None
-
-    @property
-    def lift(self) -> float:
-        """Relative lift of B over A: ``ratio - 1`` (0.2 means +20 %)."""
-        return self.ratio - 1.0
-
-    @property
-    def significant(self) -> bool:
-        """True when ``pvalue < alpha``."""
-        return bool(self.pvalue < self.alpha)
-
-    def to_dict(self) -> dict[str, object]:
-        """All fields plus ``lift`` and ``significant``, JSON-friendly."""
-        d = asdict(self)
-        d["notes"] = list(self.notes)
-        d["lift"] = self.lift
-        d["significant"] = self.significant
-        return d
 
     def to_frame(self) -> pd.DataFrame:
         """A two-row table (A, B) with successes, trials and rate, for display."""
@@ -1090,7 +1099,7 @@ def compare_variants(
 
 
 @dataclass(frozen=True)
-class MeanResult:
+class MeanResult(_Comparison):
     """The outcome of comparing a mean per unit, or a ratio of means, between two variants
     (see :func:`compare_means`).
 
@@ -1127,24 +1136,6 @@ class MeanResult:
     alternative: str
     method: str
     notes: tuple[str, ...] = ()
-
-    @property
-    def lift(self) -> float:
-        """Relative lift of B over A: ``ratio - 1`` (0.2 means +20 %)."""
-        return self.ratio - 1.0
-
-    @property
-    def significant(self) -> bool:
-        """True when ``pvalue < alpha``."""
-        return bool(self.pvalue < self.alpha)
-
-    def to_dict(self) -> dict[str, object]:
-        """All fields plus ``lift`` and ``significant``, JSON-friendly."""
-        d = asdict(self)
-        d["notes"] = list(self.notes)
-        d["lift"] = self.lift
-        d["significant"] = self.significant
-        return d
 
     def to_frame(self) -> pd.DataFrame:
         """A two-row table (A, B) with units, totals and the mean, for display."""

@@ -80,43 +80,31 @@ class Requirement:
     any_of: tuple[tuple[str, ...], ...] = ()
 
 
+#: What a full Seller Center folder (videos, creators, products) gives, and what the
+#: ROI forecast and the scorecard both need.
+_SELLER_CENTER: tuple[str, ...] = (
+    "site",
+    "creator_id",
+    "tier",
+    "category",
+    "commission_rate",
+    "impressions",
+    "clicks",
+    "orders",
+    "gmv",
+)
+
 ANALYSES: dict[str, Requirement] = {
     "primer": Requirement("Metrics primer"),
     "health": Requirement("Data health"),
     "conversion": Requirement("Conversion drivers", ("clicks", "orders")),
-    "roi": Requirement(
-        "ROI estimate",
-        (
-            "site",
-            "creator_id",
-            "tier",
-            "category",
-            "commission_rate",
-            "impressions",
-            "clicks",
-            "orders",
-            "gmv",
-        ),
-    ),
+    "roi": Requirement("ROI estimate", _SELLER_CENTER),
     "lift": Requirement(
         "CTR lift vs the US benchmark",
         ("site", "impressions", "clicks"),
         (("creator_id", "content_id", "category", "tier"),),
     ),
-    "scorecard": Requirement(
-        "Creator scorecard",
-        (
-            "site",
-            "creator_id",
-            "tier",
-            "category",
-            "commission_rate",
-            "impressions",
-            "clicks",
-            "orders",
-            "gmv",
-        ),
-    ),
+    "scorecard": Requirement("Creator scorecard", _SELLER_CENTER),
 }
 """Every analysis and its requirement, keyed by the name notebooks declare in their
 metadata (``metadata.linkstar.analysis``)."""

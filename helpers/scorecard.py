@@ -129,6 +129,7 @@ from scipy import optimize, special, stats
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
 from helpers.outputs import excel_safe
+from helpers.requirements import ANALYSES
 from helpers.schema import SITES
 
 __all__ = [
@@ -147,17 +148,7 @@ RECOMMENDATIONS: tuple[str, ...] = ("keep", "test more", "drop")
 DEFAULT_CTR_FORMULA = "C(tier) + C(category)"
 """Right-hand side of the model of clicks out of impressions (each creator's expected CTR)."""
 
-_REQUIRED = (
-    "site",
-    "creator_id",
-    "tier",
-    "category",
-    "commission_rate",
-    "impressions",
-    "clicks",
-    "orders",
-    "gmv",
-)
+_REQUIRED = ANALYSES["scorecard"].columns
 # An unbounded EB fit can make the prior infinitely strong when creators vary no more
 # than chance in a small site, giving zero-width intervals. For every shrunk quantity (CTR,
 # CVR, return rate, order value) the prior's relative sd stays >= 5 % (for a 4 % CVR: a
