@@ -13,6 +13,7 @@ notebook and its HTML)::
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,7 +27,12 @@ from helpers import paths
 # would strip every figure from executed notebooks.
 os.environ.pop("MPLBACKEND", None)
 
-__all__ = ["run_notebook"]
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-worker lock, each worker builds its own copy
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["build_once", "run_notebook"]
 
 SMOKE_PARAMS: Path = paths.PARAMS / "smoke.yaml"
 
@@ -74,3 +80,28 @@ def run_notebook(tmp_path: Path) -> Callable[..., Path]:
 def _private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """load_dataset caches validated datasets; tests keep theirs out of the repo."""
     paths.CACHE = tmp_path_factory.mktemp("dataset-cache")
+
+
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Any]
+) -> tuple[Path, Any]:
+    """Run ``build(folder)`` once per test session, shared by all pytest-xdist workers.
+
+    Expensive end-to-end fixtures (a whole report) would otherwise run once per worker:
+    module and session scopes are per process under xdist, and ``xdist_group`` does not
+    group tests with the pinned pytest/xdist. The first worker to take the lock builds;
+    the others wait and reuse the folder and ``build``'s JSON-serialisable return value.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        base = base.parent  # the session's folder, shared by all workers
+    folder = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        record = base / f"{name}.json"
+        if not record.exists():
+            folder.mkdir(exist_ok=True)
+            value = build(folder)
+            record.write_text(json.dumps({"value": value}), encoding="utf-8")
+    return folder, json.loads(record.read_text(encoding="utf-8"))["value"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import io
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pandas as pd
 import pytest
+from conftest import build_once
 from xss_payloads import CATEGORY_FOR_PLAN, PAYLOAD_KINDS, Findings, scan_html, write_xss_dataset
 
 from helpers import paths
@@ -151,10 +153,7 @@ def test_html_export_is_self_contained(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ end to end
 
 
-@pytest.fixture(scope="module")
-def xss_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
-    """The whole report on the renamed smoke data (notebook 03 plans a payload category)."""
-    root = tmp_path_factory.mktemp("xss")
+def _build_xss_report(root: Path) -> dict[str, Any]:
     payloads = write_xss_dataset(root / "data")
     result = run_report(
         paths.PARAMS / "smoke.yaml",
@@ -164,9 +163,24 @@ def xss_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
         jobs=2,
         progress=False,
     )
-    if not result.ok:
-        pytest.fail("\n".join(result.failure_messages()), pytrace=False)
-    return result.reports[0].folder, payloads
+    return {
+        "ok": result.ok,
+        "failures": list(result.failure_messages()),
+        "folder": str(result.reports[0].folder) if result.reports else "",
+        "payloads": payloads,
+    }
+
+
+@pytest.fixture(scope="module")
+def xss_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
+    """The whole report on the renamed smoke data (notebook 03 plans a payload category).
+
+    Built once per test session and shared by the xdist workers (conftest.build_once).
+    """
+    _, built = build_once(tmp_path_factory, "xss_report", _build_xss_report)
+    if not built["ok"]:
+        pytest.fail("\n".join(built["failures"]), pytrace=False)
+    return Path(built["folder"]), built["payloads"]
 
 
 @pytest.mark.notebook
