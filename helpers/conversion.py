@@ -83,7 +83,7 @@ from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from helpers.cr2 import CR2
-from helpers.errors import ModelError
+from helpers.errors import KitWarning, ModelError
 from helpers.schema import TIER_DTYPE, TIERS
 
 __all__ = [
@@ -117,7 +117,7 @@ _FEW_PER_LEVEL = 20
 _FEW_EFFECTIVE = 10.0
 
 
-class ConversionWarning(UserWarning):
+class ConversionWarning(KitWarning):
     """A conversion fit ran but rests on thin data (rare levels, dropped rows)."""
 
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-__all__ = ["ExportError", "ModelError", "PlanError"]
+__all__ = ["ExportError", "KitError", "KitWarning", "ModelError", "PlanError"]
 
 
-class ExportError(ValueError):
+class KitError(ValueError):
+    """Root of every error the kit raises on purpose (catch this one to catch them all).
+
+    A ValueError, so code written against the first versions (``except ValueError``)
+    keeps working.
+    """
+
+
+class KitWarning(UserWarning):
+    """Root of every warning the kit issues (filter this one to silence them all)."""
+
+
+class ExportError(KitError):
     """An export cannot be read as it is.
 
     The message names the file and, where it applies, the column and row, and says
@@ -13,9 +25,9 @@ class ExportError(ValueError):
     """
 
 
-class ModelError(ValueError):
+class ModelError(KitError):
     """A model cannot be fitted honestly (missing column, separation, no convergence)."""
 
 
-class PlanError(ValueError):
+class PlanError(KitError):
     """A campaign plan is invalid (unknown category, commission out of range, ...)."""

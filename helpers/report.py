@@ -47,6 +47,7 @@ from typing import Any
 import yaml
 
 from helpers import paths
+from helpers.errors import KitError, KitWarning
 
 __all__ = [
     "NotebookRun",
@@ -86,12 +87,12 @@ _DEFAULT_DATA = "data/sample"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-class ReportError(ValueError):
+class ReportError(KitError):
     """A report cannot be run as asked (missing params file, bad YAML, unknown notebook,
     a parameter value of the wrong type). The message says how to fix it."""
 
 
-class ParamWarning(UserWarning):
+class ParamWarning(KitWarning):
     """A parameter that no notebook declares, or that the runner ignores."""
 
 
