@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGS", "check_lang", "text"]
+__all__ = ["LANGS", "check_lang", "label", "missing_keys", "relabel", "text"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -64,3 +64,62 @@ def missing_keys(table: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]
     """Keys present in English but absent in another language (for coverage tests)."""
     english = set(table["en"])
     return {code: sorted(english - set(table.get(code, {}))) for code in LANGS if code != "en"}
+
+
+# Names of the canonical columns and of the kit's computed columns, as a reader sees them
+# in table headers and chart axes. One table for every report, so that a column reads the
+# same in every notebook; a name not listed is shown as it is (user columns, formulas).
+LABELS: dict[str, dict[str, str]] = {
+    "en": {},
+    "zh": {
+        "site": "站点", "date": "日期", "creator_id": "达人", "followers": "粉丝数",
+        "tier": "达人等级", "category": "类目", "product_id": "商品", "content_id": "内容",
+        "content_type": "内容类型", "commission_rate": "佣金率", "impressions": "曝光",
+        "clicks": "点击", "orders": "订单", "items_sold": "成交件数", "gmv": "GMV（成交额）",
+        "refunds": "退款", "net_gmv": "净成交额", "commission_paid": "佣金支出",
+        "sample_cost": "样品成本", "flat_fee": "坑位费", "video_views": "播放量",
+        "ctr": "点击率", "cvr": "转化率", "aov": "客单价", "return_rate": "退货率",
+        "CTR": "点击率", "CVR": "转化率", "AOV": "客单价",
+        "content": "内容条数", "creators": "达人数", "products": "商品数", "rows": "行数",
+        "stage": "环节", "share": "占比", "share_of_clicks": "点击占比", "issue": "问题", "how_to_fix": "怎么改",
+        "metric": "指标", "value": "数值", "period": "周期", "reason": "原因",
+        "read": "读取", "kept": "保留", "rejected": "剔除",
+        "units": "单元数", "eligible_units": "达标单元数", "benchmark_ctr": "基准点击率",
+        "ci_low": "区间下限", "ci_high": "区间上限", "n_creators": "达人数",
+        "design_effect": "设计效应", "source": "来源", "pooled_lift": "合并提升",
+        "pooled_lift_low": "提升下限", "pooled_lift_high": "提升上限", "reference": "基准组",
+        "median_lift": "提升中位数", "median_shrunk_lift": "收缩后提升中位数",
+        "share_above": "高于基准占比", "share_above_low": "占比下限",
+        "share_above_high": "占比上限", "flag_above": "显著高于", "flag_below": "显著低于",
+        "share_flag_above": "显著高于占比", "share_flag_below": "显著低于占比",
+        "lift": "提升", "shrunk_lift": "收缩后提升", "shrunk_lift_low": "收缩后下限",
+        "shrunk_lift_high": "收缩后上限", "q_value": "q 值", "benchmark_limited": "受基准精度限制",
+        "above": "显著高于", "below": "显著低于", "flag": "标记",
+        "median": "中位数", "mean": "均值", "count": "数量", "std": "标准差",
+        "min": "最小值", "max": "最大值", "10%": "10%", "50%": "50%", "90%": "90%",
+        "analysis": "分析", "supported": "是否支持", "missing": "缺少的列",
+        "estimate": "估计值", "odds_ratio": "优势比", "p_value": "p 值", "df": "自由度",
+        "quantity": "项目", "plan": "计划",
+    },
+}
+
+
+def label(name: object, lang: str = "en") -> str:
+    """How a column or term ``name`` reads in ``lang`` (the name itself when not listed)."""
+    return LABELS.get(check_lang(lang), {}).get(str(name), str(name))
+
+
+def relabel(obj: Any, lang: str = "en") -> Any:
+    """A table ready to show in ``lang``: its column headers (and index names) translated.
+
+    Takes a DataFrame (returns a renamed copy) or a pandas Styler (headers are relabelled
+    at display, HTML-escaped, so the cell formats keyed by column name still apply).
+    English returns ``obj`` unchanged.
+    """
+    if check_lang(lang) == "en":
+        return obj
+    if hasattr(obj, "format_index"):  # a Styler: formats stay keyed by the real names
+        return obj.format_index(lambda name: label(name, lang), axis="columns", escape="html")
+    renamed = obj.rename(columns=lambda name: label(name, lang))
+    names = [label(n, lang) if n is not None else None for n in renamed.index.names]
+    return renamed.rename_axis(index=names)
