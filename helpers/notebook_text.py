@@ -21,6 +21,33 @@ _TEXT: dict[str, dict[str, str]] = {
         "01.coverage_title": "{site}: clicks by category and creator tier",
         "01.no_rejected": "No row was rejected.",
         "01.no_issues": "No issues found.",
+        # 03 ROI estimate
+        "03.col_ctr": "CTR (model)",
+        "03.col_cvr": "conversion at planned commission",
+        "03.col_impressions": "impressions per piece",
+        "03.history": "History used: **{rows:,} content rows** of {site}; the category has {clicks:,} clicks "
+        "and {orders:,} orders. AOV {aov:,.2f} {currency} ({aov_source}), return rate {return_rate:.1%} "
+        "({return_source}), {n_creators} creators x {pieces} pieces, of whom {post_rate:.0%} are assumed "
+        "to post (about {posting:.1f}), expected fixed costs {fixed:,.2f} {currency}.",
+        "03.notes": "**Notes on this estimate**",
+        "03.kind_gross": "Gross",
+        "03.kind_net": "Net",
+        "03.kind_profit": "Profit",
+        "03.headline": "**{kind} ROI: median {h[median]:.2f}**, 80 % interval {h[q10]:.2f} to {h[q90]:.2f}, "
+        "95 % interval {h[q025]:.2f} to {h[q975]:.2f}; P(ROI < 1) = {h[p_below_1]:.0%}. Expected profit "
+        "{h[expected_profit]:,.2f} {currency}, P(loss) = {h[p_loss]:.0%}. The ROI of many such campaigns "
+        "pooled (their total sales over their total cost) is {h[expected_roi_median]:.2f}, known to within "
+        "{h[expected_roi_q025]:.2f} to {h[expected_roi_q975]:.2f} given the history.",
+        "03.break_even": "break-even commission",
+        "03.best": "most profitable commission",
+        "03.median": "median",
+        "03.none": "none",
+        "03.commission_line": "Planned commission {plan:.1%}; history's range {be[history_commission_min]:.1%}-"
+        "{be[history_commission_max]:.1%}; share of parameter draws with no profitable commission at all: "
+        "{be[p_no_break_even]:.0%} ({be[basis]} basis).",
+        "03.backtest": "Split at **{c[split_date]}**: {c[n_cells]} cells backtested, {c[n_skipped]} skipped "
+        "(too little data; listed in the skipped table). Inside the 80 % interval: **{c[coverage_80]:.0%}**; "
+        "inside the 95 % interval: **{c[coverage_95]:.0%}**. With few cells these shares are themselves noisy.",
         # 04 CTR lift
         "04.no_category": "*The data have no product category: the benchmark is the pooled CTR of all "
         "{site} rows, shown as the single category “all”.*",
@@ -52,6 +79,32 @@ _TEXT: dict[str, dict[str, str]] = {
         "01.coverage_title": "{site}：按类目和达人等级的点击量",
         "01.no_rejected": "没有被剔除的行。",
         "01.no_issues": "没有发现问题。",
+        "03.col_ctr": "点击率（模型）",
+        "03.col_cvr": "计划佣金下的转化率",
+        "03.col_impressions": "每条内容曝光",
+        "03.history": "使用的历史数据：{site} 的 **{rows:,} 行内容**；该类目有 {clicks:,} 次点击、{orders:,} 个订单。"
+        "客单价 {aov:,.2f} {currency}（{aov_source}），退货率 {return_rate:.1%}（{return_source}），"
+        "{n_creators} 位达人 × 每人 {pieces} 条内容，假设其中 {post_rate:.0%} 会发布（约 {posting:.1f} 位），"
+        "预期固定成本 {fixed:,.2f} {currency}。",
+        "03.notes": "**关于本次预估的说明**",
+        "03.kind_gross": "毛",
+        "03.kind_net": "净",
+        "03.kind_profit": "利润",
+        "03.headline": "**{kind} ROI：中位数 {h[median]:.2f}**，80% 区间 {h[q10]:.2f} 至 {h[q90]:.2f}，"
+        "95% 区间 {h[q025]:.2f} 至 {h[q975]:.2f}；ROI 低于 1 的概率 = {h[p_below_1]:.0%}。预期利润 "
+        "{h[expected_profit]:,.2f} {currency}，亏损概率 = {h[p_loss]:.0%}。许多同类活动合并计算的 ROI"
+        "（总销售额 / 总成本）为 {h[expected_roi_median]:.2f}，按现有历史数据，其范围在 "
+        "{h[expected_roi_q025]:.2f} 至 {h[expected_roi_q975]:.2f} 之间。",
+        "03.break_even": "保本佣金",
+        "03.best": "利润最高的佣金",
+        "03.median": "中位数",
+        "03.none": "无",
+        "03.commission_line": "计划佣金 {plan:.1%}；历史佣金范围 {be[history_commission_min]:.1%}-"
+        "{be[history_commission_max]:.1%}；完全没有可盈利佣金的参数抽样占比：{be[p_no_break_even]:.0%}"
+        "（{be[basis]} 口径）。",
+        "03.backtest": "以 **{c[split_date]}** 为切分点：回测 {c[n_cells]} 个单元，跳过 {c[n_skipped]} 个"
+        "（数据太少，见“跳过的单元”表）。落在 80% 区间内：**{c[coverage_80]:.0%}**；落在 95% 区间内："
+        "**{c[coverage_95]:.0%}**。单元少时，这些比例本身也有波动。",
         "04.no_category": "*数据中没有商品类目：基准是所有 {site} 行的合并点击率，显示为单一类目“all”。*",
         "04.loaded": "读入 **{rows:,} 行**（读取时剔除 {rejected:,} 行，见笔记本 01）。分析单元：**{level}** → "
         "**{units:,} 个单元**，其中 **{eligible:,}** 个曝光不少于 {min_impressions:,} 次。",
