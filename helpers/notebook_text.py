@@ -21,6 +21,36 @@ _TEXT: dict[str, dict[str, str]] = {
         "01.coverage_title": "{site}: clicks by category and creator tier",
         "01.no_rejected": "No row was rejected.",
         "01.no_issues": "No issues found.",
+        # 02 conversion drivers
+        "02.view_through": "{n:,} rows with more orders than clicks (view-through attribution, kept by "
+        "`orders_above_clicks: keep`) are left out of this model of orders per click.",
+        "02.no_cluster": "The data have no `{cluster}` column: errors are ",
+        "02.cluster_fallback": "clustered by `{fallback}` instead.",
+        "02.model_based": "model-based (no cluster column).",
+        "02.warning": "warning:",
+        "02.no_site_rows": "rows without a site (in no fit): {msg}",
+        "02.not_fitted": "site {site}: not fitted: {msg}",
+        "02.info_n_rows": "n_rows",
+        "02.info_n_rows_missing": "n_rows_missing",
+        "02.info_n_rows_zero_trials": "n_rows_zero_trials",
+        "02.info_n_rows_used": "n_rows_used",
+        "02.info_n_clusters": "n_clusters",
+        "02.info_n_patterns": "n_patterns",
+        "02.info_trials": "trials",
+        "02.info_successes": "successes",
+        "02.info_dispersion": "dispersion",
+        "02.site": "## Site {site}",
+        "02.fit_rows": "{fit.n_rows_used:,} content rows with clicks ({fit.trials:,} clicks, {fit.successes:,} "
+        "orders, overall CVR {cvr:.2%}) from {fit.n_clusters:,} creators; {fit.n_rows_zero_trials:,} rows "
+        "without clicks and {fit.n_rows_missing:,} rows with missing values left out. Dispersion "
+        "{fit.dispersion:.2f} (row level). Errors: {fit.cov_type}",
+        "02.clustered": " by {cluster}: {ratio:.1f} times the model-based standard errors (median over "
+        "coefficients)",
+        "02.model_errors": " (model-based)",
+        "02.smallest_df": "; smallest degrees of freedom {df:.1f} ({term}).",
+        "02.normal": "; normal critical values.",
+        "02.plus_1pp": "**+1 percentage point of commission** goes with {ame:+.3f} percentage points of CVR "
+        "on average (from {base:.2%}; {level} interval {lower:+.3f} to {upper:+.3f} pp).",
         # 03 ROI estimate
         "03.col_ctr": "CTR (model)",
         "03.col_cvr": "conversion at planned commission",
@@ -79,6 +109,33 @@ _TEXT: dict[str, dict[str, str]] = {
         "01.coverage_title": "{site}：按类目和达人等级的点击量",
         "01.no_rejected": "没有被剔除的行。",
         "01.no_issues": "没有发现问题。",
+        "02.view_through": "{n:,} 行订单多于点击（浏览归因，按 `orders_above_clicks: keep` 保留），"
+        "不纳入这个“每次点击出单”的模型。",
+        "02.no_cluster": "数据中没有 `{cluster}` 列：误差",
+        "02.cluster_fallback": "改为按 `{fallback}` 聚类。",
+        "02.model_based": "基于模型计算（没有聚类列）。",
+        "02.warning": "警告：",
+        "02.no_site_rows": "没有站点的行（不进入任何模型）：{msg}",
+        "02.not_fitted": "站点 {site}：未拟合：{msg}",
+        "02.info_n_rows": "内容行数",
+        "02.info_n_rows_missing": "有缺失值的行",
+        "02.info_n_rows_zero_trials": "点击为 0 的行",
+        "02.info_n_rows_used": "模型使用的行",
+        "02.info_n_clusters": "达人数（聚类数）",
+        "02.info_n_patterns": "不同组合数",
+        "02.info_trials": "点击",
+        "02.info_successes": "订单",
+        "02.info_dispersion": "离散度",
+        "02.site": "## 站点 {site}",
+        "02.fit_rows": "{fit.n_rows_used:,} 行有点击的内容（{fit.trials:,} 次点击，{fit.successes:,} 个订单，"
+        "整体转化率 {cvr:.2%}），来自 {fit.n_clusters:,} 位达人；排除了 {fit.n_rows_zero_trials:,} 行无点击的内容"
+        "和 {fit.n_rows_missing:,} 行有缺失值的内容。离散度 {fit.dispersion:.2f}（行级）。误差：{fit.cov_type}",
+        "02.clustered": "，按 {cluster} 聚类：是基于模型的标准误的 {ratio:.1f} 倍（各系数的中位数）",
+        "02.model_errors": "（基于模型）",
+        "02.smallest_df": "；最小自由度 {df:.1f}（{term}）。",
+        "02.normal": "；使用正态临界值。",
+        "02.plus_1pp": "**佣金每提高 1 个百分点**，转化率平均变化 {ame:+.3f} 个百分点（基准 {base:.2%}；"
+        "{level} 区间 {lower:+.3f} 至 {upper:+.3f} 个百分点）。",
         "03.col_ctr": "点击率（模型）",
         "03.col_cvr": "计划佣金下的转化率",
         "03.col_impressions": "每条内容曝光",
