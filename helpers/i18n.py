@@ -100,6 +100,15 @@ LABELS: dict[str, dict[str, str]] = {
         "analysis": "分析", "supported": "是否支持", "missing": "缺少的列",
         "estimate": "估计值", "odds_ratio": "优势比", "p_value": "p 值", "df": "自由度",
         "quantity": "项目", "plan": "计划",
+        "main_category": "主类目", "n_content": "内容条数", "shrunk_ctr_lift": "收缩后点击率提升",
+        "shrunk_cvr": "收缩后转化率", "expected_cvr": "预期转化率", "cvr_flag": "转化率提示",
+        "net_roi": "净 ROI", "profit_roi": "利润 ROI", "profit_roi_median": "利润 ROI 中位数",
+        "profit_roi_low": "利润 ROI 下限", "profit_roi_high": "利润 ROI 上限", "p_loss": "亏损概率",
+        "expected_error_cost": "错误决策预期代价", "recommendation": "建议", "reason": "理由",
+        "keep": "保留", "test more": "再测", "drop": "淘汰", "total": "合计",
+        "site_cvr": "站点转化率", "test_more_clicks_per_day": "“再测”达人日点击",
+        "creators_per_version": "每版本达人数", "clicks_per_version": "每版本点击数", "days": "天数",
+        "what_is_missing": "缺什么", "cost": "代价", "decision": "决策",
     },
 }
 

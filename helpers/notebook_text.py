@@ -103,8 +103,24 @@ _TEXT: dict[str, dict[str, str]] = {
         "04.creator_spread": "Creator-level flags and intervals allow for the spread between a creator's "
         "videos (median design effect {deff:.1f}): a creator must beat the benchmark across its videos, "
         "not on one lucky video.",
+        # 05 creator scorecard
+        "05.loaded": "Loaded **{rows:,} rows** ({rejected:,} rejected by the loader, see report 01) from "
+        "{data}; sites: {sites}.",
+        "05.creator_rows": "**{n:,} creator rows** from {scored:,} of {rows_in:,} rows. ",
+        "05.left_out": "Rows left out or limited: ",
+        "05.none_left_out": "No row was left out, and every row's commission is known.",
+        "05.site": "### Site {site}",
+        "05.drop": "**drop** ({n} creators; up to {top_n} per site shown)",
+        "05.keep": "**keep** ({n} creators; up to {top_n} per site shown)",
     },
     "zh": {
+        "05.loaded": "从 {data} 读入 **{rows:,} 行**（读取时剔除 {rejected:,} 行，见报告 01）；站点：{sites}。",
+        "05.creator_rows": "共 **{n:,} 行达人记录**，来自 {rows_in:,} 行中参与评分的 {scored:,} 行。",
+        "05.left_out": "被排除或受限的行：",
+        "05.none_left_out": "没有排除任何行，每一行的佣金都已知。",
+        "05.site": "### 站点 {site}",
+        "05.drop": "**淘汰**（{n} 位达人；每个站点最多显示 {top_n} 位）",
+        "05.keep": "**保留**（{n} 位达人；每个站点最多显示 {top_n} 位）",
         "01.kept": "保留 {rows:,} 行内容数据，站点：{sites}",
         "01.coverage_title": "{site}：按类目和达人等级的点击量",
         "01.no_rejected": "没有被剔除的行。",
