@@ -16,6 +16,18 @@ __all__ = ["say"]
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
+        # 00 metrics primer
+        "00.views": "The creator with the most views ({top.creator}, {top.video_views:,} views, CTR "
+        "{top.ctr:.1%}) ranks #{top.rank_by_orders} on orders; the best seller is {best.creator} with "
+        "{best.orders} orders from {best.video_views:,} views (CTR {best.ctr:.1%}). Rank correlation of "
+        "views and orders: {rho:.2f}.",
+        "00.commission": "In this model expected profit peaks at a commission rate of {best:.0%} and is "
+        "negative from {negative:.0%}.",
+        "00.plan": "**Plan:** ",
+        "00.day1": "**Day 1:** estimated lift {lift:+.0%} (p = {p:.2f}).  \n",
+        "00.planned_end": "**Day {days} (planned end), video-level test:** ",
+        "00.naive": "**The same data counted per impression** (the mistake): lift interval {low:+.1%} to "
+        "{high:+.1%}, p = {p:.2g}: about {deff:.0f} times too little variance.",
         # 01 data health
         "01.kept": "{rows:,} content rows kept for site(s) {sites}",
         "01.coverage_title": "{site}: clicks by category and creator tier",
@@ -121,6 +133,15 @@ _TEXT: dict[str, dict[str, str]] = {
         "05.site": "### 站点 {site}",
         "05.drop": "**淘汰**（{n} 位达人；每个站点最多显示 {top_n} 位）",
         "05.keep": "**保留**（{n} 位达人；每个站点最多显示 {top_n} 位）",
+        "00.views": "播放量最高的达人（{top.creator}，{top.video_views:,} 次播放，点击率 {top.ctr:.1%}）"
+        "按订单只排第 {top.rank_by_orders} 名；卖得最好的是 {best.creator}，{best.video_views:,} 次播放带来 "
+        "{best.orders} 个订单（点击率 {best.ctr:.1%}）。播放量与订单的秩相关：{rho:.2f}。",
+        "00.commission": "在这个模型里，预期利润在佣金率 {best:.0%} 时最高，从 {negative:.0%} 起变为负数。",
+        "00.plan": "**测试计划：** ",
+        "00.day1": "**第 1 天：** 提升估计 {lift:+.0%}（p = {p:.2f}）。  \n",
+        "00.planned_end": "**第 {days} 天（计划结束），按视频检验：** ",
+        "00.naive": "**同样的数据按曝光计算**（错误做法）：提升区间 {low:+.1%} 至 {high:+.1%}，p = {p:.2g}："
+        "方差少算了约 {deff:.0f} 倍。",
         "01.kept": "保留 {rows:,} 行内容数据，站点：{sites}",
         "01.coverage_title": "{site}：按类目和达人等级的点击量",
         "01.no_rejected": "没有被剔除的行。",
