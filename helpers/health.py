@@ -349,7 +349,9 @@ def _zero_gmv_orders(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "orders", "gmv"):
         return []
     rows = int(((df["orders"] > 0) & (df["gmv"] <= 0)).sum())
-    return [(text(_TEXT, "zero_gmv", lang), rows, text(_TEXT, "zero_gmv_fix", lang))] if rows else []
+    return (
+        [(text(_TEXT, "zero_gmv", lang), rows, text(_TEXT, "zero_gmv_fix", lang))] if rows else []
+    )
 
 
 def _no_impressions(df: pd.DataFrame, lang: str) -> list[_Issue]:
@@ -362,16 +364,24 @@ def _no_impressions(df: pd.DataFrame, lang: str) -> list[_Issue]:
 
 def _dates(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "date"):
-        return [(text(_TEXT, "no_date_column", lang), len(df), text(_TEXT, "no_date_column_fix", lang))]
+        return [
+            (text(_TEXT, "no_date_column", lang), len(df), text(_TEXT, "no_date_column_fix", lang))
+        ]
     rows = int(df["date"].isna().sum())
-    return [(text(_TEXT, "missing_date", lang), rows, text(_TEXT, "missing_date_fix", lang))] if rows else []
+    return (
+        [(text(_TEXT, "missing_date", lang), rows, text(_TEXT, "missing_date_fix", lang))]
+        if rows
+        else []
+    )
 
 
 def _followers(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "followers"):
         return []
     rows = int(df["followers"].isna().sum())
-    return [(text(_TEXT, "followers", lang), rows, text(_TEXT, "followers_fix", lang))] if rows else []
+    return (
+        [(text(_TEXT, "followers", lang), rows, text(_TEXT, "followers_fix", lang))] if rows else []
+    )
 
 
 def _small_groups(df: pd.DataFrame, lang: str) -> list[_Issue]:
@@ -406,7 +416,11 @@ def _aov_outliers(df: pd.DataFrame, lang: str) -> list[_Issue]:
     med = aov.groupby(groups, observed=True).transform("median") if groups else aov.median()
     rows = int((aov > 10 * med).sum())
     where = text(_TEXT, "and", lang).join(label(k, lang) for k in keys) or text(_TEXT, "data", lang)
-    return [(text(_TEXT, "aov", lang, where=where), rows, text(_TEXT, "aov_fix", lang))] if rows else []
+    return (
+        [(text(_TEXT, "aov", lang, where=where), rows, text(_TEXT, "aov_fix", lang))]
+        if rows
+        else []
+    )
 
 
 def _odd_commission(df: pd.DataFrame, lang: str) -> list[_Issue]:
@@ -414,7 +428,11 @@ def _odd_commission(df: pd.DataFrame, lang: str) -> list[_Issue]:
         return []
     rate = df["commission_rate"]
     rows = int(((rate < 0.01) | (rate > 0.8)).sum())
-    return [(text(_TEXT, "commission", lang), rows, text(_TEXT, "commission_fix", lang))] if rows else []
+    return (
+        [(text(_TEXT, "commission", lang), rows, text(_TEXT, "commission_fix", lang))]
+        if rows
+        else []
+    )
 
 
 _CHECKS = (

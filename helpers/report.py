@@ -1156,7 +1156,9 @@ def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[st
             "each_index.html.j2",
             t=_words(result.reports[0].common.get("lang") if result.reports else None),
             lang=_lang_code(result.reports[0].common.get("lang") if result.reports else None),
-            title=_words(result.reports[0].common.get("lang") if result.reports else None)["title_each"],
+            title=_words(result.reports[0].common.get("lang") if result.reports else None)[
+                "title_each"
+            ],
             run_id=meta["run_id"],
             status=status,
             started=meta["started_utc"],
@@ -1431,7 +1433,9 @@ def run_report(
                 try:
                     passed["lang"] = check_lang(passed["lang"])
                 except ValueError as exc:
-                    raise ReportError(f"{nb.stem}: {exc}. Fix: -p lang zh (or lang: zh in the params file).") from None
+                    raise ReportError(
+                        f"{nb.stem}: {exc}. Fix: -p lang zh (or lang: zh in the params file)."
+                    ) from None
             per_notebook.append((nb, passed))
         # Common keys as the first notebook that takes them receives them (typed).
         common_eff: dict[str, Any] = {}
@@ -1684,7 +1688,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = _words(result.reports[0].common.get("lang") if result.reports else None)
     for report, nb in result.skipped:
         where = f" [{report.label}]" if report.label else ""
-        print(words["not_run"].format(notebook=nb.notebook, where=where, error=nb.error), file=sys.stderr)
+        print(
+            words["not_run"].format(notebook=nb.notebook, where=where, error=nb.error),
+            file=sys.stderr,
+        )
     n = sum(len(r.notebooks) for r in result.reports)
     failed, skipped = len(result.failures), len(result.skipped)
     summary = (

@@ -274,7 +274,12 @@ def commission_response(
     fig, ax = figure_and_axes(ax)
     x = curve[commission_col].to_numpy(dtype=float)
     ax.fill_between(
-        x, curve["lower"], curve["upper"], alpha=0.25, color="#1f5f8b", label=text(_TEXT, "band95", lang)
+        x,
+        curve["lower"],
+        curve["upper"],
+        alpha=0.25,
+        color="#1f5f8b",
+        label=text(_TEXT, "band95", lang),
     )
     ax.plot(x, curve["cvr"], color="#1f5f8b", linewidth=2, label=text(_TEXT, "model", lang))
     if observed is not None:
@@ -336,10 +341,16 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None, lang: str = "
         color="#1f5f8b",
         capsize=3,
         label=text(_TEXT, "bins", lang)
-        + (text(_TEXT, "interval", lang, how=cal.attrs["interval"]) if cal.attrs.get("interval") else ""),
+        + (
+            text(_TEXT, "interval", lang, how=cal.attrs["interval"])
+            if cal.attrs.get("interval")
+            else ""
+        ),
     )
     lims = [0.0, float(np.nanmax(np.r_[pred, cal["obs_upper"].to_numpy(dtype=float)])) * 1.08]
-    ax.plot(lims, lims, linestyle="--", color="black", linewidth=0.8, label=text(_TEXT, "perfect", lang))
+    ax.plot(
+        lims, lims, linestyle="--", color="black", linewidth=0.8, label=text(_TEXT, "perfect", lang)
+    )
     ax.set_xlim(lims)
     ax.set_ylim(lims)
     ax.xaxis.set_major_formatter(percent_formatter(1))

@@ -106,7 +106,14 @@ def row_accounting_chart(accounting: pd.DataFrame, *, lang: str = "en") -> Figur
         right.set_xlabel(text(_TEXT, "rejected_rows", lang))
         right.set_title(text(_TEXT, "why", lang))
     else:
-        right.text(0.5, 0.5, text(_TEXT, "none_rejected", lang), ha="center", va="center", transform=right.transAxes)
+        right.text(
+            0.5,
+            0.5,
+            text(_TEXT, "none_rejected", lang),
+            ha="center",
+            va="center",
+            transform=right.transAxes,
+        )
         right.set_axis_off()
     fig.suptitle(text(_TEXT, "accounted", lang))
     return fig
@@ -142,7 +149,14 @@ def coverage_heatmap(
     fig, ax = figure_and_axes(ax, figsize=(1.2 * pivot.shape[1] + 3, 0.5 * pivot.shape[0] + 1.5))
     sns.heatmap(pivot, annot=True, fmt=",.0f", cmap="Blues", cbar=False, ax=ax, linewidths=0.5)
     ax.set_title(
-        text(_TEXT, "heatmap", lang, value=label(value, lang), row=label(row, lang), col=label(col, lang))
+        text(
+            _TEXT,
+            "heatmap",
+            lang,
+            value=label(value, lang),
+            row=label(row, lang),
+            col=label(col, lang),
+        )
     )
     ax.set_xlabel(label(col, lang))
     ax.set_ylabel(label(row, lang))
@@ -166,7 +180,12 @@ def coverage_timeline(
     fig, ax = figure_and_axes(None, figsize=(8.0, 3.8))
     if over_time.empty:
         ax.text(
-            0.5, 0.5, text(_TEXT, "no_dates", lang), ha="center", va="center", transform=ax.transAxes
+            0.5,
+            0.5,
+            text(_TEXT, "no_dates", lang),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
         )
         ax.set_axis_off()
         return fig
@@ -207,7 +226,11 @@ def funnel_chart(steps: pd.DataFrame, *, by: str = "site", lang: str = "en") -> 
         for j, kind in enumerate(("count", "money")):
             ax = axes[i, j]
             sub = part[part["kind"] == kind]
-            ax.barh([label(st, lang) for st in sub["step"]], sub["value"], color="#4c72b0" if kind == "count" else "#55a868")
+            ax.barh(
+                [label(st, lang) for st in sub["step"]],
+                sub["value"],
+                color="#4c72b0" if kind == "count" else "#55a868",
+            )
             ax.invert_yaxis()
             if kind == "count":
                 ax.set_xscale("log")
@@ -221,7 +244,9 @@ def funnel_chart(steps: pd.DataFrame, *, by: str = "site", lang: str = "en") -> 
                     note += f"  ({labels[step]} {rate:.2%})"
                 ax.text(v, y, note, va="center", fontsize=8)
             ax.margins(x=0.35)
-            ax.set_title(text(_TEXT, "counts" if kind == "count" else "money", lang, g=g), fontsize=10)
+            ax.set_title(
+                text(_TEXT, "counts" if kind == "count" else "money", lang, g=g), fontsize=10
+            )
     fig.suptitle(text(_TEXT, "funnel", lang))
     return fig
 
@@ -274,13 +299,24 @@ def rate_distribution_chart(dist: pd.DataFrame, *, lang: str = "en") -> Figure:
                 unit = label("impressions" if metric == "CTR" else "clicks", lang)
                 ax.set_xlabel(
                     text(
-                        _TEXT, "rate_axis", lang, metric=label(metric, lang), unit=unit,
+                        _TEXT,
+                        "rate_axis",
+                        lang,
+                        metric=label(metric, lang),
+                        unit=unit,
                         n=thresholds.get(metric, "?"),
                     )
                 )
             ax.axvline(values.median(), color="black", lw=1, ls="--")
             ax.set_title(
-                text(_TEXT, "median", lang, site=site, metric=label(metric, lang), value=values.median()),
+                text(
+                    _TEXT,
+                    "median",
+                    lang,
+                    site=site,
+                    metric=label(metric, lang),
+                    value=values.median(),
+                ),
                 fontsize=9,
             )
     fig.suptitle(text(_TEXT, "distributions", lang))

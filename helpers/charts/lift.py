@@ -203,7 +203,11 @@ def lift_distribution(
 
 
 def lift_ecdf(
-    units: pd.DataFrame, *, hue: str = "tier", estimate: str = "shrunk", eligible_only: bool = False,
+    units: pd.DataFrame,
+    *,
+    hue: str = "tier",
+    estimate: str = "shrunk",
+    eligible_only: bool = False,
     lang: str = "en",
 ) -> Figure:
     """Empirical CDF of unit lift per group, one panel per site.
@@ -378,9 +382,7 @@ def lift_funnel(
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside upper right", ncols=3, fontsize=8)
-    fig.suptitle(
-        text(_TEXT, "funnel_title", lang)
-    )
+    fig.suptitle(text(_TEXT, "funnel_title", lang))
     return fig
 
 
@@ -460,7 +462,11 @@ def _compact_views(v: float, _pos: int) -> str:
 
 
 def views_vs_ctr(
-    df: pd.DataFrame, *, bins: int = 12, gridsize: int = 35, min_impressions: int = 1,
+    df: pd.DataFrame,
+    *,
+    bins: int = 12,
+    gridsize: int = 35,
+    min_impressions: int = 1,
     lang: str = "en",
 ) -> Figure:
     """Video views against CTR: a hexbin per site with the pooled CTR per views bin.
@@ -512,7 +518,9 @@ def views_vs_ctr(
                 {"b": idx, "c": d["clicks"].to_numpy(), "i": d["impressions"].to_numpy(), "lv": lv}
             ).groupby("b")
             pooled = g["c"].sum() / g["i"].sum()
-            ax.plot(g["lv"].median(), pooled, "o-", color="C1", label=text(_TEXT, "pooled_bin", lang))
+            ax.plot(
+                g["lv"].median(), pooled, "o-", color="C1", label=text(_TEXT, "pooled_bin", lang)
+            )
             rho = stats.spearmanr(lv, ctr).statistic if len(d) > 2 else np.nan
             ax.set_title(
                 text(_TEXT, "spearman", lang, site=site, rho=rho, n_out=n_out),

@@ -37,119 +37,121 @@ _NEUTRAL = "#577590"
 
 _TEXT = {
     "en": {
-        'impressions': 'impressions',
-        'clicks': 'clicks',
-        'orders': 'orders',
-        'CTR': 'CTR',
-        'CVR': 'CVR',
-        'count_axis': 'count (log scale: each step is a big drop)',
-        'funnel_counts': 'Funnel: counts',
-        'GMV': 'GMV',
-        'refunds': 'refunds',
-        'net GMV': 'net GMV',
-        'AOV': 'AOV',
-        'return rate': 'return rate',
-        'currency': '{site} site currency',
-        'funnel_money': 'Funnel: money',
-        'platform fee': 'platform fee',
-        'product cost': 'product cost',
-        'commission': 'commission',
-        'samples': 'samples',
-        'flat fee': 'flat fee',
-        'profit': 'profit',
-        'waterfall': 'From net sales to profit - gross ROI {g:.2f}, net ROI {n:.2f}, profit ROI {p:.2f}',
-        'views_log': 'video views, log scale',
-        'more_views': 'More views do not mean more orders',
-        'rank_corr': ' (rank correlation {rho:.2f})',
-        'estimate_ci': 'estimate and 95 % interval',
-        'true_net': 'true net ROI',
-        'net_1': 'net ROI = 1 (sales equal cost)',
-        'history_axis': 'clicks of history behind the estimate (log scale)',
-        'net ROI': 'net ROI',
-        'history_title': 'An ROI estimate from little history is a wide guess',
-        'gross_ignores': 'gross ROI (ignores refunds)',
-        'profit ROI': 'profit ROI',
-        'refund_only': 'profit ROI if refunded items never come back',
-        'ROI': 'ROI',
-        'refunds_title': 'Refunds: gross ROI does not see them',
-        'creator': 'creator {cr}',
-        'n_clicks': '{v:.1%}\n{n:,} clicks',
-        'simpson_title': 'Per site A converts better; pooled, B looks better',
-        'expected_profit': 'expected profit',
-        'one_campaign': 'one simulated campaign',
-        'commission rate': 'commission rate',
-        'profit_axis': 'profit, site currency',
-        'fake_share': 'fake share of orders',
-        'fake_axis': 'fake orders, share of orders',
-        'commission_title': 'Higher commission is not more profit (illustrative model)',
-        'ci_video': '95 % interval, video-level test',
-        'ci_impr': '95 % interval if each impression counted alone (too narrow)',
-        'est_lift': 'estimated lift of B',
-        'planned_lift': 'lift the test was planned for',
-        'planned_end': 'planned end: day {d}',
-        'day': 'day of the test',
-        'lift_axis': 'CTR lift of B over A',
-        'ab_title': 'A/B test by video: early days are noise; decide at the planned size',
+        "impressions": "impressions",
+        "clicks": "clicks",
+        "orders": "orders",
+        "CTR": "CTR",
+        "CVR": "CVR",
+        "count_axis": "count (log scale: each step is a big drop)",
+        "funnel_counts": "Funnel: counts",
+        "GMV": "GMV",
+        "refunds": "refunds",
+        "net GMV": "net GMV",
+        "AOV": "AOV",
+        "return rate": "return rate",
+        "currency": "{site} site currency",
+        "funnel_money": "Funnel: money",
+        "platform fee": "platform fee",
+        "product cost": "product cost",
+        "commission": "commission",
+        "samples": "samples",
+        "flat fee": "flat fee",
+        "profit": "profit",
+        "waterfall": "From net sales to profit - gross ROI {g:.2f}, net ROI {n:.2f}, profit ROI {p:.2f}",
+        "views_log": "video views, log scale",
+        "more_views": "More views do not mean more orders",
+        "rank_corr": " (rank correlation {rho:.2f})",
+        "estimate_ci": "estimate and 95 % interval",
+        "true_net": "true net ROI",
+        "net_1": "net ROI = 1 (sales equal cost)",
+        "history_axis": "clicks of history behind the estimate (log scale)",
+        "net ROI": "net ROI",
+        "history_title": "An ROI estimate from little history is a wide guess",
+        "gross_ignores": "gross ROI (ignores refunds)",
+        "profit ROI": "profit ROI",
+        "refund_only": "profit ROI if refunded items never come back",
+        "ROI": "ROI",
+        "refunds_title": "Refunds: gross ROI does not see them",
+        "creator": "creator {cr}",
+        "n_clicks": "{v:.1%}\n{n:,} clicks",
+        "simpson_title": "Per site A converts better; pooled, B looks better",
+        "expected_profit": "expected profit",
+        "one_campaign": "one simulated campaign",
+        "commission rate": "commission rate",
+        "profit_axis": "profit, site currency",
+        "fake_share": "fake share of orders",
+        "fake_axis": "fake orders, share of orders",
+        "commission_title": "Higher commission is not more profit (illustrative model)",
+        "ci_video": "95 % interval, video-level test",
+        "ci_impr": "95 % interval if each impression counted alone (too narrow)",
+        "est_lift": "estimated lift of B",
+        "planned_lift": "lift the test was planned for",
+        "planned_end": "planned end: day {d}",
+        "day": "day of the test",
+        "lift_axis": "CTR lift of B over A",
+        "ab_title": "A/B test by video: early days are noise; decide at the planned size",
     },
     "zh": {
-        'impressions': '曝光',
-        'clicks': '点击',
-        'orders': '订单',
-        'CTR': '点击率',
-        'CVR': '转化率',
-        'count_axis': '数量（对数刻度：每一步都大幅流失）',
-        'funnel_counts': '转化漏斗：数量',
-        'GMV': 'GMV',
-        'refunds': '退款',
-        'net GMV': '净成交额',
-        'AOV': '客单价',
-        'return rate': '退货率',
-        'currency': '{site} 站点币种',
-        'funnel_money': '转化漏斗：金额',
-        'platform fee': '平台佣金',
-        'product cost': '商品成本',
-        'commission': '达人佣金',
-        'samples': '样品',
-        'flat fee': '坑位费',
-        'profit': '利润',
-        'waterfall': '从净销售额到利润：毛 ROI {g:.2f}，净 ROI {n:.2f}，利润 ROI {p:.2f}',
-        'views_log': '视频播放量（对数刻度）',
-        'more_views': '播放量高不等于订单多',
-        'rank_corr': '（秩相关 {rho:.2f}）',
-        'estimate_ci': '估计值及 95% 区间',
-        'true_net': '真实净 ROI',
-        'net_1': '净 ROI = 1（销售额刚好覆盖成本）',
-        'history_axis': '估计所依据的历史点击数（对数刻度）',
-        'net ROI': '净 ROI',
-        'history_title': '历史数据少时，ROI 预估只是一个很宽的猜测',
-        'gross_ignores': '毛 ROI（忽略退款）',
-        'profit ROI': '利润 ROI',
-        'refund_only': '退款商品全部收不回时的利润 ROI',
-        'ROI': 'ROI',
-        'refunds_title': '退款：毛 ROI 看不到它',
-        'creator': '达人 {cr}',
-        'n_clicks': '{v:.1%}\n{n:,} 次点击',
-        'simpson_title': '分站点看 A 转化更好；合并后却是 B 看起来更好',
-        'expected_profit': '预期利润',
-        'one_campaign': '一次模拟活动',
-        'commission rate': '佣金率',
-        'profit_axis': '利润（站点币种）',
-        'fake_share': '刷单占订单比例',
-        'fake_axis': '刷单占订单比例',
-        'commission_title': '佣金越高不等于利润越高（示意模型）',
-        'ci_video': '95% 区间（按视频检验）',
-        'ci_impr': '把每次曝光当独立样本时的 95% 区间（过窄）',
-        'est_lift': 'B 的提升估计',
-        'planned_lift': '测试计划检测的提升',
-        'planned_end': '计划结束：第 {d} 天',
-        'day': '测试天数',
-        'lift_axis': 'B 相对 A 的点击率提升',
-        'ab_title': '按视频做 A/B 测试：前几天都是噪声，达到计划样本量再下结论',
+        "impressions": "曝光",
+        "clicks": "点击",
+        "orders": "订单",
+        "CTR": "点击率",
+        "CVR": "转化率",
+        "count_axis": "数量（对数刻度：每一步都大幅流失）",
+        "funnel_counts": "转化漏斗：数量",
+        "GMV": "GMV",
+        "refunds": "退款",
+        "net GMV": "净成交额",
+        "AOV": "客单价",
+        "return rate": "退货率",
+        "currency": "{site} 站点币种",
+        "funnel_money": "转化漏斗：金额",
+        "platform fee": "平台佣金",
+        "product cost": "商品成本",
+        "commission": "达人佣金",
+        "samples": "样品",
+        "flat fee": "坑位费",
+        "profit": "利润",
+        "waterfall": "从净销售额到利润：毛 ROI {g:.2f}，净 ROI {n:.2f}，利润 ROI {p:.2f}",
+        "views_log": "视频播放量（对数刻度）",
+        "more_views": "播放量高不等于订单多",
+        "rank_corr": "（秩相关 {rho:.2f}）",
+        "estimate_ci": "估计值及 95% 区间",
+        "true_net": "真实净 ROI",
+        "net_1": "净 ROI = 1（销售额刚好覆盖成本）",
+        "history_axis": "估计所依据的历史点击数（对数刻度）",
+        "net ROI": "净 ROI",
+        "history_title": "历史数据少时，ROI 预估只是一个很宽的猜测",
+        "gross_ignores": "毛 ROI（忽略退款）",
+        "profit ROI": "利润 ROI",
+        "refund_only": "退款商品全部收不回时的利润 ROI",
+        "ROI": "ROI",
+        "refunds_title": "退款：毛 ROI 看不到它",
+        "creator": "达人 {cr}",
+        "n_clicks": "{v:.1%}\n{n:,} 次点击",
+        "simpson_title": "分站点看 A 转化更好；合并后却是 B 看起来更好",
+        "expected_profit": "预期利润",
+        "one_campaign": "一次模拟活动",
+        "commission rate": "佣金率",
+        "profit_axis": "利润（站点币种）",
+        "fake_share": "刷单占订单比例",
+        "fake_axis": "刷单占订单比例",
+        "commission_title": "佣金越高不等于利润越高（示意模型）",
+        "ci_video": "95% 区间（按视频检验）",
+        "ci_impr": "把每次曝光当独立样本时的 95% 区间（过窄）",
+        "est_lift": "B 的提升估计",
+        "planned_lift": "测试计划检测的提升",
+        "planned_end": "计划结束：第 {d} 天",
+        "day": "测试天数",
+        "lift_axis": "B 相对 A 的点击率提升",
+        "ab_title": "按视频做 A/B 测试：前几天都是噪声，达到计划样本量再下结论",
     },
 }
 
 
-def primer_funnel_chart(c: Any, axes: tuple[Axes, Axes] | None = None, *, lang: str = "en") -> Figure:
+def primer_funnel_chart(
+    c: Any, axes: tuple[Axes, Axes] | None = None, *, lang: str = "en"
+) -> Figure:
     """The toy campaign's funnel: impressions -> clicks -> orders, then GMV -> net revenue.
 
     Parameters
@@ -175,7 +177,11 @@ def primer_funnel_chart(c: Any, axes: tuple[Axes, Axes] | None = None, *, lang: 
         fig = ax1.figure
     counts = [c.impressions, c.clicks, c.orders]
     labels = [text(_TEXT, k, lang) for k in ("impressions", "clicks", "orders")]
-    notes = ["", f"{text(_TEXT, 'CTR', lang)} {c.ctr:.2%}", f"{text(_TEXT, 'CVR', lang)} {c.cvr:.2%}"]
+    notes = [
+        "",
+        f"{text(_TEXT, 'CTR', lang)} {c.ctr:.2%}",
+        f"{text(_TEXT, 'CVR', lang)} {c.cvr:.2%}",
+    ]
     y = np.arange(3)[::-1]
     ax1.barh(y, counts, color=[_NEUTRAL, "#43aa8b", _GOOD], height=0.6)
     ax1.set_xscale("log")
@@ -270,7 +276,9 @@ def primer_cost_breakdown_chart(c: Any, ax: Axes | None = None, *, lang: str = "
     return fig
 
 
-def primer_views_vs_orders_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def primer_views_vs_orders_chart(
+    df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Video views against orders per creator (from ``demo_views_vs_clicks``), each
     point labelled with the creator's CTR.
 
@@ -308,7 +316,9 @@ def primer_views_vs_orders_chart(df: pd.DataFrame, ax: Axes | None = None, *, la
     return fig
 
 
-def primer_roi_history_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def primer_roi_history_chart(
+    df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Net ROI estimate and interval against the clicks of history behind it
     (from ``demo_roi_history``), with the true net ROI and break-even.
 
@@ -324,9 +334,17 @@ def primer_roi_history_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: 
     yhat = df["net_roi_hat"].to_numpy()
     err = np.vstack([yhat - df["net_roi_low"].to_numpy(), df["net_roi_high"].to_numpy() - yhat])
     ax.errorbar(
-        x, yhat, yerr=err, fmt="o", color=_NEUTRAL, capsize=4, label=text(_TEXT, "estimate_ci", lang)
+        x,
+        yhat,
+        yerr=err,
+        fmt="o",
+        color=_NEUTRAL,
+        capsize=4,
+        label=text(_TEXT, "estimate_ci", lang),
     )
-    ax.axhline(float(df["true_net_roi"].iloc[0]), color=_GOOD, ls="--", label=text(_TEXT, "true_net", lang))
+    ax.axhline(
+        float(df["true_net_roi"].iloc[0]), color=_GOOD, ls="--", label=text(_TEXT, "true_net", lang)
+    )
     ax.axhline(1.0, color=_BAD, ls=":", label=text(_TEXT, "net_1", lang))
     ax.set_xscale("log")
     ax.set_xlabel(text(_TEXT, "history_axis", lang))
@@ -336,7 +354,9 @@ def primer_roi_history_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: 
     return fig
 
 
-def primer_refunds_roi_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def primer_refunds_roi_chart(
+    df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Gross, net and profit ROI against the return rate (from ``demo_refunds``), and
     profit ROI when refunded items are not recovered (refund-only), when given.
 
@@ -356,7 +376,9 @@ def primer_refunds_roi_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: 
         label=text(_TEXT, "gross_ignores", lang),
     )
     ax.plot(df["return_rate"], df["net_roi"], "s-", color=_GOOD, label=text(_TEXT, "net ROI", lang))
-    ax.plot(df["return_rate"], df["profit_roi"], "^-", color=_BAD, label=text(_TEXT, "profit ROI", lang))
+    ax.plot(
+        df["return_rate"], df["profit_roi"], "^-", color=_BAD, label=text(_TEXT, "profit ROI", lang)
+    )
     if "profit_roi_refund_only" in df.columns:
         ax.plot(
             df["return_rate"],
@@ -393,9 +415,17 @@ def primer_simpson_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str 
     for j, cr in enumerate(creators):
         sub = df[df["creator"] == cr].set_index("site").reindex(sites)
         xs = np.arange(len(sites)) + (j - (len(creators) - 1) / 2) * width
-        ax.bar(xs, sub["cvr"], width=width, color=colors[j % len(colors)], label=text(_TEXT, "creator", lang, cr=cr))
+        ax.bar(
+            xs,
+            sub["cvr"],
+            width=width,
+            color=colors[j % len(colors)],
+            label=text(_TEXT, "creator", lang, cr=cr),
+        )
         for xi, v, n in zip(xs, sub["cvr"], sub["clicks"], strict=True):
-            ax.text(xi, v, text(_TEXT, "n_clicks", lang, v=v, n=n), ha="center", va="bottom", fontsize=7)
+            ax.text(
+                xi, v, text(_TEXT, "n_clicks", lang, v=v, n=n), ha="center", va="bottom", fontsize=7
+            )
     ax.set_xticks(np.arange(len(sites)), sites)
     ax.yaxis.set_major_formatter(percent_formatter(1))
     ax.set_ylabel(text(_TEXT, "CVR", lang))
@@ -405,7 +435,9 @@ def primer_simpson_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str 
     return fig
 
 
-def primer_commission_profit_chart(df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def primer_commission_profit_chart(
+    df: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Profit and fake orders against the commission rate (from
     ``demo_commission_fake_orders``).
 
@@ -418,7 +450,11 @@ def primer_commission_profit_chart(df: pd.DataFrame, ax: Axes | None = None, *, 
     """
     fig, ax = figure_and_axes(ax)
     ax.plot(
-        df["commission_rate"], df["expected_profit"], "-", color=_NEUTRAL, label=text(_TEXT, "expected_profit", lang)
+        df["commission_rate"],
+        df["expected_profit"],
+        "-",
+        color=_NEUTRAL,
+        label=text(_TEXT, "expected_profit", lang),
     )
     ax.plot(
         df["commission_rate"],
@@ -453,7 +489,9 @@ def primer_commission_profit_chart(df: pd.DataFrame, ax: Axes | None = None, *, 
     return fig
 
 
-def primer_ab_test_chart(df: pd.DataFrame, plan: Any = None, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def primer_ab_test_chart(
+    df: pd.DataFrame, plan: Any = None, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Cumulative CTR lift of B over A with its 95 % interval, day by day (from
     ``demo_ab_test``), and the planned end of the test.
 
@@ -499,7 +537,9 @@ def primer_ab_test_chart(df: pd.DataFrame, plan: Any = None, ax: Axes | None = N
             label=text(_TEXT, "planned_lift", lang),
         )
         if plan.days is not None:
-            ax.axvline(plan.days, color=_BAD, ls=":", label=text(_TEXT, "planned_end", lang, d=plan.days))
+            ax.axvline(
+                plan.days, color=_BAD, ls=":", label=text(_TEXT, "planned_end", lang, d=plan.days)
+            )
     ax.yaxis.set_major_formatter(percent_formatter())
     ax.set_xlabel(text(_TEXT, "day", lang))
     ax.set_ylabel(text(_TEXT, "lift_axis", lang))

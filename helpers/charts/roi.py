@@ -110,7 +110,10 @@ _TEXT = {
 
 
 def roi_distribution_chart(
-    forecast: Any, *, kind: str | None = None, ax: Axes | None = None,
+    forecast: Any,
+    *,
+    kind: str | None = None,
+    ax: Axes | None = None,
     lang: str = "en",
 ) -> Figure:
     """Histogram of the forecast ROI with its median, 80 % and 95 % intervals and the
@@ -311,9 +314,22 @@ def roi_backtest_chart(backtest: Any, *, lang: str = "en") -> Figure:
     y = np.arange(len(cells))
     ax.hlines(y, cells["q025"], cells["q975"], color="0.7", lw=6, label=text(_TEXT, "i95", lang))
     ax.hlines(
-        y, cells["q10"], cells["q90"], color="tab:blue", lw=6, alpha=0.6, label=text(_TEXT, "i80", lang)
+        y,
+        cells["q10"],
+        cells["q90"],
+        color="tab:blue",
+        lw=6,
+        alpha=0.6,
+        label=text(_TEXT, "i80", lang),
     )
-    ax.plot(cells["forecast_median"], y, "|", color="black", ms=10, label=text(_TEXT, "forecast_median", lang))
+    ax.plot(
+        cells["forecast_median"],
+        y,
+        "|",
+        color="black",
+        ms=10,
+        label=text(_TEXT, "forecast_median", lang),
+    )
     inside = cells["in_95"].to_numpy()
     ax.plot(
         cells.loc[inside, "actual_roi"],
@@ -339,8 +355,14 @@ def roi_backtest_chart(backtest: Any, *, lang: str = "en") -> Figure:
     ax.set_xlabel(text(_TEXT, "bt_axis", lang, kind=text(_TEXT, backtest.roi, lang)))
     ax.set_title(
         text(
-            _TEXT, "bt_title", lang, site=cov["site"], split=cov["split_date"],
-            c80=cov["coverage_80"], c95=cov["coverage_95"], n=cov["n_cells"],
+            _TEXT,
+            "bt_title",
+            lang,
+            site=cov["site"],
+            split=cov["split_date"],
+            c80=cov["coverage_80"],
+            c95=cov["coverage_95"],
+            n=cov["n_cells"],
         )
     )
     ax.legend(loc="lower right", fontsize="x-small")

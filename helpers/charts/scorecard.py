@@ -90,6 +90,7 @@ def _rec(rec: str, lang: str) -> str:
     """A recommendation as the reader's language says it."""
     return text(_TEXT, rec, lang) if rec in _TEXT["en"] else rec
 
+
 # Error bars are heavier than markers: cap them well below the scatter limit.
 _MAX_INTERVALS = 3_000
 
@@ -173,7 +174,12 @@ def scorecard_roi_chart(
             lo = np.maximum(ci[f"{col}_low"].to_numpy(), 1e-3)
             ax.vlines(ci["clicks"], lo, ci[f"{col}_high"], color=color, alpha=0.35, lw=1)
         ax.scatter(
-            sub["clicks"], sub[point], s=14, color=color, label=text(_TEXT, "rec_n", lang, rec=_rec(rec, lang), n=len(sub)), zorder=3
+            sub["clicks"],
+            sub[point],
+            s=14,
+            color=color,
+            label=text(_TEXT, "rec_n", lang, rec=_rec(rec, lang), n=len(sub)),
+            zorder=3,
         )
     ax.axhline(
         roi_threshold,
@@ -203,7 +209,9 @@ def scorecard_roi_chart(
         )
     ax.set_xlabel(text(_TEXT, "clicks_log", lang))
     name = text(_TEXT, metric, lang)
-    ax.set_ylabel(text(_TEXT, "expected_roi_axis" if point != col else "roi_axis", lang, metric=name))
+    ax.set_ylabel(
+        text(_TEXT, "expected_roi_axis" if point != col else "roi_axis", lang, metric=name)
+    )
     n_out = len(card) - len(data)
     title = (
         text(_TEXT, "roi_title_site", lang, site=site, metric=name)
@@ -219,7 +227,9 @@ def scorecard_roi_chart(
     return fig
 
 
-def scorecard_counts_chart(card: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en") -> Figure:
+def scorecard_counts_chart(
+    card: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Number of creators per tier, stacked by recommendation.
 
     Parameters
@@ -307,7 +317,14 @@ def scorecard_cvr_chart(
             alpha=0.3,
             lw=1,
         )
-        ax.scatter(sub["expected_cvr"], sub["shrunk_cvr"], s=12, color=color, label=_rec(rec, lang), zorder=3)
+        ax.scatter(
+            sub["expected_cvr"],
+            sub["shrunk_cvr"],
+            s=12,
+            color=color,
+            label=_rec(rec, lang),
+            zorder=3,
+        )
     if len(data):
         hi = float(np.nanmax(data[["expected_cvr", "shrunk_cvr_high"]].to_numpy())) * 1.05
         grid = np.array([0.0, hi])
@@ -327,8 +344,6 @@ def scorecard_cvr_chart(
     ax.yaxis.set_major_formatter(percent_formatter(1))
     ax.set_xlabel(text(_TEXT, "expected_cvr", lang))
     ax.set_ylabel(text(_TEXT, "shrunk_cvr", lang))
-    ax.set_title(
-        text(_TEXT, "cvr_site", lang, site=site) if site else text(_TEXT, "cvr", lang)
-    )
+    ax.set_title(text(_TEXT, "cvr_site", lang, site=site) if site else text(_TEXT, "cvr", lang))
     ax.legend(fontsize=8)
     return fig
