@@ -188,6 +188,32 @@ LABELS: dict[str, dict[str, str]] = {
         "clicks_per_version": "每版本点击数",
         "days": "天数",
         "what_is_missing": "缺什么",
+        "name": "名称",
+        "new_category": "新类目",
+        "creators_per_tier": "各等级达人数",
+        "pieces_per_creator": "每位达人内容条数",
+        "impressions_per_piece": "每条内容曝光",
+        "unit_cost_rate": "商品成本率",
+        "refund_recovery": "退货回收率",
+        "post_rate": "发布率",
+        "platform_fee_rate": "平台佣金率",
+        "ads_spend": "广告预算",
+        "currency": "币种",
+        "gross_roi": "毛 ROI",
+        "contribution": "贡献毛利",
+        "profit": "利润",
+        "commission": "佣金",
+        "promotion_cost": "推广成本",
+        "product_cost": "商品成本",
+        "platform_fee": "平台佣金",
+        "samples": "样品",
+        "flat_fees": "坑位费",
+        "ads": "广告",
+        "q025": "2.5%",
+        "q10": "10%",
+        "q90": "90%",
+        "q975": "97.5%",
+        "p_below_1": "低于 1 的概率",
         "cost": "代价",
         "decision": "决策",
     },
@@ -199,17 +225,34 @@ def label(name: object, lang: str = "en") -> str:
     return LABELS.get(check_lang(lang), {}).get(str(name), str(name))
 
 
-def relabel(obj: Any, lang: str = "en") -> Any:
+def relabel(obj: Any, lang: str = "en", *, index: bool = False) -> Any:
     """A table ready to show in ``lang``: its column headers (and index names) translated.
 
     Takes a DataFrame (returns a renamed copy) or a pandas Styler (headers are relabelled
     at display, HTML-escaped, so the cell formats keyed by column name still apply).
     English returns ``obj`` unchanged.
+
+    Parameters
+    ----------
+    obj : DataFrame or Styler
+        The table to show.
+    lang : {"en", "zh"}
+        Report language.
+    index : bool
+        Also translate the row labels that are known names (a table of metrics or plan
+        settings); off by default, since row labels are usually data (creator handles).
     """
     if check_lang(lang) == "en":
         return obj
     if hasattr(obj, "format_index"):  # a Styler: formats stay keyed by the real names
-        return obj.format_index(lambda name: label(name, lang), axis="columns", escape="html")
+        styled = obj.format_index(lambda name: label(name, lang), axis="columns", escape="html")
+        if index:
+            styled = styled.format_index(
+                lambda name: label(name, lang), axis="index", escape="html"
+            )
+        return styled
     renamed = obj.rename(columns=lambda name: label(name, lang))
+    if index:
+        renamed = renamed.rename(index=lambda name: label(name, lang))
     names = [label(n, lang) if n is not None else None for n in renamed.index.names]
     return renamed.rename_axis(index=names)

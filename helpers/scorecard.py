@@ -128,6 +128,7 @@ from scipy import optimize, special, stats
 
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
+from helpers.i18n import text
 from helpers.outputs import excel_safe
 from helpers.requirements import ANALYSES
 from helpers.schema import SITES
@@ -157,6 +158,35 @@ _MIN_PRIOR_REL_SD = 0.05
 
 
 # --------------------------------------------------------------------------- rules
+
+
+# The rules in words, per report language (helpers.i18n).
+_RULES_TEXT = {
+    "en": {
+        "drop": "1. drop: at least {drop:,} clicks and the upper {conf} bound of profit ROI is below "
+        "{r:g} (even optimistically, net sales after product cost and platform fee do not cover the "
+        "promotion cost).",
+        "keep": "2. keep: at least {keep:,} clicks and the lower {conf} bound of profit ROI is above "
+        "{r:g} (even pessimistically, net sales after product cost and platform fee exceed the "
+        "promotion cost).",
+        "test": "3. test more: everything else; the reason says which evidence is missing. The ROI "
+        "interval needs at least {content} piece(s) of content, and a known commission on every row "
+        "with sales.",
+        "cvr": "Conversion alone never drops anyone: a CVR whose upper {conf} bound is below "
+        "{ratio:.0%} of the CVR expected for the creator's tier, category and commission is flagged "
+        "in the reason, to discuss with the creator.",
+    },
+    "zh": {
+        "drop": "1. 淘汰：点击至少 {drop:,} 次，且利润 ROI 的 {conf} 区间上限低于 {r:g}"
+        "（即使乐观估计，扣除商品成本和平台佣金后的净销售额也覆盖不了推广成本）。",
+        "keep": "2. 保留：点击至少 {keep:,} 次，且利润 ROI 的 {conf} 区间下限高于 {r:g}"
+        "（即使悲观估计，扣除商品成本和平台佣金后的净销售额也超过推广成本）。",
+        "test": "3. 再测：其余所有达人；理由会说明缺少哪方面的证据。ROI 区间至少需要 {content} 条内容，"
+        "且每一行有销售的数据都要有已知的佣金。",
+        "cvr": "仅凭转化率绝不会淘汰任何人：若转化率的 {conf} 区间上限低于该达人等级、类目和佣金下预期转化率的 "
+        "{ratio:.0%}，会在理由中标出，供你和达人沟通。",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -214,24 +244,23 @@ class ScorecardRules:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {self.alpha!r}")
 
-    def describe(self) -> list[str]:
-        """The rules in words, in the order they are applied, and what the CVR flag means."""
-        conf = f"{1 - self.alpha:.0%}"
-        r = self.roi_threshold
-        return [
-            f"1. drop: at least {self.min_clicks_drop:,} clicks and the upper {conf} bound of profit ROI "
-            f"is below {r:g} (even optimistically, net sales after product cost and platform fee "
-            "do not cover the promotion cost).",
-            f"2. keep: at least {self.min_clicks_keep:,} clicks and the lower {conf} bound of profit ROI "
-            f"is above {r:g} (even pessimistically, net sales after product cost and platform fee "
-            "exceed the promotion cost).",
-            "3. test more: everything else; the reason says which evidence is missing. "
-            f"The ROI interval needs at least {self.min_content} piece(s) of content, and a known "
-            "commission on every row with sales.",
-            f"Conversion alone never drops anyone: a CVR whose upper {conf} bound is below "
-            f"{self.cvr_drop_ratio:.0%} of the CVR expected for the creator's tier, category and "
-            "commission is flagged in the reason, to discuss with the creator.",
-        ]
+    def describe(self, lang: str = "en") -> list[str]:
+        """The rules in words, in the order they are applied, and what the CVR flag means.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}
+            Report language.
+        """
+        fields = dict(
+            conf=f"{1 - self.alpha:.0%}",
+            r=self.roi_threshold,
+            drop=self.min_clicks_drop,
+            keep=self.min_clicks_keep,
+            content=self.min_content,
+            ratio=self.cvr_drop_ratio,
+        )
+        return [text(_RULES_TEXT, key, lang, **fields) for key in ("drop", "keep", "test", "cvr")]
 
     def to_dict(self) -> dict[str, Any]:
         """The thresholds as a plain dict."""
