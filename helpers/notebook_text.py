@@ -93,6 +93,10 @@ _TEXT: dict[str, dict[str, str]] = {
         # 04 CTR lift
         "04.no_category": "*The data have no product category: the benchmark is the pooled CTR of all "
         "{site} rows, shown as the single category “all”.*",
+        "04.bench_exact": "*Benchmark treated as exact: it came without a standard error (user file or "
+        "mapping), so intervals and flags hold only if it is exact.*",
+        "04.bench_included": "*Benchmark uncertainty included: its cluster-robust standard error (log "
+        "scale) is combined with each estimate's own.*",
         "04.loaded": "Loaded **{rows:,} rows** ({rejected:,} rejected by the loader, see notebook 01). "
         "Unit of analysis: **{level}** → **{units:,} units**, of which **{eligible:,}** have at least "
         "{min_impressions:,} impressions.",
@@ -200,6 +204,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "（数据太少，见“跳过的单元”表）。落在 80% 区间内：**{c[coverage_80]:.0%}**；落在 95% 区间内："
         "**{c[coverage_95]:.0%}**。单元少时，这些比例本身也有波动。",
         "04.no_category": "*数据中没有商品类目：基准是所有 {site} 行的合并点击率，显示为单一类目“all”。*",
+        "04.bench_exact": "*基准被当作精确值：它没有标准误（来自用户文件或映射），所以只有在基准确实精确时，"
+        "区间和标记才成立。*",
+        "04.bench_included": "*已计入基准的不确定性：它的聚类稳健标准误（对数尺度）与每个估计自身的标准误合并。*",
         "04.loaded": "读入 **{rows:,} 行**（读取时剔除 {rejected:,} 行，见笔记本 01）。分析单元：**{level}** → "
         "**{units:,} 个单元**，其中 **{eligible:,}** 个曝光不少于 {min_impressions:,} 次。",
         "04.level_content": "单条内容",
