@@ -12,10 +12,12 @@ ROI 预估 (ROI forecast), 止损线 (stop-loss line).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-__all__ = ["LANGS", "check_lang", "label", "missing_keys", "relabel", "text"]
+__all__ = ["LANGS", "check_lang", "label", "missing_keys", "relabel", "text", "translate"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -256,3 +258,70 @@ def relabel(obj: Any, lang: str = "en", *, index: bool = False) -> Any:
         renamed = renamed.rename(index=lambda name: label(name, lang))
     names = [label(n, lang) if n is not None else None for n in renamed.index.names]
     return renamed.rename_axis(index=names)
+
+
+_FIELD = re.compile(r"{(\w+)(?:[:!][^}]*)?}")
+
+
+@lru_cache(maxsize=512)
+def _pattern(template: str) -> re.Pattern[str]:
+    """A regex matching what ``template.format(...)`` produced, one named group per field."""
+    out, pos = [], 0
+    for m in _FIELD.finditer(template):
+        out.append(re.escape(template[pos : m.start()]))
+        out.append(f"(?P<{m.group(1)}>[^;]+?)")  # a field never spans clauses
+        pos = m.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("".join(out), re.S)
+
+
+def _plain_fields(template: str) -> str:
+    """``template`` with its format specs dropped (fields are filled with matched text)."""
+    return _FIELD.sub(lambda m: "{" + m.group(1) + "}", template)
+
+
+def translate(
+    sentence: str, table: Mapping[str, Mapping[str, str]], lang: str = "en", *, sep: str = "; "
+) -> str:
+    """A sentence a module wrote in English, said in ``lang`` through its template table.
+
+    For sentences built deep inside a computation (notes, per-row reasons), where passing
+    a language down would mean threading it through every step: the module keeps its
+    English templates in ``table["en"]`` and their twins in ``table[lang]``; the sentence
+    is matched against each English template and the twin is filled with the matched
+    values. A sentence made of clauses joined by ``sep`` is translated clause by clause;
+    a clause that matches no template stays as it is (never a wrong translation).
+
+    Parameters
+    ----------
+    sentence : str
+        The English sentence as the module produced it.
+    table : mapping
+        ``{"en": {key: template}, lang: {key: template}}``; the same keys as for :func:`text`.
+    lang : {"en", "zh"}
+        Report language; English returns ``sentence`` unchanged.
+    sep : str
+        Separator between clauses.
+    """
+    code = check_lang(lang)
+    if code == "en" or not sentence:
+        return sentence
+    end = sentence.endswith(".")
+    body = sentence[:-1] if end else sentence
+    whole = _match(body, table, code) or _match(sentence, table, code)
+    if whole is not None:
+        return whole + ("。" if end and code == "zh" else "." if end else "")
+    clauses = [_match(c, table, code) or c for c in body.split(sep)]
+    joined = "；".join(clauses) if code == "zh" else sep.join(clauses)
+    return joined + ("。" if end and code == "zh" else "." if end else "")
+
+
+def _match(part: str, table: Mapping[str, Mapping[str, str]], code: str) -> str | None:
+    for key, template in table["en"].items():
+        twin = table.get(code, {}).get(key)
+        m = _pattern(template).fullmatch(part) if twin else None
+        if m:
+            # a field may itself be a templated phrase ("a mid creator mostly in beauty")
+            values = {k: _match(v, table, code) or v for k, v in m.groupdict().items()}
+            return _plain_fields(twin).format(**values)
+    return None

@@ -199,3 +199,35 @@ def test_notebook_in_chinese(run_notebook) -> None:
     )
     assert "missing from font" not in stderr
     assert list((folder / "figures").glob("*.png"))
+
+
+def test_module_sentences_translate_clause_by_clause() -> None:
+    from helpers import roi, scorecard
+    from helpers.scorecard import ScorecardRules, recommend
+
+    card = pd.DataFrame(
+        {
+            "clicks": [50, 150, 400, 900],
+            "n_content": [2, 5, 8, 12],
+            "profit_roi_low": [np.nan, 0.6, 1.3, 0.2],
+            "profit_roi_high": [np.nan, 2.4, 3.0, 0.7],
+            "tier": ["nano", "micro", "mid", "macro"],
+            "main_category": ["beauty"] * 4,
+        }
+    )
+    reasons = recommend(card, ScorecardRules())["reason"]
+    assert reasons.str.contains("clicks").all()  # English as the module writes it
+    for reason in reasons:
+        zh = i18n.translate(reason, scorecard.NOTE_TEXT, "zh")
+        assert zh.endswith("。") and _CJK.search(zh)
+        assert not re.search(r"[a-z]+ [a-z]+ [a-z]+", zh), zh  # no English clause left
+        assert i18n.translate(reason, scorecard.NOTE_TEXT, "en") == reason
+    note = (
+        "Assumed 35% of the 20 creators post (post_rate; domain.md: about 30-40 % of gifted "
+        "samples lead to a post): samples are paid for every creator, flat fees and sales come "
+        "only from those who post."
+    )
+    zh = i18n.translate(note, roi.NOTE_TEXT, "zh")
+    assert zh.startswith("假设 20 位达人中有 35% 会发布") and zh.endswith("。")
+    # a sentence no template knows stays as written rather than being mistranslated
+    assert i18n.translate("Something new.", roi.NOTE_TEXT, "zh") == "Something new。"
