@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.i18n import label, text
+from helpers.i18n import label, text, translate
 from helpers.metrics import funnel
 
 __all__ = [
@@ -31,6 +31,50 @@ __all__ = [
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "orders")
 _COVERAGE_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv")
 """Count steps of the affiliate funnel; money steps (GMV, refunds, net GMV) follow."""
+
+
+# The loader's rejection reasons (their kinds, without the row's values) in other
+# languages, through helpers.i18n.translate; column names are translated inside them.
+REASON_TEXT = {
+    "en": {
+        "duplicate": "duplicate row",
+        "greater": "{a} > {b}",
+        "not_number": "{column} not a number",
+        "missing": "missing {column}",
+        "unknown_site": "unknown site",
+        "no_creator": "creator not in creators export",
+        "no_product": "product not in products export",
+        "negative": "negative {column}",
+        "impressions": "impressions",
+        "clicks": "clicks",
+        "orders": "orders",
+        "gmv": "gmv",
+        "refunds": "refunds",
+        "creator_id": "creator_id",
+        "commission_rate": "commission_rate",
+        "date": "date",
+        "site": "site",
+    },
+    "zh": {
+        "duplicate": "重复行",
+        "greater": "{a} > {b}",
+        "not_number": "{column}不是数字",
+        "missing": "缺少{column}",
+        "unknown_site": "未知站点",
+        "no_creator": "达人不在达人表中",
+        "no_product": "商品不在商品表中",
+        "negative": "{column}为负数",
+        "impressions": "曝光",
+        "clicks": "点击",
+        "orders": "订单",
+        "gmv": "GMV",
+        "refunds": "退款",
+        "creator_id": "达人 ID",
+        "commission_rate": "佣金率",
+        "date": "日期",
+        "site": "站点",
+    },
+}
 
 
 def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
@@ -270,7 +314,7 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None, *, lang: str = "en"
         for reason, count in rejection_reasons(loaded.rejected).itertuples(index=False):
             issues.append(
                 (
-                    text(_TEXT, "rejected", lang, reason=reason),
+                    text(_TEXT, "rejected", lang, reason=translate(reason, REASON_TEXT, lang)),
                     int(count),
                     text(_TEXT, "rejected_fix", lang),
                 )

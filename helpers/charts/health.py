@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
-from helpers.i18n import label, text
+from helpers.health import REASON_TEXT
+from helpers.i18n import label, text, translate
 
 __all__ = [
     "coverage_heatmap",
@@ -96,7 +97,9 @@ def row_accounting_chart(accounting: pd.DataFrame, *, lang: str = "en") -> Figur
     left.set_xlabel(text(_TEXT, "rows", lang))
     left.set_title(text(_TEXT, "read_kept", lang))
     if len(reasons):
-        labels = reasons["stage"].str.removeprefix("rejected: ")
+        labels = [
+            translate(r, REASON_TEXT, lang) for r in reasons["stage"].str.removeprefix("rejected: ")
+        ]
         right.barh(labels, reasons["rows"], color="#c44e52")
         right.invert_yaxis()
         for y, v in enumerate(reasons["rows"]):
