@@ -30,12 +30,13 @@ NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 
 
 def _text_tables() -> Iterator[tuple[str, dict]]:
-    """Every module-level ``_TEXT`` table of the helpers package (charts included)."""
+    """Every module-level sentence table of the helpers package (charts included)."""
     for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
         module = importlib.import_module(info.name)
-        table = getattr(module, "_TEXT", None)
-        if isinstance(table, dict) and "en" in table:
-            yield info.name, table
+        for attr in ("_TEXT", "NOTE_TEXT", "REASON_TEXT", "_RULES_TEXT"):
+            table = getattr(module, attr, None)
+            if isinstance(table, dict) and "en" in table:
+                yield f"{info.name}.{attr}", table
 
 
 def test_every_text_table_has_chinese_for_every_english_key() -> None:
@@ -52,7 +53,13 @@ def test_every_text_table_has_chinese_for_every_english_key() -> None:
         "helpers.charts.scorecard",
         "helpers.charts.primer",
     ):
-        assert name in tables, f"{name} has no _TEXT table"
+        assert f"{name}._TEXT" in tables, f"{name} has no _TEXT table"
+    for name in (
+        "helpers.roi.NOTE_TEXT",
+        "helpers.scorecard.NOTE_TEXT",
+        "helpers.health.REASON_TEXT",
+    ):
+        assert name in tables, name
     for name, table in tables.items():
         assert i18n.missing_keys(table) == {"zh": []}, name
         for key, template in table["zh"].items():
