@@ -30,6 +30,7 @@ from helpers.abtest import (
     compare_variants,
     plan_sample_size,
 )
+from helpers.i18n import check_lang
 
 __all__ = [
     "GLOSSARY",
@@ -287,15 +288,145 @@ GLOSSARY: tuple[Term, ...] = (
 )
 """Every term the kit uses, in English and Chinese, with a definition and formula."""
 
+# Chinese definitions and formulas of the glossary, keyed by the English term; the
+# wording follows how sellers talk in the seed articles (达人, 佣金, 点击率, 止损线).
+_TERM_ZH: dict[str, tuple[str, str]] = {
+    "impressions": ("商品卡或商品链接展示给观众的次数。", ""),
+    "video views": ("视频被播放的次数。播放不等于点击：看了视频不代表对商品感兴趣。", ""),
+    "clicks": ("观众点击商品链接的次数。", ""),
+    "CTR (click-through rate)": ("带来点击的曝光占比。", "点击 / 曝光"),
+    "orders": ("归因到达人内容的订单。", ""),
+    "items sold": ("这些订单中卖出的件数。", ""),
+    "CVR (conversion rate)": ("带来订单的点击占比。", "订单 / 点击"),
+    "GMV (gross merchandise value)": ("归因订单按实付价计算的金额，未扣退款。", "订单 × 客单价"),
+    "AOV (average order value)": ("一个订单的平均金额。", "GMV / 订单"),
+    "refunds": ("退给买家的金额（退货、取消）。", ""),
+    "return rate": ("被退款的 GMV 占比。", "退款 / GMV"),
+    "net GMV": ("扣除退款后的 GMV：真正留在你手里的钱。", "GMV − 退款"),
+    "creator": ("在视频、直播或橱窗中推广商品、赚取佣金的 TikTok 用户。", ""),
+    "followers": ("关注该达人的账号数。", ""),
+    "creator tier": (
+        "按粉丝数分级：纳米 < 1 万，小达人 < 10 万，腰部 < 50 万，头部 < 100 万，超头部 ≥ 100 万（本工具默认）。",
+        "",
+    ),
+    "site": (
+        "TikTok Shop 的站点（美国、英国、印尼……）。币种、费用和买家都不同：站点绝不能混在一起算。",
+        "",
+    ),
+    "category": ("商品类目（美妆、服饰、家居……）。", ""),
+    "content": ("带有商品链接的一条视频、一场直播或一个橱窗商品。", ""),
+    "affiliate programme": ("TikTok Shop 的达人带货分佣计划（联盟营销）。", ""),
+    "commission rate": ("按实付净额支付给达人的比例（1%-80%，按商品设置）。", ""),
+    "commission": ("达人赚到的钱；退款订单不付佣金。", "佣金率 ×（GMV − 退款）"),
+    "sample": ("免费寄给达人的商品；样品成本属于推广成本。", ""),
+    "flat fee": ("每条内容付给达人的固定费用（坑位费），与销量无关。", ""),
+    "promotion cost": ("为获得销售额而付出的全部费用。", "佣金 + 样品 + 坑位费"),
+    "platform fee": (
+        "TikTok Shop 按实付金额收取的平台佣金（美区 6%，英国 9%）。",
+        "平台佣金率 × 净成交额",
+    ),
+    "product cost": ("买家留下的商品的到岸成本。", "商品成本率 × 净成交额"),
+    "contribution": (
+        "净销售额扣除商品成本和平台佣金后、扣推广成本之前剩下的钱。",
+        "净成交额 − 商品成本 − 平台佣金",
+    ),
+    "refund recovery": (
+        "退款商品中成本能收回的比例（退回入库并再次售出）。仅退款（买家留下商品）收不回任何东西，商品成本也一并损失。除非另行设置，本工具假设为 1（全部收回）。",
+        "商品成本 = 商品成本率 ×（净成交额 +（1 − 退货回收率）× 退款）",
+    ),
+    "ROI (return on investment)": (
+        "每单位推广成本带来的销售额；“ROI 2.5”= 每花 1 美元带来 2.5 美元销售额。",
+        "",
+    ),
+    "gross ROI": ("按 GMV 计算的 ROI，卖家通常说的就是这个（也叫 ROAS）。", "GMV / 推广成本"),
+    "net ROI": ("扣除退款后的 ROI。", "（GMV − 退款）/ 推广成本"),
+    "profit ROI": ("每单位推广成本带来的贡献毛利；低于 1 活动就亏钱。", "贡献毛利 / 推广成本"),
+    "profit": ("贡献毛利减去推广成本。", "贡献毛利 − 推广成本"),
+    "break-even": ("利润为 0 的点（利润 ROI = 1），也是设止损线的参考。", ""),
+    "ROI estimate": ("对 ROI 的预估（ROI 预估）；准不准取决于它依据的历史数据。", ""),
+    "fake orders": ("为了骗佣金而下的单（刷单），不是真实买家；佣金过高会招来刷单。", ""),
+    "benchmark": ("参照比率，例如同类目美区行的合并点击率。", ""),
+    "lift": ("相对参照的变化：+150% 表示是参照的 2.5 倍。", "比率 / 参照 − 1"),
+    "CTR lift vs US": (
+        "与同类目美区基准点击率相比的点击率提升（点击率提升对比美区）。",
+        "点击率 / 美区基准点击率 − 1",
+    ),
+    "A/B test": ("同时把两个版本（脚本、封面、价格）展示给可比的受众，比较某个比率。", ""),
+    "variant": ("测试中比较的某个版本（A = 现有，B = 新版）。", ""),
+    "confidence interval": ("与数据相符的数值范围；95% 区间每 20 次有 1 次没覆盖真值。", ""),
+    "p-value": ("如果两个版本其实没有差别，出现至少这么大差异的概率。", ""),
+    "statistical significance": ("p 值低于事先选定的 alpha（通常 0.05）。", ""),
+    "statistical power": ("测试能检测出预定幅度真实差异的概率（通常取 0.8）。", ""),
+    "minimum detectable lift": ("测试计划能检测到的最小相对变化。", ""),
+    "sample size": ("每个版本需要的曝光（点击率测试）或点击（转化率测试），以及视频或达人数。", ""),
+    "unit of randomisation": (
+        "每个版本分配到的对象：一条视频、一位达人或每一次曝光。测试必须按这个单位计算证据。",
+        "",
+    ),
+    "design effect": (
+        "因为视频之间差异大，按视频或达人分组的测试比按曝光分组多需要的流量倍数；约为 1 +（m − 1）× ICC。",
+        "聚类方差 / 二项方差",
+    ),
+    "intra-class correlation (ICC)": (
+        "同一条视频（或同一达人）的曝光彼此有多相似，从 0（独立）到 1。",
+        "",
+    ),
+    "A/A test": (
+        "比较两组拿到相同版本的受众：检查测试不会凭空找出差异（它“胜出”的概率应只有 alpha）。",
+        "",
+    ),
+    "shrinkage (empirical Bayes)": (
+        "把小达人的比率按其数据之少、相应地拉向所在组的比率（收缩估计）。",
+        "",
+    ),
+    "Simpson's paradox": ("分组（如站点）合并后比较结论反转的现象（辛普森悖论）。", ""),
+}
 
-def glossary_table() -> pd.DataFrame:
-    """The glossary as a table: ``english``, ``中文``, ``definition``, ``formula``.
+# Metric names and formulas of the toy campaign's table in Chinese (the numbers are the same).
+_METRIC_ZH: dict[str, tuple[str, str]] = {
+    "CTR": ("点击率", "点击 / 曝光"),
+    "CVR": ("转化率", "订单 / 点击"),
+    "AOV": ("客单价", "GMV / 订单"),
+    "GMV": ("成交额（GMV）", "订单 × 客单价"),
+    "return rate": ("退货率", "退款 / GMV"),
+    "net GMV": ("净成交额", "GMV − 退款"),
+    "commission": ("佣金", "佣金率 × 净成交额"),
+    "promotion cost": ("推广成本", "佣金 + 样品 + 坑位费"),
+    "gross ROI": ("毛 ROI", "GMV / 推广成本"),
+    "net ROI": ("净 ROI", "（GMV − 退款）/ 推广成本"),
+    "contribution": (
+        "贡献毛利",
+        "净成交额 − 平台佣金率 × 净成交额 − 商品成本率 ×（净成交额 +（1 − 退货回收率）× 退款）",
+    ),
+    "profit ROI": ("利润 ROI", "贡献毛利 / 推广成本"),
+    "profit": ("利润", "贡献毛利 − 推广成本"),
+    "CTR lift vs US": ("点击率提升对比美区", "点击率 / 美区基准点击率 − 1"),
+}
+
+
+def glossary_table(lang: str = "en") -> pd.DataFrame:
+    """The glossary as a table, in the reader's language.
+
+    Parameters
+    ----------
+    lang : {"en", "zh"}
+        ``"en"``: columns ``english``, ``中文``, ``definition``, ``formula``.
+        ``"zh"``: columns ``中文``, ``English``, ``释义``, ``公式`` (definitions in Chinese).
 
     Returns
     -------
     pandas.DataFrame
         One row per :data:`GLOSSARY` term, in the glossary's order.
     """
+    if check_lang(lang) == "zh":
+        return pd.DataFrame(
+            {
+                "中文": [t.chinese for t in GLOSSARY],
+                "English": [t.english for t in GLOSSARY],
+                "释义": [_TERM_ZH[t.english][0] for t in GLOSSARY],
+                "公式": [_TERM_ZH[t.english][1] for t in GLOSSARY],
+            }
+        )
     return pd.DataFrame(
         {
             "english": [t.english for t in GLOSSARY],
@@ -504,13 +635,16 @@ def toy_campaign(
     )
 
 
-def metric_table(c: ToyCampaign) -> pd.DataFrame:
+def metric_table(c: ToyCampaign, lang: str = "en") -> pd.DataFrame:
     """Each metric with its Chinese name, formula, worked example and value.
 
     Parameters
     ----------
     c : ToyCampaign
         From :func:`toy_campaign`.
+    lang : {"en", "zh"}
+        ``"zh"`` gives Chinese metric names and formulas first (columns ``指标``,
+        ``English``, ``公式``, ``计算示例``, ``数值``); the numbers are the same.
 
     Returns
     -------
@@ -606,10 +740,23 @@ def metric_table(c: ToyCampaign) -> pd.DataFrame:
             c.ctr_lift_vs_us,
         ),
     ]
-    return pd.DataFrame(rows, columns=["metric", "中文", "formula", "worked example", "value"])
+    table = pd.DataFrame(rows, columns=["metric", "中文", "formula", "worked example", "value"])
+    if check_lang(lang) == "zh":
+        return pd.DataFrame(
+            {
+                "指标": table["中文"],
+                "English": table["metric"],
+                "公式": [_METRIC_ZH[m][1] for m in table["metric"]],
+                "计算示例": table["worked example"].str.replace(" x ", " × "),
+                "数值": table["value"],
+            }
+        )
+    return table
 
 
-def worked_examples(c: ToyCampaign, names: list[str] | tuple[str, ...] | None = None) -> str:
+def worked_examples(
+    c: ToyCampaign, names: list[str] | tuple[str, ...] | None = None, lang: str = "en"
+) -> str:
     """Markdown bullets "**metric** (中文) = formula = worked example" for some metrics.
 
     Parameters
@@ -619,6 +766,8 @@ def worked_examples(c: ToyCampaign, names: list[str] | tuple[str, ...] | None = 
     names : list of str, optional
         Metric names as in :func:`metric_table` (``"CTR"``, ``"net ROI"``, ...); all
         when omitted.
+    lang : {"en", "zh"}
+        ``"zh"``: "**中文** (English) = 中文公式 = worked example".
 
     Returns
     -------
@@ -635,10 +784,17 @@ def worked_examples(c: ToyCampaign, names: list[str] | tuple[str, ...] | None = 
     unknown = [n for n in names if n not in table.index]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; accepted: {list(table.index)}")
-    lines = [
-        f"- **{n}** ({table.at[n, '中文']}) = {table.at[n, 'formula']} = {table.at[n, 'worked example']}"
-        for n in names
-    ]
+    if check_lang(lang) == "zh":
+        lines = [
+            f"- **{_METRIC_ZH[n][0]}**（{n}）= {_METRIC_ZH[n][1]} = "
+            f"{table.at[n, 'worked example'].replace(' x ', ' × ')}"
+            for n in names
+        ]
+    else:
+        lines = [
+            f"- **{n}** ({table.at[n, '中文']}) = {table.at[n, 'formula']} = {table.at[n, 'worked example']}"
+            for n in names
+        ]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.i18n import label, text, translate
 from helpers.metrics import funnel
 
 __all__ = [
@@ -30,6 +31,50 @@ __all__ = [
 FUNNEL_STEPS: tuple[str, ...] = ("impressions", "clicks", "orders")
 _COVERAGE_SUMS: tuple[str, ...] = ("impressions", "clicks", "orders", "gmv")
 """Count steps of the affiliate funnel; money steps (GMV, refunds, net GMV) follow."""
+
+
+# The loader's rejection reasons (their kinds, without the row's values) in other
+# languages, through helpers.i18n.translate; column names are translated inside them.
+REASON_TEXT = {
+    "en": {
+        "duplicate": "duplicate row",
+        "greater": "{a} > {b}",
+        "not_number": "{column} not a number",
+        "missing": "missing {column}",
+        "unknown_site": "unknown site",
+        "no_creator": "creator not in creators export",
+        "no_product": "product not in products export",
+        "negative": "negative {column}",
+        "impressions": "impressions",
+        "clicks": "clicks",
+        "orders": "orders",
+        "gmv": "gmv",
+        "refunds": "refunds",
+        "creator_id": "creator_id",
+        "commission_rate": "commission_rate",
+        "date": "date",
+        "site": "site",
+    },
+    "zh": {
+        "duplicate": "重复行",
+        "greater": "{a} > {b}",
+        "not_number": "{column}不是数字",
+        "missing": "缺少{column}",
+        "unknown_site": "未知站点",
+        "no_creator": "达人不在达人表中",
+        "no_product": "商品不在商品表中",
+        "negative": "{column}为负数",
+        "impressions": "曝光",
+        "clicks": "点击",
+        "orders": "订单",
+        "gmv": "GMV",
+        "refunds": "退款",
+        "creator_id": "达人 ID",
+        "commission_rate": "佣金率",
+        "date": "日期",
+        "site": "站点",
+    },
+}
 
 
 def rejection_reasons(rejected: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +284,7 @@ def rate_distributions(
     return out
 
 
-def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
+def data_issues(df: pd.DataFrame, loaded: Any | None = None, *, lang: str = "en") -> pd.DataFrame:
     """What a seller should fix in their data, with how many rows each issue touches.
 
     Checks: rejected rows (by reason), orders with no GMV (samples shipped as 100 %
@@ -254,6 +299,8 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
         Canonical frame (the kept rows).
     loaded : LoadResult, optional
         The load result, for the rejected rows.
+    lang : {"en", "zh"}
+        Language of the ``issue`` and ``how_to_fix`` texts.
 
     Returns
     -------
@@ -267,14 +314,13 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
         for reason, count in rejection_reasons(loaded.rejected).itertuples(index=False):
             issues.append(
                 (
-                    f"rejected: {reason}",
+                    text(_TEXT, "rejected", lang, reason=translate(reason, REASON_TEXT, lang)),
                     int(count),
-                    "Open the rejected rows table (file and row numbers) and correct them in the "
-                    "export, or re-export from Seller Center; they are left out of every report.",
+                    text(_TEXT, "rejected_fix", lang),
                 )
             )
     for check in _CHECKS:
-        issues.extend(check(df))
+        issues.extend(check(df, lang))
     table = pd.DataFrame(issues, columns=["issue", "rows", "how_to_fix"])
     table.insert(2, "share", table["rows"] / n)
     return table.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
@@ -282,56 +328,107 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None) -> pd.DataFrame:
 
 _Issue = tuple[str, int, str]
 
+# The issues and their fixes, per report language (helpers.i18n).
+_TEXT = {
+    "en": {
+        "rejected": "rejected: {reason}",
+        "rejected_fix": "Open the rejected rows table (file and row numbers) and correct them in the "
+        "export, or re-export from Seller Center; they are left out of every report.",
+        "zero_gmv": "orders with zero GMV (likely free samples)",
+        "zero_gmv_fix": "Samples appear as orders at a 100 % discount: remove them from the export or "
+        "mark them, otherwise AOV is understated and CVR overstated.",
+        "no_impressions": "content with zero impressions",
+        "no_impressions_fix": "Videos that never showed the product carry no CTR information; check the "
+        "export's date window (posted after it ended?) or the product link on the video.",
+        "no_date_column": "no date column",
+        "no_date_column_fix": "Export with 'Post date' so that trends and backtests are possible.",
+        "missing_date": "missing post date",
+        "missing_date_fix": "Trends and backtests need a date: export with 'Post date' included.",
+        "followers": "creators without follower count",
+        "followers_fix": "Tier cannot be derived without followers: add the creator export or a tier column.",
+        "small": "little data for {col} {name} ({clicks} clicks)",
+        "small_fix": "Estimates for this group rest on too few clicks; treat them as anecdotes, "
+        "or pool it deliberately with a similar group.",
+        "aov": "AOV more than 10x the {where} median",
+        "aov_fix": "Check for bulk or B2B orders, currency mix-ups or GMV in cents; they swing ROI.",
+        "and": " and ",
+        "data": "data",
+        "commission": "commission outside 1-80 %",
+        "commission_fix": "TikTok Shop commission rates lie between 1 % and 80 %: check the rate's unit "
+        "(15 means 15 %, 1500 is the API's 1/10000 unit; set commission_scale in data.yaml).",
+    },
+    "zh": {
+        "rejected": "被剔除：{reason}",
+        "rejected_fix": "打开“被剔除的行”表（含文件名和行号），在导出文件里改正，或从商家后台重新导出；"
+        "这些行不会进入任何报告。",
+        "zero_gmv": "GMV 为 0 的订单（多半是免费样品）",
+        "zero_gmv_fix": "样品会以 100% 折扣的订单出现：从导出中删除或单独标记，否则客单价被低估、转化率被高估。",
+        "no_impressions": "曝光为 0 的内容",
+        "no_impressions_fix": "从没展示过商品的视频没有任何点击率信息；检查导出的日期范围（是否在结束后才发布？）"
+        "或视频上的商品链接。",
+        "no_date_column": "没有日期列",
+        "no_date_column_fix": "导出时勾选“发布日期”，才能看趋势、做回测。",
+        "missing_date": "缺少发布日期",
+        "missing_date_fix": "趋势和回测都需要日期：导出时请包含“发布日期”。",
+        "followers": "缺少粉丝数的达人",
+        "followers_fix": "没有粉丝数就无法划分达人等级：补上达人导出表，或加一列达人等级。",
+        "small": "{col} {name} 数据太少（{clicks} 次点击）",
+        "small_fix": "这一组的估计只靠很少的点击，只能当个案参考；或有意识地与相近的组合并分析。",
+        "aov": "客单价超过{where}中位数的 10 倍",
+        "aov_fix": "检查是否有批发/B2B 订单、币种混用或 GMV 以“分”为单位；这些会大幅拉动 ROI。",
+        "and": "和",
+        "data": "整体",
+        "commission": "佣金率不在 1%-80% 之间",
+        "commission_fix": "TikTok Shop 的佣金率在 1% 到 80% 之间：检查佣金率的单位（15 表示 15%，"
+        "1500 是 API 的万分之一单位；在 data.yaml 中设置 commission_scale）。",
+    },
+}
+
 
 def _has(df: pd.DataFrame, *columns: str) -> bool:
     return all(c in df.columns for c in columns)
 
 
-def _zero_gmv_orders(df: pd.DataFrame) -> list[_Issue]:
+def _zero_gmv_orders(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "orders", "gmv"):
         return []
     rows = int(((df["orders"] > 0) & (df["gmv"] <= 0)).sum())
-    fix = (
-        "Samples appear as orders at a 100 % discount: remove them from the export or mark "
-        "them, otherwise AOV is understated and CVR overstated."
+    return (
+        [(text(_TEXT, "zero_gmv", lang), rows, text(_TEXT, "zero_gmv_fix", lang))] if rows else []
     )
-    return [("orders with zero GMV (likely free samples)", rows, fix)] if rows else []
 
 
-def _no_impressions(df: pd.DataFrame) -> list[_Issue]:
+def _no_impressions(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "impressions"):
         return []
     rows = int((df["impressions"] == 0).sum())
-    fix = (
-        "Videos that never showed the product carry no CTR information; check the export's "
-        "date window (posted after it ended?) or the product link on the video."
-    )
-    return [("content with zero impressions", rows, fix)] if rows else []
+    issue = (text(_TEXT, "no_impressions", lang), rows, text(_TEXT, "no_impressions_fix", lang))
+    return [issue] if rows else []
 
 
-def _dates(df: pd.DataFrame) -> list[_Issue]:
+def _dates(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "date"):
         return [
-            (
-                "no date column",
-                len(df),
-                "Export with 'Post date' so that trends and backtests are possible.",
-            )
+            (text(_TEXT, "no_date_column", lang), len(df), text(_TEXT, "no_date_column_fix", lang))
         ]
     rows = int(df["date"].isna().sum())
-    fix = "Trends and backtests need a date: export with 'Post date' included."
-    return [("missing post date", rows, fix)] if rows else []
+    return (
+        [(text(_TEXT, "missing_date", lang), rows, text(_TEXT, "missing_date_fix", lang))]
+        if rows
+        else []
+    )
 
 
-def _followers(df: pd.DataFrame) -> list[_Issue]:
+def _followers(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "followers"):
         return []
     rows = int(df["followers"].isna().sum())
-    fix = "Tier cannot be derived without followers: add the creator export or a tier column."
-    return [("creators without follower count", rows, fix)] if rows else []
+    return (
+        [(text(_TEXT, "followers", lang), rows, text(_TEXT, "followers_fix", lang))] if rows else []
+    )
 
 
-def _small_groups(df: pd.DataFrame) -> list[_Issue]:
+def _small_groups(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "clicks"):
         return []
     out: list[_Issue] = []
@@ -342,16 +439,15 @@ def _small_groups(df: pd.DataFrame) -> list[_Issue]:
         for name, clicks in sizes[sizes < 200].items():
             out.append(
                 (
-                    f"little data for {col} {name} ({int(clicks)} clicks)",
+                    text(_TEXT, "small", lang, col=label(col, lang), name=name, clicks=int(clicks)),
                     int((df[col] == name).sum()),
-                    "Estimates for this group rest on too few clicks; treat them as anecdotes, "
-                    "or pool it deliberately with a similar group.",
+                    text(_TEXT, "small_fix", lang),
                 )
             )
     return out
 
 
-def _aov_outliers(df: pd.DataFrame) -> list[_Issue]:
+def _aov_outliers(df: pd.DataFrame, lang: str) -> list[_Issue]:
     """AOV far above its own site's (and category's) median: sites differ in currency."""
     if not _has(df, "orders", "gmv"):
         return []
@@ -363,21 +459,24 @@ def _aov_outliers(df: pd.DataFrame) -> list[_Issue]:
     groups = [df.loc[with_orders, k] for k in keys]
     med = aov.groupby(groups, observed=True).transform("median") if groups else aov.median()
     rows = int((aov > 10 * med).sum())
-    where = " and ".join(keys) or "data"
-    fix = "Check for bulk or B2B orders, currency mix-ups or GMV in cents; they swing ROI."
-    return [(f"AOV more than 10x the {where} median", rows, fix)] if rows else []
+    where = text(_TEXT, "and", lang).join(label(k, lang) for k in keys) or text(_TEXT, "data", lang)
+    return (
+        [(text(_TEXT, "aov", lang, where=where), rows, text(_TEXT, "aov_fix", lang))]
+        if rows
+        else []
+    )
 
 
-def _odd_commission(df: pd.DataFrame) -> list[_Issue]:
+def _odd_commission(df: pd.DataFrame, lang: str) -> list[_Issue]:
     if not _has(df, "commission_rate"):
         return []
     rate = df["commission_rate"]
     rows = int(((rate < 0.01) | (rate > 0.8)).sum())
-    fix = (
-        "TikTok Shop commission rates lie between 1 % and 80 %: check the rate's unit "
-        "(15 means 15 %, 1500 is the API's 1/10000 unit; set commission_scale in data.yaml)."
+    return (
+        [(text(_TEXT, "commission", lang), rows, text(_TEXT, "commission_fix", lang))]
+        if rows
+        else []
     )
-    return [("commission outside 1-80 %", rows, fix)] if rows else []
 
 
 _CHECKS = (

@@ -48,6 +48,7 @@ import yaml
 
 from helpers import paths
 from helpers.errors import KitError, KitWarning
+from helpers.i18n import check_lang
 
 __all__ = [
     "NotebookRun",
@@ -85,6 +86,111 @@ DATA_OPTION_KEYS = frozenset(
 )
 _DEFAULT_DATA = "data/sample"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+# Words of the index pages and the console summary, per report language (helpers.i18n).
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "LinkStar affiliate report",
+        "title_each": "LinkStar affiliate reports",
+        "back": "all reports of this run",
+        "run": "Run",
+        "started": "started",
+        "params_from": "parameters from",
+        "one_per": "one report per",
+        "all_ok": "All {n} notebooks ran successfully.",
+        "some_skipped": "{ran} of {n} notebooks ran successfully; {skipped} need data this export does not have (see below).",
+        "failed_banner": "FAILED: {failed} of {n} notebooks failed. Their figures and results are missing or incomplete; see the error below and open the notebook to inspect it.",
+        "each_ok": "All {n} reports ran successfully.",
+        "each_failed": "FAILED: {failed} of {n} reports have a failed notebook.",
+        "parameters": "Parameters",
+        "parameter": "parameter",
+        "value": "value",
+        "this_report": "(this report)",
+        "full_params": "Every notebook's full parameter set is in",
+        "rerun": "re-run with",
+        "notebooks": "Notebooks",
+        "notebook": "notebook",
+        "status": "status",
+        "own_settings": "own settings",
+        "time": "time",
+        "report": "report",
+        "notebook_file": "notebook file",
+        "ok": "ok",
+        "skipped": "not run",
+        "failed": "FAILED",
+        "n_notebooks": "{n} notebooks",
+        "figures": "Figures",
+        "no_figures": "No figures.",
+        "tables": "Tables and results",
+        "results_json": "key figures of every notebook and the run's metadata",
+        "params_yaml": "effective parameters",
+        "base_params": "base parameters",
+        "run_meta": "run metadata",
+        "summary": "{ok} of {n} notebooks ok",
+        "summary_skipped": ", {skipped} not run (data lacks a column)",
+        "summary_failed": ", {failed} FAILED",
+        "summary_time": "{summary} in {seconds:.1f} s",
+        "not_run": "not run {notebook}{where}: {error}",
+    },
+    "zh": {
+        "title": "LinkStar 达人联盟营销报告",
+        "title_each": "LinkStar 达人联盟营销报告（多份）",
+        "back": "本次运行的全部报告",
+        "run": "运行编号",
+        "started": "开始于",
+        "params_from": "参数文件",
+        "one_per": "每个取值一份报告：",
+        "all_ok": "全部 {n} 个笔记本运行成功。",
+        "some_skipped": "{n} 个笔记本中 {ran} 个运行成功；{skipped} 个需要本次导出数据中没有的列（见下文）。",
+        "failed_banner": "失败：{n} 个笔记本中有 {failed} 个运行失败，其图表和结果缺失或不完整；请查看下方错误信息，并打开该笔记本排查。",
+        "each_ok": "全部 {n} 份报告运行成功。",
+        "each_failed": "失败：{n} 份报告中有 {failed} 份包含运行失败的笔记本。",
+        "parameters": "参数",
+        "parameter": "参数",
+        "value": "取值",
+        "this_report": "（本报告）",
+        "full_params": "每个笔记本的完整参数见",
+        "rerun": "重新运行：",
+        "notebooks": "笔记本",
+        "notebook": "笔记本",
+        "status": "状态",
+        "own_settings": "单独设置",
+        "time": "耗时",
+        "report": "报告",
+        "notebook_file": "笔记本文件",
+        "ok": "成功",
+        "skipped": "未运行",
+        "failed": "失败",
+        "n_notebooks": "{n} 个笔记本",
+        "figures": "图表",
+        "no_figures": "没有图表。",
+        "tables": "数据表与结果",
+        "results_json": "各笔记本的关键数字及本次运行的元数据",
+        "params_yaml": "实际使用的参数",
+        "base_params": "基础参数",
+        "run_meta": "运行元数据",
+        "summary": "{n} 个笔记本中 {ok} 个成功",
+        "summary_skipped": "，{skipped} 个未运行（数据缺少所需列）",
+        "summary_failed": "，{failed} 个失败",
+        "summary_time": "{summary}，耗时 {seconds:.1f} 秒",
+        "not_run": "未运行 {notebook}{where}：{error}",
+    },
+}
+
+
+def _lang_code(lang: Any) -> str:
+    """``lang`` as a report language, English when the value is not one."""
+    try:
+        return check_lang(str(lang or "en"))
+    except ValueError:
+        return "en"
+
+
+def _words(lang: Any) -> dict[str, str]:
+    """The index/console words in ``lang`` (English where a word lacks a translation)."""
+    code = _lang_code(lang)
+    return {**_TEXT["en"], **_TEXT[code]}
 
 
 class ReportError(KitError):
@@ -696,10 +802,33 @@ def _export_html(ipynb: Path, html: Path, title: str) -> Path | None:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    nb = nbformat.read(ipynb, as_version=4)
+    nb = _one_language(nbformat.read(ipynb, as_version=4))
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = body.replace('<html lang="en">', f'<html lang="{_lang_of(nb)}">', 1)
     html.write_text(body, encoding="utf-8")
     return html
+
+
+def _lang_of(nb: Any) -> str:
+    """The report language an executed notebook ran with (papermill records its parameters)."""
+    passed = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
+    return _lang_code(passed.get("lang", "en"))
+
+
+def _one_language(nb: Any) -> Any:
+    """Drop the Markdown cells written for the other language (tags ``lang-en``/``lang-zh``).
+
+    Prose cells come in pairs, an English cell tagged ``lang-en`` followed by its
+    Chinese twin tagged ``lang-zh``; untagged cells belong to both languages. In
+    JupyterLab a reader sees both; the report shows only the run's language.
+    """
+    keep = f"lang-{_lang_of(nb)}"
+    nb.cells = [
+        cell
+        for cell in nb.cells
+        if not any(t.startswith("lang-") and t != keep for t in cell.metadata.get("tags", []))
+    ]
+    return nb
 
 
 def _skip_slow_optional_imports() -> None:
@@ -954,9 +1083,12 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
 
     figures = sorted((folder / "figures").glob("*.png"))
     tables = sorted((folder / "tables").glob("*.csv"))
+    words = _words(report.common.get("lang"))
     html = _render(
         "index.html.j2",
-        title="LinkStar affiliate report" + (f": {report.label}" if report.label else ""),
+        t=words,
+        lang=_lang_code(report.common.get("lang")),
+        title=words["title"] + (f": {report.label}" if report.label else ""),
         run_id=meta["run_id"],
         status=status,
         started=meta["started_utc"],
@@ -1023,7 +1155,11 @@ def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[st
     (folder / "index.html").write_text(
         _render(
             "each_index.html.j2",
-            title="LinkStar affiliate reports",
+            t=_words(result.reports[0].common.get("lang") if result.reports else None),
+            lang=_lang_code(result.reports[0].common.get("lang") if result.reports else None),
+            title=_words(result.reports[0].common.get("lang") if result.reports else None)[
+                "title_each"
+            ],
             run_id=meta["run_id"],
             status=status,
             started=meta["started_utc"],
@@ -1294,6 +1430,13 @@ def run_report(
                 # a `data:` block (a spec) reaches notebooks as the dataset folder instead
                 and not (key == "data" and isinstance(value.value, Mapping))
             }
+            if "lang" in passed:  # a typo must stop the run, not give an English report
+                try:
+                    passed["lang"] = check_lang(passed["lang"])
+                except ValueError as exc:
+                    raise ReportError(
+                        f"{nb.stem}: {exc}. Fix: -p lang zh (or lang: zh in the params file)."
+                    ) from None
             per_notebook.append((nb, passed))
         # Common keys as the first notebook that takes them receives them (typed).
         common_eff: dict[str, Any] = {}
@@ -1543,17 +1686,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for line in result.failure_messages():
         print(line, file=sys.stderr)
+    words = _words(result.reports[0].common.get("lang") if result.reports else None)
     for report, nb in result.skipped:
         where = f" [{report.label}]" if report.label else ""
-        print(f"not run {nb.notebook}{where}: {nb.error}", file=sys.stderr)
+        print(
+            words["not_run"].format(notebook=nb.notebook, where=where, error=nb.error),
+            file=sys.stderr,
+        )
     n = sum(len(r.notebooks) for r in result.reports)
     failed, skipped = len(result.failures), len(result.skipped)
     summary = (
-        f"{n - failed - skipped} of {n} notebooks ok"
-        + (f", {skipped} not run (data lacks a column)" if skipped else "")
-        + (f", {failed} FAILED" if failed else "")
+        words["summary"].format(ok=n - failed - skipped, n=n)
+        + (words["summary_skipped"].format(skipped=skipped) if skipped else "")
+        + (words["summary_failed"].format(failed=failed) if failed else "")
     )
-    print(f"{summary} in {result.duration:.1f} s", file=sys.stderr)
+    print(words["summary_time"].format(summary=summary, seconds=result.duration), file=sys.stderr)
     print(result.index)
     return 0 if result.ok else 1
 

@@ -82,6 +82,80 @@ __all__ = [
     "forecast_roi",
 ]
 
+
+# The forecast's notes in other languages: written in English deep inside the
+# simulation; helpers.i18n.translate matches each against these English templates.
+NOTE_TEXT = {
+    "en": {
+        "aov_rr": "Order value (AOV) and return rate: {src}",
+        "aov_and_rr": "AOV: {aov}; return rate: {rr}",
+        "plan": "plan",
+        "product": "product {product}'s own history ({orders} orders on {site}; its uncertainty counts "
+        "the creators and videos it sold through, not its orders)",
+        "average": "{where}, average over products ({why}), widened by the spread between products (SD "
+        "{sd} on the log scale, from {n} products of {site})",
+        "cold": "whole-site history of {site} (cold start)",
+        "history": "history of {category} on {site}",
+        "no_product": "no product named in the plan",
+        "thin_product": "product {product} has {orders} orders of history, fewer than {need}",
+        "video_spread": "Orders of one video share a price and a refund propensity, and a creator's videos "
+        "resemble each other: order value and refunds vary by creator (SD {c} log order value) and by "
+        "video (SD {v}) on top of each order's own spread (SD {o}), estimated from the history",
+        "post": "Assumed {p} of the {n} creators post (post_rate; domain.md: about 30-40 % of gifted "
+        "samples lead to a post): samples are paid for every creator, flat fees and sales come only "
+        "from those who post",
+        "recovery": "Profit assumes {p} of the refunded units' product cost is recovered (refund_recovery; "
+        "0 means refund-only: the buyer keeps the item)",
+        "no_unit_cost": "No unit_cost_rate in the plan: the break-even commission ignores product cost (it "
+        "is the commission at which net sales after platform fee no longer cover commission and fixed "
+        "costs), so it is an upper bound",
+        "never_profitable": "In {p} of parameter draws no commission rate makes the plan profitable in "
+        "expectation: the fixed costs (samples, flat fees, ads) are too high for the expected sales",
+        "association": "The commission response comes from how conversion varied with commission in the "
+        "history: an association, not a controlled experiment (better creators or products may go with "
+        "higher rates)",
+        "association_outside": "The commission response comes from how conversion varied with commission "
+        "in the history: an association, not a controlled experiment (better creators or products may go "
+        "with higher rates). The {which} commission lies outside the history's range {lo}-{hi}: that "
+        "part is an extrapolation",
+        "sparse": "Too few categories to leave the sparse one out; it stays in the fit",
+        "break_even": "break-even",
+        "best": "profit-maximising",
+        "planned": "planned",
+    },
+    "zh": {
+        "aov_rr": "客单价和退货率：{src}",
+        "aov_and_rr": "客单价：{aov}；退货率：{rr}",
+        "plan": "计划设定",
+        "product": "商品 {product} 自身的历史（在 {site} 有 {orders} 个订单；其不确定性按它带货的达人和视频计，"
+        "而不是按订单数）",
+        "average": "{where}，各商品平均（{why}），并按商品间差异放宽（对数尺度标准差 {sd}，来自 {site} 的 {n} "
+        "个商品）",
+        "cold": "{site} 全站历史（冷启动）",
+        "history": "{site} 上 {category} 类目的历史",
+        "no_product": "计划未指定商品",
+        "thin_product": "商品 {product} 只有 {orders} 个历史订单，少于 {need} 个",
+        "video_spread": "同一视频的订单价格和退款倾向相同，同一达人的视频也彼此相似：客单价和退款在达人之间"
+        "（对数客单价标准差 {c}）和视频之间（标准差 {v}）有差异，此外每个订单自身还有波动（标准差 {o}），"
+        "均由历史数据估计",
+        "post": "假设 {n} 位达人中有 {p} 会发布（post_rate；domain.md：寄样后约 30-40% 会发视频）："
+        "每位达人的样品都要付费，坑位费和销售额只来自发布的达人",
+        "recovery": "利润假设退款商品成本有 {p} 能收回（refund_recovery；0 表示仅退款：买家留下商品）",
+        "no_unit_cost": "计划中没有 unit_cost_rate：保本佣金没有考虑商品成本（即扣除平台佣金后的净销售额"
+        "不再覆盖佣金和固定成本时的佣金率），因此只是上限",
+        "never_profitable": "在 {p} 的参数抽样中，没有任何佣金率能让计划预期盈利：固定成本（样品、坑位费、广告）"
+        "相对预期销售额太高",
+        "association": "佣金响应来自历史中转化率随佣金的变化：这是相关关系，不是对照实验"
+        "（更好的达人或商品可能恰好配了更高的佣金）",
+        "association_outside": "佣金响应来自历史中转化率随佣金的变化：这是相关关系，不是对照实验"
+        "（更好的达人或商品可能恰好配了更高的佣金）。{which}佣金超出了历史范围 {lo}-{hi}：这部分属于外推",
+        "sparse": "类目太少，无法把数据稀少的类目排除；它仍留在拟合中",
+        "break_even": "保本",
+        "best": "利润最高的",
+        "planned": "计划",
+    },
+}
+
 CVR_FORMULA = "C(tier) + C(category) + commission_rate"
 """Right-hand side of the conversion (orders / clicks) model."""
 

@@ -128,6 +128,7 @@ from scipy import optimize, special, stats
 
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
+from helpers.i18n import text
 from helpers.outputs import excel_safe
 from helpers.requirements import ANALYSES
 from helpers.schema import SITES
@@ -157,6 +158,119 @@ _MIN_PRIOR_REL_SD = 0.05
 
 
 # --------------------------------------------------------------------------- rules
+
+
+# The per-creator reasons and the scorecard's notes in other languages: the module
+# writes them in English deep inside the fit; helpers.i18n.translate matches each
+# sentence (clause by clause) against these English templates and fills the twin.
+NOTE_TEXT = {
+    "en": {
+        "drop": "{clicks} clicks and profit ROI at most {hi} (upper {conf} bound) < {r}: net sales after "
+        "product cost and platform fee do not cover the promotion cost",
+        "drop_wrong": "chance that dropping is wrong {p}, expected profit forgone {cost}",
+        "keep": "profit ROI at least {lo} (lower {conf} bound) > {r} on {clicks} clicks: net sales after "
+        "product cost and platform fee exceed the promotion cost",
+        "keep_wrong": "chance that keeping is wrong {p}, expected loss {cost}",
+        "risk": "P(profit ROI < {r}) {p}: keeping now risks an expected {kept}, dropping forgoes an "
+        "expected {dropped}",
+        "cvr": "CVR at most {cvr} (upper {conf} bound, shrunk), below {ratio} of the {expected} expected "
+        "for {who}: worth a talk, not a reason to drop on its own",
+        "who": "a comparable creator at this commission",
+        "who_cat": "a comparable creator mostly in {cat} at this commission",
+        "who_tier_cat": "a {tier} creator mostly in {cat} at this commission",
+        "who_tier": "a {tier} creator at this commission",
+        "few_clicks": "only {clicks} clicks (keeping needs {keep}, dropping {drop})",
+        "under_drop": "{clicks} clicks, fewer than the {drop} needed before dropping",
+        "unknown": "commission unknown on {n} row(s) with sales (no commission_rate and no "
+        "commission_paid), so no ROI: fill them in the export to get one",
+        "few_content": "only {n} piece(s) of content, too few for an ROI interval (needs {need})",
+        "no_cost": "no ROI interval (no promotion cost recorded)",
+        "between": "profit ROI between {lo} and {hi} includes {r}",
+        "from_paid": "{n} row(s) without a commission rate: commission taken from commission_paid",
+        "no_sales": "{n} row(s) without a commission rate and without net sales: commission 0 "
+        "(nothing is due on no sales)",
+        "no_lift": "CTR lift not computed: {why}",
+        "fees_default": "{site}: profit ROI uses a unit cost of {u} of the selling price and a platform "
+        "fee of {p} (site default): break-even is a net ROI of {be}",
+        "fees": "{site}: profit ROI uses a unit cost of {u} of the selling price and a platform fee of "
+        "{p}: break-even is a net ROI of {be}",
+        "errors": "{site}: of {keeps} kept creators, an expected {wk} in truth lose money (expected loss "
+        "{lk}); of {drops} dropped, an expected {wd} in truth make money (expected profit forgone {fd}); "
+        "site currency, over the period of the data",
+        "spread": "{site}: variation between a creator's pieces of content (relative sd): CTR {ctr}, CVR "
+        "{cvr}, return rate {ret}, order value {aov} (orders of one video share a price; single orders "
+        "vary {single} besides); between creators' price levels {tau}. A creator's rates count their "
+        "videos, not their clicks, as the independent units",
+        "prior": "{site}: CVR spread around the model worth m = {m} clicks; with the expected CVR's own "
+        "uncertainty added, a creator's prior is worth a median {med} clicks (a creator's own CVR gets "
+        "weight effective clicks / (effective clicks + prior clicks), effective clicks = clicks / the "
+        "creator's design effect)",
+    },
+    "zh": {
+        "drop": "{clicks} 次点击，利润 ROI 最多 {hi}（{conf} 区间上限）< {r}：扣除商品成本和平台佣金后的净销售额"
+        "覆盖不了推广成本",
+        "drop_wrong": "淘汰判断出错的概率 {p}，预计少赚 {cost}",
+        "keep": "利润 ROI 至少 {lo}（{conf} 区间下限）> {r}，基于 {clicks} 次点击：扣除商品成本和平台佣金后的"
+        "净销售额超过推广成本",
+        "keep_wrong": "保留判断出错的概率 {p}，预计亏损 {cost}",
+        "risk": "利润 ROI < {r} 的概率 {p}：现在保留预计要承担 {kept} 的风险，淘汰则预计少赚 {dropped}",
+        "cvr": "转化率最多 {cvr}（{conf} 区间上限，收缩后），低于{who}预期转化率 {expected} 的 {ratio}："
+        "值得沟通，但单凭这一点不淘汰",
+        "who": "在此佣金下可比达人",
+        "who_cat": "在此佣金下主做 {cat} 的可比达人",
+        "who_tier_cat": "在此佣金下主做 {cat} 的 {tier} 级达人",
+        "who_tier": "在此佣金下 {tier} 级达人",
+        "few_clicks": "只有 {clicks} 次点击（保留需要 {keep} 次，淘汰需要 {drop} 次）",
+        "under_drop": "{clicks} 次点击，少于淘汰前所需的 {drop} 次",
+        "unknown": "{n} 行有销售的数据佣金未知（既无 commission_rate 也无 commission_paid），因此没有 ROI："
+        "在导出中补上即可",
+        "few_content": "只有 {n} 条内容，不足以计算 ROI 区间（需要 {need} 条）",
+        "no_cost": "没有 ROI 区间（没有记录推广成本）",
+        "between": "利润 ROI 区间 {lo} 至 {hi} 包含 {r}",
+        "from_paid": "{n} 行没有佣金率：佣金取自 commission_paid",
+        "no_sales": "{n} 行既没有佣金率也没有净销售额：佣金记为 0（没有销售就无需支付）",
+        "no_lift": "未计算点击率提升：{why}",
+        "fees_default": "{site}：利润 ROI 按商品成本占售价 {u}、平台佣金 {p}（站点默认）计算：净 ROI 达到 {be} "
+        "才保本",
+        "fees": "{site}：利润 ROI 按商品成本占售价 {u}、平台佣金 {p} 计算：净 ROI 达到 {be} 才保本",
+        "errors": "{site}：保留的 {keeps} 位达人中，预计有 {wk} 位实际在亏钱（预计亏损 {lk}）；淘汰的 {drops} 位中，"
+        "预计有 {wd} 位实际在赚钱（预计少赚 {fd}）；金额为站点币种，覆盖数据所在期间",
+        "spread": "{site}：同一达人不同内容之间的差异（相对标准差）：点击率 {ctr}，转化率 {cvr}，退货率 {ret}，"
+        "客单价 {aov}（同一视频的订单价格相同；单个订单另有 {single} 的波动）；达人之间的价格水平差异 {tau}。"
+        "达人的各项比率以视频而不是点击作为独立单位",
+        "prior": "{site}：转化率围绕模型的离散程度相当于 m = {m} 次点击；加上预期转化率本身的不确定性后，"
+        "达人先验的中位数相当于 {med} 次点击（达人自身转化率的权重 = 有效点击 /（有效点击 + 先验点击），"
+        "有效点击 = 点击 / 该达人的设计效应）",
+    },
+}
+
+# The rules in words, per report language (helpers.i18n).
+_RULES_TEXT = {
+    "en": {
+        "drop": "1. drop: at least {drop:,} clicks and the upper {conf} bound of profit ROI is below "
+        "{r:g} (even optimistically, net sales after product cost and platform fee do not cover the "
+        "promotion cost).",
+        "keep": "2. keep: at least {keep:,} clicks and the lower {conf} bound of profit ROI is above "
+        "{r:g} (even pessimistically, net sales after product cost and platform fee exceed the "
+        "promotion cost).",
+        "test": "3. test more: everything else; the reason says which evidence is missing. The ROI "
+        "interval needs at least {content} piece(s) of content, and a known commission on every row "
+        "with sales.",
+        "cvr": "Conversion alone never drops anyone: a CVR whose upper {conf} bound is below "
+        "{ratio:.0%} of the CVR expected for the creator's tier, category and commission is flagged "
+        "in the reason, to discuss with the creator.",
+    },
+    "zh": {
+        "drop": "1. 淘汰：点击至少 {drop:,} 次，且利润 ROI 的 {conf} 区间上限低于 {r:g}"
+        "（即使乐观估计，扣除商品成本和平台佣金后的净销售额也覆盖不了推广成本）。",
+        "keep": "2. 保留：点击至少 {keep:,} 次，且利润 ROI 的 {conf} 区间下限高于 {r:g}"
+        "（即使悲观估计，扣除商品成本和平台佣金后的净销售额也超过推广成本）。",
+        "test": "3. 再测：其余所有达人；理由会说明缺少哪方面的证据。ROI 区间至少需要 {content} 条内容，"
+        "且每一行有销售的数据都要有已知的佣金。",
+        "cvr": "仅凭转化率绝不会淘汰任何人：若转化率的 {conf} 区间上限低于该达人等级、类目和佣金下预期转化率的 "
+        "{ratio:.0%}，会在理由中标出，供你和达人沟通。",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -214,24 +328,23 @@ class ScorecardRules:
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {self.alpha!r}")
 
-    def describe(self) -> list[str]:
-        """The rules in words, in the order they are applied, and what the CVR flag means."""
-        conf = f"{1 - self.alpha:.0%}"
-        r = self.roi_threshold
-        return [
-            f"1. drop: at least {self.min_clicks_drop:,} clicks and the upper {conf} bound of profit ROI "
-            f"is below {r:g} (even optimistically, net sales after product cost and platform fee "
-            "do not cover the promotion cost).",
-            f"2. keep: at least {self.min_clicks_keep:,} clicks and the lower {conf} bound of profit ROI "
-            f"is above {r:g} (even pessimistically, net sales after product cost and platform fee "
-            "exceed the promotion cost).",
-            "3. test more: everything else; the reason says which evidence is missing. "
-            f"The ROI interval needs at least {self.min_content} piece(s) of content, and a known "
-            "commission on every row with sales.",
-            f"Conversion alone never drops anyone: a CVR whose upper {conf} bound is below "
-            f"{self.cvr_drop_ratio:.0%} of the CVR expected for the creator's tier, category and "
-            "commission is flagged in the reason, to discuss with the creator.",
-        ]
+    def describe(self, lang: str = "en") -> list[str]:
+        """The rules in words, in the order they are applied, and what the CVR flag means.
+
+        Parameters
+        ----------
+        lang : {"en", "zh"}
+            Report language.
+        """
+        fields = dict(
+            conf=f"{1 - self.alpha:.0%}",
+            r=self.roi_threshold,
+            drop=self.min_clicks_drop,
+            keep=self.min_clicks_keep,
+            content=self.min_content,
+            ratio=self.cvr_drop_ratio,
+        )
+        return [text(_RULES_TEXT, key, lang, **fields) for key in ("drop", "keep", "test", "cvr")]
 
     def to_dict(self) -> dict[str, Any]:
         """The thresholds as a plain dict."""

@@ -18,21 +18,72 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
+from helpers.i18n import label, text
 
 __all__ = ["calibration_plot", "commission_response", "cvr_heatmap", "forest_plot"]
+
+_TEXT = {
+    "en": {
+        "term": "{var}: {level}",
+        "term_vs": "{var}: {level} (vs {ref})",
+        "step": "{name}: +{step:g}",
+        "step_pp": "{name}: +{step:g} pp",
+        "or_axis": "odds ratio of converting a click (log scale; 1 = no difference)",
+        "forest_title": "What goes with higher conversion (95 % intervals)",
+        "pred_cvr_pct": "predicted CVR (%)",
+        "heatmap_title": "Predicted conversion (orders per click) at {c:.0%} commission",
+        "band95": "95 % band",
+        "model": "model (average over your mix)",
+        "observed_raw": "observed (raw, size = clicks)",
+        "commission": "commission rate",
+        "conversion": "conversion (orders per click)",
+        "curve_title": "Commission and conversion (association, not a causal effect)",
+        "bins": "bins of predicted CVR",
+        "interval": "\ninterval: {how}",
+        "perfect": "perfect calibration",
+        "predicted": "predicted CVR",
+        "observed": "observed CVR",
+        "cal_title": "Calibration (in-sample): do predictions match what happened?",
+        "no_data": "no data",
+    },
+    "zh": {
+        "term": "{var}：{level}",
+        "term_vs": "{var}：{level}（对比 {ref}）",
+        "step": "{name}：+{step:g}",
+        "step_pp": "{name}：+{step:g} 个百分点",
+        "or_axis": "点击转化为订单的优势比（对数刻度；1 = 无差别）",
+        "forest_title": "哪些因素与更高的转化率相关（95% 区间）",
+        "pred_cvr_pct": "预测转化率（%）",
+        "heatmap_title": "佣金率 {c:.0%} 时的预测转化率（订单 / 点击）",
+        "band95": "95% 区间带",
+        "model": "模型（按你的达人和商品结构平均）",
+        "observed_raw": "实际值（原始，点大小 = 点击量）",
+        "commission": "佣金率",
+        "conversion": "转化率（订单 / 点击）",
+        "curve_title": "佣金率与转化率（相关关系，不是因果效应）",
+        "bins": "按预测转化率分组",
+        "interval": "\n区间：{how}",
+        "perfect": "完全校准",
+        "predicted": "预测转化率",
+        "observed": "实际转化率",
+        "cal_title": "校准图（样本内）：预测和实际对得上吗？",
+        "no_data": "无数据",
+    },
+}
 
 _OR_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100)
 _TERM = re.compile(r"^C\((?P<var>[^,)]+)(?:,[^)]*)?\)\[T\.(?P<level>.+)\]$")
 
 
-def _pretty_term(term: str, reference: dict[str, str] | None = None) -> str:
+def _pretty_term(term: str, reference: dict[str, str] | None = None, lang: str = "en") -> str:
     """``C(tier)[T.micro]`` -> ``tier: micro (vs nano)``; other names unchanged."""
     m = _TERM.match(term)
     if not m:
         return term
     var, level = m.group("var").strip(), m.group("level")
     ref = (reference or {}).get(var)
-    return f"{var}: {level}" + (f" (vs {ref})" if ref else "")
+    name = label(var, lang)
+    return text(_TEXT, "term_vs" if ref else "term", lang, var=name, level=level, ref=ref)
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -53,6 +104,7 @@ def forest_plot(
     reference: dict[str, str] | None = None,
     include_intercept: bool = False,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Odds ratios with their intervals, one row per coefficient, on a log axis.
 
@@ -71,6 +123,9 @@ def forest_plot(
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure otherwise.
 
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -85,10 +140,11 @@ def forest_plot(
         step = per.get(term)
         if step is not None:
             t.loc[term, ["log_odds", "ci_lower", "ci_upper"]] *= step
-            name = term.removesuffix("_rate")
-            labels.append(f"{name}: +{step:g}" if step >= 1 else f"{name}: +{step * 100:g} pp")
+            name = term.removesuffix("_rate") if lang == "en" else label(term, lang)
+            key = "step" if step >= 1 else "step_pp"
+            labels.append(text(_TEXT, key, lang, name=name, step=step if step >= 1 else step * 100))
         else:
-            labels.append(_pretty_term(term, reference))
+            labels.append(_pretty_term(term, reference, lang))
     fig, ax = figure_and_axes(ax, figsize=(7.0, 0.42 * len(t) + 1.4))
     y = np.arange(len(t))[::-1]
     or_ = np.exp(t["log_odds"].to_numpy(dtype=float))
@@ -106,8 +162,8 @@ def forest_plot(
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, labels)
-    ax.set_xlabel("odds ratio of converting a click (log scale; 1 = no difference)")
-    ax.set_title("What goes with higher conversion (95 % intervals)")
+    ax.set_xlabel(text(_TEXT, "or_axis", lang))
+    ax.set_title(text(_TEXT, "forest_title", lang))
     ax.grid(axis="x", alpha=0.3, which="both")
     return fig
 
@@ -121,6 +177,7 @@ def cvr_heatmap(
     commission_col: str = "commission_rate",
     annotate_interval: bool = True,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Predicted CVR for each ``rows`` x ``cols`` combination at one commission rate.
 
@@ -135,6 +192,9 @@ def cvr_heatmap(
         Write the 95 % interval under each value. Cells with no observed clicks are
         marked "no data" (the value there is an extrapolation of the additive model).
     ax : matplotlib Axes, optional
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -160,25 +220,25 @@ def cvr_heatmap(
     annot = np.empty(value.shape, dtype=object)
     for i in range(value.shape[0]):
         for j in range(value.shape[1]):
-            text = f"{value.iat[i, j]:.2%}"
+            cell = f"{value.iat[i, j]:.2%}"
             if annotate_interval:
-                text += f"\n{lo.iat[i, j]:.2%}–{hi.iat[i, j]:.2%}"
+                cell += f"\n{lo.iat[i, j]:.2%}–{hi.iat[i, j]:.2%}"
             if trials is not None and not (trials.iat[i, j] > 0):
-                text += "\nno data"
-            annot[i, j] = text
+                cell += "\n" + text(_TEXT, "no_data", lang)
+            annot[i, j] = cell
     fig, ax = figure_and_axes(ax, figsize=(1.5 * value.shape[1] + 2.5, 0.8 * value.shape[0] + 1.5))
     sns.heatmap(
         value * 100,
         annot=annot,
         fmt="",
         cmap="viridis",
-        cbar_kws={"label": "predicted CVR (%)"},
+        cbar_kws={"label": text(_TEXT, "pred_cvr_pct", lang)},
         annot_kws={"fontsize": 8},
         ax=ax,
     )
-    ax.set_title(f"Predicted conversion (orders per click) at {commission:.0%} commission")
-    ax.set_xlabel(cols)
-    ax.set_ylabel(rows)
+    ax.set_title(text(_TEXT, "heatmap_title", lang, c=commission))
+    ax.set_xlabel(label(cols, lang))
+    ax.set_ylabel(label(rows, lang))
     return fig
 
 
@@ -188,6 +248,7 @@ def commission_response(
     observed: pd.DataFrame | None = None,
     commission_col: str = "commission_rate",
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Model CVR as the commission changes, with its confidence band.
 
@@ -202,6 +263,9 @@ def commission_response(
         they mix tiers and categories.
     ax : matplotlib Axes, optional
 
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -210,9 +274,14 @@ def commission_response(
     fig, ax = figure_and_axes(ax)
     x = curve[commission_col].to_numpy(dtype=float)
     ax.fill_between(
-        x, curve["lower"], curve["upper"], alpha=0.25, color="#1f5f8b", label="95 % band"
+        x,
+        curve["lower"],
+        curve["upper"],
+        alpha=0.25,
+        color="#1f5f8b",
+        label=text(_TEXT, "band95", lang),
     )
-    ax.plot(x, curve["cvr"], color="#1f5f8b", linewidth=2, label="model (average over your mix)")
+    ax.plot(x, curve["cvr"], color="#1f5f8b", linewidth=2, label=text(_TEXT, "model", lang))
     if observed is not None:
         _require(observed, [commission_col, "successes", "trials"], "observed")
         obs = observed[observed["trials"] > 0]
@@ -223,20 +292,20 @@ def commission_response(
             s=size,
             color="#d95f02",
             alpha=0.6,
-            label="observed (raw, size = clicks)",
+            label=text(_TEXT, "observed_raw", lang),
             zorder=3,
         )
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.yaxis.set_major_formatter(percent_formatter(1))
-    ax.set_xlabel("commission rate")
-    ax.set_ylabel("conversion (orders per click)")
-    ax.set_title("Commission and conversion (association, not a causal effect)")
+    ax.set_xlabel(text(_TEXT, "commission", lang))
+    ax.set_ylabel(text(_TEXT, "conversion", lang))
+    ax.set_title(text(_TEXT, "curve_title", lang))
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     return fig
 
 
-def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None, lang: str = "en") -> Figure:
     """Observed against predicted CVR by bins of predicted CVR, with a 45° line.
 
     An in-sample check (the model was fitted on the same clicks); the title says so,
@@ -249,6 +318,9 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
         ``ConversionFit.calibration()`` (``predicted``, ``observed``, ``obs_lower``,
         ``obs_upper``).
     ax : matplotlib Axes, optional
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -268,18 +340,24 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
         fmt="o",
         color="#1f5f8b",
         capsize=3,
-        label="bins of predicted CVR"
-        + (f"\ninterval: {cal.attrs['interval']}" if cal.attrs.get("interval") else ""),
+        label=text(_TEXT, "bins", lang)
+        + (
+            text(_TEXT, "interval", lang, how=cal.attrs["interval"])
+            if cal.attrs.get("interval")
+            else ""
+        ),
     )
     lims = [0.0, float(np.nanmax(np.r_[pred, cal["obs_upper"].to_numpy(dtype=float)])) * 1.08]
-    ax.plot(lims, lims, linestyle="--", color="black", linewidth=0.8, label="perfect calibration")
+    ax.plot(
+        lims, lims, linestyle="--", color="black", linewidth=0.8, label=text(_TEXT, "perfect", lang)
+    )
     ax.set_xlim(lims)
     ax.set_ylim(lims)
     ax.xaxis.set_major_formatter(percent_formatter(1))
     ax.yaxis.set_major_formatter(percent_formatter(1))
-    ax.set_xlabel("predicted CVR")
-    ax.set_ylabel("observed CVR")
-    ax.set_title("Calibration (in-sample): do predictions match what happened?")
+    ax.set_xlabel(text(_TEXT, "predicted", lang))
+    ax.set_ylabel(text(_TEXT, "observed", lang))
+    ax.set_title(text(_TEXT, "cal_title", lang))
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return fig

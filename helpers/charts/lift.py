@@ -20,6 +20,7 @@ from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
 from helpers.charts._style import TIER_PALETTE, lift_formatter, percent_formatter, thin_sample
+from helpers.i18n import label, text
 
 __all__ = [
     "lift_distribution",
@@ -28,6 +29,59 @@ __all__ = [
     "share_above_chart",
     "views_vs_ctr",
 ]
+
+_TEXT = {
+    "en": {
+        "shrunk": "shrunk",
+        "raw": "raw",
+        "n": "{site} (n = {n:,})",
+        "lift_vs": "{estimate} CTR lift vs benchmark",
+        "by_title": "CTR lift by {by} ({estimate}; log scale: 0 = benchmark)",
+        "lift_log": "{estimate} CTR lift (log scale)",
+        "share_at_most": "share of units with at most this lift",
+        "ecdf_title": "Cumulative distribution of CTR lift by {by}",
+        "limits": "{level:.0%} limits",
+        "panel": "{site} · {cat} (benchmark {p:.2%})",
+        "ctr_lift_log": "CTR lift (log scale)",
+        "impressions": "impressions",
+        "funnel_title": "Funnel plot: raw vs shrunk lift against impressions (units with no clicks at the floor)",
+        "flag_above": "flagged above (FDR)",
+        "flag_below": "flagged below (FDR)",
+        "raw_above": "raw CTR above benchmark (95% CI)",
+        "share_units": "share of units (eligible)",
+        "share_title": "Share of units beating the benchmark, by {by}",
+        "pooled_bin": "pooled CTR per views bin",
+        "spearman": "{site}: Spearman(views, CTR) = {rho:.2f}\n({n_out:,} rows without views left out)",
+        "views_log": "video views (log scale)",
+        "ctr_axis": "CTR (clicks / product impressions)",
+        "views_title": "Views are not clicks: video views vs CTR",
+    },
+    "zh": {
+        "shrunk": "收缩后",
+        "raw": "原始",
+        "n": "{site}（n = {n:,}）",
+        "lift_vs": "{estimate}点击率提升（对比基准）",
+        "by_title": "按{by}的点击率提升（{estimate}；对数刻度：0 = 基准）",
+        "lift_log": "{estimate}点击率提升（对数刻度）",
+        "share_at_most": "提升不超过该值的单元占比",
+        "ecdf_title": "按{by}的点击率提升累积分布",
+        "limits": "{level:.0%} 随机波动范围",
+        "panel": "{site} · {cat}（基准 {p:.2%}）",
+        "ctr_lift_log": "点击率提升（对数刻度）",
+        "impressions": "曝光",
+        "funnel_title": "漏斗图：原始提升与收缩后提升随曝光的变化（无点击的单元画在底部）",
+        "flag_above": "显著高于基准（FDR）",
+        "flag_below": "显著低于基准（FDR）",
+        "raw_above": "原始点击率高于基准（95% 置信区间）",
+        "share_units": "单元占比（达标单元）",
+        "share_title": "按{by}统计跑赢基准的单元占比",
+        "pooled_bin": "各播放量区间的合并点击率",
+        "spearman": "{site}：Spearman（播放量, 点击率）= {rho:.2f}\n（{n_out:,} 行无播放量，未纳入）",
+        "views_log": "视频播放量（对数刻度）",
+        "ctr_axis": "点击率（点击 / 商品曝光）",
+        "views_title": "播放量不等于点击：视频播放量与点击率",
+    },
+}
 
 _FLOOR = -5.0  # log2 ratio floor (1/32 of the benchmark) for units with no clicks
 
@@ -88,6 +142,7 @@ def lift_distribution(
     by: str = "tier",
     estimate: str = "shrunk",
     eligible_only: bool = False,
+    lang: str = "en",
 ) -> Figure:
     """Distribution of unit lift per group (violins with quartiles), one panel per site.
 
@@ -102,6 +157,9 @@ def lift_distribution(
         the real spread) or raw lift (noisy; units with no clicks sit at the floor).
     eligible_only : bool
         Only units with at least ``min_impressions`` impressions.
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -132,17 +190,25 @@ def lift_distribution(
             ax=ax,
         )
         ax.axhline(0, color="black", lw=1, ls="--")
-        ax.set_title(f"{site} (n = {len(d):,})")
-        ax.set_xlabel(by)
-        ax.set_ylabel(f"{estimate} CTR lift vs benchmark" if ax is axes[0] else "")
+        ax.set_title(text(_TEXT, "n", lang, site=site, n=len(d)))
+        ax.set_xlabel(label(by, lang))
+        what = text(_TEXT, estimate, lang)
+        ax.set_ylabel(text(_TEXT, "lift_vs", lang, estimate=what) if ax is axes[0] else "")
         _lift_axis(ax.yaxis)
         ax.tick_params(axis="x", rotation=30)
-    fig.suptitle(f"CTR lift by {by} ({estimate}; log scale: 0 = benchmark)")
+    fig.suptitle(
+        text(_TEXT, "by_title", lang, by=label(by, lang), estimate=text(_TEXT, estimate, lang))
+    )
     return fig
 
 
 def lift_ecdf(
-    units: pd.DataFrame, *, hue: str = "tier", estimate: str = "shrunk", eligible_only: bool = False
+    units: pd.DataFrame,
+    *,
+    hue: str = "tier",
+    estimate: str = "shrunk",
+    eligible_only: bool = False,
+    lang: str = "en",
 ) -> Figure:
     """Empirical CDF of unit lift per group, one panel per site.
 
@@ -159,6 +225,9 @@ def lift_ecdf(
         Which lift to plot.
     eligible_only : bool
         Only units with at least ``min_impressions`` impressions.
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -189,9 +258,11 @@ def lift_ecdf(
         ax.set_title(site)
         _lift_axis(ax.xaxis)
         ax.yaxis.set_major_formatter(percent_formatter())
-        ax.set_xlabel(f"{estimate} CTR lift (log scale)")
-        ax.set_ylabel("share of units with at most this lift" if ax is axes[0] else "")
-    fig.suptitle(f"Cumulative distribution of CTR lift by {hue}")
+        ax.set_xlabel(text(_TEXT, "lift_log", lang, estimate=text(_TEXT, estimate, lang)))
+        ax.set_ylabel(text(_TEXT, "share_at_most", lang) if ax is axes[0] else "")
+        if ax.get_legend() is not None:
+            ax.get_legend().set_title(label(hue, lang))
+    fig.suptitle(text(_TEXT, "ecdf_title", lang, by=label(hue, lang)))
     return fig
 
 
@@ -204,6 +275,7 @@ def lift_funnel(
     max_points: int = 20_000,
     level: float = 0.95,
     seed: int = 0,
+    lang: str = "en",
 ) -> Figure:
     """Funnel plot: raw and shrunk lift against impressions, with the benchmark's
     binomial funnel limits; rows = categories, columns = sites.
@@ -228,6 +300,9 @@ def lift_funnel(
         Coverage of the funnel limits.
     seed : int
         Seed of the sample.
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -268,7 +343,7 @@ def lift_funnel(
                 color="0.6",
                 alpha=0.5,
                 lw=0,
-                label="raw",
+                label=text(_TEXT, "raw", lang),
                 rasterized=True,
             )
             ax.scatter(
@@ -278,7 +353,7 @@ def lift_funnel(
                 color="C0",
                 alpha=0.6,
                 lw=0,
-                label="shrunk",
+                label=text(_TEXT, "shrunk", lang),
                 rasterized=True,
             )
             p = float(d["benchmark_ctr"].iloc[0])
@@ -292,28 +367,26 @@ def lift_funnel(
                     color="black",
                     ls="--",
                     lw=1,
-                    label=f"{level:.0%} limits",
+                    label=text(_TEXT, "limits", lang, level=level),
                 )
                 ax.plot(grid, np.log2(np.maximum(hi, 2.0**_FLOOR)), color="black", ls="--", lw=1)
             ax.axhline(0, color="black", lw=0.8)
             ax.set_xscale("log")
             _lift_axis(ax.yaxis)
             ax.set_ylim(_FLOOR - 0.3, 4.3)
-            ax.set_title(f"{site} · {cat} (benchmark {p:.2%})", fontsize=9)
+            ax.set_title(text(_TEXT, "panel", lang, site=site, cat=cat, p=p), fontsize=9)
             if j == 0:
-                ax.set_ylabel("CTR lift (log scale)")
+                ax.set_ylabel(text(_TEXT, "ctr_lift_log", lang))
             if i == len(categories) - 1:
-                ax.set_xlabel("impressions")
+                ax.set_xlabel(text(_TEXT, "impressions", lang))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside upper right", ncols=3, fontsize=8)
-    fig.suptitle(
-        "Funnel plot: raw vs shrunk lift against impressions (units with no clicks at the floor)"
-    )
+    fig.suptitle(text(_TEXT, "funnel_title", lang))
     return fig
 
 
-def share_above_chart(summary: pd.DataFrame, *, by: str = "tier") -> Figure:
+def share_above_chart(summary: pd.DataFrame, *, by: str = "tier", lang: str = "en") -> Figure:
     """Share of units whose CTR beats the benchmark per group, with its interval, and
     the share flagged above / below with FDR control; one panel per site.
 
@@ -323,6 +396,9 @@ def share_above_chart(summary: pd.DataFrame, *, by: str = "tier") -> Figure:
         Output of :func:`helpers.lift.summarise_lift` with ``by`` among its columns.
     by : str
         Grouping column.
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -342,7 +418,7 @@ def share_above_chart(summary: pd.DataFrame, *, by: str = "tier") -> Figure:
             width=0.35,
             color="C2",
             alpha=0.45,
-            label="flagged above (FDR)",
+            label=text(_TEXT, "flag_above", lang),
         )
         ax.bar(
             xs + 0.2,
@@ -350,7 +426,7 @@ def share_above_chart(summary: pd.DataFrame, *, by: str = "tier") -> Figure:
             width=0.35,
             color="C3",
             alpha=0.45,
-            label="flagged below (FDR)",
+            label=text(_TEXT, "flag_below", lang),
         )
         err = np.vstack(
             [d["share_above"] - d["share_above_low"], d["share_above_high"] - d["share_above"]]
@@ -362,18 +438,18 @@ def share_above_chart(summary: pd.DataFrame, *, by: str = "tier") -> Figure:
             fmt="o",
             color="black",
             capsize=3,
-            label="raw CTR above benchmark (95% CI)",
+            label=text(_TEXT, "raw_above", lang),
         )
         ax.axhline(0.5, color="0.5", lw=0.8, ls=":")
         ax.set_xticks(xs, d.index, rotation=30)
         ax.set_ylim(0, 1)
         ax.yaxis.set_major_formatter(percent_formatter())
         ax.set_title(site)
-        ax.set_xlabel(by)
-        ax.set_ylabel("share of units (eligible)" if ax is axes[0] else "")
+        ax.set_xlabel(label(by, lang))
+        ax.set_ylabel(text(_TEXT, "share_units", lang) if ax is axes[0] else "")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
-    fig.suptitle(f"Share of units beating the benchmark, by {by}")
+    fig.suptitle(text(_TEXT, "share_title", lang, by=label(by, lang)))
     return fig
 
 
@@ -386,7 +462,12 @@ def _compact_views(v: float, _pos: int) -> str:
 
 
 def views_vs_ctr(
-    df: pd.DataFrame, *, bins: int = 12, gridsize: int = 35, min_impressions: int = 1
+    df: pd.DataFrame,
+    *,
+    bins: int = 12,
+    gridsize: int = 35,
+    min_impressions: int = 1,
+    lang: str = "en",
 ) -> Figure:
     """Video views against CTR: a hexbin per site with the pooled CTR per views bin.
 
@@ -404,6 +485,9 @@ def views_vs_ctr(
         Hexagons across.
     min_impressions : int
         Rows with fewer impressions are not drawn (their CTR is mostly noise).
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -434,19 +518,21 @@ def views_vs_ctr(
                 {"b": idx, "c": d["clicks"].to_numpy(), "i": d["impressions"].to_numpy(), "lv": lv}
             ).groupby("b")
             pooled = g["c"].sum() / g["i"].sum()
-            ax.plot(g["lv"].median(), pooled, "o-", color="C1", label="pooled CTR per views bin")
+            ax.plot(
+                g["lv"].median(), pooled, "o-", color="C1", label=text(_TEXT, "pooled_bin", lang)
+            )
             rho = stats.spearmanr(lv, ctr).statistic if len(d) > 2 else np.nan
             ax.set_title(
-                f"{site}: Spearman(views, CTR) = {rho:.2f}\n({n_out:,} rows without views left out)",
+                text(_TEXT, "spearman", lang, site=site, rho=rho, n_out=n_out),
                 fontsize=9,
             )
         ax.xaxis.set_major_locator(MultipleLocator(1.0))
         ax.xaxis.set_major_formatter(plt.FuncFormatter(_compact_views))
         ax.yaxis.set_major_formatter(percent_formatter(1))
-        ax.set_xlabel("video views (log scale)")
-        ax.set_ylabel("CTR (clicks / product impressions)" if ax is axes[0] else "")
+        ax.set_xlabel(text(_TEXT, "views_log", lang))
+        ax.set_ylabel(text(_TEXT, "ctr_axis", lang) if ax is axes[0] else "")
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside lower center", fontsize=8)
-    fig.suptitle("Views are not clicks: video views vs CTR")
+    fig.suptitle(text(_TEXT, "views_title", lang))
     return fig

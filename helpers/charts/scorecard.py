@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.charts._style import figure_and_axes, percent_formatter, thin_sample
+from helpers.i18n import text
 
 __all__ = [
     "RECOMMENDATION_COLORS",
@@ -26,6 +27,69 @@ RECOMMENDATION_COLORS: dict[str, str] = {
     "drop": "#e76f51",
 }
 """Colour of each recommendation, the same in every scorecard chart."""
+
+_TEXT = {
+    "en": {
+        "keep": "keep",
+        "test more": "test more",
+        "drop": "drop",
+        "profit": "profit",
+        "net": "net",
+        "rec_n": "{rec} ({n})",
+        "threshold": "{metric} ROI = {t:g}",
+        "break_even": " (break-even)",
+        "drop_possible": "{n:,} clicks: drop possible",
+        "clicks_log": "clicks (log scale)",
+        "roi_axis": "{metric} ROI with 95 % interval (log scale)",
+        "expected_roi_axis": "expected {metric} ROI with 95 % interval (log scale)",
+        "roi_title_site": "{site}: {metric} ROI per creator",
+        "roi_title": "{metric} ROI per creator",
+        "not_drawn": " ({n} not drawn: no clicks, no ROI or thinned)",
+        "tier": "creator tier",
+        "creators": "creators",
+        "counts_site": "{site}: recommendation by tier",
+        "counts": "Recommendation by tier",
+        "as_expected": "as expected",
+        "of_expected": "{r:.0%} of expected",
+        "expected_cvr": "expected CVR (tier, category, commission)",
+        "shrunk_cvr": "shrunk CVR with 95 % interval",
+        "cvr_site": "{site}: conversion against expectation",
+        "cvr": "Conversion against expectation",
+    },
+    "zh": {
+        "keep": "保留",
+        "test more": "再测",
+        "drop": "淘汰",
+        "profit": "利润",
+        "net": "净",
+        "rec_n": "{rec}（{n}）",
+        "threshold": "{metric} ROI = {t:g}",
+        "break_even": "（保本线）",
+        "drop_possible": "{n:,} 次点击：可判断淘汰",
+        "clicks_log": "点击（对数刻度）",
+        "roi_axis": "{metric} ROI 及 95% 区间（对数刻度）",
+        "expected_roi_axis": "预期{metric} ROI 及 95% 区间（对数刻度）",
+        "roi_title_site": "{site}：各达人的{metric} ROI",
+        "roi_title": "各达人的{metric} ROI",
+        "not_drawn": "（{n} 位未画出：无点击、无 ROI 或抽样省略）",
+        "tier": "达人等级",
+        "creators": "达人数",
+        "counts_site": "{site}：各等级达人的建议",
+        "counts": "各等级达人的建议",
+        "as_expected": "符合预期",
+        "of_expected": "预期的 {r:.0%}",
+        "expected_cvr": "预期转化率（按等级、类目、佣金）",
+        "shrunk_cvr": "收缩后转化率及 95% 区间",
+        "cvr_site": "{site}：实际转化率对比预期",
+        "cvr": "实际转化率对比预期",
+    },
+}
+
+
+def _rec(rec: str, lang: str) -> str:
+    """A recommendation as the reader's language says it."""
+    return text(_TEXT, rec, lang) if rec in _TEXT["en"] else rec
+
 
 # Error bars are heavier than markers: cap them well below the scatter limit.
 _MAX_INTERVALS = 3_000
@@ -49,6 +113,7 @@ def scorecard_roi_chart(
     metric: str = "profit",
     seed: int = 0,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Profit (or net) ROI and its interval against clicks, one point per creator,
     coloured by recommendation. The point is the creator's expected ROI (the posterior
@@ -70,6 +135,9 @@ def scorecard_roi_chart(
     seed : int
         Seed of the thinning when there are more than 3,000 creators.
     ax : Axes, optional
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -106,14 +174,20 @@ def scorecard_roi_chart(
             lo = np.maximum(ci[f"{col}_low"].to_numpy(), 1e-3)
             ax.vlines(ci["clicks"], lo, ci[f"{col}_high"], color=color, alpha=0.35, lw=1)
         ax.scatter(
-            sub["clicks"], sub[point], s=14, color=color, label=f"{rec} ({len(sub)})", zorder=3
+            sub["clicks"],
+            sub[point],
+            s=14,
+            color=color,
+            label=text(_TEXT, "rec_n", lang, rec=_rec(rec, lang), n=len(sub)),
+            zorder=3,
         )
     ax.axhline(
         roi_threshold,
         color="black",
         ls="--",
         lw=1,
-        label=f"{metric} ROI = {roi_threshold:g}" + (" (break-even)" if metric == "profit" else ""),
+        label=text(_TEXT, "threshold", lang, metric=text(_TEXT, metric, lang), t=roi_threshold)
+        + (text(_TEXT, "break_even", lang) if metric == "profit" else ""),
     )
     if min_clicks_drop is not None:
         ax.axvline(
@@ -121,7 +195,7 @@ def scorecard_roi_chart(
             color="grey",
             ls=":",
             lw=1,
-            label=f"{min_clicks_drop:,} clicks: drop possible",
+            label=text(_TEXT, "drop_possible", lang, n=min_clicks_drop),
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -133,21 +207,29 @@ def scorecard_roi_chart(
             max(float(np.nanmin(pts)) / 2, 1e-2),
             float(np.nanmax(data[f"{col}_high"].fillna(0).to_numpy().tolist() + [pts.max()])) * 1.5,
         )
-    ax.set_xlabel("clicks (log scale)")
-    what = "expected " if point != col else ""
-    ax.set_ylabel(f"{what}{metric} ROI with 95 % interval (log scale)")
+    ax.set_xlabel(text(_TEXT, "clicks_log", lang))
+    name = text(_TEXT, metric, lang)
+    ax.set_ylabel(
+        text(_TEXT, "expected_roi_axis" if point != col else "roi_axis", lang, metric=name)
+    )
     n_out = len(card) - len(data)
     title = (
-        f"{site}: {metric} ROI per creator" if site else f"{metric.capitalize()} ROI per creator"
+        text(_TEXT, "roi_title_site", lang, site=site, metric=name)
+        if site
+        else text(_TEXT, "roi_title", lang, metric=name)
     )
+    if lang == "en" and not site:
+        title = title[0].upper() + title[1:]
     if n_out:
-        title += f" ({n_out} not drawn: no clicks, no ROI or thinned)"
+        title += text(_TEXT, "not_drawn", lang, n=n_out)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
     return fig
 
 
-def scorecard_counts_chart(card: pd.DataFrame, ax: Axes | None = None) -> Figure:
+def scorecard_counts_chart(
+    card: pd.DataFrame, ax: Axes | None = None, *, lang: str = "en"
+) -> Figure:
     """Number of creators per tier, stacked by recommendation.
 
     Parameters
@@ -155,6 +237,9 @@ def scorecard_counts_chart(card: pd.DataFrame, ax: Axes | None = None) -> Figure
     card : pandas.DataFrame
         Scorecard rows of one site (``tier``, ``recommendation``).
     ax : Axes, optional
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -172,15 +257,17 @@ def scorecard_counts_chart(card: pd.DataFrame, ax: Axes | None = None) -> Figure
     x = np.arange(len(counts))
     for rec, color in RECOMMENDATION_COLORS.items():
         v = counts[rec].to_numpy()
-        ax.bar(x, v, bottom=bottom, color=color, label=rec, width=0.7)
+        ax.bar(x, v, bottom=bottom, color=color, label=_rec(rec, lang), width=0.7)
         for xi, b, n in zip(x, bottom, v, strict=True):
             if n:
                 ax.text(xi, b + n / 2, str(n), ha="center", va="center", fontsize=8)
         bottom = bottom + v
     ax.set_xticks(x, [str(t) for t in counts.index])
-    ax.set_xlabel("creator tier")
-    ax.set_ylabel("creators")
-    ax.set_title(f"{site}: recommendation by tier" if site else "Recommendation by tier")
+    ax.set_xlabel(text(_TEXT, "tier", lang))
+    ax.set_ylabel(text(_TEXT, "creators", lang))
+    ax.set_title(
+        text(_TEXT, "counts_site", lang, site=site) if site else text(_TEXT, "counts", lang)
+    )
     ax.legend(fontsize=8)
     return fig
 
@@ -191,6 +278,7 @@ def scorecard_cvr_chart(
     cvr_drop_ratio: float | None = None,
     seed: int = 0,
     ax: Axes | None = None,
+    lang: str = "en",
 ) -> Figure:
     """Shrunk CVR (with interval) against the CVR expected for the creator's tier,
     category and commission; the diagonal is "as expected".
@@ -205,6 +293,9 @@ def scorecard_cvr_chart(
     seed : int
         Seed of the thinning when there are more than 3,000 creators.
     ax : Axes, optional
+
+    lang : {"en", "zh"}
+        Language of titles, axis labels and legends.
 
     Returns
     -------
@@ -226,11 +317,18 @@ def scorecard_cvr_chart(
             alpha=0.3,
             lw=1,
         )
-        ax.scatter(sub["expected_cvr"], sub["shrunk_cvr"], s=12, color=color, label=rec, zorder=3)
+        ax.scatter(
+            sub["expected_cvr"],
+            sub["shrunk_cvr"],
+            s=12,
+            color=color,
+            label=_rec(rec, lang),
+            zorder=3,
+        )
     if len(data):
         hi = float(np.nanmax(data[["expected_cvr", "shrunk_cvr_high"]].to_numpy())) * 1.05
         grid = np.array([0.0, hi])
-        ax.plot(grid, grid, color="black", lw=1, label="as expected")
+        ax.plot(grid, grid, color="black", lw=1, label=text(_TEXT, "as_expected", lang))
         if cvr_drop_ratio is not None:
             ax.plot(
                 grid,
@@ -238,16 +336,14 @@ def scorecard_cvr_chart(
                 color="black",
                 ls=":",
                 lw=1,
-                label=f"{cvr_drop_ratio:.0%} of expected",
+                label=text(_TEXT, "of_expected", lang, r=cvr_drop_ratio),
             )
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
     ax.xaxis.set_major_formatter(percent_formatter(1))
     ax.yaxis.set_major_formatter(percent_formatter(1))
-    ax.set_xlabel("expected CVR (tier, category, commission)")
-    ax.set_ylabel("shrunk CVR with 95 % interval")
-    ax.set_title(
-        f"{site}: conversion against expectation" if site else "Conversion against expectation"
-    )
+    ax.set_xlabel(text(_TEXT, "expected_cvr", lang))
+    ax.set_ylabel(text(_TEXT, "shrunk_cvr", lang))
+    ax.set_title(text(_TEXT, "cvr_site", lang, site=site) if site else text(_TEXT, "cvr", lang))
     ax.legend(fontsize=8)
     return fig
