@@ -260,7 +260,7 @@ def resolve_periods(
 def week_start(dates: pd.Series) -> pd.Series:
     """Monday of each date's week (weeks run Monday to Sunday)."""
     d = pd.to_datetime(dates)
-    return (d - pd.to_timedelta(d.dt.dayofweek, unit="D")).dt.normalize()
+    return (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).dt.normalize()
 
 
 def _in(df: pd.DataFrame, start: _dt.date, end: _dt.date) -> pd.DataFrame:
