@@ -184,15 +184,24 @@ class Periods:
     def label(self, lang: str = "en") -> str:
         """One sentence naming both periods."""
         return text(
-            _TEXT, "period", lang, start=self.start, end=self.end, days=self.days,
-            cstart=self.cstart, cend=self.cend, compare=text(_TEXT, self.compare, lang),
+            _TEXT,
+            "period",
+            lang,
+            start=self.start,
+            end=self.end,
+            days=self.days,
+            cstart=self.cstart,
+            cend=self.cend,
+            compare=text(_TEXT, self.compare, lang),
         )
 
     def to_dict(self) -> dict[str, str]:
         """Plain values for results.json."""
         return {
-            "start": self.start.isoformat(), "end": self.end.isoformat(),
-            "compare_start": self.cstart.isoformat(), "compare_end": self.cend.isoformat(),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "compare_start": self.cstart.isoformat(),
+            "compare_end": self.cend.isoformat(),
             "compare": self.compare,
         }
 
@@ -233,13 +242,20 @@ def resolve_periods(
         raise PlanError(f"compare={compare!r} is not accepted; accepted: {list(COMPARE)}")
     d = pd.to_datetime(pd.Series(dates)).dropna()
     if d.empty:
-        raise PlanError(text(_TEXT, "no_dates") + " Fix: map a date column (column_map: {'Post date': date}).")
+        raise PlanError(
+            text(_TEXT, "no_dates") + " Fix: map a date column (column_map: {'Post date': date})."
+        )
     first, latest = d.min().date(), d.max().date()
     cur_end = _dt.date.fromisoformat(end) if end else latest
     if start:
         cur_start = _dt.date.fromisoformat(start)
     else:
-        if not isinstance(last, str) or len(last) < 2 or last[-1] not in "dwm" or not last[:-1].isdigit():
+        if (
+            not isinstance(last, str)
+            or len(last) < 2
+            or last[-1] not in "dwm"
+            or not last[:-1].isdigit()
+        ):
             raise PlanError(f"period last={last!r} is not a duration; accepted: 7d, 1w, 4w, 1m")
         cur_start = Period(last=last).bounds(cur_end)[0]
     if cur_start > cur_end:
@@ -248,7 +264,9 @@ def resolve_periods(
     shift = _dt.timedelta(days=n if compare == "previous" else 364)
     periods = Periods(cur_start, cur_end, cur_start - shift, cur_end - shift, compare)
     if cur_end < first or cur_start > latest:
-        raise PlanError(f"period {cur_start} to {cur_end} is outside the data ({first} to {latest})")
+        raise PlanError(
+            f"period {cur_start} to {cur_end} is outside the data ({first} to {latest})"
+        )
     if periods.cend < first:
         raise PlanError(
             f"the comparison period {periods.cstart} to {periods.cend} is before the data's first "
@@ -285,7 +303,11 @@ def row_values(
         out[c] = out[c].astype("float64").fillna(0.0) if c in out.columns else 0.0
     gmv = out["gmv"].astype("float64").fillna(0.0)
     refunds = np.minimum(out["refunds"], gmv)  # refunds of earlier sales are not this row's
-    rate = out["commission_rate"].astype("float64") if "commission_rate" in out.columns else np.nan * gmv
+    rate = (
+        out["commission_rate"].astype("float64")
+        if "commission_rate" in out.columns
+        else np.nan * gmv
+    )
     comm = pd.Series(commission_on_net(gmv, refunds, rate.fillna(0.0)), index=out.index)
     comm = comm.where(rate.notna(), np.nan)
     if "commission_paid" in out.columns:
@@ -295,9 +317,15 @@ def row_values(
     out["gmv"] = gmv
     out["net_gmv"] = gmv - refunds
     out["contribution"] = contribution(
-        gmv.to_numpy(), refunds.to_numpy(), unit_cost_rate, fee.to_numpy(dtype=float), refund_recovery
+        gmv.to_numpy(),
+        refunds.to_numpy(),
+        unit_cost_rate,
+        fee.to_numpy(dtype=float),
+        refund_recovery,
     )
-    out["cost"] = promotion_cost(comm.fillna(0.0).to_numpy(), out["sample_cost"].to_numpy(), out["flat_fee"].to_numpy())
+    out["cost"] = promotion_cost(
+        comm.fillna(0.0).to_numpy(), out["sample_cost"].to_numpy(), out["flat_fee"].to_numpy()
+    )
     out.attrs["n_unknown_commission"] = unknown
     return out
 
@@ -335,7 +363,9 @@ def _jackknife_change(n1: np.ndarray, d1: np.ndarray, n0: np.ndarray, d0: np.nda
     return math.sqrt((g - 1) * float(np.var(theta[ok]))) / full
 
 
-def _change_row(a: pd.DataFrame, b: pd.DataFrame, num: str, den: str | None, alpha: float) -> dict[str, Any]:
+def _change_row(
+    a: pd.DataFrame, b: pd.DataFrame, num: str, den: str | None, alpha: float
+) -> dict[str, Any]:
     """One metric's change between period sums ``a`` (this) and ``b`` (comparison)."""
     units = a.index.union(b.index)
     a, b = a.reindex(units, fill_value=0.0), b.reindex(units, fill_value=0.0)
@@ -357,8 +387,15 @@ def _change_row(a: pd.DataFrame, b: pd.DataFrame, num: str, den: str | None, alp
         low, high = math.exp(log_change - crit * se) - 1, math.exp(log_change + crit * se) - 1
     flag = bool(math.isfinite(low) and (low > 0 or high < 0))
     return {
-        "current": cur, "comparison": ref, "change": cur - ref, "change_pct": rel,
-        "low_pct": low, "high_pct": high, "se_log": se, "n_creators": g, "flag": flag,
+        "current": cur,
+        "comparison": ref,
+        "change": cur - ref,
+        "change_pct": rel,
+        "low_pct": low,
+        "high_pct": high,
+        "se_log": se,
+        "n_creators": g,
+        "flag": flag,
         "direction": "up" if flag and rel > 0 else ("down" if flag else ""),
     }
 
@@ -463,9 +500,7 @@ def shapley_product(f1: np.ndarray, f0: np.ndarray) -> np.ndarray:
     return out
 
 
-def decompose_gmv(
-    df: pd.DataFrame, periods: Periods, *, by: str | None = None
-) -> pd.DataFrame:
+def decompose_gmv(df: pd.DataFrame, periods: Periods, *, by: str | None = None) -> pd.DataFrame:
     """The GMV change per site (or per site and ``by``) in reach, CTR, CVR and AOV effects.
 
     Each row: GMV in both periods, the change, the four Shapley effects of
@@ -514,13 +549,23 @@ def creator_churn(df: pd.DataFrame, periods: Periods) -> pd.DataFrame:
         where the creator was active), ``pieces``.
     """
     d = df.assign(site=df["site"].astype(str), creator_id=df["creator_id"].astype(str))
-    cur = _in(d, periods.start, periods.end).groupby(["site", "creator_id"])["gmv"].agg(["sum", "size"])
-    ref = _in(d, periods.cstart, periods.cend).groupby(["site", "creator_id"])["gmv"].agg(["sum", "size"])
+    cur = (
+        _in(d, periods.start, periods.end)
+        .groupby(["site", "creator_id"])["gmv"]
+        .agg(["sum", "size"])
+    )
+    ref = (
+        _in(d, periods.cstart, periods.cend)
+        .groupby(["site", "creator_id"])["gmv"]
+        .agg(["sum", "size"])
+    )
     new = cur.loc[cur.index.difference(ref.index)].assign(status="new")
     lost = ref.loc[ref.index.difference(cur.index)].assign(status="lost")
     out = pd.concat([new, lost]).rename(columns={"sum": "gmv", "size": "pieces"}).reset_index()
     out = out[["site", "creator_id", "status", "gmv", "pieces"]]
-    return out.sort_values(["site", "status", "gmv"], ascending=[True, False, False]).reset_index(drop=True)
+    return out.sort_values(["site", "status", "gmv"], ascending=[True, False, False]).reset_index(
+        drop=True
+    )
 
 
 # ---------------------------------------------------------------------- stop-loss
@@ -587,9 +632,17 @@ class StopLossResult:
 
         return [
             text(
-                _TEXT, "alert", lang, unit=escape_markdown(r.unit), site=r.site,
-                roi=f"{r.roi_to_date:.2f}", weeks=int(r.weeks), high=f"{r.roi_high:.2f}",
-                line=f"{self.line:g}", profit=f"{r.profit_so_far:,.0f}", spend=f"{r.weekly_cost:,.0f}",
+                _TEXT,
+                "alert",
+                lang,
+                unit=escape_markdown(r.unit),
+                site=r.site,
+                roi=f"{r.roi_to_date:.2f}",
+                weeks=int(r.weeks),
+                high=f"{r.roi_high:.2f}",
+                line=f"{self.line:g}",
+                profit=f"{r.profit_so_far:,.0f}",
+                spend=f"{r.weekly_cost:,.0f}",
                 cur=SITES[r.site].currency if r.site in SITES else "",
             )
             for r in self.alerts.itertuples()
@@ -654,14 +707,22 @@ def stop_loss(
             f"stop_loss by={by!r}: no such column; accepted: creator_id, product_id or a campaign column"
         )
     vals = row_values(df, unit_cost_rate=unit_cost_rate)
-    vals = vals.assign(site=vals["site"].astype(str), unit=vals[by].astype(str), week=week_start(vals["date"]))
+    vals = vals.assign(
+        site=vals["site"].astype(str), unit=vals[by].astype(str), week=week_start(vals["date"])
+    )
     scale_keys = ["site", "tier"] if by == "creator_id" and "tier" in vals.columns else ["site"]
     k = _jump_scale(vals, line, scale_keys)
     if jump_scale is not None:
         k = pd.Series({(key,) if len(scale_keys) == 1 else key: v for key, v in jump_scale.items()})
     # each unit takes the scale of its most frequent tier
-    unit_key = vals.groupby(["site", "unit"])[scale_keys[-1]].agg(lambda c: c.astype(str).mode().iat[0])
-    wk = vals.groupby(["site", "unit", "week"], sort=True)[["contribution", "cost"]].sum().reset_index()
+    unit_key = vals.groupby(["site", "unit"])[scale_keys[-1]].agg(
+        lambda c: c.astype(str).mode().iat[0]
+    )
+    wk = (
+        vals.groupby(["site", "unit", "week"], sort=True)[["contribution", "cost"]]
+        .sum()
+        .reset_index()
+    )
     wk = wk[wk["cost"] > 0].reset_index(drop=True)
     wk["x"] = wk["contribution"] - line * wk["cost"]
     keys = [wk["site"], wk["unit"]]
@@ -673,9 +734,13 @@ def stop_loss(
     wk["cum_cost"] = wk["cost"].groupby(keys).cumsum()
     wk["cum_contribution"] = wk["contribution"].groupby(keys).cumsum()
     if len(scale_keys) == 2:
-        unit_scale = pd.Series([k.get((st, tr), 0.0) for (st, _), tr in unit_key.items()], index=unit_key.index)
+        unit_scale = pd.Series(
+            [k.get((st, tr), 0.0) for (st, _), tr in unit_key.items()], index=unit_key.index
+        )
     else:
-        unit_scale = pd.Series([k.get(st, k.get((st,), 0.0)) for st, _ in unit_key.index], index=unit_key.index)
+        unit_scale = pd.Series(
+            [k.get(st, k.get((st,), 0.0)) for st, _ in unit_key.index], index=unit_key.index
+        )
     k_row = unit_scale.reindex(pd.MultiIndex.from_frame(wk[["site", "unit"]])).to_numpy()
     v_null = np.nan_to_num(k_row) * line * wk["cum_cost"].to_numpy()
     v = np.maximum(np.maximum(ss, 0.0) * t / np.maximum(t - 1, 1), v_null)
@@ -692,12 +757,23 @@ def stop_loss(
     last = wk.groupby(["site", "unit"], sort=False).tail(1)
     first = wk[wk["alert"]].groupby(["site", "unit"])["week"].min().rename("first_alert_week")
     al = last[last["alert"]].join(first, on=["site", "unit"])
-    alerts = pd.DataFrame({
-        "site": al["site"], "unit": al["unit"], "weeks": al["t"].astype(int),
-        "first_alert_week": al["first_alert_week"].dt.date, "roi_to_date": al["roi_to_date"],
-        "roi_high": al["roi_high"], "profit_so_far": al["cum_contribution"] - al["cum_cost"],
-        "weekly_cost": al["cum_cost"] / al["t"], "cost_so_far": al["cum_cost"],
-    }).sort_values("profit_so_far").reset_index(drop=True)
+    alerts = (
+        pd.DataFrame(
+            {
+                "site": al["site"],
+                "unit": al["unit"],
+                "weeks": al["t"].astype(int),
+                "first_alert_week": al["first_alert_week"].dt.date,
+                "roi_to_date": al["roi_to_date"],
+                "roi_high": al["roi_high"],
+                "profit_so_far": al["cum_contribution"] - al["cum_cost"],
+                "weekly_cost": al["cum_cost"] / al["t"],
+                "cost_so_far": al["cum_cost"],
+            }
+        )
+        .sort_values("profit_so_far")
+        .reset_index(drop=True)
+    )
     return StopLossResult(wk, alerts, int(len(last)), float(line), float(alpha))
 
 
@@ -750,11 +826,19 @@ def _cells(rows: pd.DataFrame) -> pd.DataFrame:
     v = rows.assign(tier=rows["tier"].astype(str), category=rows["category"].astype(str))
     comm = v["cost"] - v["sample_cost"] - v["flat_fee"]
     v = v.assign(commission=comm)
-    return v.groupby(["tier", "category"], sort=True).agg(
-        creators=("creator_id", "nunique"), pieces=("creator_id", "size"), gmv=("gmv", "sum"),
-        net_gmv=("net_gmv", "sum"), commission=("commission", "sum"),
-        sample_cost=("sample_cost", "sum"), flat_fee=("flat_fee", "sum"),
-    ).reset_index()
+    return (
+        v.groupby(["tier", "category"], sort=True)
+        .agg(
+            creators=("creator_id", "nunique"),
+            pieces=("creator_id", "size"),
+            gmv=("gmv", "sum"),
+            net_gmv=("net_gmv", "sum"),
+            commission=("commission", "sum"),
+            sample_cost=("sample_cost", "sum"),
+            flat_fee=("flat_fee", "sum"),
+        )
+        .reset_index()
+    )
 
 
 def _actual_roi(cell: Any, roi: str) -> float:
@@ -784,7 +868,9 @@ def forecast_next(
     """
     from helpers.roi import CampaignPlan, forecast_roi
 
-    hist = df[(df["site"].astype(str) == site) & (pd.to_datetime(df["date"]) <= pd.Timestamp(periods.end))]
+    hist = df[
+        (df["site"].astype(str) == site) & (pd.to_datetime(df["date"]) <= pd.Timestamp(periods.end))
+    ]
     cur = row_values(_in(hist, periods.start, periods.end))
     if cur.empty:
         return []
@@ -793,32 +879,59 @@ def forecast_next(
     cache: dict[Any, Any] = {}
     records = []
     for cell in cells.itertuples(index=False):
-        rate = cell.commission / cell.net_gmv if cell.net_gmv > 0 else float(cur["commission_rate"].mean())
+        rate = (
+            cell.commission / cell.net_gmv
+            if cell.net_gmv > 0
+            else float(cur["commission_rate"].mean())
+        )
         plan = CampaignPlan(
-            site=site, category=cell.category, commission_rate=float(np.clip(rate, 1e-4, 0.8)),
+            site=site,
+            category=cell.category,
+            commission_rate=float(np.clip(rate, 1e-4, 0.8)),
             creators_per_tier={cell.tier: int(cell.creators)},
             pieces_per_creator=max(1, round(cell.pieces / cell.creators)),
             sample_cost=float(cell.sample_cost) / cell.creators,
-            flat_fee=float(cell.flat_fee) / cell.creators, post_rate=1.0,
+            flat_fee=float(cell.flat_fee) / cell.creators,
+            post_rate=1.0,
             name=f"{site} {cell.tier} {cell.category}",
         )
-        fc = forecast_roi(plan, hist, n_draws=n_draws, seed=seed, roi=roi, sensitivity=False, _cache=cache)
+        fc = forecast_roi(
+            plan, hist, n_draws=n_draws, seed=seed, roi=roi, sensitivity=False, _cache=cache
+        )
         v = fc.draws[f"{roi}_roi"].dropna().to_numpy()
-        records.append(_record(site, cell.tier, cell.category, nxt, roi, v, plan.to_dict(), fingerprint, periods))
+        records.append(
+            _record(
+                site, cell.tier, cell.category, nxt, roi, v, plan.to_dict(), fingerprint, periods
+            )
+        )
     return records
 
 
 def _record(
-    site: str, tier: str, category: str, target: tuple[_dt.date, _dt.date], roi: str,
-    draws: np.ndarray, plan: Mapping[str, Any], fingerprint: str, made: Periods,
+    site: str,
+    tier: str,
+    category: str,
+    target: tuple[_dt.date, _dt.date],
+    roi: str,
+    draws: np.ndarray,
+    plan: Mapping[str, Any],
+    fingerprint: str,
+    made: Periods,
 ) -> dict[str, Any]:
     q = np.quantile(draws, QUANTILES)
     key = f"{site}|{tier}|{category}|{target[0]}|{target[1]}|{roi}|{fingerprint}"
     return {
-        "key": key, "site": site, "tier": tier, "category": category, "roi": roi,
-        "period_start": target[0].isoformat(), "period_end": target[1].isoformat(),
-        "made_with_data_to": made.end.isoformat(), "plan": dict(plan),
-        "mean": float(np.mean(draws)), "quantiles": [float(x) for x in QUANTILES],
+        "key": key,
+        "site": site,
+        "tier": tier,
+        "category": category,
+        "roi": roi,
+        "period_start": target[0].isoformat(),
+        "period_end": target[1].isoformat(),
+        "made_with_data_to": made.end.isoformat(),
+        "plan": dict(plan),
+        "mean": float(np.mean(draws)),
+        "quantiles": [float(x) for x in QUANTILES],
         "values": [float(x) for x in q],
     }
 
@@ -856,38 +969,92 @@ def estimate_vs_actual(records: Iterable[Mapping[str, Any]], df: pd.DataFrame) -
     latest = pd.to_datetime(df["date"]).max().date()
     rows = []
     for r in records:
-        start, end = _dt.date.fromisoformat(r["period_start"]), _dt.date.fromisoformat(r["period_end"])
+        start, end = (
+            _dt.date.fromisoformat(r["period_start"]),
+            _dt.date.fromisoformat(r["period_end"]),
+        )
         if end > latest:
             continue
-        sub = df[(df["site"].astype(str) == r["site"]) & (df["tier"].astype(str) == r["tier"])
-                 & (df["category"].astype(str) == r["category"])]
+        sub = df[
+            (df["site"].astype(str) == r["site"])
+            & (df["tier"].astype(str) == r["tier"])
+            & (df["category"].astype(str) == r["category"])
+        ]
         sub = row_values(_in(sub, start, end))
         if sub.empty:
             continue
         actual = _actual_roi(next(_cells(sub).itertuples(index=False)), r["roi"])
         if not math.isfinite(actual):
             continue
-        rows.append(_eva_row("past run", r["site"], r["tier"], r["category"], start, end, actual, r["values"], r["quantiles"]))
+        rows.append(
+            _eva_row(
+                "past run",
+                r["site"],
+                r["tier"],
+                r["category"],
+                start,
+                end,
+                actual,
+                r["values"],
+                r["quantiles"],
+            )
+        )
     return _eva_frame(rows)
 
 
-def _eva_row(source: str, site: str, tier: str, category: str, start: Any, end: Any, actual: float,
-             values: Sequence[float], quantiles: Sequence[float]) -> dict[str, Any]:
+def _eva_row(
+    source: str,
+    site: str,
+    tier: str,
+    category: str,
+    start: Any,
+    end: Any,
+    actual: float,
+    values: Sequence[float],
+    quantiles: Sequence[float],
+) -> dict[str, Any]:
     med = _q(values, quantiles, 0.5)
     lo80, hi80 = _q(values, quantiles, 0.1), _q(values, quantiles, 0.9)
     lo95, hi95 = _q(values, quantiles, 0.025), _q(values, quantiles, 0.975)
     return {
-        "source": source, "site": site, "tier": tier, "category": category,
-        "period_start": str(start), "period_end": str(end), "actual_roi": actual,
-        "forecast_median": med, "q10": lo80, "q90": hi80, "q025": lo95, "q975": hi95,
-        "error": actual - med, "pit": _pit(values, quantiles, actual),
-        "in_80": bool(lo80 <= actual <= hi80), "in_95": bool(lo95 <= actual <= hi95),
+        "source": source,
+        "site": site,
+        "tier": tier,
+        "category": category,
+        "period_start": str(start),
+        "period_end": str(end),
+        "actual_roi": actual,
+        "forecast_median": med,
+        "q10": lo80,
+        "q90": hi80,
+        "q025": lo95,
+        "q975": hi95,
+        "error": actual - med,
+        "pit": _pit(values, quantiles, actual),
+        "in_80": bool(lo80 <= actual <= hi80),
+        "in_95": bool(lo95 <= actual <= hi95),
     }
 
 
 def _eva_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    cols = ["source", "site", "tier", "category", "period_start", "period_end", "actual_roi",
-            "forecast_median", "q10", "q90", "q025", "q975", "error", "pit", "in_80", "in_95"]
+    cols = [
+        "source",
+        "site",
+        "tier",
+        "category",
+        "period_start",
+        "period_end",
+        "actual_roi",
+        "forecast_median",
+        "q10",
+        "q90",
+        "q025",
+        "q975",
+        "error",
+        "pit",
+        "in_80",
+        "in_95",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -921,14 +1088,30 @@ def rolling_backtest(
         upto = df[d <= pd.Timestamp(w_end)]
         for site in sites:
             try:
-                bt = backtest_roi(upto, site=site, split_date=w_start.isoformat(), roi=roi,
-                                  n_draws=n_draws, seed=seed, max_cells=max_cells)
+                bt = backtest_roi(
+                    upto,
+                    site=site,
+                    split_date=w_start.isoformat(),
+                    roi=roi,
+                    n_draws=n_draws,
+                    seed=seed,
+                    max_cells=max_cells,
+                )
             except PlanError:
                 continue  # a site without history before the week: nothing to backtest
             for c in bt.cells.itertuples(index=False):
                 vals = [c.q025, c.q10, c.forecast_median, c.q90, c.q975]
-                row = _eva_row("rolling backtest", site, c.tier, c.category, w_start, w_end,
-                               c.actual_roi, vals, [0.025, 0.1, 0.5, 0.9, 0.975])
+                row = _eva_row(
+                    "rolling backtest",
+                    site,
+                    c.tier,
+                    c.category,
+                    w_start,
+                    w_end,
+                    c.actual_roi,
+                    vals,
+                    [0.025, 0.1, 0.5, 0.9, 0.975],
+                )
                 row["pit"] = float(c.pit)  # the backtest's own PIT, from all draws
                 rows.append(row)
     return _eva_frame(rows)
@@ -944,24 +1127,44 @@ def calibration(eva: pd.DataFrame, bins: int = 10) -> dict[str, Any]:
     if n == 0:
         return {"n": 0, "coverage_80": None, "coverage_95": None, "pit_counts": [0] * bins}
     counts, _ = np.histogram(eva["pit"].clip(0, 1), bins=bins, range=(0, 1))
+
     def band(p: float) -> list[float]:
         lo, hi = stats.binom.ppf([0.025, 0.975], n, p)
         return [float(lo / n), float(hi / n)]
+
     return {
-        "n": n, "coverage_80": float(eva["in_80"].mean()), "coverage_95": float(eva["in_95"].mean()),
-        "expected_range_80": band(0.8), "expected_range_95": band(0.95),
-        "pit_counts": [int(c) for c in counts], "mean_pit": float(eva["pit"].mean()),
+        "n": n,
+        "coverage_80": float(eva["in_80"].mean()),
+        "coverage_95": float(eva["in_95"].mean()),
+        "expected_range_80": band(0.8),
+        "expected_range_95": band(0.95),
+        "pit_counts": [int(c) for c in counts],
+        "mean_pit": float(eva["pit"].mean()),
     }
 
 
-def eva_sentences(eva: pd.DataFrame, calib: Mapping[str, Any], *, source: str, weeks: int, lang: str = "en") -> list[str]:
+def eva_sentences(
+    eva: pd.DataFrame, calib: Mapping[str, Any], *, source: str, weeks: int, lang: str = "en"
+) -> list[str]:
     """What the estimate-vs-actual table rests on, and its calibration, in ``lang``."""
-    first = (text(_TEXT, "eva_runs", lang, n=len(eva)) if source == "past run"
-             else text(_TEXT, "eva_backtest", lang, weeks=weeks))
+    first = (
+        text(_TEXT, "eva_runs", lang, n=len(eva))
+        if source == "past run"
+        else text(_TEXT, "eva_backtest", lang, weeks=weeks)
+    )
     if not calib.get("n"):
         return [first]
-    return [first, text(_TEXT, "calib", lang, n=calib["n"], c80=f"{calib['coverage_80']:.0%}",
-                        c95=f"{calib['coverage_95']:.0%}")]
+    return [
+        first,
+        text(
+            _TEXT,
+            "calib",
+            lang,
+            n=calib["n"],
+            c80=f"{calib['coverage_80']:.0%}",
+            c95=f"{calib['coverage_95']:.0%}",
+        ),
+    ]
 
 
 def no_dates_sentence(lang: str = "en") -> str:
@@ -970,5 +1173,5 @@ def no_dates_sentence(lang: str = "en") -> str:
 
 
 def flag_word(direction: str, lang: str = "en") -> str:
-    """"up", "down" or "within noise" in ``lang``."""
+    """The word for a change: up, down or within noise, in ``lang``."""
     return text(_TEXT, {"up": "flag_up", "down": "flag_down"}.get(direction, "flag_none"), lang)

@@ -40,8 +40,9 @@ _COMMISSION, _UNIT_COST, _FEE = 0.15, 0.35, 0.06
 _START = _dt.date(2026, 1, 5)  # a Monday
 
 
-def simulate(true_roi: np.ndarray, *, weeks: int = 12, videos_per_week: float = 1.5,
-             seed: int = 0) -> pd.DataFrame:
+def simulate(
+    true_roi: np.ndarray, *, weeks: int = 12, videos_per_week: float = 1.5, seed: int = 0
+) -> pd.DataFrame:
     """A canonical US frame of ``len(true_roi)`` creators over ``weeks`` weeks.
 
     Parameters
@@ -78,16 +79,36 @@ def simulate(true_roi: np.ndarray, *, weeks: int = 12, videos_per_week: float = 
     refunds = np.bincount(order_idx, weights=values * refunded, minlength=m)
     day = rng.integers(0, 7, m)
     dates = pd.to_datetime(_START) + pd.to_timedelta(week * 7 + day, unit="D")
-    return pd.DataFrame({
-        "site": "US", "date": dates, "creator_id": [f"c{i:05d}" for i in creator],
-        "tier": "micro", "category": "beauty", "product_id": "p1",
-        "commission_rate": _COMMISSION, "impressions": imp, "clicks": clicks, "orders": orders,
-        "gmv": gmv, "refunds": refunds, "sample_cost": sample[creator], "flat_fee": 0.0,
-    })
+    return pd.DataFrame(
+        {
+            "site": "US",
+            "date": dates,
+            "creator_id": [f"c{i:05d}" for i in creator],
+            "tier": "micro",
+            "category": "beauty",
+            "product_id": "p1",
+            "commission_rate": _COMMISSION,
+            "impressions": imp,
+            "clicks": clicks,
+            "orders": orders,
+            "gmv": gmv,
+            "refunds": refunds,
+            "sample_cost": sample[creator],
+            "flat_fee": 0.0,
+        }
+    )
 
 
-def stop_loss_sim(n_above: int = 400, n_below: int = 200, *, weeks: int = 12, below: float = 0.5,
-                  above: tuple[float, float] = (1.0, 2.0), alpha: float = 0.05, seed: int = 0) -> dict:
+def stop_loss_sim(
+    n_above: int = 400,
+    n_below: int = 200,
+    *,
+    weeks: int = 12,
+    below: float = 0.5,
+    above: tuple[float, float] = (1.0, 2.0),
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict:
     """False-alarm share (true ROI in ``above``), detection share and median delay (true ROI ``below``).
 
     Creators at exactly the line (ROI 1.0, the hardest case) are included at the low end
@@ -104,7 +125,11 @@ def stop_loss_sim(n_above: int = 400, n_below: int = 200, *, weeks: int = 12, be
     is_below = idx >= n_above
     at_line = roi[idx[~is_below]] < 1.05
     return {
-        "n_above": n_above, "n_below": n_below, "weeks": weeks, "alpha": alpha, "below_roi": below,
+        "n_above": n_above,
+        "n_below": n_below,
+        "weeks": weeks,
+        "alpha": alpha,
+        "below_roi": below,
         "false_alarm_share": float((~is_below).sum() / n_above),
         "false_alarms_near_line": int(at_line.sum()),
         "detection_share": float(is_below.sum() / n_below),
@@ -123,7 +148,9 @@ def wow_sim(reps: int = 100, *, n_creators: int = 300, alpha: float = 0.05, seed
         flags.append(cmp.set_index("metric")["flag"])
     f = pd.DataFrame(flags)
     return {
-        "reps": reps, "alpha": alpha, "n_creators": n_creators,
+        "reps": reps,
+        "alpha": alpha,
+        "n_creators": n_creators,
         "flag_rate": float(f.to_numpy().mean()),
         "per_metric": {k: float(v) for k, v in f.mean().items()},
     }

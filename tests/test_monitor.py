@@ -30,7 +30,11 @@ def test_periods_previous_and_last_year() -> None:
     assert (p.start, p.end) == (_dt.date(2026, 10, 26), _dt.date(2026, 11, 1))
     assert (p.cstart, p.cend) == (_dt.date(2026, 10, 19), _dt.date(2026, 10, 25))
     q = monitor.resolve_periods(dates, last="4w", compare="last_year")
-    assert q.days == 28 and (q.start - q.cstart).days == 364 and q.cstart.weekday() == q.start.weekday()
+    assert (
+        q.days == 28
+        and (q.start - q.cstart).days == 364
+        and q.cstart.weekday() == q.start.weekday()
+    )
     r = monitor.resolve_periods(dates, start="2026-10-01", end="2026-10-10")
     assert r.days == 10 and r.cend == _dt.date(2026, 9, 30)
     assert r.next() == (_dt.date(2026, 10, 11), _dt.date(2026, 10, 20))
@@ -50,7 +54,17 @@ def test_periods_errors_name_the_fix() -> None:
 
 
 def test_requirement_names_date() -> None:
-    cols = ["site", "creator_id", "tier", "category", "commission_rate", "impressions", "clicks", "orders", "gmv"]
+    cols = [
+        "site",
+        "creator_id",
+        "tier",
+        "category",
+        "commission_rate",
+        "impressions",
+        "clicks",
+        "orders",
+        "gmv",
+    ]
     assert "date" in unmet("monitor", cols)
     assert unmet("monitor", [*cols, "date"]) is None
 
@@ -59,11 +73,17 @@ def test_comparison_values_are_the_kit_definitions(weeks4: pd.DataFrame) -> None
     p = monitor.resolve_periods(weeks4["date"], last="1w")
     cmp = monitor.compare_periods(weeks4, p).set_index("metric")
     cur = weeks4[weeks4["date"] >= pd.Timestamp(p.start)]
-    ref = weeks4[(weeks4["date"] >= pd.Timestamp(p.cstart)) & (weeks4["date"] <= pd.Timestamp(p.cend))]
-    assert cmp.loc["ctr", "current"] == pytest.approx(cur["clicks"].sum() / cur["impressions"].sum())
+    ref = weeks4[
+        (weeks4["date"] >= pd.Timestamp(p.cstart)) & (weeks4["date"] <= pd.Timestamp(p.cend))
+    ]
+    assert cmp.loc["ctr", "current"] == pytest.approx(
+        cur["clicks"].sum() / cur["impressions"].sum()
+    )
     assert cmp.loc["aov", "comparison"] == pytest.approx(ref["gmv"].sum() / ref["orders"].sum())
     assert cmp.loc["gmv", "change"] == pytest.approx(cur["gmv"].sum() - ref["gmv"].sum())
-    assert (cmp["low_pct"] < cmp["change_pct"]).all() and (cmp["change_pct"] < cmp["high_pct"]).all()
+    assert (cmp["low_pct"] < cmp["change_pct"]).all() and (
+        cmp["change_pct"] < cmp["high_pct"]
+    ).all()
     assert cmp["flag"].eq((cmp["low_pct"] > 0) | (cmp["high_pct"] < 0)).all()
 
 
@@ -96,18 +116,26 @@ def test_decomposition_adds_up_to_the_observed_change(weeks4: pd.DataFrame, by: 
     if by is None:
         np.testing.assert_allclose(dec["other"], 0.0, atol=1e-6)  # complete rows: all explained
     cur = weeks4.loc[weeks4["date"] >= pd.Timestamp(p.start), "gmv"].sum()
-    ref = weeks4.loc[(weeks4["date"] >= pd.Timestamp(p.cstart)) & (weeks4["date"] <= pd.Timestamp(p.cend)), "gmv"].sum()
+    ref = weeks4.loc[
+        (weeks4["date"] >= pd.Timestamp(p.cstart)) & (weeks4["date"] <= pd.Timestamp(p.cend)), "gmv"
+    ].sum()
     assert dec["change"].sum() == pytest.approx(cur - ref)
 
 
 def test_churn_lists_new_and_lost() -> None:
-    d = pd.DataFrame({
-        "site": "US", "creator_id": ["a", "b", "b", "c"], "gmv": [1.0, 2.0, 3.0, 4.0],
-        "date": pd.to_datetime(["2026-10-20", "2026-10-20", "2026-10-27", "2026-10-28"]),
-    })
+    d = pd.DataFrame(
+        {
+            "site": "US",
+            "creator_id": ["a", "b", "b", "c"],
+            "gmv": [1.0, 2.0, 3.0, 4.0],
+            "date": pd.to_datetime(["2026-10-20", "2026-10-20", "2026-10-27", "2026-10-28"]),
+        }
+    )
     p = monitor.resolve_periods(d["date"], start="2026-10-26", end="2026-11-01")
     ch = monitor.creator_churn(d, p).set_index("creator_id")
-    assert ch.loc["c", "status"] == "new" and ch.loc["a", "status"] == "lost" and "b" not in ch.index
+    assert (
+        ch.loc["c", "status"] == "new" and ch.loc["a", "status"] == "lost" and "b" not in ch.index
+    )
 
 
 def test_stop_loss_fast_sim() -> None:
@@ -133,7 +161,9 @@ def test_stop_loss_alert_has_the_evidence_and_money() -> None:
     en, zh = res.sentences("en")[0], res.sentences("zh")[0]
     assert "Stop-loss" in en and "止损" in zh and res.alerts["unit"].iloc[0] in en
     # a unit's alert never depends on later weeks: week t uses only weeks up to t
-    cut = monitor.stop_loss(df[df["date"] < df["date"].min() + pd.Timedelta(days=42)], unit_cost_rate=0.35)
+    cut = monitor.stop_loss(
+        df[df["date"] < df["date"].min() + pd.Timedelta(days=42)], unit_cost_rate=0.35
+    )
     merged = cut.paths.merge(res.paths, on=["site", "unit", "week"], suffixes=("_cut", ""))
     assert len(merged) == len(cut.paths)
 
@@ -160,7 +190,12 @@ def test_estimate_vs_actual_from_a_past_run(tmp_path, weeks4: pd.DataFrame) -> N
     eva = monitor.estimate_vs_actual(monitor.read_history(path), weeks4)
     assert len(eva) == 1
     row = eva.iloc[0]
-    wk = monitor.row_values(weeks4[(weeks4["date"] >= pd.Timestamp(target[0])) & (weeks4["date"] <= pd.Timestamp(target[1]))])
+    wk = monitor.row_values(
+        weeks4[
+            (weeks4["date"] >= pd.Timestamp(target[0]))
+            & (weeks4["date"] <= pd.Timestamp(target[1]))
+        ]
+    )
     actual = wk["net_gmv"].sum() / wk["cost"].sum()
     assert row["actual_roi"] == pytest.approx(actual)
     assert row["forecast_median"] + row["error"] == pytest.approx(row["actual_roi"])
@@ -168,8 +203,17 @@ def test_estimate_vs_actual_from_a_past_run(tmp_path, weeks4: pd.DataFrame) -> N
     cal = monitor.calibration(eva)
     assert cal["n"] == 1 and sum(cal["pit_counts"]) == 1
     # a forecast for a period the data does not reach yet stays pending
-    later = monitor._record("US", "micro", "beauty", (target[0] + _dt.timedelta(days=70), target[1] + _dt.timedelta(days=70)),
-                            "net", draws, {}, "fp", p)
+    later = monitor._record(
+        "US",
+        "micro",
+        "beauty",
+        (target[0] + _dt.timedelta(days=70), target[1] + _dt.timedelta(days=70)),
+        "net",
+        draws,
+        {},
+        "fp",
+        p,
+    )
     assert monitor.estimate_vs_actual([later], weeks4).empty
 
 
@@ -183,6 +227,9 @@ def test_charts_return_figures(weeks4: pd.DataFrame) -> None:
     cmp = monitor.compare_periods(weeks4, p)
     dec = monitor.decompose_gmv(weeks4, p)
     eva = monitor._eva_frame([])
-    for fig in (mcharts.monitor_change_chart(cmp, site="US", lang="zh"),
-                mcharts.monitor_decomposition_chart(dec, site="US"), mcharts.monitor_pit_chart(eva)):
+    for fig in (
+        mcharts.monitor_change_chart(cmp, site="US", lang="zh"),
+        mcharts.monitor_decomposition_chart(dec, site="US"),
+        mcharts.monitor_pit_chart(eva),
+    ):
         assert fig.axes
