@@ -83,6 +83,7 @@ __all__ = [
     "resolve_periods",
     "rolling_backtest",
     "stop_loss",
+    "period_note",
     "week_start",
 ]
 
@@ -126,6 +127,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "eva_runs": "Estimate vs actual from {n} forecasts stored by past runs.",
         "eva_backtest": "No past run has forecast a period this data covers: a rolling backtest over the last {weeks} weeks of the same data stands in (each week forecast from the weeks before it).",
         "calib": "Running calibration over {n} forecasts: {c80} inside the 80 % interval, {c95} inside the 95 % interval.",
+        "stored": "{n} ROI forecasts stored for {start} to {end} ({new} new in {file}); the run that has data for that period will set them beside what happened.",
+        "data_period": "Data period: {start} to {end} ({days} days, {weeks} weeks started).",
+        "by_creator_id": "Creators",
+        "by_product_id": "Campaigns (products)",
     },
     "zh": {
         "period": "本期：{start} 至 {end}（{days} 天）；对比期：{cstart} 至 {cend}（{compare}）。",
@@ -140,6 +145,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "eva_runs": "ROI 预估 vs 实际：来自以往运行保存的 {n} 个预估。",
         "eva_backtest": "以往运行没有预估过本数据覆盖的时期：以同一数据最近 {weeks} 周的滚动回测代替（每周用之前的周来预估）。",
         "calib": "累计校准（{n} 个预估）：{c80} 落在 80% 区间内，{c95} 落在 95% 区间内。",
+        "stored": "已保存 {n} 个 {start} 至 {end} 的 ROI 预估（{file} 中新增 {new} 个）；有该期数据的运行会把它们与实际并列。",
+        "data_period": "数据期间：{start} 至 {end}（{days} 天，涉及 {weeks} 周）。",
+        "by_creator_id": "达人",
+        "by_product_id": "推广计划（商品）",
     },
 }
 
@@ -624,8 +633,12 @@ class StopLossResult:
     line: float
     alpha: float
 
-    def sentences(self, lang: str = "en") -> list[str]:
-        """One sentence per alert (or one saying there is none), in ``lang``."""
+    def sentences(self, lang: str = "en", *, markdown: bool = True) -> list[str]:
+        """One sentence per alert (or one saying there is none), in ``lang``.
+
+        ``markdown=True`` escapes the unit names for Markdown (notebook output); False
+        gives plain text for a page that escapes HTML itself (the report's index).
+        """
         if self.alerts.empty:
             return [text(_TEXT, "no_alert", lang, line=f"{self.line:g}", n=self.watched)]
         from helpers.outputs import escape_markdown
@@ -635,7 +648,7 @@ class StopLossResult:
                 _TEXT,
                 "alert",
                 lang,
-                unit=escape_markdown(r.unit),
+                unit=escape_markdown(r.unit) if markdown else r.unit,
                 site=r.site,
                 roi=f"{r.roi_to_date:.2f}",
                 weeks=int(r.weeks),
@@ -659,6 +672,7 @@ def stop_loss(
     min_weeks: int = 2,
     t_opt: float = 12.0,
     jump_scale: Mapping[str, float] | None = None,
+    until: _dt.date | None = None,
 ) -> StopLossResult:
     """Anytime-valid stop-loss alerts on profit ROI, per site and ``by`` unit.
 
@@ -697,6 +711,8 @@ def stop_loss(
     jump_scale : mapping, optional
         ``k`` per site, or per (site, tier) for creators (default: estimated from ``df``,
         see :func:`_jump_scale`).
+    until : date, optional
+        Last date to use (the end of the monitored period); later rows are ignored.
 
     Returns
     -------
@@ -706,6 +722,8 @@ def stop_loss(
         raise PlanError(
             f"stop_loss by={by!r}: no such column; accepted: creator_id, product_id or a campaign column"
         )
+    if until is not None:
+        df = df[pd.to_datetime(df["date"]) <= pd.Timestamp(until)]
     vals = row_values(df, unit_cost_rate=unit_cost_rate)
     vals = vals.assign(
         site=vals["site"].astype(str), unit=vals[by].astype(str), week=week_start(vals["date"])
@@ -1170,6 +1188,39 @@ def eva_sentences(
 def no_dates_sentence(lang: str = "en") -> str:
     """The sentence shown when the export has no dates."""
     return text(_TEXT, "no_dates", lang)
+
+
+def period_note(df: pd.DataFrame, lang: str = "en") -> str:
+    """One sentence stating the data's period (for any notebook), or that it has no dates.
+
+    An export without dates is treated as one period, and the sentence says so.
+    """
+    if not has_dates(df):
+        return no_dates_sentence(lang)
+    d = pd.to_datetime(df["date"]).dropna()
+    first, last = d.min().date(), d.max().date()
+    weeks = int(week_start(pd.Series([d.min(), d.max()])).diff().dt.days.iloc[-1] // 7 + 1)
+    return text(
+        _TEXT, "data_period", lang, start=first, end=last, days=(last - first).days + 1, weeks=weeks
+    )
+
+
+def stored_sentence(
+    records: Sequence[Mapping[str, Any]], new: int, file: str | Path, lang: str = "en"
+) -> str:
+    """What this run stored for the next run's estimate vs actual, in ``lang``."""
+    if not records:
+        return ""
+    start, end = records[0]["period_start"], records[0]["period_end"]
+    return text(
+        _TEXT, "stored", lang, n=len(records), start=start, end=end, new=new, file=Path(file).name
+    )
+
+
+def unit_title(by: str, lang: str = "en") -> str:
+    """Heading for a stop-loss unit column (creators, campaigns), in ``lang``."""
+    key = f"by_{by}"
+    return text(_TEXT, key, lang) if key in _TEXT["en"] else by
 
 
 def flag_word(direction: str, lang: str = "en") -> str:

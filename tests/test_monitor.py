@@ -233,3 +233,26 @@ def test_charts_return_figures(weeks4: pd.DataFrame) -> None:
         mcharts.monitor_pit_chart(eva),
     ):
         assert fig.axes
+
+
+def test_period_note_states_the_period_or_its_absence(weeks4: pd.DataFrame) -> None:
+    note = monitor.period_note(weeks4)
+    assert "2026-01-05" in note and "4 weeks" in note
+    assert "没有日期" in monitor.period_note(weeks4.drop(columns="date"), "zh")
+    assert "one period" in monitor.period_note(weeks4.assign(date=pd.NaT))
+
+
+def test_alert_sentences_plain_for_the_summary_page() -> None:
+    df = monitor_sim.simulate(np.r_[np.full(5, 0.1)], weeks=12, seed=8)
+    df["creator_id"] = "<b>c_1</b>"
+    res = monitor.stop_loss(df, unit_cost_rate=0.35, jump_scale={("US", "micro"): 1.0})
+    assert len(res.alerts) == 1
+    assert "<b>c_1</b>" in res.sentences(markdown=False)[0]
+    assert "<b>c_1</b>" not in res.sentences()[0]  # Markdown output is escaped
+
+
+def test_summary_lines_reach_the_index() -> None:
+    from helpers.report import _summary_lines
+
+    merged = {"06_weekly_monitor": {"summary": ["Stop-loss: x"]}, "05": {"n": 1}}
+    assert _summary_lines(merged) == [{"notebook": "06_weekly_monitor", "text": "Stop-loss: x"}]
