@@ -158,11 +158,19 @@ def wow_sim(reps: int = 100, *, n_creators: int = 300, alpha: float = 0.05, seed
 
 def main() -> None:  # pragma: no cover - the printed figures are for the closing note
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--reps", type=int, default=400)
+    p.add_argument("--reps", type=int, default=300)
     p.add_argument("--creators", type=int, default=2000)
     a = p.parse_args()
-    print("stop-loss (12 weekly looks):", stop_loss_sim(a.creators, a.creators // 2, seed=1))
-    print("stop-loss, true ROI 0.7:", stop_loss_sim(a.creators, a.creators // 2, below=0.7, seed=2))
+    n = a.creators
+    print(
+        "stop-loss, true ROI exactly at the line 1.0:",
+        stop_loss_sim(n, n // 2, above=(1.0, 1.0), below=0.25, seed=1),
+    )
+    for below, seed in ((0.25, 2), (0.5, 3), (0.75, 4)):
+        print(
+            f"stop-loss, true ROI U(1, 2) vs {below}:",
+            stop_loss_sim(n, n // 2, below=below, seed=seed),
+        )
     print("week-over-week, no change:", wow_sim(a.reps, seed=3))
 
 
