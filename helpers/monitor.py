@@ -129,6 +129,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "calib": "Running calibration over {n} forecasts: {c80} inside the 80 % interval, {c95} inside the 95 % interval.",
         "stored": "{n} ROI forecasts stored for {start} to {end} ({new} new in {file}); the run that has data for that period will set them beside what happened.",
         "data_period": "Data period: {start} to {end} ({days} days, {weeks} weeks started).",
+        "alert_count": "{n} of {watched} in alert at the line {line}; the largest losses first.",
         "by_creator_id": "Creators",
         "by_product_id": "Campaigns (products)",
     },
@@ -147,6 +148,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "calib": "累计校准（{n} 个预估）：{c80} 落在 80% 区间内，{c95} 落在 95% 区间内。",
         "stored": "已保存 {n} 个 {start} 至 {end} 的 ROI 预估（{file} 中新增 {new} 个）；有该期数据的运行会把它们与实际并列。",
         "data_period": "数据期间：{start} 至 {end}（{days} 天，涉及 {weeks} 周）。",
+        "alert_count": "{watched} 个中有 {n} 个跌破止损线 {line}；按亏损从大到小列出。",
         "by_creator_id": "达人",
         "by_product_id": "推广计划（商品）",
     },
@@ -641,9 +643,17 @@ class StopLossResult:
         """
         if self.alerts.empty:
             return [text(_TEXT, "no_alert", lang, line=f"{self.line:g}", n=self.watched)]
+        head = text(
+            _TEXT,
+            "alert_count",
+            lang,
+            n=len(self.alerts),
+            watched=self.watched,
+            line=f"{self.line:g}",
+        )
         from helpers.outputs import escape_markdown
 
-        return [
+        return [head] + [
             text(
                 _TEXT,
                 "alert",

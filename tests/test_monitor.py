@@ -158,7 +158,7 @@ def test_stop_loss_alert_has_the_evidence_and_money() -> None:
     bad = res.alerts["unit"].map(lambda u: int(u[1:]) >= 20)
     assert bad.all()
     assert (res.alerts["roi_high"] < 1).all() and (res.alerts["profit_so_far"] < 0).all()
-    en, zh = res.sentences("en")[0], res.sentences("zh")[0]
+    en, zh = res.sentences("en")[1], res.sentences("zh")[1]
     assert "Stop-loss" in en and "止损" in zh and res.alerts["unit"].iloc[0] in en
     # a unit's alert never depends on later weeks: week t uses only weeks up to t
     cut = monitor.stop_loss(
@@ -247,8 +247,8 @@ def test_alert_sentences_plain_for_the_summary_page() -> None:
     df["creator_id"] = "<b>c_1</b>"
     res = monitor.stop_loss(df, unit_cost_rate=0.35, jump_scale={("US", "micro"): 1.0})
     assert len(res.alerts) == 1
-    assert "<b>c_1</b>" in res.sentences(markdown=False)[0]
-    assert "<b>c_1</b>" not in res.sentences()[0]  # Markdown output is escaped
+    assert "<b>c_1</b>" in res.sentences(markdown=False)[1]
+    assert "<b>c_1</b>" not in res.sentences()[1]  # Markdown output is escaped
 
 
 def test_summary_lines_reach_the_index() -> None:
