@@ -39,8 +39,20 @@ Forecast history lives in ``forecast_history.jsonl`` next to the run folders
 (``reports/forecast_history.jsonl`` for ``make report``): one JSON line per forecast,
 appended by each run (see :func:`append_history`).
 
-Simulation figures (``python -m tests.monitor_sim``, recorded in the closing note of the
-branch): see :data:`SIM_NOTE`.
+Simulation figures (``python -m tests.monitor_sim --reps 300 --creators 2000``; the
+generator is described in ``tests/monitor_sim.py``: 1.5 videos a week per creator,
+log-normal reach, about 2.4 orders a video):
+
+* stop-loss, 12 weekly looks, alpha 5 %: 0 of 2,000 creators exactly at the line (true
+  profit ROI 1.0) ever alerted, where a one-sided weekly t-test at 5 % alerted on 35.6 %
+  of them (1,000 creators, seed 1); 0 of 2,000 creators with true ROI uniform in [1, 2].
+  Detection within 12 weeks: 87.3 % of creators at true ROI 0.25 (median delay 7
+  weeks), 10.9 % at 0.5 (median 10 weeks), 0 % at 0.75. A creator with a few orders a
+  week is too noisy for 12 weeks to tell ROI 0.5 from 1 at an anytime-valid 5 %; the
+  boundary is conservative here (below 1 % realised where 5 % is allowed), the price of
+  holding for every week and not only 12.
+* week-over-week flags with no real change: 4.4 % of 2,100 (300 weeks x 7 metrics)
+  flagged at a stated 5 % (per metric 3.3 % to 5.3 %).
 """
 
 from __future__ import annotations

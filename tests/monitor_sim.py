@@ -124,6 +124,8 @@ def stop_loss_sim(
     delay = ((first - pd.Timestamp(_START)).dt.days // 7 + 1).to_numpy()
     is_below = idx >= n_above
     at_line = roi[idx[~is_below]] < 1.05
+    naive = _naive_weekly(res.paths, alpha)
+    naive_idx = np.array([int(u[1:]) for u in naive[naive].index], dtype=int)
     return {
         "n_above": n_above,
         "n_below": n_below,
@@ -134,7 +136,27 @@ def stop_loss_sim(
         "false_alarms_near_line": int(at_line.sum()),
         "detection_share": float(is_below.sum() / n_below),
         "median_delay_weeks": float(np.median(delay[is_below])) if is_below.any() else float("nan"),
+        "naive_weekly_test_false_alarm_share": float((naive_idx < n_above).sum() / n_above),
     }
+
+
+def _naive_weekly(paths: pd.DataFrame, alpha: float) -> pd.Series:
+    """What the kit avoids: a one-sided t-test of the mean weekly x at level alpha, every week.
+
+    True per unit when any week from the second on gives p < alpha.
+    """
+    g = paths.groupby("unit", sort=False)["x"]
+    t = paths["t"].to_numpy(float)
+    mean = g.cumsum().to_numpy() / t
+    sq = (paths["x"] ** 2).groupby(paths["unit"]).cumsum().to_numpy()
+    sd = np.sqrt(np.maximum(sq - t * mean**2, 0) / np.maximum(t - 1, 1))
+    from scipy import stats
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = mean / (sd / np.sqrt(t))
+    crit = stats.t.ppf(alpha, np.maximum(t - 1, 1))
+    hit = (t >= 2) & (tstat < crit)
+    return pd.Series(hit, index=paths.index).groupby(paths["unit"]).any()
 
 
 def wow_sim(reps: int = 100, *, n_creators: int = 300, alpha: float = 0.05, seed: int = 0) -> dict:

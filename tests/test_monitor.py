@@ -144,6 +144,13 @@ def test_stop_loss_fast_sim() -> None:
     assert res["detection_share"] >= 0.5 and res["median_delay_weeks"] <= 12
 
 
+def test_stop_loss_at_the_line_where_a_weekly_test_fails() -> None:
+    # creators exactly at break-even, looked at every week for 12 weeks
+    res = monitor_sim.stop_loss_sim(400, 100, above=(1.0, 1.0), below=0.25, seed=12)
+    assert res["false_alarm_share"] <= 0.05
+    assert res["naive_weekly_test_false_alarm_share"] >= 0.15  # the problem the CS solves
+
+
 @pytest.mark.slow
 def test_stop_loss_full_sim() -> None:
     res = monitor_sim.stop_loss_sim(2000, 1000, below=0.25, seed=1)
