@@ -293,7 +293,8 @@ def resolve_periods(
     if periods.cend < first:
         raise PlanError(
             f"the comparison period {periods.cstart} to {periods.cend} is before the data's first "
-            f"date {first}; choose a shorter period or compare='previous' (accepted: {list(COMPARE)})"
+            f"date {first}; choose a shorter period or compare='previous' (accepted: {list(COMPARE)}). "
+            "If the data spec's `period` cut the export, widen it to include the comparison period."
         )
     return periods
 
