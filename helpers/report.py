@@ -1125,8 +1125,20 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
         tables=[{"href": rel(p), "name": p.stem} for p in tables],
         versions=meta["versions"],
         parent_index=parent_index,
+        summary=_summary_lines(merged),
     )
     (folder / "index.html").write_text(html, encoding="utf-8")
+
+
+def _summary_lines(merged: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Sentences notebooks put under ``summary`` in their results (e.g. stop-loss alerts),
+    for the summary page; plain text, escaped by the template."""
+    lines = []
+    for notebook, res in merged.items():
+        items = res.get("summary") if isinstance(res, Mapping) else None
+        if isinstance(items, list):
+            lines += [{"notebook": notebook, "text": str(t)} for t in items if t]
+    return lines
 
 
 def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[str]) -> None:

@@ -58,6 +58,10 @@ _HOW_TO_SUPPLY: dict[str, str] = {
     "clicks": "map your clicks column: `column_map: {'Your header': clicks}`",
     "orders": "map your orders or conversions column: `column_map: {'Your header': orders}`",
     "gmv": "map your sales (GMV, revenue) column: `column_map: {'Your header': gmv}`",
+    "date": (
+        "map your post date (or day) column: `column_map: {'Your header': date}`; an export "
+        "without dates is one period, with nothing to compare it to"
+    ),
 }
 
 
@@ -105,6 +109,7 @@ ANALYSES: dict[str, Requirement] = {
         (("creator_id", "content_id", "category", "tier"),),
     ),
     "scorecard": Requirement("Creator scorecard", _SELLER_CENTER),
+    "monitor": Requirement("Weekly monitor", ("date", *_SELLER_CENTER)),
 }
 """Every analysis and its requirement, keyed by the name notebooks declare in their
 metadata (``metadata.linkstar.analysis``)."""
