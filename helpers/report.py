@@ -952,7 +952,8 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
         return p.relative_to(folder).as_posix() if p else None
 
     figures = sorted((folder / "figures").glob("*.png"))
-    tables = sorted((folder / "tables").glob("*.csv"))
+    tables = sorted({p.with_suffix("") for p in (folder / "tables").glob("*.[cx][sl][vs]*")})
+    answers = _answers(results, folder)
     html = _render(
         "index.html.j2",
         title="LinkStar affiliate report" + (f": {report.label}" if report.label else ""),
@@ -989,15 +990,36 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
             }
             for p in figures
         ],
-        tables=[{"href": rel(p), "name": p.stem} for p in tables],
+        tables=[
+            {
+                "name": p.name,
+                "href": rel(p.with_suffix(".csv")) if p.with_suffix(".csv").exists() else None,
+                "xlsx": rel(p.with_suffix(".xlsx")) if p.with_suffix(".xlsx").exists() else None,
+            }
+            for p in tables
+        ],
+        answers=answers,
         versions=meta["versions"],
         parent_index=parent_index,
     )
     (folder / "index.html").write_text(html, encoding="utf-8")
 
 
+def _answers(results: Mapping[str, Any], folder: Path, prefix: str = "") -> list[Any]:
+    """The per-site answer cards of a report (helpers.summary), in the report's language."""
+    from helpers.summary import compose
+
+    lang = str(results.get("_run", {}).get("params", {}).get("lang") or "en")
+    return compose(results, lang=lang, folder=folder, prefix=prefix)
+
+
 def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[str]) -> None:
     folder = result.folder
+    answers = [
+        a
+        for r in result.reports
+        for a in _answers(r.results, r.folder, r.folder.relative_to(folder).as_posix() + "/")
+    ]
     rows = [
         {
             "label": r.label,
@@ -1029,6 +1051,7 @@ def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[st
             params_file=meta["params_file"],
             each_keys=each_keys,
             rows=rows,
+            answers=answers,
             versions=meta["versions"],
         ),
         encoding="utf-8",
@@ -1504,6 +1527,21 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _console_answer(result: RunResult) -> list[str]:
+    """The index's per-site answer as a few terminal lines (never fails a finished run)."""
+    from helpers.summary import console_lines
+
+    lines: list[str] = []
+    for report in result.reports:
+        try:
+            results = report.results
+            lang = str(results.get("_run", {}).get("params", {}).get("lang") or "en")
+            lines += console_lines(_answers(results, report.folder), lang)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            lines.append(f"(no summary for {report.label or 'the report'}: {exc})")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (0 ok, 1 failed notebook, 2 usage)."""
     args = _build_parser().parse_args(argv)
@@ -1553,6 +1591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f", {failed} FAILED" if failed else "")
     )
     print(f"{summary} in {result.duration:.1f} s", file=sys.stderr)
+    for line in _console_answer(result):
+        print(line, file=sys.stderr)
     print(result.index)
     return 0 if result.ok else 1
 
