@@ -66,7 +66,9 @@ def _sig(value: float, digits: int = 3) -> int:
     return max(0, min(4, digits - 1 - magnitude))
 
 
-def money(value: Any, site: str | None = None, currency: str | None = None) -> str:
+def money(
+    value: Any, site: str | None = None, currency: str | None = None, *, compact: bool = False
+) -> str:
     """``$1,234`` / ``£980.50`` / ``1,234,567 IDR``: thousands separators, cents only
     below 1,000, the site's symbol (USD, GBP, EUR, JPY) or its currency code.
 
@@ -78,13 +80,18 @@ def money(value: Any, site: str | None = None, currency: str | None = None) -> s
         Site code; gives the currency when ``currency`` is None.
     currency : str, optional
         ISO code, e.g. ``"GBP"``.
+    compact : bool
+        Millions and billions as ``576.1M IDR`` / ``1.23B`` (for KPI tiles).
     """
     if is_missing(value):
         return MISSING
     v = float(value)
     prefix, suffix = _symbol(site, currency)
-    digits = 2 if abs(v) < 1000 else 0
     sign = "-" if v < 0 else ""
+    if compact and abs(v) >= 1e6:
+        scaled, unit = (abs(v) / 1e9, "B") if abs(v) >= 1e9 else (abs(v) / 1e6, "M")
+        return f"{sign}{prefix}{scaled:,.{_sig(scaled, 4)}f}{unit}{suffix}"
+    digits = 2 if abs(v) < 1000 else 0
     return f"{sign}{prefix}{abs(v):,.{digits}f}{suffix}"
 
 
@@ -101,6 +108,10 @@ def pct(value: Any, digits: int | None = None) -> str:
     p = float(value) * 100
     if digits is None:
         digits = min(_sig(p), 1 if abs(p) >= 10 else 2)
+        shown = f"{p:,.{digits}f}"
+        if "." in shown:  # 15.0 % reads as 15 %
+            shown = shown.rstrip("0").rstrip(".")
+        return f"{shown} %"
     return f"{p:,.{digits}f} %"
 
 

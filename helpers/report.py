@@ -1005,21 +1005,26 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
     (folder / "index.html").write_text(html, encoding="utf-8")
 
 
-def _answers(results: Mapping[str, Any], folder: Path, prefix: str = "") -> list[Any]:
-    """The per-site answer cards of a report (helpers.summary), in the report's language."""
-    from helpers.summary import compose
+def _answers(results: Mapping[str, Any], folder: Path, prefix: str = "") -> dict[str, Any]:
+    """The one-page answer of a report (helpers.summary) in the report's language: the
+    per-site cards and the note on the export as a whole."""
+    from helpers.summary import compose, export_note
 
     lang = str(results.get("_run", {}).get("params", {}).get("lang") or "en")
-    return compose(results, lang=lang, folder=folder, prefix=prefix)
+    return {
+        "sites": compose(results, lang=lang, folder=folder, prefix=prefix),
+        "note": export_note(results, lang=lang, folder=folder, prefix=prefix),
+    }
 
 
 def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[str]) -> None:
     folder = result.folder
-    answers = [
-        a
+    parts = [
+        _answers(r.results, r.folder, r.folder.relative_to(folder).as_posix() + "/")
         for r in result.reports
-        for a in _answers(r.results, r.folder, r.folder.relative_to(folder).as_posix() + "/")
     ]
+    # one card per site and report; the export note is the same data in every report
+    answers = {"sites": [a for p in parts for a in p["sites"]], "note": parts[0]["note"]}
     rows = [
         {
             "label": r.label,
@@ -1534,9 +1539,8 @@ def _console_answer(result: RunResult) -> list[str]:
     lines: list[str] = []
     for report in result.reports:
         try:
-            results = report.results
-            lang = str(results.get("_run", {}).get("params", {}).get("lang") or "en")
-            lines += console_lines(_answers(results, report.folder), lang)
+            answer = _answers(report.results, report.folder)
+            lines += console_lines(answer["sites"], answer["note"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             lines.append(f"(no summary for {report.label or 'the report'}: {exc})")
     return lines

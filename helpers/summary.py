@@ -34,12 +34,14 @@ __all__ = [
     "compose",
     "conversion_facts",
     "console_lines",
+    "export_note",
     "health_facts",
     "human",
     "lift_facts",
     "notebook_answer",
     "plan_facts",
     "plan_name",
+    "plan_table",
     "scorecard_facts",
     "site_kpis",
 ]
@@ -74,26 +76,23 @@ _TEXT: dict[str, dict[str, str]] = {
         "{recovery} resold.",
         "creators": "Creators: keep {keep}{keep_names}, drop {drop}{drop_names}, test more {test}.",
         "names": " ({names})",
-        "ctr_creators": "CTR vs {bench}: {above} creators beat it with confidence{above_names}, "
-        "{below} trail it{below_names}.",
+        "ctr_creators": "Creators whose CTR beats {bench} with confidence: {above}{above_names}; "
+        "trails it: {below}{below_names}.",
         "ctr_categories": "Categories above {bench}: {above}; below: {below}.",
         "none": "none",
+        "ctr_categories_none": "No category's CTR differs from {bench} with confidence.",
         "data_fix": "Data: {rejected} of {read} rows rejected; fix first: {issues}.",
         "data_clean": "Data: {rejected} of {read} rows rejected; no other issue found.",
-        "issue_item": "{issue} ({rows} rows)",
-        "evidence": "evidence",
-        "full_table": "full table",
+        "issue_item": "{issue} ({rows})",
+        "evidence": "notebook {nb}",
+        "full_table": "{name}.xlsx",
+        "data_title": "Whole export",
+        "site_issues": "Data to check on this site: {issues}.",
         "roi_answer_rule": "The verdict is judged on profit ROI (sales after product cost and "
         "platform fee, over commission, samples and fees; 1 is break-even) and on P(loss), "
         "the chance the campaign loses money.",
-        "lift_site": "{site}: CTR {lift} vs the {bench} benchmark (95 % interval {low} to {high}).",
-        "lift_site_ref": "{site} is the benchmark itself (lift 0 by definition).",
-        "health_answer": "{kept} of {read} rows are usable ({rejected} rejected, each with its "
-        "reason).",
-        "health_sites": "Sites: {sites}.",
         "kpi_line": "{site}: GMV {gmv}, net GMV {net}, {orders} orders, CTR {ctr}, CVR {cvr}, "
         "profit ROI {roi}.",
-        "no_site": "all sites",
         "cvr_drivers": "{site}: CVR higher with confidence for {up}; lower for {down}.",
         "cvr_none": "{site}: no tier, category or commission level converts differently from its "
         "reference with confidence.",
@@ -116,24 +115,22 @@ _TEXT: dict[str, dict[str, str]] = {
         "plan_rule": "亏损概率 ≤ {go} 可投放，≥ {nogo} 不建议投放；假设退款商品 {recovery} 可二次销售。",
         "creators": "达人：保留 {keep}{keep_names}，停止合作 {drop}{drop_names}，继续观察 {test}。",
         "names": "（{names}）",
-        "ctr_creators": "点击率对比 {bench} 基准：{above} 位达人显著高于基准{above_names}，"
-        "{below} 位显著低于{below_names}。",
+        "ctr_creators": "点击率显著高于 {bench} 基准的达人：{above}{above_names}；"
+        "显著低于的：{below}{below_names}。",
         "ctr_categories": "高于 {bench} 基准的类目：{above}；低于的类目：{below}。",
         "none": "无",
+        "ctr_categories_none": "没有哪个类目的点击率与 {bench} 基准有显著差异。",
         "data_fix": "数据：{read} 行中 {rejected} 行被拒；优先修复：{issues}。",
         "data_clean": "数据：{read} 行中 {rejected} 行被拒；未发现其他问题。",
-        "issue_item": "{issue}（{rows} 行）",
-        "evidence": "依据",
-        "full_table": "完整表格",
+        "issue_item": "{issue}（{rows}）",
+        "evidence": "报告 {nb}",
+        "full_table": "{name}.xlsx",
+        "data_title": "整个导出文件",
+        "site_issues": "本站点需检查的数据：{issues}。",
         "roi_answer_rule": "结论依据利润 ROI（扣除商品成本和平台佣金后的销售额，除以达人佣金、样品和坑位费；"
         "1 为盈亏平衡）和亏损概率。",
-        "lift_site": "{site}：点击率相对 {bench} 基准 {lift}（95 % 区间 {low} 至 {high}）。",
-        "lift_site_ref": "{site} 本身就是基准（提升按定义为 0）。",
-        "health_answer": "{read} 行中 {kept} 行可用（{rejected} 行被拒，每行都注明原因）。",
-        "health_sites": "站点：{sites}。",
         "kpi_line": "{site}：GMV {gmv}，净 GMV {net}，订单 {orders}，点击率 {ctr}，转化率 {cvr}，"
         "利润 ROI {roi}。",
-        "no_site": "全部站点",
         "cvr_drivers": "{site}：转化率显著更高的是 {up}；显著更低的是 {down}。",
         "cvr_none": "{site}：没有哪个达人层级、类目或佣金水平的转化率与参照组有显著差异。",
         "commission_pp": "佣金每 +1 个百分点",
@@ -216,6 +213,21 @@ def plan_name(
     return f"{site} {category}, {who} creators at {F.pct(commission_rate)}"
 
 
+def plan_table(plan: Any) -> pd.DataFrame:
+    """A plan's settings for people: rates as percentages, money in the site's currency,
+    mappings and empty settings written out (no reprs of dicts or None)."""
+    d = plan.to_dict()
+    rows = {}
+    for key, value in d.items():
+        if key.endswith("_rate") and isinstance(value, int | float) and not isinstance(value, bool):
+            rows[key] = F.pct(value)
+        elif key in ("sample_cost", "flat_fee", "ads_spend", "aov") and value is not None:
+            rows[key] = F.money(value, d.get("site"), d.get("currency"))
+        else:
+            rows[key] = F.human(value)
+    return pd.DataFrame({"setting": list(rows), "value": list(rows.values())})
+
+
 def plan_facts(fc: Any) -> dict[str, Any]:
     """Profit ROI and P(loss) of a forecast (whatever its headline ROI), for the verdict."""
     d = fc.draws
@@ -270,8 +282,10 @@ def lift_facts(
             u = units[units["site"].astype(str) == site]
             for flag in ("above", "below"):
                 f = u[u["flag"] == flag].sort_values("shrunk_lift", ascending=flag != "above")
-                row[f"creators_{flag}"] = int(len(f))
-                row[f"creators_{flag}_names"] = f["creator_id"].astype(str).head(top).tolist()
+                # a creator unit is (site, creator, category): count and name creators once
+                names = f["creator_id"].astype(str).drop_duplicates()
+                row[f"creators_{flag}"] = int(len(names))
+                row[f"creators_{flag}_names"] = names.head(top).tolist()
         if by_category is not None and len(by_category):
             c = by_category[by_category["site"].astype(str) == site]
             if "reference" in c.columns:
@@ -419,6 +433,9 @@ def lift_sentences(
                 return text(_TEXT, "none", lang)
             return ", ".join(f"{q(r['category'])} {q(F.signed_pct(r['lift']))}" for r in rows)
 
+        if not f["categories_above"] and not f["categories_below"]:
+            out.append(text(_TEXT, "ctr_categories_none", lang, bench=bench))
+            return out
         out.append(
             text(
                 _TEXT,
@@ -468,21 +485,31 @@ class SiteAnswer:
     decisions: list[Decision]
 
 
-def _links(folder: Path | None, prefix: str, lang: str, items: list[tuple[str, str]]) -> list:
-    """(label, href) for the files that exist (all of them when ``folder`` is None)."""
-    labels = {"html": text(_TEXT, "evidence", lang), "xlsx": text(_TEXT, "full_table", lang)}
+def _links(folder: Path | None, prefix: str, lang: str, items: list[str]) -> list:
+    """(label, href) for the evidence files that exist (all of them when ``folder`` is
+    None): a notebook's HTML is labelled by its number, an XLSX by its table name."""
     out = []
-    for kind, rel in items:
-        if folder is None or (folder / rel).exists():
-            out.append((f"{labels[kind]} ({rel.rsplit('/', 1)[-1]})", prefix + rel))
+    for rel in items:
+        if folder is not None and not (folder / rel).exists():
+            continue
+        stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if rel.endswith(".html"):
+            label = text(_TEXT, "evidence", lang, nb=stem[:2])
+        else:
+            label = text(_TEXT, "full_table", lang, name=stem.split("__", 1)[-1])
+        out.append((label, prefix + rel))
     return out
 
 
 def _kpis(k: Mapping[str, Any], site: str, lang: str) -> list[tuple[str, str]]:
     cur = k.get("currency")
+
+    def tile(value: Any) -> str:  # the card's header names the currency; tiles keep symbols
+        return F.money(value, site, cur, compact=True).removesuffix(f" {cur}")
+
     return [
-        (text(_TEXT, "kpi_gmv", lang), F.money(k.get("gmv"), site, cur)),
-        (text(_TEXT, "kpi_net_gmv", lang), F.money(k.get("net_gmv"), site, cur)),
+        (text(_TEXT, "kpi_gmv", lang), tile(k.get("gmv"))),
+        (text(_TEXT, "kpi_net_gmv", lang), tile(k.get("net_gmv"))),
         (text(_TEXT, "kpi_orders", lang), F.count(k.get("orders"))),
         (text(_TEXT, "kpi_ctr", lang), F.pct(k.get("ctr"))),
         (text(_TEXT, "kpi_cvr", lang), F.pct(k.get("cvr"))),
@@ -499,6 +526,48 @@ def _sites(results: Mapping[str, Any]) -> list[str]:
     if plan and plan.get("site"):
         found.add(str(plan["site"]))
     return sorted(found)
+
+
+_EVIDENCE = {
+    "plan": ["03_roi_estimate.html", "tables/03_roi_estimate__forecast_summary.xlsx"],
+    "creators": ["05_creator_scorecard.html", "tables/05_creator_scorecard__scorecard_{site}.xlsx"],
+    "ctr": [
+        "04_ctr_lift.html",
+        "tables/04_ctr_lift__creators_above_benchmark.xlsx",
+        "tables/04_ctr_lift__summary_by_category.xlsx",
+    ],
+    "data": ["01_data_health.html", "tables/01_data_health__data_issues.xlsx"],
+}
+"""Where each decision's evidence is, relative to the report folder."""
+
+
+def _site_decisions(
+    site: str, results: Mapping[str, Any], lang: str, link: Callable[[str, str], list]
+) -> list[Decision]:
+    """The decisions of one site card, in the order a seller acts on them."""
+    plan = (results.get("03_roi_estimate") or {}).get("answer")
+    lift = (results.get("04_ctr_lift") or {}).get("answer") or {}
+    card = (results.get("05_creator_scorecard") or {}).get("answer") or {}
+    health = (results.get("01_data_health") or {}).get("answer") or {}
+    out = []
+    if plan and str(plan.get("site")) == site:
+        sentences = [plan_sentence(plan, lang), plan_rule(plan, lang)]
+        out.append(Decision("plan", sentences, link("plan", site)))
+    if site in card:
+        out.append(
+            Decision("creators", [creators_sentence(card[site], lang)], link("creators", site))
+        )
+    if site in lift:
+        out.append(Decision("ctr", lift_sentences(lift[site], lang), link("ctr", site)))
+    own = [i for i in health.get("top_issues", []) if i.get("site") == site]
+    if own:
+        items = "; ".join(
+            text(_TEXT, "issue_item", lang, issue=i["issue"], rows=F.count(i["rows"])) for i in own
+        )
+        out.append(
+            Decision("data", [text(_TEXT, "site_issues", lang, issues=items)], link("data", site))
+        )
+    return out
 
 
 def compose(
@@ -524,95 +593,47 @@ def compose(
     Returns
     -------
     list of SiteAnswer
-        One per site found in any notebook's answer, sorted by site code.
+        One per site found in any notebook's answer, sorted by site code. Data issues
+        of the whole export (rejected rows have no site) are in :func:`export_note`.
     """
     lang = check_lang(lang)
     root = Path(folder) if folder is not None else None
-    health = results.get("01_data_health", {}) or {}
-    plan = (results.get("03_roi_estimate", {}) or {}).get("answer")
-    lift = (results.get("04_ctr_lift", {}) or {}).get("answer", {}) or {}
-    card = (results.get("05_creator_scorecard", {}) or {}).get("answer", {}) or {}
+
+    def link(kind: str, site: str) -> list:
+        return _links(root, prefix, lang, [p.format(site=site) for p in _EVIDENCE[kind]])
+
+    kpis = (results.get("01_data_health") or {}).get("kpis_by_site") or {}
     answers = []
     for site in _sites(results):
-        k = (health.get("kpis_by_site") or {}).get(site, {})
+        k = kpis.get(site, {})
         period = (
             text(_TEXT, "period", lang, start=k["start"], end=k["end"]) if k.get("start") else ""
         )
-        decisions = []
-        if plan and str(plan.get("site")) == site:
-            decisions.append(
-                Decision(
-                    "plan",
-                    [plan_sentence(plan, lang), plan_rule(plan, lang)],
-                    _links(
-                        root,
-                        prefix,
-                        lang,
-                        [
-                            ("html", "03_roi_estimate.html"),
-                            ("xlsx", "tables/03_roi_estimate__forecast_summary.xlsx"),
-                        ],
-                    ),
-                )
-            )
-        if site in card:
-            decisions.append(
-                Decision(
-                    "creators",
-                    [creators_sentence(card[site], lang)],
-                    _links(
-                        root,
-                        prefix,
-                        lang,
-                        [
-                            ("html", "05_creator_scorecard.html"),
-                            ("xlsx", f"tables/05_creator_scorecard__scorecard_{site}.xlsx"),
-                        ],
-                    ),
-                )
-            )
-        if site in lift:
-            decisions.append(
-                Decision(
-                    "ctr",
-                    lift_sentences(lift[site], lang),
-                    _links(
-                        root,
-                        prefix,
-                        lang,
-                        [
-                            ("html", "04_ctr_lift.html"),
-                            ("xlsx", "tables/04_ctr_lift__creators_above_benchmark.xlsx"),
-                            ("xlsx", "tables/04_ctr_lift__summary_by_category.xlsx"),
-                        ],
-                    ),
-                )
-            )
-        if health.get("answer"):
-            h = dict(health["answer"])
-            h["top_issues"] = [i for i in h.get("top_issues", []) if i.get("site") in ("", site)]
-            decisions.append(
-                Decision(
-                    "data",
-                    [data_sentence(h, lang)],
-                    _links(
-                        root,
-                        prefix,
-                        lang,
-                        [
-                            ("html", "01_data_health.html"),
-                            ("xlsx", "tables/01_data_health__data_issues.xlsx"),
-                        ],
-                    ),
-                )
-            )
+        decisions = _site_decisions(site, results, lang, link)
         answers.append(SiteAnswer(site, k.get("currency"), period, _kpis(k, site, lang), decisions))
     return answers
 
 
-def console_lines(answers: list[SiteAnswer], lang: str = "en") -> list[str]:
+def export_note(
+    results: Mapping[str, Any],
+    *,
+    lang: str = "en",
+    folder: str | Path | None = None,
+    prefix: str = "",
+) -> Decision | None:
+    """What to fix in the export as a whole: rejected rows and the largest issues."""
+    health = (results.get("01_data_health") or {}).get("answer")
+    if not health:
+        return None
+    root = Path(folder) if folder is not None else None
+    return Decision(
+        "data", [data_sentence(health, lang)], _links(root, prefix, lang, _EVIDENCE["data"])
+    )
+
+
+def console_lines(answers: list[SiteAnswer], note: Decision | None = None) -> list[str]:
     """The same answer as a few plain lines for the terminal."""
-    lines = []
+    lines = [" ".join(note.sentences)] if note is not None else []
     for a in answers:
         kpis = ", ".join(f"{label} {value}" for label, value in a.kpis)
         lines.append(f"[{a.site}{' ' + a.period if a.period else ''}] {kpis}")
@@ -643,16 +664,6 @@ def notebook_answer(notebook: str, results: Mapping[str, Any], *, lang: str = "e
     q = escape_markdown
     lines: list[str] = []
     if key == "01":
-        lines.append(
-            text(
-                _TEXT,
-                "health_answer",
-                lang,
-                kept=q(F.count(a.get("rows_kept"))),
-                read=q(F.count(a.get("rows_read"))),
-                rejected=q(F.count(a.get("rows_rejected"))),
-            )
-        )
         lines.append(data_sentence(a, lang, q))
         for site, k in (results.get("kpis_by_site") or {}).items():
             lines.append(_kpi_line(site, k, lang, q))

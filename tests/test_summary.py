@@ -64,8 +64,15 @@ def test_xlsx_cells_are_typed_filtered_and_frozen(tmp_path: Path) -> None:
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert ws.cell(row=2, column=2).value == 1200 and ws.cell(row=2, column=2).data_type == "n"
     assert ws.cell(row=4, column=3).value is None  # NaN stays blank, never "nan"
-    formats = {ws.cell(row=1, column=i).value: ws.cell(row=2, column=i).number_format for i in (2, 3, 4, 5)}
-    assert formats == {"clicks": COUNT, "ctr": PERCENT, "shrunk_ctr_lift": SIGNED_PERCENT, "gmv": MONEY}
+    formats = {
+        ws.cell(row=1, column=i).value: ws.cell(row=2, column=i).number_format for i in (2, 3, 4, 5)
+    }
+    assert formats == {
+        "clicks": COUNT,
+        "ctr": PERCENT,
+        "shrunk_ctr_lift": SIGNED_PERCENT,
+        "gmv": MONEY,
+    }
     assert ws.cell(row=2, column=7).data_type == "b"
     assert ws.auto_filter.ref == "A1:G5"
     assert ws.freeze_panes == "A2"
@@ -112,24 +119,58 @@ def _results(nasty: str) -> dict:
     return {
         "01_data_health": {
             "kpis_by_site": {
-                "US": {"currency": "USD", "gmv": 12345.0, "net_gmv": 11000.0, "orders": 321,
-                       "ctr": 0.0412, "cvr": 0.031, "profit_roi": 1.234,
-                       "start": "2026-11-01", "end": "2026-11-30"},  # fmt: skip
-                "UK": {"currency": "GBP", "gmv": 980.5, "net_gmv": 900.0, "orders": 40,
-                       "ctr": 0.02, "cvr": 0.02, "profit_roi": None},  # fmt: skip
+                "US": {
+                    "currency": "USD",
+                    "gmv": 12345.0,
+                    "net_gmv": 11000.0,
+                    "orders": 321,
+                    "ctr": 0.0412,
+                    "cvr": 0.031,
+                    "profit_roi": 1.234,
+                    "start": "2026-11-01",
+                    "end": "2026-11-30",
+                },  # fmt: skip
+                "UK": {
+                    "currency": "GBP",
+                    "gmv": 980.5,
+                    "net_gmv": 900.0,
+                    "orders": 40,
+                    "ctr": 0.02,
+                    "cvr": 0.02,
+                    "profit_roi": None,
+                },  # fmt: skip
             },
-            "answer": {"rows_read": 100, "rows_kept": 97, "rows_rejected": 3,
-                       "top_issues": [{"issue": "AOV more than 10x", "rows": 2, "site": "UK"}]},  # fmt: skip
+            "answer": {
+                "rows_read": 100,
+                "rows_kept": 97,
+                "rows_rejected": 3,
+                "top_issues": [{"issue": "AOV more than 10x", "rows": 2, "site": "UK"}],
+            },  # fmt: skip
         },
         "03_roi_estimate": {
-            "answer": {"name": "UK beauty, 20 micro creators at 15 %", "site": "UK",
-                       "currency": "GBP", "profit_roi_median": 0.88, "profit_roi_q10": 0.4,
-                       "profit_roi_q90": 1.6, "p_loss": 0.59, "expected_profit": -120.0,
-                       "refund_recovery": 1.0, "verdict": "nogo"}  # fmt: skip
+            "answer": {
+                "name": "UK beauty, 20 micro creators at 15 %",
+                "site": "UK",
+                "currency": "GBP",
+                "profit_roi_median": 0.88,
+                "profit_roi_q10": 0.4,
+                "profit_roi_q90": 1.6,
+                "p_loss": 0.59,
+                "expected_profit": -120.0,
+                "refund_recovery": 1.0,
+                "verdict": "nogo",
+            }  # fmt: skip
         },
         "05_creator_scorecard": {
-            "answer": {"US": {"keep": 5, "drop": 4, "test more": 30,
-                              "keep_names": [nasty, "@b", "c"], "drop_names": ["x"]}}  # fmt: skip
+            "answer": {
+                "US": {
+                    "keep": 5,
+                    "drop": 4,
+                    "test more": 30,
+                    "keep_names": [nasty, "@b", "c"],
+                    "drop_names": ["x"],
+                }
+            }  # fmt: skip
         },
     }
 
@@ -144,19 +185,21 @@ def test_compose_per_site_kpis_and_decisions(tmp_path: Path) -> None:
     assert dict(uk.kpis)["GMV"] == "£980.50" and dict(uk.kpis)["profit ROI"] == F.MISSING
     assert us.period == "2026-11-01 to 2026-11-30"
     kinds = {a.site: [d.kind for d in a.decisions] for a in answers.values()}
-    assert kinds == {"US": ["creators", "data"], "UK": ["plan", "data"]}
+    assert kinds == {"US": ["creators"], "UK": ["plan", "data"]}  # the UK issue on UK only
     plan = uk.decisions[0].sentences[0]
     assert "NO-GO" in plan and "0.88" in plan and "59 %" in plan and "-£120.00" in plan
+    assert "AOV" in uk.decisions[-1].sentences[0]
     creators = us.decisions[0]
     assert "keep 5" in creators.sentences[0] and nasty in creators.sentences[0]
     # links only to files that exist in the report folder
-    assert creators.links == [("evidence (05_creator_scorecard.html)", "05_creator_scorecard.html")]
-    # the UK issue is not shown on the US card
-    assert "AOV" in uk.decisions[-1].sentences[0] and "AOV" not in us.decisions[-1].sentences[0]
+    assert creators.links == [("notebook 05", "05_creator_scorecard.html")]
+    note = summary.export_note(_results(nasty), folder=tmp_path)
+    assert note is not None and "3 of 100 rows rejected" in note.sentences[0]
     zh = summary.compose(_results(nasty), lang="zh")
     assert "不建议投放" in zh[0].decisions[0].sentences[0]
-    lines = summary.console_lines(list(answers.values()))
-    assert lines[0].startswith("[UK]") and any("NO-GO" in line for line in lines)
+    lines = summary.console_lines(list(answers.values()), note)
+    assert lines[0] == " ".join(note.sentences) and lines[1].startswith("[UK]")
+    assert any("NO-GO" in line for line in lines)
 
 
 def test_notebook_answer_escapes_data_and_dollars() -> None:
@@ -202,7 +245,10 @@ def test_index_answers_each_site_on_the_smoke_data(tmp_path: Path) -> None:
     for table in (folder / "tables").glob("*.xlsx"):  # the index links every XLSX
         assert table.relative_to(folder).as_posix() in _hrefs(page)
     html_03 = (folder / "03_roi_estimate.html").read_text(encoding="utf-8")
-    assert "PosixPath" not in html_03 and "PosixPath" not in (folder / "01_data_health.html").read_text()
+    assert (
+        "PosixPath" not in html_03
+        and "PosixPath" not in (folder / "01_data_health.html").read_text()
+    )
 
 
 @pytest.mark.notebook
