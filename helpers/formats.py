@@ -26,6 +26,7 @@ __all__ = [
     "pct",
     "ratio",
     "signed_pct",
+    "show",
 ]
 
 MISSING = "–"
@@ -150,3 +151,77 @@ def human(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
+
+
+# Words that are acronyms or need their own spelling in a header.
+_HEADER_WORDS = {
+    "ctr": "CTR",
+    "cvr": "CVR",
+    "gmv": "GMV",
+    "aov": "AOV",
+    "roi": "ROI",
+    "id": "ID",
+    "p": "P",
+    "q": "q",
+    "pct": "%",
+    "ci": "CI",
+}
+
+
+_HEADERS = {"p_loss": "P(loss)", "n_content": "content", "how_to_fix": "how to fix"}
+
+
+def header(name: Any) -> str:
+    """A column name for people: ``"net_gmv"`` -> ``"Net GMV"``, ``"p_loss"`` -> ``"P(loss)"``."""
+    if str(name) in _HEADERS:
+        name = _HEADERS[str(name)]
+    words = [_HEADER_WORDS.get(w.lower(), w) for w in str(name).replace("_", " ").split()]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
+def show(
+    frame: Any, *, site: str | None = None, currency: str | None = None, max_rows: int = 20
+) -> Any:
+    """A table for a report: human headers, no index column, numbers for people
+    (percentages, money in the site's currency, thousands separators), the first
+    ``max_rows`` rows (the full table is in the XLSX next to the CSV). Data text is
+    escaped by the kit's Styler hook (:func:`helpers.outputs.escape_styler`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (its index is dropped: reset it first to keep it as a column).
+    site, currency : str, optional
+        For money columns; a ``site`` column in the frame is used row by row instead.
+    max_rows : int
+        Rows shown.
+    """
+    from helpers.xlsx import column_kind
+
+    df = frame.head(max_rows).reset_index(drop=True)
+    per_row_site = "site" in df.columns
+    shown = df.copy()
+    for col in df.columns:
+        kind = column_kind(str(col), df[col])
+        if kind is None:
+            shown[col] = df[col].map(human).astype(object)
+            continue
+        if kind == "money" and per_row_site:
+            shown[col] = [money(v, s, None) for v, s in zip(df[col], df["site"], strict=True)]
+            continue
+        fmt = {
+            "percent": pct,
+            "signed_percent": signed_pct,
+            "decimal": ratio,
+            "count": count,
+            "pvalue": lambda v: MISSING if is_missing(v) else f"{float(v):.3g}",
+            "money": lambda v: money(v, site, currency),
+            "number": lambda v: MISSING if is_missing(v) else f"{float(v):,.4g}",
+        }[kind]
+        shown[col] = df[col].map(fmt).astype(object)
+    shown.columns = [header(c) for c in df.columns]
+    numeric = [header(c) for c in df.columns if column_kind(str(c), df[c]) is not None]
+    styler = shown.style.hide(axis="index")
+    return styler.set_properties(subset=numeric, **{"text-align": "right"}) if numeric else styler

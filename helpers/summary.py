@@ -219,7 +219,8 @@ def plan_table(plan: Any) -> pd.DataFrame:
     d = plan.to_dict()
     rows = {}
     for key, value in d.items():
-        if key.endswith("_rate") and isinstance(value, int | float) and not isinstance(value, bool):
+        is_share = key.endswith("_rate") or key == "refund_recovery"
+        if is_share and isinstance(value, int | float) and not isinstance(value, bool):
             rows[key] = F.pct(value)
         elif key in ("sample_cost", "flat_fee", "ads_spend", "aov") and value is not None:
             rows[key] = F.money(value, d.get("site"), d.get("currency"))
@@ -636,7 +637,8 @@ def console_lines(answers: list[SiteAnswer], note: Decision | None = None) -> li
     lines = [" ".join(note.sentences)] if note is not None else []
     for a in answers:
         kpis = ", ".join(f"{label} {value}" for label, value in a.kpis)
-        lines.append(f"[{a.site}{' ' + a.period if a.period else ''}] {kpis}")
+        head = " · ".join(x for x in (a.site, a.currency, a.period) if x)
+        lines.append(f"[{head}] {kpis}")
         for d in a.decisions:
             lines.append("  - " + " ".join(d.sentences))
     return lines

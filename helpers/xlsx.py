@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["column_format", "write_xlsx"]
+__all__ = ["column_format", "column_kind", "write_xlsx"]
 
 PERCENT = "0.00%"
 SIGNED_PERCENT = "+0%;-0%;0%"
@@ -46,8 +46,41 @@ _MONEY = {
 _ROI = {"roi", "effect", "ratio", "dispersion", "odds"}
 
 
+def column_kind(name: str, series: pd.Series) -> str | None:
+    """What a numeric column holds, from its name and dtype: ``"pvalue"``,
+    ``"signed_percent"`` (lifts), ``"percent"`` (rates, shares, P(loss)), ``"decimal"``
+    (ROI, design effects), ``"money"``, ``"count"`` (integers) or ``"number"``; None for
+    columns that are not numbers. Shared by the XLSX formats and the notebook tables."""
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        return None
+    parts = set(str(name).lower().replace("-", "_").replace(" ", "_").split("_"))
+    if "value" in parts and parts & {"p", "q"}:
+        return "pvalue"
+    if parts & _LIFT:
+        return "signed_percent"
+    if ("p" in parts and "loss" in parts) or parts & (_RATE - {"p", "q"}):
+        return "percent"
+    if parts & _ROI:
+        return "decimal"
+    if parts & _MONEY or "expected_loss" in str(name):
+        return "money"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return "count"
+    return "number"
+
+
+_EXCEL = {
+    "pvalue": "0.0000",
+    "signed_percent": SIGNED_PERCENT,
+    "percent": PERCENT,
+    "decimal": DECIMAL,
+    "money": MONEY,
+    "count": COUNT,
+}
+
+
 def column_format(name: str, series: pd.Series) -> str | None:
-    """The Excel number format for a numeric column, from its name and dtype.
+    """The Excel number format for a numeric column (see :func:`column_kind`).
 
     Parameters
     ----------
@@ -61,22 +94,13 @@ def column_format(name: str, series: pd.Series) -> str | None:
     str or None
         An Excel format code, or None for non-numeric columns.
     """
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+    kind = column_kind(name, series)
+    if kind is None:
         return None
-    parts = set(str(name).lower().replace("-", "_").replace(" ", "_").split("_"))
-    if "value" in parts and parts & {"p", "q"}:
-        return "0.0000"
-    if parts & _LIFT:
-        return SIGNED_PERCENT
-    if ("p" in parts and "loss" in parts) or parts & (_RATE - {"p", "q"}):
-        return PERCENT
-    if parts & _ROI:
-        return DECIMAL
-    if parts & _MONEY or "expected_loss" in str(name):
-        return MONEY
-    if pd.api.types.is_integer_dtype(series.dtype):
-        return COUNT
-    return "#,##0.####" if series.dropna().abs().max() >= 1000 else "0.####"
+    if kind == "number":
+        big = series.dropna().abs().max() >= 1000 if series.notna().any() else False
+        return "#,##0.####" if big else "0.####"
+    return _EXCEL[kind]
 
 
 def _cell_text(value: Any) -> str:
