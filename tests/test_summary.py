@@ -36,6 +36,20 @@ def test_formats_for_people() -> None:
     assert F.human(None) == F.MISSING and "None" not in F.human([None, 1])
 
 
+def test_tables_for_people_have_human_headers_and_no_index() -> None:
+    frame = pd.DataFrame(
+        {"site": ["US", "UK"], "net_gmv": [1234.5, 99.0], "ctr": [0.05, 0.2],
+         "p_loss": [0.1, None], "settings": [{"micro": 2}, None]},  # fmt: skip
+        index=[7, 8],
+    )
+    page = F.show(frame).to_html()
+    for head in ("Site", "Net GMV", "CTR", "P(loss)", "Settings"):
+        assert f">{head}</th>" in page
+    for cell in ("$1,234", "£99.00", "20 %", "micro: 2"):
+        assert f">{cell}</td>" in page
+    assert "None" not in page and "nan" not in page and ">7</th>" not in page
+
+
 def test_every_sentence_has_chinese() -> None:
     assert missing_keys(summary._TEXT) == {"zh": []}
 
@@ -198,7 +212,7 @@ def test_compose_per_site_kpis_and_decisions(tmp_path: Path) -> None:
     zh = summary.compose(_results(nasty), lang="zh")
     assert "不建议投放" in zh[0].decisions[0].sentences[0]
     lines = summary.console_lines(list(answers.values()), note)
-    assert lines[0] == " ".join(note.sentences) and lines[1].startswith("[UK]")
+    assert lines[0] == " ".join(note.sentences) and lines[1].startswith("[UK · GBP]")
     assert any("NO-GO" in line for line in lines)
 
 
