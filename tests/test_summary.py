@@ -249,7 +249,8 @@ def test_index_answers_each_site_on_the_smoke_data(tmp_path: Path) -> None:
         card = page.split(f'id="site-{site}"', 1)[1].split("</section>", 1)[0]
         for label in ("GMV", "net GMV", "orders", "CTR", "CVR", "profit ROI"):
             assert f'<div class="l">{label}</div>' in card
-        assert 'class="creators"' in card and 'class="ctr"' in card and 'class="data"' in card
+        assert 'class="creators"' in card and 'class="ctr"' in card  # decisions per site
+    assert page.count('class="export-note"') == 1 and "rows rejected" in page  # data, once
     plan_site = results["03_roi_estimate"]["answer"]["site"]
     plan_card = page.split(f'id="site-{plan_site}"', 1)[1].split("</section>", 1)[0]
     assert 'class="plan"' in plan_card and "P(loss)" in plan_card
