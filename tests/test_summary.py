@@ -38,8 +38,13 @@ def test_formats_for_people() -> None:
 
 def test_tables_for_people_have_human_headers_and_no_index() -> None:
     frame = pd.DataFrame(
-        {"site": ["US", "UK"], "net_gmv": [1234.5, 99.0], "ctr": [0.05, 0.2],
-         "p_loss": [0.1, None], "settings": [{"micro": 2}, None]},  # fmt: skip
+        {
+            "site": ["US", "UK"],
+            "net_gmv": [1234.5, 99.0],
+            "ctr": [0.05, 0.2],
+            "p_loss": [0.1, None],
+            "settings": [{"micro": 2}, None],
+        },  # fmt: skip
         index=[7, 8],
     )
     page = F.show(frame).to_html()
