@@ -14,6 +14,8 @@ PARAMS ?= params/default.yaml
 ROWS ?= 30000
 SEED ?= 0
 ARGS ?=
+# make screenshots RUN=reports/<run-id> (default: the latest run)
+RUN ?=
 # make lab PORT=8890 (fails rather than moving to another port, so the printed URL holds)
 PORT ?= 8888
 # Kernels inherit the environment: a backend forced here would strip figures from reports.
@@ -22,14 +24,14 @@ unexport MPLBACKEND
 # BLAS only adds contention (50x slower least squares was seen under load).
 report test test-fast: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup report test test-fast lab sample-data bench lint format clean distclean
+.PHONY: help setup report test test-fast lab sample-data bench lint format clean distclean screenshots
 
 help: ## Show this help
 	@echo "LinkStar affiliate analytics kit"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "Knobs: PARAMS=$(PARAMS) ROWS=$(ROWS) SEED=$(SEED) PORT=$(PORT) ARGS='extra runner flags'"
+	@echo "Knobs: PARAMS=$(PARAMS) ROWS=$(ROWS) SEED=$(SEED) PORT=$(PORT) RUN=$(RUN) ARGS='extra runner flags'"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -56,6 +58,23 @@ lab: $(STAMP) ## JupyterLab on the project with the venv's kernel (PORT=8888); p
 	export JUPYTER_TOKEN="$${JUPYTER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
 	echo "JupyterLab: http://localhost:$(PORT)/lab?token=$$JUPYTER_TOKEN  (Ctrl-C stops it)"; \
 	exec $(VENV)/bin/jupyter lab $$flags $(ARGS)
+
+screenshots: ## PNGs of index.html and every notebook HTML of the latest run (RUN=...), headless Chromium
+	@browser=$$(command -v chromium || command -v chromium-browser || true); \
+	if [ -z "$$browser" ]; then \
+		echo "make screenshots: skipped, Chromium is not installed (Debian: apt-get install chromium)"; exit 0; fi; \
+	run="$(RUN)"; \
+	if [ -z "$$run" ]; then run=$$(ls -td reports/*/ 2>/dev/null | grep -v '^reports/lab/$$' | head -1); fi; \
+	run=$${run%/}; \
+	if [ -z "$$run" ] || [ ! -f "$$run/index.html" ]; then \
+		echo "make screenshots: no report run with an index.html (run make report first, or RUN=folder)"; exit 1; fi; \
+	mkdir -p "$$run/screenshots"; root=$$(realpath "$$run"); \
+	for page in $$(cd "$$run" && find . -maxdepth 2 -name '*.html' -not -path './screenshots/*' | sort); do \
+		name=$$(echo "$${page#./}" | sed 's#/#__#g; s#\.html$$##'); \
+		"$$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --hide-scrollbars \
+			--window-size=1280,1000 --screenshot="$$root/screenshots/$$name.png" "file://$$root/$${page#./}" \
+			>/dev/null 2>&1 && echo "$$run/screenshots/$$name.png"; \
+	done
 
 sample-data: $(STAMP) ## Regenerate data/sample (ROWS=30000 SEED=0) and data/smoke
 	$(PY) -m helpers.synth --rows $(ROWS) --seed $(SEED) --out data/sample

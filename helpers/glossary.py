@@ -496,7 +496,7 @@ class ToyCampaign:
     profit_roi: float
     us_benchmark_ctr: float
     ctr_lift_vs_us: float
-    refund_recovery: float = 1.0
+    refund_recovery: float = metrics.REFUND_RECOVERY
 
     def to_dict(self) -> dict[str, float | int | str]:
         """All fields as a plain dict."""
@@ -517,7 +517,7 @@ def toy_campaign(
     product_cost_rate: float = 0.35,
     us_benchmark_ctr: float = 0.015,
     site: str = "US",
-    refund_recovery: float = 1.0,
+    refund_recovery: float = metrics.REFUND_RECOVERY,
 ) -> ToyCampaign:
     """Work a campaign through every metric with :mod:`helpers.metrics`.
 

@@ -305,24 +305,36 @@ def data_issues(df: pd.DataFrame, loaded: Any | None = None, *, lang: str = "en"
     Returns
     -------
     DataFrame
-        ``issue``, ``rows``, ``share`` of the kept rows and ``how_to_fix``; only issues
-        that occur, most rows first.
+        ``site`` (empty for rejected rows, which may have no readable site), ``issue``,
+        ``rows``, ``share`` of the site's kept rows and ``how_to_fix``; only issues that
+        occur, most rows first. Every check runs within one site.
     """
-    n = max(len(df), 1)
-    issues: list[tuple[str, int, str]] = []
+    issues: list[tuple[str, str, int, str]] = []
     if loaded is not None:
         for reason, count in rejection_reasons(loaded.rejected).itertuples(index=False):
             issues.append(
                 (
+                    "",  # a rejected row may have no readable site
                     text(_TEXT, "rejected", lang, reason=translate(reason, REASON_TEXT, lang)),
                     int(count),
                     text(_TEXT, "rejected_fix", lang),
                 )
             )
-    for check in _CHECKS:
-        issues.extend(check(df, lang))
-    table = pd.DataFrame(issues, columns=["issue", "rows", "how_to_fix"])
-    table.insert(2, "share", table["rows"] / n)
+    # Every check runs within one site: sites differ in currency, prices and volume, so
+    # an outlier or a thin category is judged against its own site only.
+    if "site" in df.columns and len(df):
+        parts = list(df.groupby(df["site"].astype(str), sort=True, observed=True))
+    else:
+        parts = [("", df)]
+    sizes: dict[str, int] = {}
+    for site, part in parts:
+        sizes[site] = len(part)
+        for check in _CHECKS:
+            issues.extend((site, *issue) for issue in check(part, lang))
+    table = pd.DataFrame(issues, columns=["site", "issue", "rows", "how_to_fix"])
+    # share of the kept rows of the issue's site (of all kept rows for rejections)
+    base = table["site"].map(sizes).fillna(len(df)).clip(lower=1)
+    table.insert(3, "share", table["rows"] / base)
     return table.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
 

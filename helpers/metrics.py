@@ -43,6 +43,7 @@ from statsmodels.stats.proportion import proportion_confint
 from helpers.schema import SITES
 
 __all__ = [
+    "REFUND_RECOVERY",
     "COMMISSION_RANGE",
     "INTERVAL_METHODS",
     "MISSING_COMMISSION",
@@ -66,6 +67,12 @@ INTERVAL_METHODS: tuple[str, ...] = ("wilson", "normal", "agresti_coull", "beta"
 """Vectorised methods of :func:`statsmodels.stats.proportion.proportion_confint`."""
 
 MISSING_COMMISSION: tuple[str, ...] = ("fallback", "exclude", "raise")
+
+REFUND_RECOVERY = 1.0
+"""The kit's one default share of refunded units' product cost recovered (restocked
+and resold): 1. Used by profit everywhere (primer, ROI plans, scorecard, index) and
+stated in each report's answer; set ``refund_recovery`` (0 for refund-only refunds,
+where the buyer keeps the item) to your own share."""
 """What :func:`campaign_summary` does with rows whose commission rate is missing:
 "fallback" uses the row's reported ``commission_paid`` (commission and ROIs are NaN
 when some row has neither), "exclude" leaves those rows out of every sum (counted),
@@ -490,7 +497,7 @@ def contribution(
     refunds: Number,
     product_cost_rate: Number,
     platform_fee_rate: Number,
-    refund_recovery: Number = 1.0,
+    refund_recovery: Number = REFUND_RECOVERY,
 ) -> Any:
     """Contribution margin before promotion costs.
 
@@ -553,7 +560,7 @@ def profit_roi(
     *,
     product_cost_rate: Number,
     platform_fee_rate: Number,
-    refund_recovery: Number = 1.0,
+    refund_recovery: Number = REFUND_RECOVERY,
 ) -> Any:
     """Profit ROI = contribution / promotion cost (see :func:`contribution`).
 
@@ -587,7 +594,7 @@ def campaign_summary(
     product_cost_rate: float | None = None,
     platform_fee_rate: float | None = None,
     ads_spend: float = 0.0,
-    refund_recovery: float = 1.0,
+    refund_recovery: float = REFUND_RECOVERY,
     missing_commission: str = "fallback",
 ) -> dict[str, Any]:
     """Funnel, costs and the three ROI variants of a canonical frame (one site).

@@ -299,13 +299,22 @@ class ReportOutputs:
         plt.close(fig)
         return path
 
-    def table(self, frame: pd.DataFrame, name: str, *, index: bool = False) -> Path:
+    def table(
+        self, frame: pd.DataFrame, name: str, *, index: bool = False, xlsx: bool = True
+    ) -> Path:
         """Write a table as CSV that Excel opens safely: UTF-8 with BOM (Chinese text
         shows), CRLF line ends, and text that looks like a formula neutralised
-        (:func:`excel_safe`; creator handles start with ``@``)."""
+        (:func:`excel_safe`; creator handles start with ``@``); and, next to it, a typed
+        XLSX (:func:`helpers.xlsx.write_xlsx`: text stays text, so handles keep their
+        ``@``; number formats, a filter and a frozen header). Returns the CSV's path."""
+        from helpers.xlsx import write_xlsx
+
         path = self.root / "tables" / f"{self.notebook}__{name}.csv"
-        safe = excel_safe(frame.reset_index() if index else frame)
+        plain = frame.reset_index() if index else frame
+        safe = excel_safe(plain)
         safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        if xlsx:
+            write_xlsx(plain, path.with_suffix(".xlsx"), sheet_name=name)
         return path
 
     def write_results(self) -> Path:

@@ -1082,8 +1082,9 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
         return p.relative_to(folder).as_posix() if p else None
 
     figures = sorted((folder / "figures").glob("*.png"))
-    tables = sorted((folder / "tables").glob("*.csv"))
+    tables = sorted({p.with_suffix("") for p in (folder / "tables").glob("*.[cx][sl][vs]*")})
     words = _words(report.common.get("lang"))
+    answers = _answers(results, folder)
     html = _render(
         "index.html.j2",
         t=words,
@@ -1122,7 +1123,15 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
             }
             for p in figures
         ],
-        tables=[{"href": rel(p), "name": p.stem} for p in tables],
+        tables=[
+            {
+                "name": p.name,
+                "href": rel(p.with_suffix(".csv")) if p.with_suffix(".csv").exists() else None,
+                "xlsx": rel(p.with_suffix(".xlsx")) if p.with_suffix(".xlsx").exists() else None,
+            }
+            for p in tables
+        ],
+        answers=answers,
         versions=meta["versions"],
         parent_index=parent_index,
         summary=_summary_lines(merged),
@@ -1141,8 +1150,26 @@ def _summary_lines(merged: Mapping[str, Any]) -> list[dict[str, str]]:
     return lines
 
 
+def _answers(results: Mapping[str, Any], folder: Path, prefix: str = "") -> dict[str, Any]:
+    """The one-page answer of a report (helpers.summary) in the report's language: the
+    per-site cards and the note on the export as a whole."""
+    from helpers.summary import compose, export_note
+
+    lang = str(results.get("_run", {}).get("params", {}).get("lang") or "en")
+    return {
+        "sites": compose(results, lang=lang, folder=folder, prefix=prefix),
+        "note": export_note(results, lang=lang, folder=folder, prefix=prefix),
+    }
+
+
 def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[str]) -> None:
     folder = result.folder
+    parts = [
+        _answers(r.results, r.folder, r.folder.relative_to(folder).as_posix() + "/")
+        for r in result.reports
+    ]
+    # one card per site and report; the export note is the same data in every report
+    answers = {"sites": [a for p in parts for a in p["sites"]], "note": parts[0]["note"]}
     rows = [
         {
             "label": r.label,
@@ -1178,6 +1205,7 @@ def _write_top_index(result: RunResult, meta: dict[str, Any], each_keys: list[st
             params_file=meta["params_file"],
             each_keys=each_keys,
             rows=rows,
+            answers=answers,
             versions=meta["versions"],
         ),
         encoding="utf-8",
@@ -1660,6 +1688,20 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _console_answer(result: RunResult) -> list[str]:
+    """The index's per-site answer as a few terminal lines (never fails a finished run)."""
+    from helpers.summary import console_lines
+
+    lines: list[str] = []
+    for report in result.reports:
+        try:
+            answer = _answers(report.results, report.folder)
+            lines += console_lines(answer["sites"], answer["note"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            lines.append(f"(no summary for {report.label or 'the report'}: {exc})")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the exit status (0 ok, 1 failed notebook, 2 usage)."""
     args = _build_parser().parse_args(argv)
@@ -1713,6 +1755,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (words["summary_failed"].format(failed=failed) if failed else "")
     )
     print(words["summary_time"].format(summary=summary, seconds=result.duration), file=sys.stderr)
+    for line in _console_answer(result):
+        print(line, file=sys.stderr)
     print(result.index)
     return 0 if result.ok else 1
 

@@ -35,7 +35,8 @@ promotes one product, not the category average). The source is always stated in
 ``inputs`` and ``notes``.
 
 Profit counts the product cost of refunded units that are not recovered
-(``refund_recovery``, default 0: refund-only refunds, the unit is lost; see
+(``refund_recovery``, default :data:`helpers.metrics.REFUND_RECOVERY`, the kit-wide
+1: refunded units are resold; 0 for refund-only refunds; see
 :func:`helpers.metrics.contribution`).
 
 Cold start: when the plan's category has fewer than ``min_clicks`` clicks or
@@ -65,6 +66,7 @@ from scipy.special import expit
 
 from helpers.errors import ModelError, PlanError
 from helpers.metrics import COMMISSION_RANGE
+from helpers.metrics import REFUND_RECOVERY as _KIT_REFUND_RECOVERY
 from helpers.schema import SITES, TIERS
 
 __all__ = [
@@ -173,10 +175,10 @@ POST_RATE = 0.35
 """Default share of sampled creators who post (domain.md: about 30-40 % of gifted
 samples lead to a post)."""
 
-REFUND_RECOVERY = 0.0
-"""Default share of refunded units' product cost recovered in a plan: 0 (refund-only
-refunds, the buyer keeps the item): the cautious choice. Set your own restocked
-share; :func:`helpers.metrics.contribution` defaults to 1 for past campaigns."""
+REFUND_RECOVERY = _KIT_REFUND_RECOVERY
+"""Default share of refunded units' product cost recovered in a plan: the kit's one
+default, :data:`helpers.metrics.REFUND_RECOVERY` (1: restocked and resold), stated in
+the report's answer. Use 0 for refund-only refunds (the buyer keeps the item)."""
 
 ROI_KINDS: tuple[str, ...] = ("gross", "net", "profit")
 
@@ -250,7 +252,7 @@ class CampaignPlan:
         Use 1 for creators under contract to post.
     refund_recovery : float
         Share of the refunded units' product cost recovered (restocked), in [0, 1];
-        default :data:`REFUND_RECOVERY` (0: refund-only, the unit is lost).
+        default :data:`REFUND_RECOVERY` (the kit-wide 1: resold; 0: refund-only).
     new_category : bool
         True when the category is deliberately absent from the history (a new product
         line): then the forecast is a cold start. False makes an unknown category an

@@ -132,6 +132,7 @@ from helpers.i18n import text
 from helpers.outputs import excel_safe
 from helpers.requirements import ANALYSES
 from helpers.schema import SITES
+from helpers.xlsx import write_xlsx
 
 __all__ = [
     "RECOMMENDATIONS",
@@ -1744,7 +1745,8 @@ _CARD_COLUMNS = [
 def export_scorecard(
     df: pd.DataFrame, path: str | Path, *, sheet_name: str = "scorecard"
 ) -> list[Path]:
-    """Write a scorecard as CSV and/or XLSX, made safe with :func:`excel_safe`.
+    """Write a scorecard as CSV (made safe with :func:`excel_safe`) and/or typed XLSX
+    (:func:`helpers.xlsx.write_xlsx`).
 
     Parameters
     ----------
@@ -1783,13 +1785,7 @@ def export_scorecard(
         written.append(p)
     if suffix in ("", ".xlsx"):
         p = path if suffix else path.with_suffix(".xlsx")
-        # Belt and braces: xlsxwriter would otherwise turn "=..." text into formulas and
-        # "http..." into links.
-        with pd.ExcelWriter(
-            p,
-            engine="xlsxwriter",
-            engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
-        ) as xw:
-            safe.to_excel(xw, sheet_name=sheet_name, index=False)
+        # Typed cells: text stays text (a handle keeps its "@", "=..." never runs).
+        write_xlsx(df, p, sheet_name=sheet_name)
         written.append(p)
     return written

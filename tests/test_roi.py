@@ -14,7 +14,7 @@ import yaml
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import expit
 
-from helpers import paths
+from helpers import metrics, paths
 from helpers.errors import PlanError
 from helpers.roi import CampaignPlan, backtest_roi, forecast_roi
 from helpers.synth import expected_rates, make_affiliate_data
@@ -137,10 +137,10 @@ def test_forecast_is_seeded_and_consistent(synth) -> None:  # type: ignore[no-un
     np.testing.assert_allclose(d["commission"], 0.15 * (d["gmv"] - d["refunds"]))
     np.testing.assert_allclose(d["promotion_cost"], d["commission"] + 20 * 8.0)
     np.testing.assert_allclose(d["net_roi"], (d["gmv"] - d["refunds"]) / d["promotion_cost"])
-    # refund_recovery defaults to 0: the refunded units' cost is lost too
-    np.testing.assert_allclose(
-        d["contribution"], (d["gmv"] - d["refunds"]) * (1 - 0.35 - 0.06) - 0.35 * d["refunds"]
-    )
+    # refund_recovery defaults to the kit-wide 1: refunded units are resold, their cost
+    # comes back (the same default as the primer and the scorecard)
+    assert plan.refund_recovery == metrics.REFUND_RECOVERY == 1.0
+    np.testing.assert_allclose(d["contribution"], (d["gmv"] - d["refunds"]) * (1 - 0.35 - 0.06))
     assert plan.post_rate == 0.35
     assert d["creators_posted"].mean() == pytest.approx(0.35 * 20, rel=0.05)
     assert (d["refunds"] <= d["gmv"] + 1e-9).all() and (d["orders"] <= d["clicks"]).all()

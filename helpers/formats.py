@@ -1,0 +1,240 @@
+"""Numbers for people: percentages, money in the site's currency, counts, ratios.
+
+Every sentence the kit writes about a number goes through these functions, so that a
+seller reads "12.3 %", "$1,234" or "£980.50", "1,234 orders" and "ROI 1.78" the same way
+in the index, the console and the notebooks. They return plain text; Markdown callers
+pass the result through :func:`md_money` (a dollar sign is math in Markdown) or
+:func:`helpers.outputs.escape_markdown`.
+
+A missing value (None, NaN) prints as an en dash, never as ``None`` or ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from helpers.schema import SITES
+
+__all__ = [
+    "count",
+    "currency_of",
+    "human",
+    "is_missing",
+    "md_money",
+    "money",
+    "pct",
+    "ratio",
+    "signed_pct",
+    "show",
+]
+
+MISSING = "–"
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN, pandas NA or text that is not a number."""
+    if value is None:
+        return True
+    try:
+        return not math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def currency_of(site: str | None) -> str | None:
+    """The ISO currency of a site code (``"UK"`` -> ``"GBP"``), None when unknown."""
+    info = SITES.get(str(site).upper()) if site else None
+    return info.currency if info else None
+
+
+def _symbol(site: str | None, currency: str | None) -> tuple[str, str]:
+    """(prefix, suffix) for money of this site/currency: a symbol when unambiguous."""
+    info = SITES.get(str(site).upper()) if site else None
+    cur = currency or (info.currency if info else None)
+    if info is not None and info.currency == cur and info.symbol in ("$", "£", "€", "¥"):
+        return info.symbol, ""
+    if cur:
+        return "", f" {cur}"
+    return "", ""
+
+
+def _sig(value: float, digits: int = 3) -> int:
+    """Decimals that give about ``digits`` significant digits (at least 0, at most 4)."""
+    if value == 0:
+        return 0
+    magnitude = int(math.floor(math.log10(abs(value))))
+    return max(0, min(4, digits - 1 - magnitude))
+
+
+def money(
+    value: Any, site: str | None = None, currency: str | None = None, *, compact: bool = False
+) -> str:
+    """``$1,234`` / ``£980.50`` / ``1,234,567 IDR``: thousands separators, cents only
+    below 1,000, the site's symbol (USD, GBP, EUR, JPY) or its currency code.
+
+    Parameters
+    ----------
+    value : number
+        Amount in the site's currency.
+    site : str, optional
+        Site code; gives the currency when ``currency`` is None.
+    currency : str, optional
+        ISO code, e.g. ``"GBP"``.
+    compact : bool
+        Millions and billions as ``576.1M IDR`` / ``1.23B`` (for KPI tiles).
+    """
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    prefix, suffix = _symbol(site, currency)
+    sign = "-" if v < 0 else ""
+    if compact and abs(v) >= 1e6:
+        scaled, unit = (abs(v) / 1e9, "B") if abs(v) >= 1e9 else (abs(v) / 1e6, "M")
+        return f"{sign}{prefix}{scaled:,.{_sig(scaled, 4)}f}{unit}{suffix}"
+    digits = 2 if abs(v) < 1000 else 0
+    return f"{sign}{prefix}{abs(v):,.{digits}f}{suffix}"
+
+
+def md_money(value: Any, site: str | None = None, currency: str | None = None) -> str:
+    """:func:`money` for Markdown: the dollar sign escaped so it never starts math."""
+    return money(value, site, currency).replace("$", "\\$")
+
+
+def pct(value: Any, digits: int | None = None) -> str:
+    """A fraction as a percentage: ``0.0593`` -> ``5.93 %`` (3 significant digits by
+    default, at most one decimal above 10 %)."""
+    if is_missing(value):
+        return MISSING
+    p = float(value) * 100
+    if digits is None:
+        digits = min(_sig(p), 1 if abs(p) >= 10 else 2)
+        shown = f"{p:,.{digits}f}"
+        if "." in shown:  # 15.0 % reads as 15 %
+            shown = shown.rstrip("0").rstrip(".")
+        return f"{shown} %"
+    return f"{p:,.{digits}f} %"
+
+
+def signed_pct(value: Any, digits: int = 0) -> str:
+    """A lift as a signed percentage: ``1.5`` -> ``+150 %``, ``-0.12`` -> ``-12 %``."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value) * 100:+,.{digits}f} %"
+
+
+def count(value: Any) -> str:
+    """An integer with thousands separators: ``12345`` -> ``12,345``."""
+    if is_missing(value):
+        return MISSING
+    return f"{round(float(value)):,}"
+
+
+def ratio(value: Any, digits: int = 2) -> str:
+    """A ratio such as an ROI: ``1.7834`` -> ``1.78``."""
+    if is_missing(value):
+        return MISSING
+    return f"{float(value):,.{digits}f}"
+
+
+def human(value: Any) -> str:
+    """A setting for a table cell: a mapping as ``micro: 15, mid: 3``, a list joined with
+    commas, None as an en dash, a fraction-like float as is, never a repr."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {human(v)}" for k, v in value.items()) or MISSING
+    if isinstance(value, list | tuple | set):
+        return ", ".join(human(v) for v in value) or MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+# Words that are acronyms or need their own spelling in a header.
+_HEADER_WORDS = {
+    "ctr": "CTR",
+    "cvr": "CVR",
+    "gmv": "GMV",
+    "aov": "AOV",
+    "roi": "ROI",
+    "id": "ID",
+    "p": "P",
+    "q": "q",
+    "pct": "%",
+    "ci": "CI",
+}
+
+
+_HEADERS = {"p_loss": "P(loss)", "n_content": "content", "how_to_fix": "how to fix"}
+
+
+def header(name: Any) -> str:
+    """A column name for people: ``"net_gmv"`` -> ``"Net GMV"``, ``"p_loss"`` -> ``"P(loss)"``."""
+    if str(name) in _HEADERS:
+        name = _HEADERS[str(name)]
+    words = [_HEADER_WORDS.get(w.lower(), w) for w in str(name).replace("_", " ").split()]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
+def show(
+    frame: Any,
+    *,
+    site: str | None = None,
+    currency: str | None = None,
+    max_rows: int = 20,
+    lang: str = "en",
+) -> Any:
+    """A table for a report: human headers, no index column, numbers for people
+    (percentages, money in the site's currency, thousands separators), the first
+    ``max_rows`` rows (the full table is in the XLSX next to the CSV). Data text is
+    escaped by the kit's Styler hook (:func:`helpers.outputs.escape_styler`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (its index is dropped: reset it first to keep it as a column).
+    site, currency : str, optional
+        For money columns; a ``site`` column in the frame is used row by row instead.
+    max_rows : int
+        Rows shown.
+    lang : {"en", "zh"}
+        Language of the headers (Chinese headers from :data:`helpers.i18n.LABELS`).
+    """
+    from helpers.i18n import LABELS, check_lang
+    from helpers.xlsx import column_kind
+
+    words = LABELS.get(check_lang(lang), {})
+
+    def title(name: Any) -> str:
+        return words.get(str(name)) or header(name)
+
+    df = frame.head(max_rows).reset_index(drop=True)
+    per_row_site = "site" in df.columns
+    shown = df.copy()
+    for col in df.columns:
+        kind = column_kind(str(col), df[col])
+        if kind is None:
+            shown[col] = df[col].map(human).astype(object)
+            continue
+        if kind == "money" and per_row_site:
+            shown[col] = [money(v, s, None) for v, s in zip(df[col], df["site"], strict=True)]
+            continue
+        fmt = {
+            "percent": pct,
+            "signed_percent": signed_pct,
+            "decimal": ratio,
+            "count": count,
+            "pvalue": lambda v: MISSING if is_missing(v) else f"{float(v):.3g}",
+            "money": lambda v: money(v, site, currency),
+            "number": lambda v: MISSING if is_missing(v) else f"{float(v):,.4g}",
+        }[kind]
+        shown[col] = df[col].map(fmt).astype(object)
+    shown.columns = [title(c) for c in df.columns]
+    numeric = [title(c) for c in df.columns if column_kind(str(c), df[c]) is not None]
+    styler = shown.style.hide(axis="index")
+    return styler.set_properties(subset=numeric, **{"text-align": "right"}) if numeric else styler
