@@ -108,29 +108,28 @@ def _numpy_column(col: Any, numpy_type: str | None) -> Any:
     """A plain Arrow column -> the array ``to_pandas()`` gives, built from the buffers in
     one (writable) copy; None for the types left to ``to_pandas()``.
 
-    Covered: integers and floats without nulls, floats with nulls (NaN), integers
-    pandas wrote as a nullable ``Int64`` etc., and timestamps without a time zone."""
+    Covered: integers without nulls, floats (nulls as NaN), integers pandas wrote as a
+    nullable ``Int64`` etc., and timestamps without a time zone. ``numpy_type`` is the
+    pandas metadata's; without metadata, the type ``to_pandas()`` would choose."""
     import pyarrow as pa
 
     t = col.type
-    if col.num_chunks == 0 or numpy_type is None:
+    plain = pa.types.is_integer(t) or pa.types.is_floating(t)
+    if col.num_chunks == 0 or not (plain or (pa.types.is_timestamp(t) and t.tz is None)):
         return None
-    nullable_int = numpy_type in ("Int8", "Int16", "Int32", "Int64")
-    if pa.types.is_integer(t) and (nullable_int or numpy_type == str(t.to_pandas_dtype()())):
-        if nullable_int and numpy_type.lower() == str(t):
-            values = np.concatenate([ch.fill_null(0).to_numpy() for ch in col.chunks])
-            mask = np.concatenate(
-                [ch.is_null().to_numpy(zero_copy_only=False) for ch in col.chunks]
-            )
-            return pd.arrays.IntegerArray(values, mask)
-        if col.null_count == 0 and not nullable_int:
-            return np.concatenate([ch.to_numpy() for ch in col.chunks])
+    native = np.dtype(t.to_pandas_dtype()).name
+    numpy_type = numpy_type or native
+    if pa.types.is_integer(t) and numpy_type == native.capitalize():  # Int64 from int64
+        values = np.concatenate([ch.fill_null(0).to_numpy() for ch in col.chunks])
+        mask = np.concatenate([ch.is_null().to_numpy(zero_copy_only=False) for ch in col.chunks])
+        return pd.arrays.IntegerArray(values, mask)
+    if numpy_type != native and not (
+        pa.types.is_timestamp(t) and numpy_type.startswith("datetime64")
+    ):
         return None
-    if pa.types.is_floating(t) and numpy_type == str(np.dtype(t.to_pandas_dtype())):
-        return np.concatenate([ch.to_numpy(zero_copy_only=False) for ch in col.chunks])
-    if pa.types.is_timestamp(t) and t.tz is None and numpy_type.startswith("datetime64"):
-        return np.concatenate([ch.to_numpy(zero_copy_only=False) for ch in col.chunks])
-    return None
+    if pa.types.is_integer(t) and col.null_count:
+        return None  # to_pandas() turns them into floats: its own way
+    return np.concatenate([ch.to_numpy(zero_copy_only=False) for ch in col.chunks])
 
 
 def table_to_frame(table: Any, *, trusted: bool = False) -> pd.DataFrame:

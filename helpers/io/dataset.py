@@ -335,7 +335,8 @@ def _read_table(path: Path) -> Any:
     """The Parquet file as an Arrow table (one file: no dataset discovery)."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path).read(use_pandas_metadata=True)
+    with pq.ParquetFile(path) as pf:
+        return pf.read(use_pandas_metadata=True)
 
 
 def _schema_fingerprint(schema: Any) -> str:
