@@ -2479,10 +2479,10 @@ def _finalise(
     if "followers" in typed and tiers.labels is None:
         derived = tier_from_followers(typed["followers"], tiers.thresholds)
         if "tier" in typed:
-            derived = derived.astype(object)
-            derived = derived.where(pd.notna(derived), None)
             given = typed["tier"]
             if not given.notna().all():  # (a full column, categorical or not, stays as is)
+                derived = derived.astype(object)
+                derived = derived.where(pd.notna(derived), None)
                 given = given.astype(object)
                 typed["tier"] = given.where(given.notna(), derived)
         else:
@@ -2582,9 +2582,9 @@ def _finalise(
                 "(orders_above_clicks='keep': view-through attribution)"
             )
     extras = {k: v for p in parts for k, v in p.extras.items()}
-    data = _to_canonical(
-        typed[kept].reset_index(drop=True), tiers.dtype, list(dict.fromkeys(extras.values()))
-    )
+    # Every row kept (the usual case): no boolean-mask copy of every column.
+    kept_rows = typed if kept.all() else typed[kept].reset_index(drop=True)
+    data = _to_canonical(kept_rows, tiers.dtype, list(dict.fromkeys(extras.values())))
 
     # Rejected rows: original values + file, row, reason.
     rf = reasons.frame()
@@ -2774,7 +2774,7 @@ def _as_category(s: pd.Series, first: Sequence[str] = ()) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return _cat.ordered_categories(s, first)
     if s.dtype == "str":
-        cat = s.astype("category")
+        cat = _cat.text_categorical(s)
     else:
         cat = s.astype("str").where(s.notna()).astype("category")
     cats = cat.cat.categories

@@ -32,6 +32,7 @@ __all__ = [
     "ordered_categories",
     "recode",
     "table_to_frame",
+    "text_categorical",
 ]
 
 
@@ -210,6 +211,33 @@ def _take(values: Any, codes: np.ndarray) -> Any:
     return pd.api.extensions.take(values, codes, allow_fill=True)
 
 
+def text_categorical(s: pd.Series) -> pd.Series:
+    """``s.astype("category")`` for Arrow-backed text: categories sorted, missing -> NaN.
+
+    Arrow encodes the text and sorts the distinct values (UTF-8 byte order is code point
+    order, the order pandas sorts ``str`` in); the codes are remapped in numpy. pandas
+    would hash the categories again to check them (a million video ids: a second)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return s.astype("category")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = pc.dictionary_encode(arr)
+    order = pc.array_sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = np.where(idx >= 0, rank[np.maximum(idx, 0)] if len(rank) else -1, -1)
+    cats = pd.Index(enc.dictionary.take(pa.array(order)).to_pandas(), dtype="str")
+    cat = pd.Categorical.from_codes(
+        codes.astype(_code_dtype(len(cats))), dtype=_dtype_unchecked(cats, False)
+    )
+    return pd.Series(cat, index=s.index, name=s.name)
+
+
 def categorical_text(s: pd.Series) -> pd.Series:
     """The values of a categorical Series as ``str`` text (NaN where missing), as
     ``s.astype("str").where(s.notna())`` gives, by taking the categories' text."""
@@ -227,7 +255,11 @@ def recode(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
     the codes are reused as they are.
     """
     codes, cats = category_values(s)
-    new = fn(cats.reset_index(drop=True))
+    arg = cats.reset_index(drop=True)
+    new = fn(arg)
+    text = getattr(getattr(new, "array", None), "_pa_array", None)
+    if text is not None and text is getattr(arg.array, "_pa_array", None):
+        return s  # fn handed the very same Arrow text back: nothing changed, no compare
     new = new.reset_index(drop=True) if isinstance(new, pd.Series) else pd.Series(new)
     if new.dtype == object and pd.api.types.infer_dtype(new, skipna=True) in ("string", "empty"):
         new = new.astype("str")  # text categories as the text dtype, as astype("category") gives
