@@ -223,13 +223,12 @@ def _strip(t: pd.Series) -> pd.Series:
         return t.str.strip()
     import pyarrow.compute as pc
 
-    # The same whitespace test as utf8_trim_whitespace (what str.strip() runs), on the
-    # first and last character only.
-    edge = pc.or_(
-        pc.utf8_is_space(pc.utf8_slice_codeunits(arr, 0, 1)),
-        pc.utf8_is_space(pc.utf8_slice_codeunits(arr, -1)),
-    )
-    return t.str.strip() if pc.any(edge).as_py() else t
+    # utf8_trim_whitespace is what str.strip() runs: trim once, and keep the original
+    # (no new column) when no cell got shorter.
+    trimmed = pc.utf8_trim_whitespace(arr)
+    if pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(arr))).as_py() is not False:
+        return t
+    return t.str.strip()
 
 
 def is_missing(values: Any) -> pd.Series:
@@ -316,6 +315,16 @@ def _numeric_cells(s: pd.Series, limit: float | None) -> _NumberCells:
         return _NumberCells(np.full(n, np.nan), problem)
     v = s.to_numpy(dtype="float64", na_value=np.nan)
     problem = np.zeros(n, dtype=np.int8)
+    nan_values = isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and (
+        pd.api.types.is_float_dtype(s.dtype)
+    )
+    if n and not nan_values:
+        # The usual column: every value within the limit (so finite), told by two
+        # NaN-skipping reductions instead of per-cell masks.
+        top, bottom = np.fmax.reduce(v), np.fmin.reduce(v)
+        bound = np.inf if limit is None else limit
+        if not (top > bound or bottom < -bound or np.isinf(top) or np.isinf(bottom)):
+            return _NumberCells(v, problem)
     not_finite = np.isinf(v)
     if isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
         # Nullable and Arrow floats tell a NaN value (a failed computation: not finite)
@@ -1340,8 +1349,9 @@ def _validation_precheck(typed: pd.DataFrame, orders_above_clicks: str = "reject
         for c in (*COUNT_COLUMNS, "followers"):
             v = col(c)
             if v is not None:
-                present = ~np.isnan(v)
-                bad |= present & ~((v >= 0) & (v % 1 == 0))
+                # (v % 1 == 0), without the slow fmod: whole and finite (inf % 1 is NaN).
+                whole = (np.trunc(v) == v) & np.isfinite(v)
+                bad |= ~np.isnan(v) & ~((v >= 0) & whole)
         for c in MONEY_COLUMNS:
             v = col(c)
             if v is not None:
@@ -2469,10 +2479,10 @@ def _finalise(
     if "followers" in typed and tiers.labels is None:
         derived = tier_from_followers(typed["followers"], tiers.thresholds)
         if "tier" in typed:
-            derived = derived.astype(object)
-            derived = derived.where(pd.notna(derived), None)
             given = typed["tier"]
             if not given.notna().all():  # (a full column, categorical or not, stays as is)
+                derived = derived.astype(object)
+                derived = derived.where(pd.notna(derived), None)
                 given = given.astype(object)
                 typed["tier"] = given.where(given.notna(), derived)
         else:
@@ -2572,9 +2582,9 @@ def _finalise(
                 "(orders_above_clicks='keep': view-through attribution)"
             )
     extras = {k: v for p in parts for k, v in p.extras.items()}
-    data = _to_canonical(
-        typed[kept].reset_index(drop=True), tiers.dtype, list(dict.fromkeys(extras.values()))
-    )
+    # Every row kept (the usual case): no boolean-mask copy of every column.
+    kept_rows = typed if kept.all() else typed[kept].reset_index(drop=True)
+    data = _to_canonical(kept_rows, tiers.dtype, list(dict.fromkeys(extras.values())))
 
     # Rejected rows: original values + file, row, reason.
     rf = reasons.frame()
@@ -2681,6 +2691,12 @@ def _duplicate_rows(raw: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     width = {c: len(raw[c].cat.categories) for c in raw.columns if _cat.is_categorical(raw[c])}
     for c in sorted(raw.columns, key=lambda c: -width.get(c, 0)):
         col = raw[c].iloc[cand]
+        if _cat.is_categorical(col) and len(cand):
+            # Every row a different category (a video id): told by counting codes.
+            cc = np.asarray(col.cat.codes.to_numpy())
+            if cc.min() >= 0 and np.bincount(cc).max() < 2:
+                cand = cand[:0]
+                break
         codes, uniq = pd.factorize(col, use_na_sentinel=False)
         if len(uniq) == len(cand):  # every candidate distinct (e.g. a video id): no duplicates
             cand = cand[:0]
@@ -2758,7 +2774,7 @@ def _as_category(s: pd.Series, first: Sequence[str] = ()) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return _cat.ordered_categories(s, first)
     if s.dtype == "str":
-        cat = s.astype("category")
+        cat = _cat.text_categorical(s)
     else:
         cat = s.astype("str").where(s.notna()).astype("category")
     cats = cat.cat.categories
@@ -2794,9 +2810,18 @@ def _to_canonical(
             first = {"site": list(SITES), "content_type": ["video", "live", "showcase"]}
             out[name] = _as_category(s, first.get(name, ()))
         elif col.dtype == "int64":
-            out[name] = s.astype("float64").round().astype("int64")
+            v = s.to_numpy("float64", na_value=np.nan)
+            if np.isnan(v).any():  # cannot happen on kept rows; astype says why if it does
+                out[name] = s.astype("float64").round().astype("int64")
+            else:
+                out[name] = pd.Series(np.rint(v).astype(np.int64), index=df.index)
         elif col.dtype == "Int64":
-            out[name] = s.astype("float64").round().astype("Int64")
+            # Built from the values and the missing mask (astype("Int64") checks every
+            # float for being whole again; these are rounded and within 1e15).
+            v = s.to_numpy("float64", na_value=np.nan)
+            missing = np.isnan(v)
+            whole = np.rint(np.where(missing, 0.0, v)).astype(np.int64)
+            out[name] = pd.Series(pd.arrays.IntegerArray(whole, missing), index=df.index)
         elif col.dtype == "string":
             out[name] = s.astype("string")
         elif col.dtype.startswith("datetime64"):

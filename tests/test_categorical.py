@@ -12,7 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers.io.categorical import categorical_text, ordered_categories, recode, table_to_frame
+from helpers.io.categorical import (
+    categorical_text,
+    ordered_categories,
+    recode,
+    table_to_frame,
+    text_categorical,
+)
 from helpers.load import read_export
 
 TEXT = ["Site", "Creator name", "Product ID", "Video ID", "Category", "Content type", "Tier"]
@@ -176,3 +182,37 @@ def test_categorical_text_and_order() -> None:
     assert list(first.cat.categories) == ["b", "a"]
     ints = pd.Series(pd.Categorical([10, 2, 2]))
     assert list(ordered_categories(ints).cat.categories) == [2, 10]
+
+
+def test_table_to_frame_builds_numbers_and_times_from_buffers(tmp_path: Path) -> None:
+    """Numbers, nullable integers and timestamps come straight from the Arrow buffers:
+    the same frame as to_pandas(), and columns that can be written to."""
+    n = 40
+    df = pd.DataFrame(
+        {
+            "i": np.arange(n),
+            "f": np.where(np.arange(n) % 3 == 0, np.nan, 1.5),
+            "I": pd.array([1, None] * (n // 2), dtype="Int64"),
+            "u": np.arange(n, dtype=np.uint64) + 2**63,
+            "d": pd.date_range("2026-01-01", periods=n, freq="D").astype("datetime64[s]"),
+            "k": pd.Categorical(["b", "a"] * (n // 2)),
+        },
+        index=pd.RangeIndex(3, 3 + n),
+    )
+    p = tmp_path / "nums.parquet"
+    df.to_parquet(p, row_group_size=16)
+    table = pq.read_table(p)
+    got = table_to_frame(table)
+    pd.testing.assert_frame_equal(got, table.to_pandas())
+    got.loc[got.index[0], ["i", "f", "I"]] = [7, 7.0, 7]  # writable, not Arrow's memory
+    assert got["i"].iloc[0] == 7
+    bare = pa.table({"x": pa.array([1, None, 3]), "t": pa.array([1, 2, None], pa.timestamp("ms"))})
+    pd.testing.assert_frame_equal(table_to_frame(bare), bare.to_pandas())
+
+
+@pytest.mark.parametrize(
+    "values", [["b", "a", None, "b"], [], [None], ["é", "e", "Z", "中", "😀", "Ä", "e"]]
+)
+def test_text_categorical_is_astype_category(values: list[str | None]) -> None:
+    s = pd.Series(values, dtype="str", index=np.arange(len(values)) * 2, name="n")
+    pd.testing.assert_series_equal(text_categorical(s), s.astype("category"))

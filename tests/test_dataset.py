@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers import load, paths
+from helpers.errors import ExportError
 from helpers.io import dataset
 from helpers.io.dataset import build_dataset, is_prepared, load_dataset, read_prepared
 
@@ -106,3 +107,29 @@ def test_a_folder_without_video_export_names_its_files(tmp_path: Path) -> None:
     shutil.copy(paths.SMOKE_DATA / "affiliate_creators.csv", folder / "affiliate_creators.csv")
     with pytest.raises(load.ExportError, match="no video export.*affiliate_creators.csv"):
         load_dataset(folder)
+
+
+def test_a_changed_dataset_file_is_refused_not_trusted(smoke: Path, tmp_path: Path) -> None:
+    """read_prepared trusts the file the run wrote (no validation again) only while its
+    schema matches the manifest's fingerprint; a file swapped afterwards is refused."""
+    out = build_dataset(smoke, tmp_path / "run" / "dataset")
+    manifest = json.loads((out / dataset.MANIFEST).read_text(encoding="utf-8"))
+    assert len(manifest["schema_fingerprint"]) == 64
+    back = read_prepared(out)
+    assert back.data["date"].dtype == "datetime64[s]"  # the canonical unit, cast in Arrow
+    assert back.data["creator_id"].dtype == "category"
+    swapped = back.data.assign(clicks=back.data["clicks"].astype("float64"))
+    swapped.to_parquet(out / dataset.DATA_FILE, index=False)
+    with pytest.raises(ExportError, match="does not match"):
+        read_prepared(out)
+
+
+def test_a_folder_without_fingerprint_is_read_with_checks(smoke: Path, tmp_path: Path) -> None:
+    """A dataset folder written before the fingerprint existed still reads back the same."""
+    out = build_dataset(smoke, tmp_path / "run" / "dataset")
+    expected = read_prepared(out).data
+    path = out / dataset.MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["schema_fingerprint"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    pd.testing.assert_frame_equal(read_prepared(out).data, expected)

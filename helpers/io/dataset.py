@@ -144,6 +144,10 @@ def build_dataset(
 def read_prepared(folder: str | Path) -> Any:
     """Read a dataset folder written by :func:`build_dataset` (no validation again).
 
+    The data file is trusted as the kit wrote it (its dictionaries are the categories,
+    unique and in order) once its schema matches the fingerprint in the manifest; a
+    folder from an older kit (no fingerprint) is read with the ordinary checks.
+
     Parameters
     ----------
     folder : str or Path
@@ -157,8 +161,8 @@ def read_prepared(folder: str | Path) -> Any:
 
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    data = _canonical_dtypes(_read_parquet(folder / DATA_FILE))
-    rejected = pd.read_parquet(folder / REJECTED_FILE)
+    data = _read_data(folder / DATA_FILE, manifest)
+    rejected = _read_table(folder / REJECTED_FILE).to_pandas()
     summary = _summary_from_dict(LoadSummary, manifest["summary"])
     result = LoadResult(data, rejected, summary)
     result.spec = manifest.get("spec", {})
@@ -288,6 +292,8 @@ def _column_or(frame: pd.DataFrame, column: str, default: Any) -> pd.Series:
 
 def _write_prepared(result: Any, spec: DataSpec, folder: Path) -> None:
     """Write the dataset atomically: a half-written cache entry is never read."""
+    import pyarrow.parquet as pq
+
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
     try:
@@ -296,6 +302,8 @@ def _write_prepared(result: Any, spec: DataSpec, folder: Path) -> None:
         manifest = {
             "format_version": FORMAT_VERSION,
             "rows": len(result.data),
+            # What read_prepared checks before it trusts the file (no validation again).
+            "schema_fingerprint": _schema_fingerprint(pq.read_schema(tmp / DATA_FILE)),
             "columns": list(map(str, result.data.columns)),
             "summary": result.summary.to_dict(),
             "spec": spec.to_dict(),
@@ -323,24 +331,54 @@ def _text_frame(rejected: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """The dataset as written: key columns come back as categoricals straight from the
-    Parquet dictionaries (:func:`helpers.io.categorical.table_to_frame`)."""
+def _read_table(path: Path) -> Any:
+    """The Parquet file as an Arrow table (one file: no dataset discovery)."""
     import pyarrow.parquet as pq
 
+    with pq.ParquetFile(path) as pf:
+        return pf.read(use_pandas_metadata=True)
+
+
+def _schema_fingerprint(schema: Any) -> str:
+    """A hash of the Arrow schema (names, types, dictionary order flags), without the
+    key-value metadata."""
+    return hashlib.sha256(schema.remove_metadata().to_string().encode()).hexdigest()
+
+
+def _read_data(path: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """The dataset as written: key columns come back as categoricals straight from the
+    Parquet dictionaries, timestamps in the canonical unit (cast in Arrow)."""
     from helpers.io.categorical import table_to_frame
 
-    return table_to_frame(pq.read_table(path))
+    table = _read_table(path)
+    expected = manifest.get("schema_fingerprint")
+    if expected is not None and (
+        _schema_fingerprint(table.schema) != expected or table.num_rows != manifest.get("rows")
+    ):
+        raise ExportError(
+            f"{path}: the file does not match {path.parent / MANIFEST} (changed after the "
+            "run wrote it). Fix: run the report again, or build the folder again with "
+            "helpers.io.dataset.build_dataset(exports, folder)."
+        )
+    return table_to_frame(_canonical_units(table), trusted=expected is not None)
 
 
-def _canonical_dtypes(data: pd.DataFrame) -> pd.DataFrame:
-    """Parquet stores timestamps in milliseconds at least: restore the canonical unit."""
+def _canonical_units(table: Any) -> Any:
+    """Parquet stores timestamps in milliseconds at least: cast back to the canonical
+    unit in Arrow (one pass, no pandas copy). Whole seconds are exact (safe cast)."""
+    import pyarrow as pa
+
     from helpers.schema import CANONICAL_COLUMNS
 
     for name, column in CANONICAL_COLUMNS.items():
-        if name in data.columns and column.dtype.startswith("datetime64"):
-            data[name] = data[name].astype(column.dtype)
-    return data
+        if name not in table.column_names or not column.dtype.startswith("datetime64["):
+            continue
+        unit = column.dtype[len("datetime64[") : -1]
+        i = table.column_names.index(name)
+        typ = table.schema.field(i).type
+        if pa.types.is_timestamp(typ) and typ.unit != unit:
+            table = table.set_column(i, name, table.column(i).cast(pa.timestamp(unit, typ.tz)))
+    return table
 
 
 def _summary_from_dict(cls: type, d: Mapping[str, Any]) -> Any:

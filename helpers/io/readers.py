@@ -1264,7 +1264,10 @@ def read_parquet(path: Path) -> RawTable:
     file = str(path)
     with _os_errors(file):
         try:
-            table = pq.read_table(path, use_pandas_metadata=True)
+            # One file: ParquetFile reads it without read_table's dataset layer (whose
+            # import alone costs a fresh notebook kernel about as much as the read).
+            with pq.ParquetFile(path) as pf:
+                table = pf.read(use_pandas_metadata=True)
             raw = table_to_frame(table)  # key columns' dictionaries become categoricals
         except OSError:
             raise
