@@ -564,14 +564,18 @@ def _creator_pools(
     cre = rank[codes]
     names = np.sort(names.astype(str))
     tier = work["tier"].astype(str).to_numpy(dtype=object)
-    sums = pd.DataFrame(
-        {
-            "clicks": work["clicks"].to_numpy(),
-            "e_clicks": e_clicks,
-            "orders": work["orders"].to_numpy(),
-            "e_orders": e_orders,
-        }
-    ).groupby(cre, sort=True).sum()
+    sums = (
+        pd.DataFrame(
+            {
+                "clicks": work["clicks"].to_numpy(),
+                "e_clicks": e_clicks,
+                "orders": work["orders"].to_numpy(),
+                "e_orders": e_orders,
+            }
+        )
+        .groupby(cre, sort=True)
+        .sum()
+    )
     per = {c: sums[c].to_numpy(float) for c in sums.columns}
     tau_ctr = _dispersion(per["clicks"], per["e_clicks"])
     tau_cvr = _dispersion(per["orders"], per["e_orders"])
@@ -1067,9 +1071,7 @@ def _simulate(
     x, posted = _simulate_slots(st_sub, plan, rng, s, per_slot=True)
     mu_all, mu_sub = _slot_means(st, plan, s), _slot_means(st_sub, plan, s)
     f = math.sqrt(n / _EXACT_SLOTS)
-    tot = {
-        c: np.maximum(mu_all[c] + f * (x[c].sum(axis=1) - mu_sub[c]), 0.0) for c in _TOTALS
-    }
+    tot = {c: np.maximum(mu_all[c] + f * (x[c].sum(axis=1) - mu_sub[c]), 0.0) for c in _TOTALS}
     p = min(plan.post_rate * s["post_rate"], 1.0)
     n_posted = np.clip(n * p + f * (posted.sum(axis=1) - _EXACT_SLOTS * p), 0.0, n)
     return _outcome_frame(st, plan, s, tot, n_posted)
