@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -466,12 +466,12 @@ class CampaignPlan:
             If the site has no history, the category is unknown (and ``new_category`` is
             False), a named creator is absent, or a tier has no history on the site.
         """
-        sites = sorted(pd.Series(history["site"]).dropna().astype(str).unique())
+        sites = _str_levels(history["site"])
         if self.site not in sites:
             raise PlanError(f"site {self.site!r} has no history; sites in the history: {sites}")
-        hs = history[history["site"].astype(str) == self.site]
-        cats = sorted(hs["category"].dropna().astype(str).unique())
-        all_cats = sorted(history["category"].dropna().astype(str).unique())
+        hs = history[_is(history["site"], self.site)]
+        cats = _str_levels(hs["category"])
+        all_cats = _str_levels(history["category"])
         if self.category not in cats and not self.new_category:
             raise PlanError(
                 f"category {self.category!r} has no history on site {self.site}; categories in "
@@ -484,7 +484,7 @@ class CampaignPlan:
                 + ". Fix a typo, or set new_category: true for a new product line (cold start)."
             )
         if self.creators:
-            known = set(hs["creator_id"].astype(str).unique())
+            known = set(_str_levels(hs["creator_id"]))
             absent = [c for c in self.creators if c not in known]
             if absent:
                 raise PlanError(
@@ -492,13 +492,34 @@ class CampaignPlan:
                     f"{absent[:5]}{' ...' if len(absent) > 5 else ''}; give them as counts per tier "
                     "in creators_per_tier instead"
                 )
-        tiers_present = set(hs["tier"].dropna().astype(str).unique())
+        tiers_present = set(_str_levels(hs["tier"]))
         no_hist = [t for t in self.creators_per_tier if t not in tiers_present]
         if no_hist:
             raise PlanError(
                 f"tier(s) {no_hist} have no history on site {self.site}; tiers with history: "
                 f"{[t for t in TIERS if t in tiers_present]}"
             )
+
+
+def _str_levels(values: pd.Series) -> list[str]:
+    """The distinct non-missing values as sorted strings (from the codes of a
+    categorical column: no string copy of every row)."""
+    return sorted({str(v) for v in pd.unique(values.dropna())})
+
+
+def _is(values: pd.Series, value: str) -> np.ndarray:
+    """Rows whose value, as a string, is ``value`` (on a categorical, by its codes)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hit = [i for i, c in enumerate(values.cat.categories) if str(c) == value]
+        return np.isin(values.cat.codes.to_numpy(), hit)
+    return (values.astype(str) == value).to_numpy(dtype=bool)
+
+
+def _factor(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (first appearance order) and the distinct values as strings; a
+    missing value is a level of its own ("nan", as ``astype(str)`` names it)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), np.array([str(u) for u in uniques], dtype=object)
 
 
 def _as_number(name: str, value: Any) -> float:
@@ -595,55 +616,66 @@ def _dispersion(observed: np.ndarray, expected: np.ndarray) -> float:
     return float(max(0.0, np.sum((o - e) ** 2 - e) / np.sum(e**2)))
 
 
+def _pattern_predictor(work: pd.DataFrame, model: _Linear) -> np.ndarray:
+    """The model's linear predictor of every row, built once per distinct (tier,
+    category, commission rate) pattern: the design of a few hundred rows, not of all."""
+    code = _codes(*(_factor(work[c])[0] for c in ("tier", "category", "commission_rate")))
+    first = np.unique(code, return_index=True)[1]
+    return model.linear_predictor(work.iloc[first])[code]
+
+
 def _creator_pools(
     hs: pd.DataFrame, ctr_model: _Linear, cvr_model: _Linear
 ) -> tuple[dict[str, _TierPool], dict[str, float]]:
     work = hs[
         ["creator_id", "tier", "category", "commission_rate", "impressions", "clicks", "orders"]
-    ].copy()
-    work["tier"] = work["tier"].astype(str)
-    work["category"] = work["category"].astype(str)
-    work["creator_id"] = work["creator_id"].astype(str)
-    work["e_clicks"] = work["impressions"].to_numpy(dtype="float64") * expit(
-        ctr_model.linear_predictor(work)
+    ]
+    imp = work["impressions"].to_numpy(dtype="float64")
+    e_clicks = imp * expit(_pattern_predictor(work, ctr_model))
+    e_orders = work["clicks"].to_numpy(dtype="float64") * expit(_pattern_predictor(work, cvr_model))
+    # creators numbered in the sorted order of their ids (as a sort by id would)
+    codes, names = _factor(work["creator_id"])
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names.astype(str), kind="stable")] = np.arange(len(names))
+    cre = rank[codes]
+    names = np.sort(names.astype(str))
+    tier = work["tier"].astype(str).to_numpy(dtype=object)
+    sums = (
+        pd.DataFrame(
+            {
+                "clicks": work["clicks"].to_numpy(),
+                "e_clicks": e_clicks,
+                "orders": work["orders"].to_numpy(),
+                "e_orders": e_orders,
+            }
+        )
+        .groupby(cre, sort=True)
+        .sum()
     )
-    work["e_orders"] = work["clicks"].to_numpy(dtype="float64") * expit(
-        cvr_model.linear_predictor(work)
-    )
-    per = work.groupby("creator_id", sort=True).agg(
-        tier=("tier", "first"),
-        clicks=("clicks", "sum"),
-        e_clicks=("e_clicks", "sum"),
-        orders=("orders", "sum"),
-        e_orders=("e_orders", "sum"),
-    )
-    tau_ctr = _dispersion(per["clicks"].to_numpy(float), per["e_clicks"].to_numpy(float))
-    tau_cvr = _dispersion(per["orders"].to_numpy(float), per["e_orders"].to_numpy(float))
+    per = {c: sums[c].to_numpy(float) for c in sums.columns}
+    tau_ctr = _dispersion(per["clicks"], per["e_clicks"])
+    tau_cvr = _dispersion(per["orders"], per["e_orders"])
     a_ctr = 1.0 / tau_ctr if tau_ctr > 0 else np.inf
     a_cvr = 1.0 / tau_cvr if tau_cvr > 0 else np.inf
-    work = work.sort_values(["creator_id"], kind="stable")
+    order = np.argsort(cre, kind="stable")
+    cre, tier, imp = cre[order], tier[order], imp[order]
     pools: dict[str, _TierPool] = {}
-    for tier, sub in work.groupby("tier", sort=False):
-        ids, starts, counts = np.unique(
-            sub["creator_id"].to_numpy(dtype=object), return_index=True, return_counts=True
-        )
-        p = per.loc[ids]
-        pools[str(tier)] = _TierPool(
-            creator_ids=ids.astype(str),
+    for t in pd.unique(tier):
+        rows = tier == t
+        ids, starts, counts = np.unique(cre[rows], return_index=True, return_counts=True)
+        sub_imp = imp[rows]
+        pools[str(t)] = _TierPool(
+            creator_ids=names[ids],
             offsets=starts.astype(np.int64),
             counts=counts.astype(np.int64),
-            impressions=sub["impressions"].to_numpy(dtype="float64"),
-            ctr_shape=p["clicks"].to_numpy(float) + a_ctr,
-            ctr_rate=p["e_clicks"].to_numpy(float) + a_ctr,
-            cvr_shape=p["orders"].to_numpy(float) + a_cvr,
-            cvr_rate=p["e_orders"].to_numpy(float) + a_cvr,
+            impressions=sub_imp,
+            ctr_shape=per["clicks"][ids] + a_ctr,
+            ctr_rate=per["e_clicks"][ids] + a_ctr,
+            cvr_shape=per["orders"][ids] + a_cvr,
+            cvr_rate=per["e_orders"][ids] + a_cvr,
             # creator-weighted (mean of each creator's mean), as the simulation draws a
             # creator uniformly and then one of their pieces
-            mean_impressions=float(
-                np.mean(
-                    np.add.reduceat(sub["impressions"].to_numpy(dtype="float64"), starts) / counts
-                )
-            ),
+            mean_impressions=float(np.mean(np.add.reduceat(sub_imp, starts) / counts)),
         )
     return pools, {"ctr_creator_var": tau_ctr, "cvr_creator_var": tau_cvr}
 
@@ -693,8 +725,14 @@ class _Components:
 
 
 def _codes(*keys: np.ndarray) -> np.ndarray:
-    """One integer code per distinct combination of the keys."""
-    return pd.MultiIndex.from_arrays(list(keys)).factorize()[0]
+    """One integer code per distinct combination of the keys (first appearance order).
+    Each key is factorised, then the codes are combined into one integer: no tuples."""
+    code = np.zeros(len(keys[0]), dtype=np.int64)
+    for key in keys:
+        k, names = _factor(key)
+        code = code * max(len(names), 1) + k
+        code = pd.factorize(code)[0].astype(np.int64)  # keep the product of sizes small
+    return code
 
 
 def _pool(y: np.ndarray, v: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -749,11 +787,10 @@ def _components(
     of the level below, so the order noise, the video, creator and product effects are
     separated rather than all read as spread between products (or all as order noise)."""
     notes: list[str] = []
-    cat = frame["category"].to_numpy(dtype=object).astype(str)
+    cat_c, cat_u = _factor(frame["category"])
     has_pid = "product_id" in frame.columns and frame["product_id"].notna().all()
-    prod = frame["product_id"].to_numpy(dtype=object).astype(str) if has_pid else cat.astype(object)
-    cre = frame["creator_id"].to_numpy(dtype=object).astype(str)
-    cells = _codes(cat, prod, cre)
+    prod_c, prod_u = _factor(frame["product_id"]) if has_pid else (cat_c, cat_u)
+    cells = _codes(cat_c, prod_c, _factor(frame["creator_id"])[0])
     video, order, n_cells = _within_cells(y, m, cells, order_var)
     if math.isnan(order):  # no creator made several videos of one product: order noise only
         order = float(np.var(y) * np.mean(m)) if order_var is None else 0.0
@@ -764,12 +801,12 @@ def _components(
     ov = np.full(len(y), order) if order_var is None else order_var
     cm, cv, _ = _pool(y, video + ov / m, cells)
     cell_first = np.unique(cells, return_index=True)[1]
-    c_prod = _codes(cat[cell_first], prod[cell_first])
+    c_prod = _codes(cat_c[cell_first], prod_c[cell_first])
     creator = _pool(cm, cv, c_prod)[2]
     pm, pv, _ = _pool(cm, creator + cv, c_prod)
     p_first = np.unique(c_prod, return_index=True)[1]
-    p_cat = cat[cell_first][p_first]
-    p_id = prod[cell_first][p_first]
+    p_cat = cat_u[cat_c[cell_first][p_first]]
+    p_id = prod_u[prod_c[cell_first][p_first]]
     cat_codes, cat_names = pd.factorize(p_cat)
     product = _pool(pm, pv, cat_codes)[2] if has_pid else 0.3**2
     if not has_pid:
@@ -811,7 +848,7 @@ def _refund_components(hs: pd.DataFrame) -> _Components:
     r = hs[(hs["orders"] > 0) & (hs["gmv"] > 0)]
     m = r["orders"].to_numpy(dtype="float64")
     y = np.clip(r["_ref"].to_numpy(dtype="float64") / r["gmv"].to_numpy(dtype="float64"), 0, 1)
-    key = r["product_id"].astype(str) if "product_id" in r.columns else r["category"].astype(str)
+    key = _factor(r["product_id"] if "product_id" in r.columns else r["category"])[0]
     g = r["gmv"].groupby(key).transform("sum").to_numpy(dtype="float64")
     p = np.clip(r["_ref"].groupby(key).transform("sum").to_numpy(dtype="float64") / g, 0.005, 0.995)
     return _components(r, y, m, p * (1.0 - p), "Return rate")
@@ -1066,6 +1103,14 @@ def _slot_levels(
     return log_price, slot_rr
 
 
+_EXACT_SLOTS = 400
+"""Above this many creator slots (a backtest cell of a big export: every random history
+creator alike, one product each), the campaign total is simulated from a stratified
+subsample of this many slots; see :func:`_simulate`."""
+
+_TOTALS = ("impressions", "clicks", "orders", "gmv", "refunds")
+
+
 def _simulate(
     st: _Setup,
     plan: CampaignPlan,
@@ -1078,15 +1123,53 @@ def _simulate(
     samples are paid; a slot posts with probability ``post_rate`` and only posters
     bring impressions and are paid their flat fee. Each piece has its own price and
     return rate around its creator's (orders of one video share them); each order's
-    value is gamma around the piece's price, each order refunded or not."""
+    value is gamma around the piece's price, each order refunded or not.
+
+    Many exchangeable slots (more than :data:`_EXACT_SLOTS` random creators, one product
+    each: a backtest cell of a big export) are independent given the parameter draw, so
+    their total is its exact conditional mean (:func:`_slot_means`) plus the deviation
+    of a stratified subsample of slots from theirs, scaled by sqrt(slots / subsample):
+    mean and variance of the total are kept, and the cost does not grow with the
+    number of slots."""
     s = {**_NO_SCALE, **(scale or {})}
+    n = len(st.slots_tier)
+    if n <= _EXACT_SLOTS or st.one_product or np.any(st.slots_creator >= 0):
+        tot, n_posted = _simulate_slots(st, plan, rng, s, per_slot=False)
+        return _outcome_frame(st, plan, s, tot, n_posted)
+    order = np.lexsort((st.slots_pieces, st.slots_tier))  # strata: tier, then pieces
+    sub = order[np.floor((np.arange(_EXACT_SLOTS) + 0.5) * n / _EXACT_SLOTS).astype(np.int64)]
+    st_sub = replace(
+        st,
+        slots_tier=st.slots_tier[sub],
+        slots_pieces=st.slots_pieces[sub],
+        slots_creator=st.slots_creator[sub],
+    )
+    x, posted = _simulate_slots(st_sub, plan, rng, s, per_slot=True)
+    mu_all, mu_sub = _slot_means(st, plan, s), _slot_means(st_sub, plan, s)
+    f = math.sqrt(n / _EXACT_SLOTS)
+    tot = {c: np.maximum(mu_all[c] + f * (x[c].sum(axis=1) - mu_sub[c]), 0.0) for c in _TOTALS}
+    p = min(plan.post_rate * s["post_rate"], 1.0)
+    n_posted = np.clip(n * p + f * (posted.sum(axis=1) - _EXACT_SLOTS * p), 0.0, n)
+    return _outcome_frame(st, plan, s, tot, n_posted)
+
+
+def _simulate_slots(
+    st: _Setup,
+    plan: CampaignPlan,
+    rng: np.random.Generator,
+    s: Mapping[str, float],
+    *,
+    per_slot: bool,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The simulation proper: totals per draw (``per_slot=False``: the campaign's, and
+    the number of posting slots) or per draw and slot (and the posting indicators)."""
     D, n = st.eta_ctr.shape[0], len(st.slots_tier)
     who, p_click, p_order = _draw_creators(st, rng, s)
     # drawn after the creators so a scaled post rate keeps common random numbers
     posted = rng.random((D, n)) < min(plan.post_rate * s["post_rate"], 1.0)
     log_price, slot_rr = _slot_levels(st, rng, s, (D, n))
     k = 1.0 / max(st.value.order_var, 1e-6)
-    tot = {c: np.zeros(D) for c in ("impressions", "clicks", "orders", "gmv", "refunds")}
+    tot = {c: np.zeros((D, n) if per_slot else D) for c in _TOTALS}
     for piece in range(int(st.slots_pieces.max())):
         imp = np.zeros((D, n))
         for tier in st.tiers:
@@ -1104,10 +1187,55 @@ def _simulate(
         gmv = np.where(orders > 0, price * rng.gamma(np.maximum(orders * k, 1e-12), 1.0 / k), 0.0)
         refunded = rng.binomial(orders, _beta_around(rng, slot_rr, st.refund.video_var))
         refunds = np.where(orders > 0, gmv * refunded / np.maximum(orders, 1), 0.0)
-        for c, val in zip(tot, (imp, clicks, orders, gmv, refunds), strict=True):
-            tot[c] += val.sum(axis=1)
-    n_posted = posted.sum(axis=1).astype("float64")
-    return _outcome_frame(st, plan, s, tot, n_posted)
+        for c, val in zip(_TOTALS, (imp, clicks, orders, gmv, refunds), strict=True):
+            tot[c] += val if per_slot else val.sum(axis=1)
+    if per_slot:
+        return tot, posted
+    return tot, posted.sum(axis=1).astype("float64")
+
+
+def _slot_means(st: _Setup, plan: CampaignPlan, s: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Per draw, the expected totals of the setup's slots (all random creators, one
+    product each) given the parameter draw: a random creator of the tier brings their
+    mean impressions per piece times their CTR and CVR multipliers' means (pool averages
+    of the products, as creator, reach and multipliers are drawn together); price and
+    refund propensity are independent of the counts, with means exp(base + half the
+    product, creator and video variances) and the base return rate. Only the clipping
+    of a probability at 1 and the rounding of impressions are not followed (both rare
+    and tiny)."""
+    D = st.eta_ctr.shape[0]
+    post = min(plan.post_rate * s["post_rate"], 1.0)
+    v = st.value
+    price = np.exp(
+        v.base + math.log(s["aov"]) + (v.product_var + v.creator_var + v.video_var) / 2.0
+    )
+    rr = np.clip(np.clip(st.refund.base * s["return_rate"], 0.0, 1.0), 1e-6, 1 - 1e-6)
+    out = {c: np.zeros(D) for c in _TOTALS}
+    for j, tier in enumerate(st.tiers):
+        pieces = float(st.slots_pieces[st.slots_tier == tier].sum())
+        if pieces == 0:
+            continue
+        imp_h, m_ctr, m_cvr = _pool_means(st.pools[tier])
+        reach = post * pieces * st.imp_scale[tier] * st.reach[tier]
+        p_ctr = np.minimum(expit(st.eta_ctr[:, j]) * s["ctr"], 1.0)
+        p_cvr = np.minimum(expit(st.eta_cvr[:, j]) * s["cvr"], 1.0)
+        orders = reach * p_ctr * p_cvr * float(np.mean(imp_h * m_ctr * m_cvr))
+        out["impressions"] += reach * float(np.mean(imp_h))
+        out["clicks"] += reach * p_ctr * float(np.mean(imp_h * m_ctr))
+        out["orders"] += orders
+        out["gmv"] += orders * price
+        out["refunds"] += orders * price * rr
+    return out
+
+
+def _pool_means(pool: _TierPool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per pool creator: mean impressions per piece and the means of the CTR and CVR
+    multipliers (1 without between-creator variance)."""
+    imp = np.add.reduceat(pool.impressions, pool.offsets) / pool.counts
+    finite = np.all(np.isfinite(pool.ctr_shape)), np.all(np.isfinite(pool.cvr_shape))
+    m_ctr = pool.ctr_shape / pool.ctr_rate if finite[0] else np.ones_like(imp)
+    m_cvr = pool.cvr_shape / pool.cvr_rate if finite[1] else np.ones_like(imp)
+    return imp, m_ctr, m_cvr
 
 
 def _outcome_frame(
@@ -1226,6 +1354,26 @@ def _pooled_category_draw(
     return w * y_b + (1.0 - w) * mu_b + rng.normal(0.0, extra, n), math.sqrt(between), w
 
 
+def _site_history(
+    history: pd.DataFrame, site: str, cache: dict[Any, Any] | None
+) -> tuple[pd.DataFrame, int]:
+    """The site's rows with impressions and a commission rate, tier and category as
+    strings and the refunds as ``_ref``; and how many rows lacked the rate. Kept in
+    ``cache`` (the backtest forecasts every cell from one history)."""
+    key = ("site_history", site, id(history))
+    if cache is not None and key in cache and cache[key][0] is history:
+        return cache[key][1], cache[key][2]
+    hs = history[_is(history["site"], site)]
+    hs = hs[(hs["impressions"] > 0).to_numpy(dtype=bool)]
+    no_rate = hs["commission_rate"].isna().to_numpy(dtype=bool)
+    hs = hs[~no_rate] if no_rate.any() else hs.copy()
+    ref = hs["refunds"].astype(float) if "refunds" in hs.columns else 0.0
+    hs = hs.assign(_ref=ref, tier=hs["tier"].astype(str), category=hs["category"].astype(str))
+    if cache is not None:
+        cache[key] = (history, hs, int(no_rate.sum()))
+    return hs, int(no_rate.sum())
+
+
 def forecast_roi(
     plan: CampaignPlan | Mapping[str, Any],
     history: pd.DataFrame,
@@ -1289,18 +1437,13 @@ def forecast_roi(
     notes: list[str] = []
     rng = np.random.default_rng(seed)
 
-    hs = history[history["site"].astype(str) == plan.site].copy()
-    hs = hs[hs["impressions"] > 0]
-    no_rate = hs["commission_rate"].isna()
-    if no_rate.any():
+    hs, no_rate = _site_history(history, plan.site, _cache)
+    if no_rate:
         # never read as zero commission: such rows cannot inform the commission response
         notes.append(
-            f"{int(no_rate.sum()):,} history row(s) of {plan.site} have no commission rate; "
+            f"{no_rate:,} history row(s) of {plan.site} have no commission rate; "
             "they are left out of the models (the conversion model needs the rate)."
         )
-        hs = hs[~no_rate]
-    for c in ("tier", "category"):
-        hs[c] = hs[c].astype(str)
     cat_rows = hs[hs["category"] == plan.category]
     cat_clicks, cat_orders = int(cat_rows["clicks"].sum()), int(cat_rows["orders"].sum())
     cold = cat_clicks < min_clicks or cat_orders < min_orders
@@ -1319,7 +1462,7 @@ def forecast_roi(
         )
     prod_rows = hs.iloc[:0]
     if plan.product_id is not None and "product_id" in hs.columns:
-        prod_rows = hs[hs["product_id"].astype(str) == plan.product_id]
+        prod_rows = hs[_is(hs["product_id"], plan.product_id)]
     prod_orders = int(prod_rows["orders"].sum())
     use_product = prod_orders >= min_orders
 
@@ -1413,10 +1556,6 @@ def forecast_roi(
     site_orders = float(hs["orders"].sum())
     if site_orders <= 0:
         raise ModelError(f"site {plan.site} has no orders in the history; cannot estimate AOV")
-    hs_ref = (
-        hs["refunds"].astype(float) if "refunds" in hs.columns else pd.Series(0.0, index=hs.index)
-    )
-    hs = hs.assign(_ref=hs_ref)
     ckey = ("components", plan.site, len(hs))
     if _cache is not None and ckey in _cache:
         comps = _cache[ckey]
@@ -1832,12 +1971,10 @@ def backtest_roi(
             f"backtest roi must be 'gross' or 'net' (no unit costs in exports); got {roi!r}"
         )
     if site is None:
-        site = str(history["site"].astype(str).value_counts().idxmax())
-    h = history[history["site"].astype(str) == site].copy()
+        site = str(history["site"].value_counts().idxmax())
+    h = history[_is(history["site"], site)]
     if h.empty:
-        raise PlanError(
-            f"site {site!r} has no history; sites: {sorted(history['site'].astype(str).unique())}"
-        )
+        raise PlanError(f"site {site!r} has no history; sites: {_str_levels(history['site'])}")
     dates = pd.to_datetime(h["date"])
     cut = (
         pd.Timestamp(split_date)
@@ -1873,8 +2010,8 @@ def backtest_roi(
     g2 = late.groupby(["tier", "category"], sort=True)
     cells["commission"] = g2["_comm"].sum().to_numpy()
     cells["n_unknown_commission"] = g2["_unknown"].sum().to_numpy().astype(int)
-    early_tiers = set(early["tier"].astype(str))
-    early_cats = set(early["category"].astype(str))
+    early_tiers = set(_str_levels(early["tier"]))
+    early_cats = set(_str_levels(early["category"]))
     reason = np.where(
         cells["pieces"] < min_pieces,
         f"fewer than {min_pieces} pieces in the later window",

@@ -146,6 +146,32 @@ def test_forecast_is_seeded_and_consistent(synth) -> None:  # type: ignore[no-un
     assert (d["refunds"] <= d["gmv"] + 1e-9).all() and (d["orders"] <= d["clicks"]).all()
 
 
+def test_many_slots_subsample_keeps_mean_and_spread(synth, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A backtest cell of a big export has thousands of creators: its total comes from a
+    # subsample of slots around the exact conditional mean. Same parameter draws (same
+    # seed up to the simulation), so the totals must agree in mean and spread.
+    import helpers.roi as roi
+
+    rng = np.random.default_rng(1)
+    slots = pd.DataFrame(
+        {"tier": "micro", "pieces": rng.integers(1, 4, 800), "creator": -1}
+    )  # fmt: skip
+    plan = _plan(creators_per_tier={"micro": 800}, sample_cost=2.0, post_rate=0.5)
+
+    def run(limit: int) -> pd.DataFrame:
+        monkeypatch.setattr(roi, "_EXACT_SLOTS", limit)
+        kw = dict(n_draws=400, seed=5, sensitivity=False, _slots=slots, _one_product=False)
+        return forecast_roi(plan, synth.data, **kw).draws  # type: ignore[arg-type]
+
+    exact, sub = run(10**9), run(200)
+    for col in ("impressions", "clicks", "orders", "gmv", "net_gmv", "creators_posted", "net_roi"):
+        assert sub[col].mean() == pytest.approx(exact[col].mean(), rel=0.03), col
+        assert sub[col].std() == pytest.approx(exact[col].std(), rel=0.15), col
+    q_exact = exact["net_roi"].quantile([0.1, 0.5, 0.9]).to_numpy()
+    q_sub = sub["net_roi"].quantile([0.1, 0.5, 0.9]).to_numpy()
+    np.testing.assert_allclose(q_sub, q_exact, rtol=0.03)
+
+
 def test_without_fixed_costs_net_roi_is_one_over_commission(synth) -> None:  # type: ignore[no-untyped-def]
     fc = forecast_roi(_plan(commission_rate=0.125), synth.data, n_draws=300, sensitivity=False)
     v = fc.draws["net_roi"].dropna()

@@ -6,7 +6,6 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -141,7 +140,8 @@ def roi_distribution_chart(
     q025, q10, q50, q90, q975 = np.quantile(v, [0.025, 0.1, 0.5, 0.9, 0.975])
     ax.axvspan(q025, q975, color="0.9", label=text(_TEXT, "i95", lang), zorder=0)
     ax.axvspan(q10, q90, color="0.78", label=text(_TEXT, "i80", lang), zorder=0)
-    sns.histplot(x=v, bins=60, stat="density", ax=ax, color="tab:blue", alpha=0.6, edgecolor=None)
+    # matplotlib's own histogram: seaborn (and scipy.stats under it) is slow to import
+    ax.hist(v, bins=60, density=True, color="tab:blue", alpha=0.6)
     ax.axvline(q50, color="tab:blue", lw=2, label=text(_TEXT, "median", lang, q=q50))
     ax.axvline(
         1.0, color="tab:red", ls="--", lw=1.5, label=text(_TEXT, "roi1", lang, p=np.mean(v < 1))
