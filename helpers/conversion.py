@@ -78,7 +78,7 @@ import scipy.sparse as sp
 import statsmodels.api as sm
 from scipy import stats
 from scipy.optimize import linprog
-from scipy.special import expit
+from scipy.special import expit, stdtridf
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -1200,19 +1200,13 @@ def _cr2_df(cr2: CR2, contrasts: np.ndarray, alpha: float) -> np.ndarray:
 
 def _equivalent_df(crit: np.ndarray, alpha: float) -> np.ndarray:
     """``df`` with ``t.ppf(1 - alpha / 2, df) = crit`` (infinite at or below the normal
-    quantile; NaN stays NaN), by bisection on ``log(df)``."""
+    quantile; NaN stays NaN): scipy's inverse of the t distribution function in ``df``."""
     crit = np.asarray(crit, dtype=np.float64)
     p = 1 - alpha / 2
     out = np.full(crit.shape, np.inf)
     out[np.isnan(crit)] = np.nan
     todo = np.flatnonzero(crit > stats.norm.ppf(p))
-    lo, hi = np.full(todo.size, np.log(1e-3)), np.full(todo.size, np.log(1e8))
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        above = stats.t.ppf(p, np.exp(mid)) > crit[todo]  # too few df
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    out[todo] = np.exp((lo + hi) / 2)
+    out[todo] = stdtridf(p, crit[todo])
     return out
 
 

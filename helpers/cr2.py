@@ -370,7 +370,12 @@ class CR2:
 
         In the basis ``U_g`` only ``xi_g = U_g' eps_g ~ N(0, I + tau2 l_g l_g')``
         matters: ``S = sum_g L_X' xi_g``, the residual is ``xi_g - L_X B S`` and the
-        meat ``sum_g eta_g eta_g'`` with ``eta_g = L_X' A_g (xi_g - L_X B S)``."""
+        meat ``sum_g eta_g eta_g'`` with ``eta_g = L_X' A_g (xi_g - L_X B S)``. Only the
+        rank of ``Z_g`` (at most the cluster's covariate patterns) directions of ``xi_g``
+        are drawn, and the three parts of ``eta_g`` come from two products: about 0.35 s
+        for 150 clusters and 9 coefficients, where drawing all K + 1 directions took
+        0.8 s. (Double precision: a contrast whose CR2 variance nearly cancels in the
+        meat, e.g. a level resting on one creator, gets a negative variance in single.)"""
         if hasattr(self, "_draws"):
             return self._draws
         R = self.mc_draws()
@@ -381,24 +386,28 @@ class CR2:
         parts = list(self._adjustments(self.tau2))
         L = np.concatenate([p[1] for p in parts])
         A = np.concatenate([p[3] for p in parts])
+        # null directions of Z_g (rows of L_g that are 0, first in eigh's ascending
+        # order) carry nothing: keep only the last rows (the largest rank), exactly
+        rank = int(np.max(np.sum(np.any(L != 0, axis=2), axis=1)))
+        L, A = L[:, -rank:, :], A[:, -rank:, -rank:]
         LX, lw = L[:, :, :K], L[:, :, K]
-        F = A @ LX  # G x (K+1) x K: eta_g = F_g' (xi_g - L_X B S)
+        F = A @ LX  # G x rank x K: eta_g = F_g' (xi_g - L_X B S)
         FLB = _tr(_tr(F) @ LX @ self.bread)  # G x K x K
-        Fl = np.einsum("gak,ga->gk", F, lw) * np.sqrt(self.tau2)  # the cluster effect's
-        ml = self._m * np.sqrt(self.tau2)  # share of eta_g and of S, per unit effect
-        LX_flat = LX.reshape(-1, K)
-        G, K1 = lw.shape
+        # xi_g = independent part + effect * l_g, the effect (one more normal per
+        # cluster) handled linearly: its share of eta_g and of S per unit effect
+        root = np.sqrt(self.tau2)
+        Fe = np.concatenate([F, root * np.einsum("gak,ga->gk", F, lw)[:, None]], axis=1)
+        LXe = np.concatenate([LX, root * self._m[:, None]], axis=1).reshape(-1, K)
+        G = lw.shape[0]
         rng = np.random.default_rng(_MC_SEED)
-        step = max(1, _MC_CHUNK_FLOATS // (G * K1))
+        step = max(1, _MC_CHUNK_FLOATS // (G * (rank + 1)))
         S_all, meat_all = np.empty((R, K)), np.empty((R, K, K))
         for start in range(0, R, step):
             rc = min(step, R - start)
-            # xi_g = independent part + effect * l_g, the effect handled linearly
-            xi = rng.standard_normal((rc, G * K1))
-            effect = rng.standard_normal((rc, G))
-            S = xi @ LX_flat + effect @ ml
-            xi3 = xi.reshape(rc, G, K1).transpose(1, 0, 2)  # G x rc x (K+1)
-            eta = xi3 @ F + effect.T[:, :, None] * Fl[:, None, :] - S[None] @ FLB
+            xi = rng.standard_normal((rc, G, rank + 1))
+            S = xi.reshape(rc, -1) @ LXe
+            eta = np.matmul(xi.transpose(1, 0, 2), Fe)  # G x rc x K
+            eta -= np.matmul(S, FLB)
             eta = eta.transpose(1, 0, 2)  # rc x G x K
             S_all[start : start + rc] = S
             meat_all[start : start + rc] = _tr(eta) @ eta
