@@ -763,9 +763,9 @@ def _summarise_draws(
         excess = margin * net - threshold * cost
         valid = np.isfinite(roi)
         n_valid = valid.sum(axis=0)
+        q = _column_quantiles(roi, valid, [alpha / 2, 0.5, 1 - alpha / 2])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN creators stay NaN
-            q = np.nanquantile(roi, [alpha / 2, 0.5, 1 - alpha / 2], axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["p_loss"][start:end] = (valid & (roi < threshold)).sum(axis=0) / n_valid
                 out["loss_if_kept"][start:end] = (
@@ -776,6 +776,20 @@ def _summarise_draws(
                 )
         out["low"][start:end], out["median"][start:end], out["high"][start:end] = q
     return pd.DataFrame(out)
+
+
+def _column_quantiles(x: np.ndarray, valid: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """``np.nanquantile(x, probs, axis=0)``, fast: numpy's nanquantile works column by
+    column in Python, so only columns with some (not all) values missing go through it;
+    complete columns take ``np.quantile`` (the same interpolation) and empty ones NaN."""
+    out = np.full((len(probs), x.shape[1]), np.nan)
+    full = valid.all(axis=0)
+    if full.any():
+        out[:, full] = np.quantile(x[:, full], probs, axis=0)
+    some = ~full & valid.any(axis=0)
+    if some.any():
+        out[:, some] = np.nanquantile(x[:, some], probs, axis=0)
+    return out
 
 
 def _bootstrap_roi(
@@ -1238,11 +1252,17 @@ def _expected_rate(
             fit = conversion.fit_conversion(
                 part, formula, successes=successes, trials=trials, site=site
             )
-            p = fit.predict(part).to_numpy(dtype="float64")
-            X = fit.design(part)
+            pattern, X_pat, p_pat = _pattern_predictions(fit, part)
+        ok = pattern >= 0
+        p = np.where(ok, p_pat[np.maximum(pattern, 0)], np.nan)
         w = np.nan_to_num(n * p * (1 - p))
-        grad = np.zeros((n_creators, X.shape[1]))
-        np.add.at(grad, codes, np.nan_to_num(X) * w[:, None])
+        # Per creator, sum_rows x_row w_row / trials: one bincount per coefficient sums
+        # the rows in order (as a row-sized design matrix would), without building it.
+        X0 = np.nan_to_num(X_pat)
+        grad = np.zeros((n_creators, X0.shape[1]))
+        c_ok, pat_ok, w_ok = codes[ok], pattern[ok], w[ok]
+        for j in range(X0.shape[1]):
+            grad[:, j] = np.bincount(c_ok, weights=X0[pat_ok, j] * w_ok, minlength=n_creators)
         tot = np.bincount(codes, weights=n, minlength=n_creators)
         with np.errstate(divide="ignore", invalid="ignore"):
             grad = grad / tot[:, None]
@@ -1255,6 +1275,19 @@ def _expected_rate(
             f"the expected rate is the site's pooled {pooled:.2%} for every creator."
         )
         return np.full(len(n), pooled), np.full(n_creators, pooled * (1 - pooled) / max(n.sum(), 1))
+
+
+def _pattern_predictions(
+    fit: conversion.ConversionFit, part: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fit's design and prediction per distinct covariate pattern of ``part``
+    (a few hundred patterns instead of millions of rows: the design is built once per
+    pattern). Returns each row's pattern code (-1 when a covariate is missing: no
+    prediction), the patterns' design matrix and their predicted rates."""
+    pattern, _, first = lift._group(part, fit.columns())
+    X_pat = fit.design(part.iloc[first])
+    p_pat = fit.predict(part.iloc[first]).to_numpy(dtype="float64")
+    return pattern, X_pat, p_pat
 
 
 def _creator_tier(part: pd.DataFrame, creator_index: pd.Index) -> pd.Categorical:
@@ -1670,13 +1703,146 @@ def export_scorecard(
         written.append(p)
     if suffix in ("", ".xlsx"):
         p = path if suffix else path.with_suffix(".xlsx")
-        # Belt and braces: xlsxwriter would otherwise turn "=..." text into formulas and
-        # "http..." into links.
-        with pd.ExcelWriter(
-            p,
-            engine="xlsxwriter",
-            engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
-        ) as xw:
-            safe.to_excel(xw, sheet_name=sheet_name, index=False)
+        _write_xlsx(safe, p, sheet_name)
         written.append(p)
     return written
+
+
+# The fixed parts of a one-sheet workbook (ECMA-376); the sheet itself is built below.
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (  # style 1: the bold, boxed, centred header of DataFrame.to_excel
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        '<border><left style="thin"><color auto="1"/></left><right style="thin"><color auto="1"/></right>'
+        '<top style="thin"><color auto="1"/></top><bottom style="thin"><color auto="1"/></bottom>'
+        "<diagonal/></border></borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" '
+        'applyAlignment="1"><alignment horizontal="center" vertical="top"/></xf></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    ),
+}
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+#: Excel's limit on the characters of one cell; longer text is cut (as xlsxwriter does).
+_XLSX_MAX_TEXT = 32_767
+
+
+def _column_letters(n: int) -> list[str]:
+    """Spreadsheet column names A, B, ..., Z, AA, ... of the first ``n`` columns."""
+    out = []
+    for j in range(n):
+        name, k = "", j + 1
+        while k:
+            k, r = divmod(k - 1, 26)
+            name = chr(65 + r) + name
+        out.append(name)
+    return out
+
+
+def _xml_text(values: pd.Series) -> pd.Series:
+    """Text made safe for a worksheet's XML: cut to Excel's cell limit, a literal
+    ``_xHHHH_`` protected, control characters as ``_xHHHH_`` escapes (Excel's own
+    convention, as xlsxwriter writes them) and ``& < >`` as entities."""
+    t = values.astype("string").str.slice(0, _XLSX_MAX_TEXT)
+    t = t.str.replace(r"(_x[0-9a-fA-F]{4}_)", r"_x005F\1", regex=True)
+    if t.str.contains(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]", regex=True).any():
+        t = t.str.replace(
+            r"[\x00-\x08\x0b-\x1f\ufffe\uffff]",
+            lambda m: f"_x{ord(m.group(0)):04X}_",
+            regex=True,
+        )
+    return t.str.replace("&", "&amp;").str.replace("<", "&lt;").str.replace(">", "&gt;")
+
+
+def _xml_cells(col: pd.Series, ref: pd.Series) -> pd.Series:
+    """Each row's ``<c>`` element of one column (``ref``: the cell references), as
+    ``DataFrame.to_excel`` writes the values: numbers and booleans as such, missing
+    as an empty cell, infinities as the text "inf" / "-inf", everything else as text."""
+    missing = col.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(col.dtype):
+        v = pd.Series(np.where(col.fillna(False).to_numpy(dtype=bool), "1", "0"), index=ref.index)
+        cells = '<c r="' + ref + '" t="b"><v>' + v + "</v></c>"
+    elif pd.api.types.is_numeric_dtype(col.dtype):
+        x = col.to_numpy(dtype="float64", na_value=np.nan)
+        exact = col.to_numpy(dtype="int64", na_value=0) if col.dtype.kind in "iu" else x
+        # repr of each number (numpy's shortest round-trip text): read back exactly.
+        v = pd.Series(np.where(np.isfinite(x), exact.astype(str), ""), index=ref.index)
+        cells = '<c r="' + ref + '"><v>' + v + "</v></c>"
+        inf = np.isinf(x)
+        if inf.any():
+            text = np.where(x[inf] > 0, "inf", "-inf")
+            cells[inf] = '<c r="' + ref[inf] + '" t="inlineStr"><is><t>' + text + "</t></is></c>"
+    else:
+        v = _xml_text(col.astype(object).where(~missing, "")).reindex(ref.index)
+        cells = (
+            '<c r="' + ref + '" t="inlineStr"><is><t xml:space="preserve">' + v + "</t></is></c>"
+        )
+        missing = missing | (v == "").to_numpy(dtype=bool)  # empty text: blank, as xlsxwriter
+    return cells.where(~missing, "")
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str) -> None:
+    """Write ``frame`` (already :func:`excel_safe`) as a one-sheet workbook with a bold
+    header, the cells built column by column as text (``DataFrame.to_excel`` makes a
+    styled cell object per value: minutes on a scorecard of 100,000 creators). Text is
+    inline and escaped, so it is never a formula, a link or markup."""
+    import zipfile
+
+    letters = _column_letters(frame.shape[1])
+    rows = pd.Series(np.arange(2, len(frame) + 2).astype(str), index=frame.index)
+    header = "".join(
+        f'<c r="{c}1" s="1" t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+        for c, t in zip(
+            letters,
+            _xml_text(pd.Series([str(c) for c in frame.columns], dtype=object)),
+            strict=True,
+        )
+    )
+    body = pd.Series("", index=frame.index, dtype="string")
+    for j, letter in enumerate(letters):
+        body = body + _xml_cells(frame.iloc[:, j], letter + rows)
+    body = '<row r="' + rows + '">' + body + "</row>"
+    last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"
+    sheet = (
+        _XML_HEAD
+        + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + f'<dimension ref="A1:{last}"/><sheetData><row r="1">{header}</row>'
+        + "".join(body.tolist())
+        + "</sheetData></worksheet>"
+    )
+    name = _xml_text(pd.Series([sheet_name[:31]], dtype=object)).iloc[0].replace('"', "&quot;")
+    workbook = (
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    parts = {**_XLSX_PARTS, "xl/workbook.xml": workbook, "xl/worksheets/sheet1.xml": sheet}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for part, xml in parts.items():
+            z.writestr(part, xml if xml.startswith("<?xml") else _XML_HEAD + xml)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -668,3 +670,50 @@ def test_any_tier_labels_work(kind: str) -> None:
     cols = ["expected_cvr", "shrunk_cvr", "profit_roi_low", "profit_roi_high"]
     pd.testing.assert_frame_equal(got[cols], want[cols], check_exact=False, rtol=1e-6)
     assert (got["recommendation"] == want["recommendation"]).all()
+
+
+def test_xlsx_export_reads_back_like_to_excel(tmp_path: Path) -> None:
+    """The hand-built worksheet holds what DataFrame.to_excel would write: numbers as
+    numbers (exactly), booleans, blanks for missing, "inf" text, and text (control
+    characters, markup, Chinese, over-long cells) as inert, escaped strings."""
+    text = ["<r>x</r>", "a\x01b_x0041_c", "  lead", "&amp;<b>", "中文 达人", None, "y" * 40_000]
+    df = pd.DataFrame(
+        {
+            "creator_id": text,
+            "clicks": np.arange(len(text), dtype="int64") * 1_000_003,
+            "roi": [0.1 + 0.2, np.nan, np.inf, -np.inf, 1e-12, 2.5, 0.0],
+            "flag": [True, False] * 3 + [True],
+            "n": pd.array([1, None, 3, 4, 5, 6, 7], dtype="Int64"),
+            "tier": pd.Categorical(["nano", "mid", None, "nano", "mid", "mid", "nano"]),
+        }
+    )
+    (path,) = export_scorecard(df, tmp_path / "card.xlsx")
+    ref = tmp_path / "ref.xlsx"
+    with (
+        pd.ExcelWriter(
+            ref, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False}}
+        ) as xw,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", UserWarning)  # xlsxwriter: over-long cell cut
+        excel_safe(df).to_excel(xw, sheet_name="scorecard", index=False)
+    got = [[c.value for c in r] for r in openpyxl.load_workbook(path).active.iter_rows()]
+    want = [[c.value for c in r] for r in openpyxl.load_workbook(ref).active.iter_rows()]
+    assert len(got) == len(want) == len(df) + 1
+    # xlsxwriter writes text shaped "<r>...</r>" as raw rich-text XML (it reads back
+    # empty); the hand-built sheet keeps it as the text it is.
+    assert got[1][0] == "<r>x</r>" and want[1][0] == ""
+    want[1][0] = got[1][0]
+    # Control characters as Excel's _xHHHH_ escapes, a literal "_x0041_" protected by
+    # an escaped underscore (_x005F_): Excel decodes it back to the original text.
+    decoded = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), got[2][0])
+    assert decoded == text[1]
+    want[2][0] = got[2][0]
+    for g_row, w_row in zip(got, want, strict=True):
+        for g, w in zip(g_row, w_row, strict=True):
+            if isinstance(w, int | float) and not isinstance(w, bool):
+                assert isinstance(g, int | float) and g == pytest.approx(w, rel=1e-15)
+            else:
+                assert g == w
+    assert got[1][2] == 0.1 + 0.2  # shortest round-trip text: the double comes back exactly
+    assert openpyxl.load_workbook(path).sheetnames == ["scorecard"]
