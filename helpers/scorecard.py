@@ -877,9 +877,9 @@ def _summarise_draws(
         excess = margin * net - threshold * cost
         valid = np.isfinite(roi)
         n_valid = valid.sum(axis=0)
+        q = _column_quantiles(roi, valid, [alpha / 2, 0.5, 1 - alpha / 2])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN creators stay NaN
-            q = np.nanquantile(roi, [alpha / 2, 0.5, 1 - alpha / 2], axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["p_loss"][start:end] = (valid & (roi < threshold)).sum(axis=0) / n_valid
                 out["loss_if_kept"][start:end] = (
@@ -890,6 +890,20 @@ def _summarise_draws(
                 )
         out["low"][start:end], out["median"][start:end], out["high"][start:end] = q
     return pd.DataFrame(out)
+
+
+def _column_quantiles(x: np.ndarray, valid: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """``np.nanquantile(x, probs, axis=0)``, fast: numpy's nanquantile works column by
+    column in Python, so only columns with some (not all) values missing go through it;
+    complete columns take ``np.quantile`` (the same interpolation) and empty ones NaN."""
+    out = np.full((len(probs), x.shape[1]), np.nan)
+    full = valid.all(axis=0)
+    if full.any():
+        out[:, full] = np.quantile(x[:, full], probs, axis=0)
+    some = ~full & valid.any(axis=0)
+    if some.any():
+        out[:, some] = np.nanquantile(x[:, some], probs, axis=0)
+    return out
 
 
 def _bootstrap_roi(
@@ -1352,11 +1366,17 @@ def _expected_rate(
             fit = conversion.fit_conversion(
                 part, formula, successes=successes, trials=trials, site=site
             )
-            p = fit.predict(part).to_numpy(dtype="float64")
-            X = fit.design(part)
+            pattern, X_pat, p_pat = _pattern_predictions(fit, part)
+        ok = pattern >= 0
+        p = np.where(ok, p_pat[np.maximum(pattern, 0)], np.nan)
         w = np.nan_to_num(n * p * (1 - p))
-        grad = np.zeros((n_creators, X.shape[1]))
-        np.add.at(grad, codes, np.nan_to_num(X) * w[:, None])
+        # Per creator, sum_rows x_row w_row / trials: one bincount per coefficient sums
+        # the rows in order (as a row-sized design matrix would), without building it.
+        X0 = np.nan_to_num(X_pat)
+        grad = np.zeros((n_creators, X0.shape[1]))
+        c_ok, pat_ok, w_ok = codes[ok], pattern[ok], w[ok]
+        for j in range(X0.shape[1]):
+            grad[:, j] = np.bincount(c_ok, weights=X0[pat_ok, j] * w_ok, minlength=n_creators)
         tot = np.bincount(codes, weights=n, minlength=n_creators)
         with np.errstate(divide="ignore", invalid="ignore"):
             grad = grad / tot[:, None]
@@ -1369,6 +1389,19 @@ def _expected_rate(
             f"the expected rate is the site's pooled {pooled:.2%} for every creator."
         )
         return np.full(len(n), pooled), np.full(n_creators, pooled * (1 - pooled) / max(n.sum(), 1))
+
+
+def _pattern_predictions(
+    fit: conversion.ConversionFit, part: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fit's design and prediction per distinct covariate pattern of ``part``
+    (a few hundred patterns instead of millions of rows: the design is built once per
+    pattern). Returns each row's pattern code (-1 when a covariate is missing: no
+    prediction), the patterns' design matrix and their predicted rates."""
+    pattern, _, first = lift._group(part, fit.columns())
+    X_pat = fit.design(part.iloc[first])
+    p_pat = fit.predict(part.iloc[first]).to_numpy(dtype="float64")
+    return pattern, X_pat, p_pat
 
 
 def _creator_tier(part: pd.DataFrame, creator_index: pd.Index) -> pd.Categorical:
