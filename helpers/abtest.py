@@ -104,6 +104,7 @@ from statsmodels.stats.proportion import (
 )
 
 from helpers.errors import ExportError
+from helpers.i18n import check_lang, text
 
 __all__ = [
     "METRICS",
@@ -304,9 +305,31 @@ class ABResult(_Comparison):
             }
         )
 
-    def summary(self) -> str:
-        """A plain-language sentence for a seller."""
+    def summary(self, lang: str = "en") -> str:
+        """A plain-language sentence for a seller, in ``lang`` ("en" or "zh")."""
         conf = 1 - self.alpha
+        if check_lang(lang) == "zh":
+            return text(
+                _AB_TEXT,
+                "proportions",
+                lang,
+                metric=self.metric.upper(),
+                a=self.name_a,
+                b=self.name_b,
+                rate_a=f"{self.rate_a:.2%}",
+                rate_b=f"{self.rate_b:.2%}",
+                diff=f"{self.diff * 100:+.2f}",
+                conf=f"{conf:.0%}",
+                low=f"{self.diff_low * 100:+.2f}",
+                high=f"{self.diff_high * 100:+.2f}",
+                lift=f"{self.lift:+.1%}",
+                lift_low=f"{self.ratio_low - 1:+.1%}",
+                lift_high=f"{self.ratio_high - 1:+.1%}",
+                p=f"{self.pvalue:.3g}",
+                verdict=text(_AB_TEXT, "sig" if self.significant else "not_sig", lang),
+                alpha=f"{self.alpha:g}",
+                units=_units_sentence(self.unit, self.units_a, self.units_b, lang),
+            )
         verdict = (
             "The difference is statistically significant"
             if self.significant
@@ -1149,9 +1172,31 @@ class MeanResult(_Comparison):
             }
         )
 
-    def summary(self) -> str:
-        """A plain-language sentence for a seller."""
+    def summary(self, lang: str = "en") -> str:
+        """A plain-language sentence for a seller, in ``lang`` ("en" or "zh")."""
         conf = 1 - self.alpha
+        if check_lang(lang) == "zh":
+            return text(
+                _AB_TEXT,
+                "means",
+                lang,
+                metric=self.metric,
+                a=self.name_a,
+                b=self.name_b,
+                mean_a=f"{self.mean_a:,.2f}",
+                mean_b=f"{self.mean_b:,.2f}",
+                diff=f"{self.diff:+,.2f}",
+                conf=f"{conf:.0%}",
+                low=f"{self.diff_low:+,.2f}",
+                high=f"{self.diff_high:+,.2f}",
+                lift=f"{self.lift:+.1%}",
+                lift_low=f"{self.ratio_low - 1:+.1%}",
+                lift_high=f"{self.ratio_high - 1:+.1%}",
+                p=f"{self.pvalue:.3g}",
+                verdict=text(_AB_TEXT, "sig" if self.significant else "not_sig", lang),
+                alpha=f"{self.alpha:g}",
+                units=_units_sentence(self.unit, self.units_a, self.units_b, lang),
+            )
         verdict = (
             "The difference is statistically significant"
             if self.significant
@@ -1166,6 +1211,62 @@ class MeanResult(_Comparison):
             f"{self.units_a} + {self.units_b} {self.unit}s, the unit the variants were "
             "assigned to)."
         )
+
+
+# Chinese sentences of the A/B summaries (English ones are written inline above).
+_AB_TEXT = {
+    "en": {
+        "sig": "The difference is statistically significant",
+        "not_sig": "The data cannot tell the variants apart",
+    },
+    "zh": {
+        "sig": "差异在统计上显著",
+        "not_sig": "数据还分不出两个版本的高下",
+        "proportions": (
+            "{metric}：{a} {rate_a}，{b} {rate_b}；{b} − {a} = {diff} 个百分点"
+            "（{conf} 置信区间 {low} 至 {high}），提升 {lift}（{conf} 置信区间 {lift_low} 至 "
+            "{lift_high}），p = {p}。在 alpha = {alpha} 下，{verdict}{units}"
+        ),
+        "means": (
+            "{metric}：{a} {mean_a}，{b} {mean_b}；{b} − {a} = {diff}（{conf} 置信区间 {low} 至 "
+            "{high}），提升 {lift}（{conf} 置信区间 {lift_low} 至 {lift_high}），p = {p}。"
+            "在 alpha = {alpha} 下，{verdict}{units}"
+        ),
+        "units": "（按分组单位检验：{units_a} + {units_b} 个{unit}）。",
+        "units_impression": "（假设每次曝光或点击都是单独随机分组的）。",
+        "plan": (
+            "要在 {power} 的检验功效、alpha = {alpha} 下发现 {metric} 从 {base} 变到 {target}"
+            "（{lift}）的变化，每个版本大约需要 {n_a}（A）和 {n_b}（B）次{unit}，共 {n} 次"
+        ),
+        "plan_units": (
+            "，即大约 {units_a}（A）和 {units_b}（B）个{by}，每个{by}约 {per} 次{unit}"
+            "（设计效应 {deff}：版本按{by}分配，而各{by}的比率本来就不同，所以需要逐次随机检验"
+            "每组 {n_ind} 次{unit}的 {deff} 倍）"
+        ),
+        "plan_impression": "（假设每次曝光或点击都是单独随机分组的）",
+        "plan_days": "：按每天 {rate} 计，大约需要 {days} 天",
+    },
+}
+_UNIT_ZH = {
+    "impression": "曝光",
+    "impressions": "曝光",
+    "click": "点击",
+    "clicks": "点击",
+    "video": "视频",
+    "videos": "视频",
+    "content": "视频",
+    "creator": "达人",
+    "creators": "达人",
+}
+
+
+def _units_sentence(unit: str, units_a: int, units_b: int, lang: str) -> str:
+    """How the test treated its units, for the Chinese summaries."""
+    if unit == "impression":
+        return text(_AB_TEXT, "units_impression", lang)
+    return text(
+        _AB_TEXT, "units", lang, units_a=units_a, units_b=units_b, unit=_UNIT_ZH.get(unit, unit)
+    )
 
 
 def _per_label(per: str | None) -> str:
@@ -1518,16 +1619,18 @@ class SampleSizePlan:
         """All fields, JSON-friendly."""
         return asdict(self)
 
-    def summary(self) -> str:
-        """A plain-language sentence for a seller."""
-        text = (
+    def summary(self, lang: str = "en") -> str:
+        """A plain-language sentence for a seller, in ``lang`` ("en" or "zh")."""
+        if check_lang(lang) == "zh":
+            return self._summary_zh()
+        sentence = (
             f"To detect a {self.min_detectable_lift:+.0%} change in {self.metric.upper()} from "
             f"{self.baseline_rate:.2%} to {self.target_rate:.2%} with {self.power:.0%} power at "
             f"alpha = {self.alpha:g} ({self.alternative}), each variant needs about "
             f"{self.n_a:,} {self.unit} (A) and {self.n_b:,} (B), {self.n_total:,} in total"
         )
         if self.randomised_by != "impression":
-            text += (
+            sentence += (
                 f", i.e. about {self.units_a:,} {self.randomised_by}s (A) and {self.units_b:,} "
                 f"(B) at {self.trials_per_unit:,.0f} {self.unit} per {self.randomised_by} "
                 f"(design effect {self.design_effect:.1f}: the variants are assigned per "
@@ -1536,15 +1639,58 @@ class SampleSizePlan:
                 "arm of a per-impression test)"
             )
         else:
-            text += " (assumes every impression or click is randomised on its own)"
+            sentence += " (assumes every impression or click is randomised on its own)"
         if self.days is not None:
             if self.daily_traffic is not None:
-                text += f": about {self.days} day(s) at {self.daily_traffic:,.0f} {self.unit} a day"
+                sentence += (
+                    f": about {self.days} day(s) at {self.daily_traffic:,.0f} {self.unit} a day"
+                )
                 if self.daily_units is not None:
-                    text += f" and {self.daily_units:,.0f} new {self.randomised_by}s a day"
+                    sentence += f" and {self.daily_units:,.0f} new {self.randomised_by}s a day"
             else:
-                text += f": about {self.days} day(s) at {self.daily_units:,.0f} new {self.randomised_by}s a day"
-        return text + "."
+                sentence += f": about {self.days} day(s) at {self.daily_units:,.0f} new {self.randomised_by}s a day"
+        return sentence + "."
+
+    def _summary_zh(self) -> str:
+        sentence = text(
+            _AB_TEXT,
+            "plan",
+            "zh",
+            lift=f"{self.min_detectable_lift:+.0%}",
+            metric=self.metric.upper(),
+            base=f"{self.baseline_rate:.2%}",
+            target=f"{self.target_rate:.2%}",
+            power=f"{self.power:.0%}",
+            alpha=f"{self.alpha:g}",
+            n_a=f"{self.n_a:,}",
+            n_b=f"{self.n_b:,}",
+            n=f"{self.n_total:,}",
+            unit=_UNIT_ZH.get(self.unit, self.unit),
+        )
+        if self.randomised_by != "impression":
+            sentence += text(
+                _AB_TEXT,
+                "plan_units",
+                "zh",
+                units_a=f"{self.units_a:,}",
+                units_b=f"{self.units_b:,}",
+                by=_UNIT_ZH.get(self.randomised_by, self.randomised_by),
+                per=f"{self.trials_per_unit:,.0f}",
+                unit=_UNIT_ZH.get(self.unit, self.unit),
+                deff=f"{self.design_effect:.1f}",
+                n_ind=f"{self.n_a_independent:,}",
+            )
+        else:
+            sentence += text(_AB_TEXT, "plan_impression", "zh")
+        if self.days is not None:
+            rates = []
+            if self.daily_traffic is not None:
+                rates.append(f"{self.daily_traffic:,.0f} 次{_UNIT_ZH.get(self.unit, self.unit)}")
+            if self.daily_units is not None:
+                by = _UNIT_ZH.get(self.randomised_by, self.randomised_by)
+                rates.append(f"{self.daily_units:,.0f} 个新{by}")
+            sentence += text(_AB_TEXT, "plan_days", "zh", days=self.days, rate="、".join(rates))
+        return sentence + "。"
 
 
 def _check_positive(name: str, value: object, what: str) -> float:

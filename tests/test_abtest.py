@@ -655,3 +655,28 @@ def test_plan_rejects_history_and_design_effect_together() -> None:
     history = simulate_videos(np.random.default_rng(2), 50)
     with pytest.raises(ValueError, match="not both"):
         plan_sample_size(0.02, 0.3, unit="video", history=history, design_effect=2.0)
+
+
+def test_summaries_in_chinese_keep_the_numbers_of_the_english_ones() -> None:
+    import re
+
+    from helpers.abtest import compare_means, compare_proportions, plan_sample_size
+
+    rng = np.random.default_rng(6)
+    df = simulate_videos(rng, 50)
+    df["gmv"] = rng.lognormal(3, 1.5, 50).round(2) * (df["orders"] > 0)
+    df["variant"] = np.where(rng.random(50) < 0.4, "B", "A")
+    prop = compare_proportions(120, 4000, 150, 4100, metric="ctr")
+    means = compare_means(df, "variant", "gmv", unit="video", test="t")
+    plan = plan_sample_size(0.03, 0.1, metric="ctr")
+    per_video = plan_sample_size(
+        0.03, 0.1, metric="ctr", unit="video", history=df, daily_traffic=5000
+    )
+    for result in (prop, means, plan, per_video):
+        en, zh = result.summary(), result.summary("zh")
+        assert en == result.summary("en")
+        # Chinese text, and every figure of the English sentence is in the Chinese one.
+        assert re.search(r"[\u4e00-\u9fff]", zh), zh
+        numbers = set(re.findall(r"[+-]?\d+(?:[.,]\d+)*%?", en))
+        assert numbers <= set(re.findall(r"[+-]?\d+(?:[.,]\d+)*%?", zh)), (en, zh)
+        assert not re.search(r"\b(the|variants|assumes|tested|each)\b", zh), zh
