@@ -113,6 +113,7 @@ LABELS: dict[str, dict[str, str]] = {
         "how_to_fix": "怎么改",
         "metric": "指标",
         "value": "数值",
+        "setting": "设置项",
         "period": "周期",
         "reason": "原因",
         "read": "读取",

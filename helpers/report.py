@@ -91,6 +91,8 @@ _TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Words of the index pages and the console summary, per report language (helpers.i18n).
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
+        "alerts_heading": "Alerts from the weekly monitor",
+        "alerts_more": "... and {n} more lines in 06_weekly_monitor.",
         "title": "LinkStar affiliate report",
         "title_each": "LinkStar affiliate reports",
         "back": "all reports of this run",
@@ -134,6 +136,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "not_run": "not run {notebook}{where}: {error}",
     },
     "zh": {
+        "alerts_heading": "周度监控提醒",
+        "alerts_more": "……其余 {n} 行见 06 周度监控。",
         "title": "LinkStar 达人联盟营销报告",
         "title_each": "LinkStar 达人联盟营销报告（多份）",
         "back": "本次运行的全部报告",

@@ -59,6 +59,7 @@ TOP_NAMES = 3
 
 _TEXT: dict[str, dict[str, str]] = {
     "en": {
+        "plan_name": "{site} {category}, {who} creators at {rate}",
         "kpi_gmv": "GMV",
         "kpi_net_gmv": "net GMV",
         "kpi_orders": "orders",
@@ -99,6 +100,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "commission_pp": "commission +1 pp",
     },
     "zh": {
+        "plan_name": "{site} {category} 类目，{who} 达人，佣金 {rate}",
         "kpi_gmv": "GMV",
         "kpi_net_gmv": "净 GMV",
         "kpi_orders": "订单数",
@@ -206,11 +208,26 @@ def health_facts(loaded: Any, issues: pd.DataFrame) -> dict[str, Any]:
 
 
 def plan_name(
-    site: str, category: str, creators_per_tier: Mapping[str, int], commission_rate: float
+    site: str,
+    category: str,
+    creators_per_tier: Mapping[str, int],
+    commission_rate: float,
+    lang: str = "en",
 ) -> str:
-    """A plan's label from its settings: ``"UK beauty, 20 micro creators at 15 %"``."""
-    who = " + ".join(f"{n} {t}" for t, n in creators_per_tier.items())
-    return f"{site} {category}, {who} creators at {F.pct(commission_rate)}"
+    """A plan's label from its settings: ``"UK beauty, 20 micro creators at 15 %"``
+    (``"UK beauty 类目，20 位 micro 达人，佣金 15 %"`` in Chinese)."""
+    joint = " + " if lang == "en" else "、"
+    unit = "" if lang == "en" else " 位"
+    who = joint.join(f"{n}{unit} {t}" for t, n in creators_per_tier.items())
+    return text(
+        _TEXT,
+        "plan_name",
+        lang,
+        site=site,
+        category=category,
+        who=who,
+        rate=F.pct(commission_rate),
+    )
 
 
 def plan_table(plan: Any, lang: str = "en") -> pd.DataFrame:
