@@ -22,9 +22,9 @@ PORT ?= 8888
 unexport MPLBACKEND
 # Tests and notebooks run in parallel processes on small matrices, where multi-threaded
 # BLAS only adds contention (50x slower least squares was seen under load).
-report test test-fast: export OPENBLAS_NUM_THREADS = 1
+report test test-fast test-slow: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup report test test-fast lab sample-data bench lint format clean distclean screenshots
+.PHONY: help setup report test test-fast test-slow lab sample-data bench lint format clean distclean screenshots
 
 help: ## Show this help
 	@echo "LinkStar affiliate analytics kit"
@@ -44,8 +44,11 @@ setup: $(STAMP) ## Create .venv and install the pinned dependencies
 report: $(STAMP) ## Run every notebook on the bundled sample; prints reports/<run-id>/index.html
 	$(PY) -m helpers.report --params $(PARAMS) $(ARGS)
 
-test: $(STAMP) ## Run the test suite (unit, statistical and notebook tests)
-	$(PY) -m pytest -n 2 $(ARGS)
+test: $(STAMP) ## Run the test suite (unit, reduced simulations and notebook tests)
+	$(PY) -m pytest -n 2 -m "not slow" $(ARGS)
+
+test-slow: $(STAMP) ## Full-replication simulation studies (coverage, size; ~40 min on 2 cores)
+	$(PY) -m pytest -n 2 -m slow $(ARGS)
 
 test-fast: $(STAMP) ## Run the tests that do not execute notebooks
 	$(PY) -m pytest -n 2 -m "not notebook and not slow" $(ARGS)
