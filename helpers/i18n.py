@@ -228,12 +228,26 @@ def label(name: object, lang: str = "en") -> str:
     return LABELS.get(check_lang(lang), {}).get(str(name), str(name))
 
 
+def _shown(name: object, lang: str) -> str:
+    """A header for people: the translation, or in English the known column names
+    written out (``net_gmv`` -> ``Net GMV``); any other name (data such as a tier or a
+    handle used as a column) is left exactly as it is."""
+    if check_lang(lang) != "en":
+        return label(name, lang)
+    if str(name) not in LABELS["zh"]:
+        return str(name)
+    from helpers.formats import header
+
+    return header(name)
+
+
 def relabel(obj: Any, lang: str = "en", *, index: bool = False) -> Any:
     """A table ready to show in ``lang``: its column headers (and index names) translated.
 
     Takes a DataFrame (returns a renamed copy) or a pandas Styler (headers are relabelled
     at display, HTML-escaped, so the cell formats keyed by column name still apply).
-    English returns ``obj`` unchanged.
+    In English the known column names are written out for people (``net_gmv`` ->
+    ``Net GMV``); names the kit does not know (data values) are left as they are.
 
     Parameters
     ----------
@@ -245,19 +259,17 @@ def relabel(obj: Any, lang: str = "en", *, index: bool = False) -> Any:
         Also translate the row labels that are known names (a table of metrics or plan
         settings); off by default, since row labels are usually data (creator handles).
     """
-    if check_lang(lang) == "en":
-        return obj
     if hasattr(obj, "format_index"):  # a Styler: formats stay keyed by the real names
-        styled = obj.format_index(lambda name: label(name, lang), axis="columns", escape="html")
+        styled = obj.format_index(lambda name: _shown(name, lang), axis="columns", escape="html")
         if index:
             styled = styled.format_index(
-                lambda name: label(name, lang), axis="index", escape="html"
+                lambda name: _shown(name, lang), axis="index", escape="html"
             )
         return styled
-    renamed = obj.rename(columns=lambda name: label(name, lang))
+    renamed = obj.rename(columns=lambda name: _shown(name, lang))
     if index:
-        renamed = renamed.rename(index=lambda name: label(name, lang))
-    names = [label(n, lang) if n is not None else None for n in renamed.index.names]
+        renamed = renamed.rename(index=lambda name: _shown(name, lang))
+    names = [_shown(n, lang) if n is not None else None for n in renamed.index.names]
     return renamed.rename_axis(index=names)
 
 

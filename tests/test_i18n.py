@@ -83,10 +83,12 @@ def test_glossary_and_metrics_are_explained_in_chinese() -> None:
     assert "贡献毛利 / 推广成本" in lines[1]
 
 
-def test_labels_translate_tables_but_not_english() -> None:
-    frame = pd.DataFrame({"site": ["US"], "ctr": [0.02], "my_column": [1]})
-    assert i18n.relabel(frame, "en") is frame
-    assert list(i18n.relabel(frame, "zh").columns) == ["站点", "点击率", "my_column"]
+def test_labels_translate_tables_and_write_english_headers_for_people() -> None:
+    frame = pd.DataFrame({"site": ["US"], "ctr": [0.02], "my_column": [1], "micro": [2]})
+    # known column names read as words; anything else (data used as a header) is untouched
+    assert list(i18n.relabel(frame, "en").columns) == ["Site", "CTR", "my_column", "micro"]
+    assert list(frame.columns) == ["site", "ctr", "my_column", "micro"]  # a copy
+    assert list(i18n.relabel(frame, "zh").columns) == ["站点", "点击率", "my_column", "micro"]
     html = i18n.relabel(frame.style.format({"ctr": "{:.1%}"}), "zh").to_html()
     assert "点击率" in html and "2.0%" in html  # formats stay keyed by the real names
     with pytest.raises(ValueError, match="accepted: en, zh"):
