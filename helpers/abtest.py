@@ -309,32 +309,17 @@ class ABResult(_Comparison):
         """A plain-language sentence for a seller, in ``lang`` ("en" or "zh")."""
         conf = 1 - self.alpha
         if check_lang(lang) == "zh":
-            return text(
-                _AB_TEXT,
+            return _zh_comparison(
+                self,
                 "proportions",
-                lang,
                 metric=self.metric.upper(),
-                a=self.name_a,
-                b=self.name_b,
                 rate_a=f"{self.rate_a:.2%}",
                 rate_b=f"{self.rate_b:.2%}",
                 diff=f"{self.diff * 100:+.2f}",
-                conf=f"{conf:.0%}",
                 low=f"{self.diff_low * 100:+.2f}",
                 high=f"{self.diff_high * 100:+.2f}",
-                lift=f"{self.lift:+.1%}",
-                lift_low=f"{self.ratio_low - 1:+.1%}",
-                lift_high=f"{self.ratio_high - 1:+.1%}",
-                p=f"{self.pvalue:.3g}",
-                verdict=text(_AB_TEXT, "sig" if self.significant else "not_sig", lang),
-                alpha=f"{self.alpha:g}",
-                units=_units_sentence(self.unit, self.units_a, self.units_b, lang),
             )
-        verdict = (
-            "The difference is statistically significant"
-            if self.significant
-            else "The data cannot tell the variants apart"
-        )
+        verdict = text(_AB_TEXT, "sig" if self.significant else "not_sig", "en")
         return (
             f"{self.metric.upper()}: {self.name_a} {self.rate_a:.2%} vs {self.name_b} "
             f"{self.rate_b:.2%}; {self.name_b} - {self.name_a} = {self.diff * 100:+.2f} "
@@ -1176,32 +1161,17 @@ class MeanResult(_Comparison):
         """A plain-language sentence for a seller, in ``lang`` ("en" or "zh")."""
         conf = 1 - self.alpha
         if check_lang(lang) == "zh":
-            return text(
-                _AB_TEXT,
+            return _zh_comparison(
+                self,
                 "means",
-                lang,
                 metric=self.metric,
-                a=self.name_a,
-                b=self.name_b,
                 mean_a=f"{self.mean_a:,.2f}",
                 mean_b=f"{self.mean_b:,.2f}",
                 diff=f"{self.diff:+,.2f}",
-                conf=f"{conf:.0%}",
                 low=f"{self.diff_low:+,.2f}",
                 high=f"{self.diff_high:+,.2f}",
-                lift=f"{self.lift:+.1%}",
-                lift_low=f"{self.ratio_low - 1:+.1%}",
-                lift_high=f"{self.ratio_high - 1:+.1%}",
-                p=f"{self.pvalue:.3g}",
-                verdict=text(_AB_TEXT, "sig" if self.significant else "not_sig", lang),
-                alpha=f"{self.alpha:g}",
-                units=_units_sentence(self.unit, self.units_a, self.units_b, lang),
             )
-        verdict = (
-            "The difference is statistically significant"
-            if self.significant
-            else "The data cannot tell the variants apart"
-        )
+        verdict = text(_AB_TEXT, "sig" if self.significant else "not_sig", "en")
         return (
             f"{self.metric}: {self.name_a} {self.mean_a:,.2f} vs {self.name_b} {self.mean_b:,.2f}; "
             f"{self.name_b} - {self.name_a} = {self.diff:+,.2f} ({conf:.0%} CI "
@@ -1258,6 +1228,28 @@ _UNIT_ZH = {
     "creator": "达人",
     "creators": "达人",
 }
+
+
+def _zh_comparison(result: ABResult | MeanResult, key: str, **shown: str) -> str:
+    """The Chinese sentence of an A/B comparison: ``shown`` holds the figures written
+    differently for rates and for means; the rest is common to both results."""
+    conf = 1 - result.alpha
+    return text(
+        _AB_TEXT,
+        key,
+        "zh",
+        a=result.name_a,
+        b=result.name_b,
+        conf=f"{conf:.0%}",
+        lift=f"{result.lift:+.1%}",
+        lift_low=f"{result.ratio_low - 1:+.1%}",
+        lift_high=f"{result.ratio_high - 1:+.1%}",
+        p=f"{result.pvalue:.3g}",
+        verdict=text(_AB_TEXT, "sig" if result.significant else "not_sig", "zh"),
+        alpha=f"{result.alpha:g}",
+        units=_units_sentence(result.unit, result.units_a, result.units_b, "zh"),
+        **shown,
+    )
 
 
 def _units_sentence(unit: str, units_a: int, units_b: int, lang: str) -> str:
