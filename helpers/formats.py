@@ -82,15 +82,17 @@ def money(
     currency : str, optional
         ISO code, e.g. ``"GBP"``.
     compact : bool
-        Millions and billions as ``576.1M IDR`` / ``1.23B`` (for KPI tiles).
+        Thousands from 100,000 up, millions and billions as ``£477k``, ``576.1M IDR``,
+        ``1.23B`` (KPI tiles have room for about seven characters).
     """
     if is_missing(value):
         return MISSING
     v = float(value)
     prefix, suffix = _symbol(site, currency)
     sign = "-" if v < 0 else ""
-    if compact and abs(v) >= 1e6:
-        scaled, unit = (abs(v) / 1e9, "B") if abs(v) >= 1e9 else (abs(v) / 1e6, "M")
+    if compact and abs(v) >= 1e5:
+        scale, unit = next((s, u) for s, u in ((1e9, "B"), (1e6, "M"), (1e3, "k")) if abs(v) >= s)
+        scaled = abs(v) / scale
         return f"{sign}{prefix}{scaled:,.{_sig(scaled, 4)}f}{unit}{suffix}"
     digits = 2 if abs(v) < 1000 else 0
     return f"{sign}{prefix}{abs(v):,.{digits}f}{suffix}"
