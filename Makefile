@@ -86,9 +86,10 @@ sample-data: $(STAMP) ## Regenerate data/sample (ROWS=30000 SEED=0) and data/smo
 bench: $(STAMP) ## Benchmarks: speed and peak memory, printed with ratios
 	$(PY) -m bench $(ARGS)
 
-lint: $(STAMP) ## Ruff lint and format check, plus the clean-notebook check
+lint: $(STAMP) ## Ruff lint and format check, the package layers (import-linter), clean notebooks
 	$(VENV)/bin/ruff check helpers tests bench notebooks
 	$(VENV)/bin/ruff format --check helpers tests bench
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests/test_notebooks_clean.py
 
 format: $(STAMP) ## Apply ruff's fixes and formatting

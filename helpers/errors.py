@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ExportError", "KitError", "KitWarning", "ModelError", "PlanError"]
+__all__ = ["ExportError", "KitError", "KitWarning", "ModelError", "PlanError", "ReportError"]
 
 
 class KitError(ValueError):
@@ -31,3 +31,9 @@ class ModelError(KitError):
 
 class PlanError(KitError):
     """A campaign plan is invalid (unknown category, commission out of range, ...)."""
+
+
+class ReportError(KitError):
+    """A report cannot be run or written as asked (missing params file, bad YAML,
+    unknown notebook, a parameter value of the wrong type, a table path with an
+    unknown suffix). The message says how to fix it."""

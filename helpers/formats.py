@@ -155,34 +155,6 @@ def human(value: Any) -> str:
     return str(value)
 
 
-# Words that are acronyms or need their own spelling in a header.
-_HEADER_WORDS = {
-    "ctr": "CTR",
-    "cvr": "CVR",
-    "gmv": "GMV",
-    "aov": "AOV",
-    "roi": "ROI",
-    "id": "ID",
-    "p": "P",
-    "q": "q",
-    "pct": "%",
-    "ci": "CI",
-}
-
-
-_HEADERS = {"p_loss": "P(loss)", "n_content": "content", "how_to_fix": "how to fix"}
-
-
-def header(name: Any) -> str:
-    """A column name for people: ``"net_gmv"`` -> ``"Net GMV"``, ``"p_loss"`` -> ``"P(loss)"``."""
-    if str(name) in _HEADERS:
-        name = _HEADERS[str(name)]
-    words = [_HEADER_WORDS.get(w.lower(), w) for w in str(name).replace("_", " ").split()]
-    if words and words[0] == words[0].lower():
-        words[0] = words[0][:1].upper() + words[0][1:]
-    return " ".join(words)
-
-
 def show(
     frame: Any,
     *,
@@ -207,7 +179,7 @@ def show(
     lang : {"en", "zh"}
         Language of the headers (Chinese headers from :data:`helpers.i18n.LABELS`).
     """
-    from helpers.i18n import LABELS, check_lang
+    from helpers.i18n import LABELS, check_lang, header
     from helpers.xlsx import column_kind
 
     words = LABELS.get(check_lang(lang), {})

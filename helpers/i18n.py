@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["LANGS", "check_lang", "label", "missing_keys", "relabel", "text", "translate"]
+__all__ = ["LANGS", "check_lang", "header", "label", "missing_keys", "relabel", "text", "translate"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
 
@@ -228,6 +228,34 @@ def label(name: object, lang: str = "en") -> str:
     return LABELS.get(check_lang(lang), {}).get(str(name), str(name))
 
 
+# Words that are acronyms or need their own spelling in a header.
+_HEADER_WORDS = {
+    "ctr": "CTR",
+    "cvr": "CVR",
+    "gmv": "GMV",
+    "aov": "AOV",
+    "roi": "ROI",
+    "id": "ID",
+    "p": "P",
+    "q": "q",
+    "pct": "%",
+    "ci": "CI",
+}
+
+
+_HEADERS = {"p_loss": "P(loss)", "n_content": "content", "how_to_fix": "how to fix"}
+
+
+def header(name: Any) -> str:
+    """A column name for people: ``"net_gmv"`` -> ``"Net GMV"``, ``"p_loss"`` -> ``"P(loss)"``."""
+    if str(name) in _HEADERS:
+        name = _HEADERS[str(name)]
+    words = [_HEADER_WORDS.get(w.lower(), w) for w in str(name).replace("_", " ").split()]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
 def _shown(name: object, lang: str) -> str:
     """A header for people: the translation, or in English the known column names
     written out (``net_gmv`` -> ``Net GMV``); any other name (data such as a tier or a
@@ -236,8 +264,6 @@ def _shown(name: object, lang: str) -> str:
         return label(name, lang)
     if str(name) not in LABELS["zh"]:
         return str(name)
-    from helpers.formats import header
-
     return header(name)
 
 

@@ -71,6 +71,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.errors import PlanError
+from helpers.escaping import escape_markdown
 from helpers.i18n import text
 from helpers.io.spec import Period
 from helpers.metrics import commission_on_net, contribution, promotion_cost, safe_ratio
@@ -664,8 +665,6 @@ class StopLossResult:
             watched=self.watched,
             line=f"{self.line:g}",
         )
-        from helpers.outputs import escape_markdown
-
         return [head] + [
             text(
                 _TEXT,

@@ -32,12 +32,14 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.escaping import escape_markdown
 
 __all__ = [
     "ReportOutputs",
     "escape_markdown",
     "escape_styler",
     "excel_safe",
+    "export_table",
     "to_jsonable",
     "versions_footer",
     "versions_table",
@@ -130,53 +132,62 @@ def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def export_table(df: pd.DataFrame, path: str | Path, *, sheet_name: str = "table") -> list[Path]:
+    """Write a table a spreadsheet opens safely, as CSV and/or typed XLSX.
+
+    The CSV is UTF-8 with BOM (Excel shows Chinese), CRLF line ends, and text that looks
+    like a formula neutralised (:func:`excel_safe`; creator handles start with ``@``).
+    The XLSX (:func:`helpers.xlsx.write_xlsx`) has typed cells: text stays text, so
+    handles keep their ``@`` and no formula runs; number formats, a filter and a frozen
+    header.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (its index is not written: reset it first to keep it).
+    path : str or Path
+        ``*.csv`` writes CSV, ``*.xlsx`` an Excel workbook, a path without suffix both.
+    sheet_name : str
+        Worksheet name of the XLSX.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    ReportError
+        For another suffix.
+    """
+    from helpers.errors import ReportError
+    from helpers.xlsx import write_xlsx
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ("", ".csv", ".xlsx"):
+        raise ReportError(
+            f"a table is written as .csv or .xlsx (or both with no suffix); got {path.name!r}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    if suffix in ("", ".csv"):
+        p = path if suffix else path.with_suffix(".csv")
+        # CRLF line ends: Excel's own, and the csv writer then quotes any field holding
+        # a carriage return (with "\n" alone a lone "\r" would split the row).
+        excel_safe(df).to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        written.append(p)
+    if suffix in ("", ".xlsx"):
+        p = path if suffix else path.with_suffix(".xlsx")
+        write_xlsx(df, p, sheet_name=sheet_name)
+        written.append(p)
+    return written
+
+
 # --- HTML safety: data is text, never markup ------------------------------------------
 # A creator called "<script>alert(1)</script>" must show as that text in every report.
 # nbconvert passes raw HTML in Markdown through and pandas' Styler renders cell and
 # label text unescaped, so data reaches HTML only through the two functions below.
-
-_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-# CommonMark lets a backslash escape any ASCII punctuation; these are the characters
-# that start emphasis, links, code, headings, lists, tables, math ($) or autolinks (:).
-_MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|~^$:=\"'")
-
-
-def escape_markdown(value: Any) -> str:
-    """Text of ``value`` for a Markdown string that shows it literally.
-
-    HTML is neutralised (``<``, ``>`` and ``&`` become entities), Markdown and math
-    syntax is backslash-escaped (``*``, ``_``, ``[``, ``](``, backticks, ``#``, ``|``,
-    ``$`` ...), so a data value never becomes a tag, link, heading, table cell or
-    formula; ``\\$`` is also what JupyterLab reads as a literal dollar. Line breaks
-    become spaces so a value cannot start a new block.
-
-    Parameters
-    ----------
-    value : Any
-        A data value (creator, category, site, product id, file name, reason ...);
-        converted with ``str``.
-
-    Returns
-    -------
-    str
-        Markdown that renders as exactly ``str(value)``.
-
-    Examples
-    --------
-    >>> print(escape_markdown("<b>$5</b> off"))
-    &lt;b&gt;\\$5&lt;/b&gt; off
-    """
-    out = []
-    for ch in str(value):
-        if ch in _MD_ENTITIES:
-            out.append(_MD_ENTITIES[ch])
-        elif ch in _MD_SPECIAL:
-            out.append("\\" + ch)
-        elif ch in "\r\n":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _escaping(func: Callable[[Any], Any]) -> Callable[[Any], str]:
@@ -302,19 +313,13 @@ class ReportOutputs:
     def table(
         self, frame: pd.DataFrame, name: str, *, index: bool = False, xlsx: bool = True
     ) -> Path:
-        """Write a table as CSV that Excel opens safely: UTF-8 with BOM (Chinese text
-        shows), CRLF line ends, and text that looks like a formula neutralised
-        (:func:`excel_safe`; creator handles start with ``@``); and, next to it, a typed
-        XLSX (:func:`helpers.xlsx.write_xlsx`: text stays text, so handles keep their
-        ``@``; number formats, a filter and a frozen header). Returns the CSV's path."""
-        from helpers.xlsx import write_xlsx
-
+        """Write ``frame`` to ``tables/<notebook>__<name>.csv`` and, unless ``xlsx=False``,
+        a typed XLSX next to it (:func:`export_table`). Returns the CSV's path."""
         path = self.root / "tables" / f"{self.notebook}__{name}.csv"
         plain = frame.reset_index() if index else frame
-        safe = excel_safe(plain)
-        safe.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        export_table(plain, path if xlsx else path.with_suffix(".csv"), sheet_name=name)
         if xlsx:
-            write_xlsx(plain, path.with_suffix(".xlsx"), sheet_name=name)
+            export_table(plain, path.with_suffix(".xlsx"), sheet_name=name)
         return path
 
     def write_results(self) -> Path:

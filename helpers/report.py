@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from helpers import paths
-from helpers.errors import KitError, KitWarning
+from helpers.errors import KitWarning, ReportError
 from helpers.i18n import check_lang
 
 __all__ = [
@@ -195,11 +195,6 @@ def _words(lang: Any) -> dict[str, str]:
     """The index/console words in ``lang`` (English where a word lacks a translation)."""
     code = _lang_code(lang)
     return {**_TEXT["en"], **_TEXT[code]}
-
-
-class ReportError(KitError):
-    """A report cannot be run as asked (missing params file, bad YAML, unknown notebook,
-    a parameter value of the wrong type). The message says how to fix it."""
 
 
 class ParamWarning(KitWarning):

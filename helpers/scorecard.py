@@ -119,7 +119,6 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,18 +128,14 @@ from scipy import optimize, special, stats
 from helpers import conversion, lift, metrics
 from helpers.errors import ModelError
 from helpers.i18n import text
-from helpers.outputs import excel_safe
 from helpers.requirements import ANALYSES
 from helpers.schema import SITES
-from helpers.xlsx import write_xlsx
 
 __all__ = [
     "RECOMMENDATIONS",
     "ScorecardResult",
     "ScorecardRules",
     "build_scorecard",
-    "excel_safe",
-    "export_scorecard",
     "recommend",
 ]
 
@@ -1770,55 +1765,3 @@ _CARD_COLUMNS = [
     "profit_roi_median", "profit_roi_high", "p_loss", "expected_loss_if_kept",
     "expected_forgone_if_dropped",
 ]  # fmt: skip
-
-
-# ---------------------------------------------------------------------- export
-
-
-def export_scorecard(
-    df: pd.DataFrame, path: str | Path, *, sheet_name: str = "scorecard"
-) -> list[Path]:
-    """Write a scorecard as CSV (made safe with :func:`excel_safe`) and/or typed XLSX
-    (:func:`helpers.xlsx.write_xlsx`).
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The table (e.g. ``ScorecardResult.card``).
-    path : str or Path
-        ``*.csv`` writes CSV (UTF-8 with BOM so Excel shows Chinese), ``*.xlsx``
-        writes an Excel workbook, a path without suffix writes both.
-    sheet_name : str
-        Worksheet name of the XLSX.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-
-    Raises
-    ------
-    ValueError
-        For another suffix.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in ("", ".csv", ".xlsx"):
-        raise ValueError(
-            f"export_scorecard writes .csv or .xlsx (or both with no suffix); got {path.name!r}"
-        )
-    safe = excel_safe(df)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    if suffix in ("", ".csv"):
-        p = path if suffix else path.with_suffix(".csv")
-        # CRLF line ends: Excel's own, and the csv writer then quotes any field holding
-        # a carriage return (with "\n" alone a lone "\r" would split the row).
-        safe.to_csv(p, index=False, encoding="utf-8-sig", lineterminator="\r\n")
-        written.append(p)
-    if suffix in ("", ".xlsx"):
-        p = path if suffix else path.with_suffix(".xlsx")
-        # Typed cells: text stays text (a handle keeps its "@", "=..." never runs).
-        write_xlsx(df, p, sheet_name=sheet_name)
-        written.append(p)
-    return written

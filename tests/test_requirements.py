@@ -16,8 +16,16 @@ from helpers.requirements import (
 )
 
 SELLER_CENTER = [
-    "site", "creator_id", "tier", "category", "commission_rate",
-    "impressions", "clicks", "orders", "gmv", "date",
+    "site",
+    "creator_id",
+    "tier",
+    "category",
+    "commission_rate",
+    "impressions",
+    "clicks",
+    "orders",
+    "gmv",
+    "date",
 ]  # fmt: skip  (a Seller Center video export carries post dates)
 NO_PRODUCT_LIST = [c for c in SELLER_CENTER if c not in ("category", "commission_rate")]
 FACEBOOK_ADS = [

@@ -17,14 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import charts
+from helpers.errors import ReportError
+from helpers.outputs import excel_safe, export_table
 from helpers.schema import SITES
 from helpers.scorecard import (
     RECOMMENDATIONS,
     ScorecardRules,
     _bootstrap_roi,
     build_scorecard,
-    excel_safe,
-    export_scorecard,
     recommend,
 )
 from helpers.synth import make_affiliate_data
@@ -560,7 +560,7 @@ def test_exports_open_without_live_formulas(planted, tmp_path: Path) -> None:
     df["creator_id"] = ids.map(lambda v: mapping.get(v, v)).astype("string")
     card = build_scorecard(df, site="US", n_boot=100).card
     assert set(NASTY) <= set(card["creator_id"])
-    files = export_scorecard(card, tmp_path / "scorecard_US")
+    files = export_table(card, tmp_path / "scorecard_US")
     assert [p.suffix for p in files] == [".csv", ".xlsx"]
 
     wb = openpyxl.load_workbook(files[1])
@@ -605,10 +605,10 @@ def _is_number(text: str) -> bool:
 
 def test_export_suffixes(tmp_path: Path) -> None:
     df = pd.DataFrame({"creator_id": ["=1"], "clicks": [3]})
-    assert export_scorecard(df, tmp_path / "a.csv") == [tmp_path / "a.csv"]
-    assert export_scorecard(df, tmp_path / "a.xlsx") == [tmp_path / "a.xlsx"]
-    with pytest.raises(ValueError, match=".csv or .xlsx"):
-        export_scorecard(df, tmp_path / "a.json")
+    assert export_table(df, tmp_path / "a.csv") == [tmp_path / "a.csv"]
+    assert export_table(df, tmp_path / "a.xlsx") == [tmp_path / "a.xlsx"]
+    with pytest.raises(ReportError, match=".csv or .xlsx"):
+        export_table(df, tmp_path / "a.json")
 
 
 # -------------------------------------------------------------------- notebook
