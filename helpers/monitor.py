@@ -906,7 +906,7 @@ def forecast_next(
     end. A record holds the plan, the target period and the quantile grid
     :data:`QUANTILES` of the headline ROI, ready for :func:`append_history`.
     """
-    from helpers.roi import CampaignPlan, forecast_roi
+    from helpers.roi import CampaignPlan, _forecast, _Request
 
     hist = df[
         (df["site"].astype(str) == site) & (pd.to_datetime(df["date"]) <= pd.Timestamp(periods.end))
@@ -935,8 +935,8 @@ def forecast_next(
             post_rate=1.0,
             name=f"{site} {cell.tier} {cell.category}",
         )
-        fc = forecast_roi(
-            plan, hist, n_draws=n_draws, seed=seed, roi=roi, sensitivity=False, _cache=cache
+        fc = _forecast(
+            hist, _Request.checked(plan, roi, n_draws), seed=seed, sensitivity=False, cache=cache
         )
         v = fc.draws[f"{roi}_roi"].dropna().to_numpy()
         records.append(

@@ -1385,9 +1385,6 @@ def forecast_roi(
     min_orders: int = MIN_ORDERS,
     commission_grid: Sequence[float] | None = None,
     sensitivity: bool = True,
-    _slots: pd.DataFrame | None = None,
-    _cache: dict[Any, Any] | None = None,
-    _one_product: bool = True,
 ) -> RoiForecast:
     """Forecast a campaign's ROI as a distribution.
 
@@ -1422,22 +1419,140 @@ def forecast_roi(
     ModelError
         When the models cannot be fitted on the site's history.
     """
-    if not isinstance(plan, CampaignPlan):
-        plan = CampaignPlan.from_dict(plan)
-    if roi not in ROI_KINDS:
-        raise PlanError(f"unknown roi kind {roi!r}; accepted: {list(ROI_KINDS)}")
-    if roi == "profit" and plan.unit_cost_rate is None:
-        raise PlanError(
-            "roi='profit' needs unit_cost_rate in the plan (unit cost / price, e.g. 0.35)"
-        )
-    if int(n_draws) < 200:
-        raise PlanError(f"n_draws = {n_draws} is too few for stable intervals; accepted: >= 200")
-    n_draws = int(n_draws)
+    request = _Request.checked(plan, roi, n_draws, min_clicks, min_orders, commission_grid)
+    return _forecast(history, request, seed=seed, sensitivity=sensitivity)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A checked forecast request: the plan and the options of :func:`forecast_roi`."""
+
+    plan: CampaignPlan
+    roi: str
+    n_draws: int
+    min_clicks: int = MIN_CLICKS
+    min_orders: int = MIN_ORDERS
+    commission_grid: Sequence[float] | None = None
+
+    @classmethod
+    def checked(
+        cls,
+        plan: CampaignPlan | Mapping[str, Any],
+        roi: str,
+        n_draws: int,
+        min_clicks: int = MIN_CLICKS,
+        min_orders: int = MIN_ORDERS,
+        commission_grid: Sequence[float] | None = None,
+    ) -> _Request:
+        if not isinstance(plan, CampaignPlan):
+            plan = CampaignPlan.from_dict(plan)
+        if roi not in ROI_KINDS:
+            raise PlanError(f"unknown roi kind {roi!r}; accepted: {list(ROI_KINDS)}")
+        if roi == "profit" and plan.unit_cost_rate is None:
+            raise PlanError(
+                "roi='profit' needs unit_cost_rate in the plan (unit cost / price, e.g. 0.35)"
+            )
+        if int(n_draws) < 200:
+            raise PlanError(
+                f"n_draws = {n_draws} is too few for stable intervals; accepted: >= 200"
+            )
+        return cls(plan, roi, int(n_draws), min_clicks, min_orders, commission_grid)
+
+
+def _forecast(
+    history: pd.DataFrame,
+    request: _Request,
+    *,
+    seed: int = 0,
+    sensitivity: bool = True,
+    slots: pd.DataFrame | None = None,
+    cache: dict[Any, Any] | None = None,
+    one_product: bool = True,
+) -> RoiForecast:
+    """:func:`forecast_roi` in named steps, with the hooks the backtest and the weekly
+    monitor need: fixed creator ``slots``, a ``cache`` of fits shared across many
+    forecasts from one history, and ``one_product=False`` (each creator sells its own
+    product, as the cells of a backtest do)."""
+    plan, n_draws = request.plan, request.n_draws
     plan.validate(history)
     notes: list[str] = []
     rng = np.random.default_rng(seed)
+    ev = _evidence(history, request, cache, notes)
+    models = _site_models(ev, plan, cache, notes)
+    slots, tiers = _creator_slots(plan, ev.hs, models.pools, slots)
+    eta = _linear_predictors(models, plan, tiers, ev.cold, request, rng, notes)
+    comps = _components_of(ev.hs, plan.site, cache)
+    value, refund, vr = _value_and_refund_levels(
+        comps, plan, cold=ev.cold, use_product=ev.use_product, n_draws=n_draws, rng=rng
+    )
+    notes += [n for c in comps for n in c.notes]
+    sources = _value_sources(ev, plan, comps, request.min_orders, notes)
+    _assumption_notes(plan, comps, notes)
+    imp_scale, reach = _reach(plan, tiers, models.pools, n_draws, rng)
+    st = _Setup(
+        slots_tier=slots["tier"].to_numpy(dtype=object).astype(str),
+        slots_pieces=slots["pieces"].to_numpy(dtype=np.int64),
+        slots_creator=slots["creator"].to_numpy(dtype=np.int64),
+        tiers=tiers,
+        eta_ctr=eta["ctr"],
+        eta_cvr=eta["cvr"],
+        cvr_grid_eta=eta["grid"],
+        aov=vr["aov"],
+        return_rate=vr["return_rate"],
+        value=value,
+        refund=refund,
+        one_product=one_product,
+        imp_scale=imp_scale,
+        pools=models.pools,
+        reach=reach,
+    )
+    sim_seed = int(rng.integers(2**32))
+    draws = _simulate(st, plan, np.random.default_rng(sim_seed))
+    # expected fixed cost: samples for every slot, flat fees for the expected posters
+    fixed_cost = len(slots) * (plan.sample_cost + plan.post_rate * plan.flat_fee) + plan.ads_spend
+    _add_expected(draws, st, plan, fixed_cost)
+    headline = _headline(draws, plan, request.roi, n_draws, notes)
+    commission_range = (
+        float(ev.hs["commission_rate"].min()),
+        float(ev.hs["commission_rate"].max()),
+    )
+    be, curve = _break_even(st, plan, eta["commission_grid"], fixed_cost, commission_range)
+    notes += be.pop("_notes")
+    col = f"{request.roi}_roi"
+    sens = _sensitivity(st, plan, sim_seed, col) if sensitivity else pd.DataFrame()
+    inputs = _forecast_inputs(ev, models, st, eta, comps, sources, slots, fixed_cost, plan)
+    return RoiForecast(
+        plan=plan,
+        draws=draws,
+        summary=_summarise(draws),
+        roi=request.roi,
+        headline=headline,
+        break_even=be,
+        commission_curve=curve,
+        sensitivity=sens,
+        inputs=inputs,
+        notes=notes,
+    )
 
-    hs, no_rate = _site_history(history, plan.site, _cache)
+
+@dataclass
+class _Evidence:
+    """What the site's history holds for the plan's category and product."""
+
+    hs: pd.DataFrame  # the site's usable rows (see _site_history)
+    cat_rows: pd.DataFrame
+    cat_clicks: int
+    cat_orders: int
+    cold: bool  # too little category history: lean on the site's other categories
+    prod_orders: int
+    use_product: bool  # the named product has enough orders to stand on its own
+
+
+def _evidence(
+    history: pd.DataFrame, request: _Request, cache: dict[Any, Any] | None, notes: list[str]
+) -> _Evidence:
+    plan = request.plan
+    hs, no_rate = _site_history(history, plan.site, cache)
     if no_rate:
         # never read as zero commission: such rows cannot inform the commission response
         notes.append(
@@ -1446,7 +1561,7 @@ def forecast_roi(
         )
     cat_rows = hs[hs["category"] == plan.category]
     cat_clicks, cat_orders = int(cat_rows["clicks"].sum()), int(cat_rows["orders"].sum())
-    cold = cat_clicks < min_clicks or cat_orders < min_orders
+    cold = cat_clicks < request.min_clicks or cat_orders < request.min_orders
     if plan.new_category and len(cat_rows) == 0:
         notes.append(
             f"Cold start: category '{plan.category}' has no history on {plan.site}. CTR, "
@@ -1457,16 +1572,35 @@ def forecast_roi(
         notes.append(
             f"Cold start: category '{plan.category}' has little history on {plan.site} "
             f"({cat_clicks:,} clicks, {cat_orders:,} orders; the kit's threshold is "
-            f"{min_clicks:,} clicks and {min_orders:,} orders). Its estimates are pulled towards "
-            "the site's average category and the interval is wider."
+            f"{request.min_clicks:,} clicks and {request.min_orders:,} orders). Its estimates "
+            "are pulled towards the site's average category and the interval is wider."
         )
     prod_rows = hs.iloc[:0]
     if plan.product_id is not None and "product_id" in hs.columns:
         prod_rows = hs[_is(hs["product_id"], plan.product_id)]
     prod_orders = int(prod_rows["orders"].sum())
-    use_product = prod_orders >= min_orders
+    return _Evidence(
+        hs, cat_rows, cat_clicks, cat_orders, cold, prod_orders, prod_orders >= request.min_orders
+    )
 
-    # ----- models (per site: sites are never pooled)
+
+@dataclass
+class _Models:
+    """The site's CTR and conversion fits, the creator pools and their dispersion."""
+
+    ctr: _Linear
+    cvr: _Linear
+    pools: dict[str, _TierPool]
+    disp: dict[str, Any]
+    ctr_formula: str
+    cvr_formula: str
+
+
+def _site_models(
+    ev: _Evidence, plan: CampaignPlan, cache: dict[Any, Any] | None, notes: list[str]
+) -> _Models:
+    """Per-site fits (sites are never pooled)."""
+    hs, cold = ev.hs, ev.cold
     if hs["category"].nunique() < 1 or hs["tier"].nunique() < 1:
         raise ModelError(f"site {plan.site} has too little history to fit a model")
     ctr_formula = CTR_FORMULA if hs["category"].nunique() > 1 else "C(tier)"
@@ -1477,7 +1611,7 @@ def forecast_roi(
     # A sparse category is left out of the fit (its few clicks would give a wild or
     # inestimable coefficient); its effect is then drawn from the between-category spread.
     fit_rows = hs[hs["category"] != plan.category] if cold and hs["category"].nunique() > 2 else hs
-    if cold and fit_rows is hs and len(cat_rows):
+    if cold and fit_rows is hs and len(ev.cat_rows):
         notes.append("Too few categories to leave the sparse one out; it stays in the fit.")
     key = (
         plan.site,
@@ -1486,33 +1620,55 @@ def forecast_roi(
         cvr_formula,
         plan.category if fit_rows is not hs else None,
     )
-    if _cache is not None and key in _cache:
-        ctr_model, cvr_model, pools, disp = _cache[key]
+    if cache is not None and key in cache:
+        ctr_model, cvr_model, pools, disp = cache[key]
     else:
         ctr_model = _fit_binomial(fit_rows, ctr_formula, "clicks", "impressions", notes)
         cvr_model = _fit_binomial(fit_rows, cvr_formula, "orders", "clicks", notes)
         pools, disp = _creator_pools(fit_rows, ctr_model, cvr_model)
-        if _cache is not None:
-            _cache[key] = (ctr_model, cvr_model, pools, disp)
+        if cache is not None:
+            cache[key] = (ctr_model, cvr_model, pools, disp)
+    return _Models(ctr_model, cvr_model, pools, disp, ctr_formula, cvr_formula)
 
-    # ----- creator slots
-    rows = []
-    for t, n_t in plan.creators_per_tier.items():
-        rows += [(t, plan.pieces_per_creator, -1)] * n_t
-    if plan.creators:
-        tier_of = hs.groupby("creator_id", sort=False)["tier"].first()
-        for cid in plan.creators:
-            t = str(tier_of[cid])
-            rows.append(
-                (t, plan.pieces_per_creator, int(np.flatnonzero(pools[t].creator_ids == cid)[0]))
-            )
-    slots = pd.DataFrame(rows, columns=["tier", "pieces", "creator"]) if _slots is None else _slots
+
+def _creator_slots(
+    plan: CampaignPlan,
+    hs: pd.DataFrame,
+    pools: dict[str, _TierPool],
+    slots: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per creator the plan books (tier, pieces, index of a named creator in its
+    tier's pool or -1), and the plan's tiers in the kit's order."""
+    if slots is None:
+        rows = []
+        for t, n_t in plan.creators_per_tier.items():
+            rows += [(t, plan.pieces_per_creator, -1)] * n_t
+        if plan.creators:
+            tier_of = hs.groupby("creator_id", sort=False)["tier"].first()
+            for cid in plan.creators:
+                t = str(tier_of[cid])
+                at = int(np.flatnonzero(pools[t].creator_ids == cid)[0])
+                rows.append((t, plan.pieces_per_creator, at))
+        slots = pd.DataFrame(rows, columns=["tier", "pieces", "creator"])
     tiers = [t for t in TIERS if t in set(slots["tier"])]
     missing_pool = [t for t in tiers if t not in pools]
     if missing_pool:
         raise PlanError(f"tier(s) {missing_pool} have no history on {plan.site}")
+    return slots, tiers
 
-    # ----- linear predictors per draw
+
+def _linear_predictors(
+    models: _Models,
+    plan: CampaignPlan,
+    tiers: list[str],
+    cold: bool,
+    request: _Request,
+    rng: np.random.Generator,
+    notes: list[str],
+) -> dict[str, Any]:
+    """Draws of the CTR and conversion linear predictors per tier (and over the
+    commission grid), with the between-category spread added for a cold start."""
+    ctr_model, cvr_model, n_draws = models.ctr, models.cvr, request.n_draws
     ref_cat = (
         plan.category
         if (not cold and plan.category in ctr_model.levels.get("category", []))
@@ -1527,8 +1683,8 @@ def forecast_roi(
     eta_ctr = b_ctr @ ctr_model.design(new).T
     eta_cvr = b_cvr @ cvr_model.design(new).T
     grid = np.asarray(
-        commission_grid
-        if commission_grid is not None
+        request.commission_grid
+        if request.commission_grid is not None
         else np.round(np.arange(0.005, 0.8001, 0.005), 4),
         dtype="float64",
     )
@@ -1551,37 +1707,54 @@ def forecast_roi(
             f"{sd_cvr:.2f} (conversion) on the logit scale; weight of the category's own "
             f"history: {w_ctr:.0%} (CTR), {w_cvr:.0%} (conversion)."
         )
+    return {
+        "new": new,
+        "ctr": eta_ctr,
+        "cvr": eta_cvr,
+        "grid": eta_grid,
+        "commission_grid": grid,
+    }
 
-    # ----- AOV and return rate
-    site_orders = float(hs["orders"].sum())
-    if site_orders <= 0:
-        raise ModelError(f"site {plan.site} has no orders in the history; cannot estimate AOV")
-    ckey = ("components", plan.site, len(hs))
-    if _cache is not None and ckey in _cache:
-        comps = _cache[ckey]
-    else:
-        comps = (_order_value_components(hs), _refund_components(hs))
-        if _cache is not None:
-            _cache[ckey] = comps
-    value, refund, vr = _value_and_refund_levels(
-        comps, plan, cold=cold, use_product=use_product, n_draws=n_draws, rng=rng
-    )
-    notes += [n for c in comps for n in c.notes]
-    if use_product:
+
+def _components_of(
+    hs: pd.DataFrame, site: str, cache: dict[Any, Any] | None
+) -> tuple[_Components, _Components]:
+    """Order-value and refund variance components of the site's history (cached)."""
+    if float(hs["orders"].sum()) <= 0:
+        raise ModelError(f"site {site} has no orders in the history; cannot estimate AOV")
+    ckey = ("components", site, len(hs))
+    if cache is not None and ckey in cache:
+        return cache[ckey]
+    comps = (_order_value_components(hs), _refund_components(hs))
+    if cache is not None:
+        cache[ckey] = comps
+    return comps
+
+
+def _value_sources(
+    ev: _Evidence,
+    plan: CampaignPlan,
+    comps: tuple[_Components, _Components],
+    min_orders: int,
+    notes: list[str],
+) -> dict[str, str]:
+    """Where the order value and return rate come from, said in a note and returned."""
+    if ev.use_product:
         src = (
-            f"product {plan.product_id}'s own history ({prod_orders:,} orders on {plan.site}; "
-            "its uncertainty counts the creators and videos it sold through, not its orders)"
+            f"product {plan.product_id}'s own history ({ev.prod_orders:,} orders on "
+            f"{plan.site}; its uncertainty counts the creators and videos it sold through, "
+            "not its orders)"
         )
     else:
         why = (
             "no product named in the plan"
             if plan.product_id is None
-            else f"product {plan.product_id} has {prod_orders:,} orders of history, fewer than "
-            f"{min_orders}"
+            else f"product {plan.product_id} has {ev.prod_orders:,} orders of history, fewer "
+            f"than {min_orders}"
         )
         where = (
             f"whole-site history of {plan.site} (cold start)"
-            if cold
+            if ev.cold
             else (f"history of {plan.category} on {plan.site}")
         )
         src = (
@@ -1596,6 +1769,13 @@ def forecast_roi(
         if plan.aov is None and plan.return_rate is None
         else f"AOV: {aov_src}; return rate: {rr_src}."
     )
+    return {"aov": aov_src, "return_rate": rr_src}
+
+
+def _assumption_notes(
+    plan: CampaignPlan, comps: tuple[_Components, _Components], notes: list[str]
+) -> None:
+    """The modelling assumptions a reader should know, in the order the report shows them."""
     notes.append(
         "Orders of one video share a price and a refund propensity, and a creator's videos "
         "resemble each other: order value and refunds vary by creator "
@@ -1614,36 +1794,28 @@ def forecast_roi(
             "recovered (refund_recovery; 0 means refund-only: the buyer keeps the item)."
         )
 
+
+def _reach(
+    plan: CampaignPlan,
+    tiers: list[str],
+    pools: dict[str, _TierPool],
+    n_draws: int,
+    rng: np.random.Generator,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Per tier, the impressions scale and draws of the uncertainty of its mean reach
+    (none when the plan states its reach)."""
     imp_scale = {t: 1.0 for t in tiers}
     reach = {t: _reach_uncertainty(pools[t], rng, n_draws) for t in tiers}
     if plan.impressions_per_piece is not None:  # stated reach: no uncertainty about it
         imp_scale = {t: plan.impressions_per_piece / pools[t].mean_impressions for t in tiers}
         reach = {t: np.ones(n_draws) for t in tiers}
+    return imp_scale, reach
 
-    st = _Setup(
-        slots_tier=slots["tier"].to_numpy(dtype=object).astype(str),
-        slots_pieces=slots["pieces"].to_numpy(dtype=np.int64),
-        slots_creator=slots["creator"].to_numpy(dtype=np.int64),
-        tiers=tiers,
-        eta_ctr=eta_ctr,
-        eta_cvr=eta_cvr,
-        cvr_grid_eta=eta_grid,
-        aov=vr["aov"],
-        return_rate=vr["return_rate"],
-        value=value,
-        refund=refund,
-        one_product=_one_product,
-        imp_scale=imp_scale,
-        pools=pools,
-        reach=reach,
-    )
-    aov_draws, rr_draws = vr["aov"], vr["return_rate"]
-    sim_seed = int(rng.integers(2**32))
-    draws = _simulate(st, plan, np.random.default_rng(sim_seed))
-    n_slots = len(slots)
-    # expected fixed cost: samples for every slot, flat fees for the expected posters
-    fixed_cost = n_slots * (plan.sample_cost + plan.post_rate * plan.flat_fee) + plan.ads_spend
-    exp = _expected(st, plan, eta_cvr)
+
+def _add_expected(draws: pd.DataFrame, st: _Setup, plan: CampaignPlan, fixed_cost: float) -> None:
+    """Add the expected outcome of each draw (``exp_*``: the mean over campaigns that the
+    draw's rates imply, without the luck of one campaign)."""
+    exp = _expected(st, plan, st.eta_cvr)
     exp_cost = plan.commission_rate * exp["net_gmv"] + fixed_cost
     with np.errstate(divide="ignore", invalid="ignore"):
         draws["exp_gmv"] = exp["gmv"]
@@ -1662,10 +1834,15 @@ def forecast_roi(
             draws["exp_profit"] = np.nan
             draws["exp_profit_roi"] = np.nan
 
-    summary = _summarise(draws)
+
+def _headline(
+    draws: pd.DataFrame, plan: CampaignPlan, roi: str, n_draws: int, notes: list[str]
+) -> dict[str, Any]:
+    """The headline ROI's quantiles, P(ROI < 1), P(loss) and expectations."""
     col = f"{roi}_roi"
     v = draws[col].dropna()
     ev = draws[f"exp_{col}"].dropna()
+    profit = plan.unit_cost_rate is not None
     headline = {
         "median": float(v.median()),
         "mean": float(v.mean()),
@@ -1677,80 +1854,75 @@ def forecast_roi(
         "expected_roi_median": float(ev.median()),
         "expected_roi_q025": float(ev.quantile(0.025)),
         "expected_roi_q975": float(ev.quantile(0.975)),
-        "expected_profit": float(draws["profit"].mean())
-        if plan.unit_cost_rate is not None
-        else float("nan"),
-        "p_loss": float((draws["profit"] < 0).mean())
-        if plan.unit_cost_rate is not None
-        else float("nan"),
+        "expected_profit": float(draws["profit"].mean()) if profit else float("nan"),
+        "p_loss": float((draws["profit"] < 0).mean()) if profit else float("nan"),
         "expected_gmv": float(draws["gmv"].mean()),
         "expected_cost": float(draws["promotion_cost"].mean()),
         "n_draws": n_draws,
     }
-    if (draws["orders"] == 0).mean() > 0.05:
+    no_order = (draws["orders"] == 0).mean()
+    if no_order > 0.05:
         notes.append(
-            f"In {(draws['orders'] == 0).mean():.0%} of the simulated campaigns no order came in: "
+            f"In {no_order:.0%} of the simulated campaigns no order came in: "
             "the plan is small for this funnel, so its ROI is very uncertain."
         )
+    return headline
 
-    # ----- break-even and best commission
-    lo_h, hi_h = float(hs["commission_rate"].min()), float(hs["commission_rate"].max())
-    be, curve = _break_even(st, plan, grid, fixed_cost, (lo_h, hi_h))
-    notes += be.pop("_notes")
 
-    # ----- sensitivity
-    sens = _sensitivity(st, plan, sim_seed, col) if sensitivity else pd.DataFrame()
-
-    inputs = {
+def _forecast_inputs(
+    ev: _Evidence,
+    models: _Models,
+    st: _Setup,
+    eta: dict[str, Any],
+    comps: tuple[_Components, _Components],
+    sources: dict[str, str],
+    slots: pd.DataFrame,
+    fixed_cost: float,
+    plan: CampaignPlan,
+) -> dict[str, Any]:
+    """The inputs the forecast used, for the report's assumptions table."""
+    tiers, hs, n_slots = st.tiers, ev.hs, len(slots)
+    return {
         "ctr_by_tier": {
-            t: float(expit(ctr_model.linear_predictor(new)[i])) for i, t in enumerate(tiers)
+            t: float(expit(models.ctr.linear_predictor(eta["new"])[i])) for i, t in enumerate(tiers)
         },
-        "cvr_by_tier": {t: float(np.median(expit(eta_cvr[:, i]))) for i, t in enumerate(tiers)},
+        "cvr_by_tier": {t: float(np.median(expit(st.eta_cvr[:, i]))) for i, t in enumerate(tiers)},
         "ctr_by_tier_median": {
-            t: float(np.median(expit(eta_ctr[:, i]))) for i, t in enumerate(tiers)
+            t: float(np.median(expit(st.eta_ctr[:, i]))) for i, t in enumerate(tiers)
         },
-        "aov": float(np.median(aov_draws)),
-        "aov_source": aov_src,
-        "return_rate": float(np.median(rr_draws)),
-        "return_rate_source": rr_src,
+        "aov": float(np.median(st.aov)),
+        "aov_source": sources["aov"],
+        "return_rate": float(np.median(st.return_rate)),
+        "return_rate_source": sources["return_rate"],
         "impressions_per_piece": {
-            t: float(pools[t].mean_impressions * imp_scale[t]) for t in tiers
+            t: float(st.pools[t].mean_impressions * st.imp_scale[t]) for t in tiers
         },
         "n_creators": int(n_slots),
         "post_rate": float(plan.post_rate),
         "expected_posting_creators": float(plan.post_rate * n_slots),
         "refund_recovery": float(plan.refund_recovery),
-        "product_orders": prod_orders,
-        "product_history_used": bool(use_product and plan.aov is None),
+        "product_orders": ev.prod_orders,
+        "product_history_used": bool(ev.use_product and plan.aov is None),
         "between_product_sd_log_aov": math.sqrt(comps[0].product_var),
-        "between_product_sd_logit_return": _logit_sd(comps[1].product_var, rr_draws),
+        "between_product_sd_logit_return": _logit_sd(comps[1].product_var, st.return_rate),
         "order_value_sd": _sds(comps[0], "log order value"),
         "return_rate_sd": _sds(comps[1], "refunded share of GMV"),
         "n_pieces": int(slots["pieces"].sum()),
         "fixed_cost": float(fixed_cost),
         "platform_fee_rate": float(plan.platform_fee_rate),
-        "category_clicks": cat_clicks,
-        "category_orders": cat_orders,
-        "cold_start": bool(cold),
+        "category_clicks": ev.cat_clicks,
+        "category_orders": ev.cat_orders,
+        "cold_start": bool(ev.cold),
         "history_rows": int(len(hs)),
-        "history_commission_range": [lo_h, hi_h],
-        "creator_variance": disp,
+        "history_commission_range": [
+            float(hs["commission_rate"].min()),
+            float(hs["commission_rate"].max()),
+        ],
+        "creator_variance": models.disp,
         "order_value_shape": 1.0 / max(comps[0].order_var, 1e-6),
-        "ctr_formula": ctr_formula,
-        "cvr_formula": cvr_formula,
+        "ctr_formula": models.ctr_formula,
+        "cvr_formula": models.cvr_formula,
     }
-    return RoiForecast(
-        plan=plan,
-        draws=draws,
-        summary=summary,
-        roi=roi,
-        headline=headline,
-        break_even=be,
-        commission_curve=curve,
-        sensitivity=sens,
-        inputs=inputs,
-        notes=notes,
-    )
 
 
 def _summarise(draws: pd.DataFrame) -> pd.DataFrame:
@@ -2051,16 +2223,14 @@ def backtest_roi(
             flat_fee=float(cell.flat_fee) / cell.creators,
             post_rate=1.0,  # the later window's creators all posted (oracle)
         )
-        fc = forecast_roi(
-            plan,
+        fc = _forecast(
             early,
-            n_draws=n_draws,
+            _Request.checked(plan, roi, n_draws),
             seed=int(rng.integers(2**31)),
-            roi=roi,
             sensitivity=False,
-            _slots=slots,
-            _cache=cache,
-            _one_product=False,
+            slots=slots,
+            cache=cache,
+            one_product=False,
         )
         cost = cell.commission + cell.sample_cost + cell.flat_fee
         actual = (

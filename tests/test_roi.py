@@ -160,8 +160,9 @@ def test_many_slots_subsample_keeps_mean_and_spread(synth, monkeypatch) -> None:
 
     def run(limit: int) -> pd.DataFrame:
         monkeypatch.setattr(roi, "_EXACT_SLOTS", limit)
-        kw = dict(n_draws=400, seed=5, sensitivity=False, _slots=slots, _one_product=False)
-        return forecast_roi(plan, synth.data, **kw).draws  # type: ignore[arg-type]
+        request = roi._Request.checked(plan, "net", 400)
+        kw = dict(seed=5, sensitivity=False, slots=slots, one_product=False)
+        return roi._forecast(synth.data, request, **kw).draws  # type: ignore[arg-type]
 
     exact, sub = run(10**9), run(200)
     for col in ("impressions", "clicks", "orders", "gmv", "net_gmv", "creators_posted", "net_roi"):

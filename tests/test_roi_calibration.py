@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import roi_sim
 
-from helpers.roi import CampaignPlan, forecast_roi
+from helpers.roi import CampaignPlan, _forecast, _Request
 
 VARIANTS = ("category", "product", "stated_aov")
 SHAPES = (  # plans: a gifting campaign (35 % post) and contracted mid creators (all post)
@@ -87,7 +87,8 @@ def _one_history(h: int, seed: int, study: Study, n_draws: int, n_real: int) -> 
             aov=_true_aov(world, pid) if variant == "stated_aov" else None,
             return_rate=float(pr.loc[pid, "return_rate"]) if variant == "stated_aov" else None,
         )
-        fc = forecast_roi(plan, hist, n_draws=n_draws, seed=h, sensitivity=False, _cache=cache)
+        request = _Request.checked(plan, "net", n_draws)
+        fc = _forecast(hist, request, seed=h, sensitivity=False, cache=cache)
         net_fc = fc.draws["net_gmv"].to_numpy()
         mean_net = float(real["net_gmv"].mean())
         for j, mult in enumerate(COST_MULTIPLES):
