@@ -673,294 +673,439 @@ def make_affiliate_data(
     ValueError
         On an unknown site or category, or parameters out of range.
     """
+    n_rows, n_creators, start = _checked_sizes(
+        n_rows, n_days, n_creators, start_date, creator_sd, ctr_creator_sd, ctr_video_sd
+    )
+    thresholds = dict(DEFAULT_TIER_THRESHOLDS if tier_thresholds is None else tier_thresholds)
+    tier_from_followers([1000], thresholds)  # validates the thresholds
+    world = _World.build(
+        _resolve_sites(sites, site_weights),
+        _resolve_categories(categories),
+        cvr_intercept=cvr_intercept,
+        ctr_intercept=ctr_intercept,
+        commission_coef=commission_coef,
+        creator_sd=creator_sd,
+        ctr_creator_sd=ctr_creator_sd,
+        ctr_video_sd=ctr_video_sd,
+        thresholds=thresholds,
+    )
+    rng = np.random.default_rng(seed)
+    creators = _draw_creators(rng, world, n_creators)
+    products = _draw_products(rng, world, n_rows, products_per_group)
+    rows = _draw_rows(rng, world, creators, products, n_rows, n_days)
+    data, latent = _content_frame(world, creators, products, rows, start)
+    truth = _truth(world, n_rows=n_rows, seed=seed, n_creators=n_creators, n_days=n_days)
+    truth.update(n_products=products["n"], start_date=str(pd.Timestamp(start_date).date()))
+    return SynthResult(
+        data=data,
+        truth=_with_derived(truth),
+        creators=_creator_table(world, creators, rows),
+        products=_product_table(world, products),
+        latent=latent,
+    )
+
+
+def _checked_sizes(
+    n_rows: int,
+    n_days: int,
+    n_creators: int | None,
+    start_date: str,
+    *sds: float,
+) -> tuple[int, int, np.datetime64]:
+    """Validated row and creator counts and the first day as datetime64[s]."""
     n_rows = int(n_rows)
     if n_rows < 1:
         raise ValueError(f"n_rows must be >= 1, got {n_rows}")
     if n_days < 1:
         raise ValueError(f"n_days must be >= 1, got {n_days}")
-    for name, val in (
-        ("creator_sd", creator_sd),
-        ("ctr_creator_sd", ctr_creator_sd),
-        ("ctr_video_sd", ctr_video_sd),
-    ):
+    for name, val in zip(("creator_sd", "ctr_creator_sd", "ctr_video_sd"), sds, strict=True):
         if not val >= 0:
             raise ValueError(f"{name} must be >= 0, got {val}")
-    site_specs = _resolve_sites(sites, site_weights)
-    cat_specs = _resolve_categories(categories)
-    thresholds = dict(DEFAULT_TIER_THRESHOLDS if tier_thresholds is None else tier_thresholds)
-    tier_from_followers([1000], thresholds)  # validates the thresholds
-    if n_creators is None:
-        n_creators = max(1, n_rows // 12)
-    n_creators = int(n_creators)
+    n_creators = int(max(1, n_rows // 12) if n_creators is None else n_creators)
     if not 1 <= n_creators:
         raise ValueError(f"n_creators must be >= 1, got {n_creators}")
-    n_creators = min(n_creators, n_rows)
     try:
         start = np.datetime64(pd.Timestamp(start_date).date(), "s")
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"start_date must be an ISO date like '2026-05-04', got {start_date!r}"
         ) from exc
+    return n_rows, min(n_creators, n_rows), start
 
-    site_codes = list(site_specs)
-    cat_names = list(cat_specs)
-    n_sites, n_cats = len(site_codes), len(cat_names)
-    currencies = [SITES[s].currency for s in site_codes]
-    scale_site = np.array([CURRENCY_SCALE[c] for c in currencies])
-    dec_site = np.array([CURRENCY_DECIMALS.get(c, 2) for c in currencies], dtype="float64")
 
-    # Reference category effects are 0: move any offset into the intercepts.
-    ref = cat_specs[cat_names[0]]
-    cvr_intercept_eff = cvr_intercept + ref.cvr_effect
-    ctr_intercept_eff = ctr_intercept + ref.ctr_effect
-    cat_cvr = np.array([cat_specs[c].cvr_effect - ref.cvr_effect for c in cat_names])
-    cat_ctr = np.array([cat_specs[c].ctr_effect - ref.ctr_effect for c in cat_names])
-    cat_share = np.array([cat_specs[c].share for c in cat_names])
-    cat_share = cat_share / cat_share.sum()
-    site_share = np.array([site_specs[s].share for s in site_codes])
-    site_share = site_share / site_share.sum()
-    site_cvr = np.array([site_specs[s].cvr_offset for s in site_codes])
-    site_ctr = np.array([site_specs[s].ctr_offset for s in site_codes])
-    tier_cvr = np.array([TIER_CVR_EFFECT[t] for t in TIERS])
-    tier_ctr = np.array([TIER_CTR_EFFECT[t] for t in TIERS])
-    ctype_names = list(CONTENT_MIX)
-    ctype_share = np.array([CONTENT_MIX[c] for c in ctype_names])
-    ctype_ctr = np.array([CONTENT_CTR_EFFECT[c] for c in ctype_names])
-    imp_mu = np.log(np.array([IMPRESSIONS_MEDIAN[t] for t in TIERS]))
+@dataclass
+class _World:
+    """The generating model's constants: levels, their effects and shares."""
 
-    rng = np.random.default_rng(seed)
+    site_specs: dict[str, SiteSpec]
+    cat_specs: dict[str, CategorySpec]
+    thresholds: dict[str, int]
+    sd: dict[str, float]  # creator_sd, ctr_creator_sd, ctr_video_sd
+    commission_coef: float
+    site_codes: list[str]
+    cat_names: list[str]
+    currencies: list[str]
+    scale_site: np.ndarray
+    dec_site: np.ndarray
+    cvr_intercept: float  # reference category's offset moved in
+    ctr_intercept: float
+    cat_cvr: np.ndarray
+    cat_ctr: np.ndarray
+    cat_share: np.ndarray
+    site_share: np.ndarray
+    site_cvr: np.ndarray
+    site_ctr: np.ndarray
+    tier_cvr: np.ndarray
+    tier_ctr: np.ndarray
+    ctype_names: list[str]
+    ctype_share: np.ndarray
+    ctype_ctr: np.ndarray
+    imp_mu: np.ndarray
 
-    # ---- creators
+    @classmethod
+    def build(
+        cls,
+        site_specs: dict[str, SiteSpec],
+        cat_specs: dict[str, CategorySpec],
+        *,
+        cvr_intercept: float,
+        ctr_intercept: float,
+        commission_coef: float,
+        creator_sd: float,
+        ctr_creator_sd: float,
+        ctr_video_sd: float,
+        thresholds: dict[str, int],
+    ) -> _World:
+        site_codes, cat_names = list(site_specs), list(cat_specs)
+        currencies = [SITES[s].currency for s in site_codes]
+        # Reference category effects are 0: move any offset into the intercepts.
+        ref = cat_specs[cat_names[0]]
+        cat_share = np.array([cat_specs[c].share for c in cat_names])
+        site_share = np.array([site_specs[s].share for s in site_codes])
+        ctype_names = list(CONTENT_MIX)
+        return cls(
+            site_specs=site_specs,
+            cat_specs=cat_specs,
+            thresholds=thresholds,
+            sd={
+                "creator_sd": creator_sd,
+                "ctr_creator_sd": ctr_creator_sd,
+                "ctr_video_sd": ctr_video_sd,
+            },
+            commission_coef=commission_coef,
+            site_codes=site_codes,
+            cat_names=cat_names,
+            currencies=currencies,
+            scale_site=np.array([CURRENCY_SCALE[c] for c in currencies]),
+            dec_site=np.array([CURRENCY_DECIMALS.get(c, 2) for c in currencies], dtype="float64"),
+            cvr_intercept=cvr_intercept + ref.cvr_effect,
+            ctr_intercept=ctr_intercept + ref.ctr_effect,
+            cat_cvr=np.array([cat_specs[c].cvr_effect - ref.cvr_effect for c in cat_names]),
+            cat_ctr=np.array([cat_specs[c].ctr_effect - ref.ctr_effect for c in cat_names]),
+            cat_share=cat_share / cat_share.sum(),
+            site_share=site_share / site_share.sum(),
+            site_cvr=np.array([site_specs[s].cvr_offset for s in site_codes]),
+            site_ctr=np.array([site_specs[s].ctr_offset for s in site_codes]),
+            tier_cvr=np.array([TIER_CVR_EFFECT[t] for t in TIERS]),
+            tier_ctr=np.array([TIER_CTR_EFFECT[t] for t in TIERS]),
+            ctype_names=ctype_names,
+            ctype_share=np.array([CONTENT_MIX[c] for c in ctype_names]),
+            ctype_ctr=np.array([CONTENT_CTR_EFFECT[c] for c in ctype_names]),
+            imp_mu=np.log(np.array([IMPRESSIONS_MEDIAN[t] for t in TIERS])),
+        )
+
+
+def _draw_creators(rng: np.random.Generator, w: _World, n_creators: int) -> dict[str, Any]:
+    """Each creator's site, followers, tier, CVR and CTR effects, activity and flat fee."""
     # Exact allocation of creators to sites (largest remainder), then shuffled.
-    raw = site_share * n_creators
+    raw = w.site_share * n_creators
     counts = np.floor(raw).astype("int64")
     counts[np.argsort(-(raw - counts), kind="stable")[: n_creators - counts.sum()]] += 1
-    c_site = rng.permutation(np.repeat(np.arange(n_sites), counts))
-    comp_w = np.array([w for w, _, _ in FOLLOWER_MIXTURE])
+    site = rng.permutation(np.repeat(np.arange(len(w.site_codes)), counts))
+    comp_w = np.array([wt for wt, _, _ in FOLLOWER_MIXTURE])
     comp = rng.choice(len(FOLLOWER_MIXTURE), size=n_creators, p=comp_w / comp_w.sum())
     mu = np.array([m for _, m, _ in FOLLOWER_MIXTURE])[comp]
     sd = np.array([s for _, _, s in FOLLOWER_MIXTURE])[comp]
     log10_f = np.abs(rng.normal(mu, sd))
-    c_followers = np.floor(1000.0 * 10.0**log10_f).astype("int64")
-    c_tier = tier_from_followers(c_followers, thresholds).cat.codes.to_numpy().astype("int64")
-    c_cvr = rng.normal(0.0, creator_sd, n_creators)
-    c_ctr = rng.normal(0.0, ctr_creator_sd, n_creators)
-    c_activity = rng.lognormal(0.0, 0.6, n_creators)
-    c_flat = (c_tier >= TIERS.index("mid")) & (rng.random(n_creators) < FLAT_FEE_SHARE)
-    fee_lo = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[0] for t in TIERS])[c_tier]
-    fee_hi = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[1] for t in TIERS])[c_tier]
-    c_fee = np.where(c_flat, np.round(rng.uniform(fee_lo, fee_hi) * scale_site[c_site]), 0.0)
+    followers = np.floor(1000.0 * 10.0**log10_f).astype("int64")
+    tier = tier_from_followers(followers, w.thresholds).cat.codes.to_numpy().astype("int64")
+    cvr = rng.normal(0.0, w.sd["creator_sd"], n_creators)
+    ctr = rng.normal(0.0, w.sd["ctr_creator_sd"], n_creators)
+    activity = rng.lognormal(0.0, 0.6, n_creators)
+    flat = (tier >= TIERS.index("mid")) & (rng.random(n_creators) < FLAT_FEE_SHARE)
+    fee_lo = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[0] for t in TIERS])[tier]
+    fee_hi = np.array([FLAT_FEE_USD.get(t, (0.0, 0.0))[1] for t in TIERS])[tier]
+    fee = np.where(flat, np.round(rng.uniform(fee_lo, fee_hi) * w.scale_site[site]), 0.0)
     width = max(5, len(str(n_creators - 1)))
-    c_names = [f"@creator_{i:0{width}d}" for i in range(n_creators)]
+    return {
+        "n": n_creators,
+        "site": site,
+        "followers": followers,
+        "tier": tier,
+        "cvr": cvr,
+        "ctr": ctr,
+        "activity": activity,
+        "fee": fee,
+        "names": [f"@creator_{i:0{width}d}" for i in range(n_creators)],
+    }
 
-    # ---- products
+
+def _draw_products(
+    rng: np.random.Generator, w: _World, n_rows: int, products_per_group: int | None
+) -> dict[str, Any]:
+    """Products per (site, category): commission rate, price, sample cost and id."""
+    n_sites, n_cats = len(w.site_codes), len(w.cat_names)
     if products_per_group is None:
         products_per_group = int(np.clip(round(n_rows / (150 * n_sites * n_cats)), 4, 60))
     ppg = int(products_per_group)
     if ppg < 1:
         raise ValueError(f"products_per_group must be >= 1, got {products_per_group}")
-    n_groups = n_sites * n_cats
-    n_products = n_groups * ppg
-    p_group = np.repeat(np.arange(n_groups), ppg)
-    p_site = p_group // n_cats
-    p_cat = p_group % n_cats
-    lo = np.array([cat_specs[c].commission[0] for c in cat_names])[p_cat]
-    hi = np.array([cat_specs[c].commission[1] for c in cat_names])[p_cat]
-    p_rate = rng.integers(lo, hi + 1) / 100.0
-    price_usd = np.array([cat_specs[c].price_usd for c in cat_names])[p_cat]
-    p_dec = dec_site[p_site]
-    p_price = _round_money(
-        price_usd * rng.lognormal(0.0, PRICE_SIGMA, n_products) * scale_site[p_site], p_dec
+    n_products = n_sites * n_cats * ppg
+    group = np.repeat(np.arange(n_sites * n_cats), ppg)
+    site, cat = group // n_cats, group % n_cats
+    lo = np.array([w.cat_specs[c].commission[0] for c in w.cat_names])[cat]
+    hi = np.array([w.cat_specs[c].commission[1] for c in w.cat_names])[cat]
+    rate = rng.integers(lo, hi + 1) / 100.0
+    price_usd = np.array([w.cat_specs[c].price_usd for c in w.cat_names])[cat]
+    dec = w.dec_site[site]
+    price = _round_money(
+        price_usd * rng.lognormal(0.0, PRICE_SIGMA, n_products) * w.scale_site[site], dec
     )
-    p_price = np.maximum(p_price, 10.0**-p_dec)
-    p_sample = _round_money(p_price * rng.uniform(*SAMPLE_COST_SHARE, n_products), p_dec)
-    p_ids = _unique_ids(rng, n_products, 1_729_000_000_000_000_000, 10**15)
+    price = np.maximum(price, 10.0**-dec)
+    sample = _round_money(price * rng.uniform(*SAMPLE_COST_SHARE, n_products), dec)
+    ids = _unique_ids(rng, n_products, 1_729_000_000_000_000_000, 10**15)
+    return {
+        "n": n_products,
+        "per_group": ppg,
+        "site": site,
+        "cat": cat,
+        "rate": rate,
+        "price": price,
+        "sample": sample,
+        "ids": ids,
+    }
 
-    # ---- rows
-    extra = n_rows - n_creators
-    act = c_activity / c_activity.sum()
-    r_creator = np.concatenate([np.arange(n_creators), rng.choice(n_creators, size=extra, p=act)])
-    r_day = rng.integers(0, n_days, n_rows)
+
+def _draw_rows(
+    rng: np.random.Generator,
+    w: _World,
+    c: dict[str, Any],
+    p: dict[str, Any],
+    n_rows: int,
+    n_days: int,
+) -> dict[str, Any]:
+    """The content rows: who posted what when, the true rates and the counts drawn."""
+    n_cats, ppg = len(w.cat_names), p["per_group"]
+    act = c["activity"] / c["activity"].sum()
+    creator = np.concatenate([np.arange(c["n"]), rng.choice(c["n"], size=n_rows - c["n"], p=act)])
+    day = rng.integers(0, n_days, n_rows)
     # Stable sort by day; 16-bit keys let numpy use its radix sort (same permutation).
-    day_key = r_day.astype("int16") if n_days < 2**15 else r_day
-    order = np.argsort(day_key, kind="stable")
-    del day_key
-    r_creator = r_creator[order]
-    r_day = r_day[order]
+    order = np.argsort(day.astype("int16") if n_days < 2**15 else day, kind="stable")
+    creator, day = creator[order], day[order]
     del order
-    r_site = c_site[r_creator]
-    r_tier = c_tier[r_creator]
-    r_cat = rng.choice(n_cats, size=n_rows, p=cat_share)
-    r_prod = (r_site * n_cats + r_cat) * ppg + rng.integers(0, ppg, n_rows)
-    r_ctype = rng.choice(len(ctype_names), size=n_rows, p=ctype_share)
-    r_rate = p_rate[r_prod]
-
-    eta_ctr = (
-        ctr_intercept_eff
-        + site_ctr[r_site]
-        + cat_ctr[r_cat]
-        + tier_ctr[r_tier]
-        + ctype_ctr[r_ctype]
-        + c_ctr[r_creator]
-        + rng.normal(0.0, ctr_video_sd, n_rows)
+    site, tier = c["site"][creator], c["tier"][creator]
+    cat = rng.choice(n_cats, size=n_rows, p=w.cat_share)
+    prod = (site * n_cats + cat) * ppg + rng.integers(0, ppg, n_rows)
+    ctype = rng.choice(len(w.ctype_names), size=n_rows, p=w.ctype_share)
+    rate = p["rate"][prod]
+    true_ctr = expit(
+        w.ctr_intercept
+        + w.site_ctr[site]
+        + w.cat_ctr[cat]
+        + w.tier_ctr[tier]
+        + w.ctype_ctr[ctype]
+        + c["ctr"][creator]
+        + rng.normal(0.0, w.sd["ctr_video_sd"], n_rows)
     )
-    true_ctr = expit(eta_ctr)
-    del eta_ctr
     true_cvr = expit(
-        cvr_intercept_eff
-        + site_cvr[r_site]
-        + tier_cvr[r_tier]
-        + cat_cvr[r_cat]
-        + commission_coef * r_rate
-        + c_cvr[r_creator]
+        w.cvr_intercept
+        + w.site_cvr[site]
+        + w.tier_cvr[tier]
+        + w.cat_cvr[cat]
+        + w.commission_coef * rate
+        + c["cvr"][creator]
     )
+    rows = {
+        "creator": creator,
+        "day": day,
+        "site": site,
+        "tier": tier,
+        "cat": cat,
+        "prod": prod,
+        "ctype": ctype,
+        "rate": rate,
+        "true_ctr": true_ctr,
+        "true_cvr": true_cvr,
+    }
+    rows.update(_draw_counts(rng, w, p, rows))
+    rows.update(_first_costs(c, p, rows))
+    rows["content_ids"] = _unique_ids(rng, n_rows, 7_300_000_000_000_000_000, 10**18)
+    return rows
 
-    impressions = 1 + np.floor(rng.lognormal(imp_mu[r_tier], IMPRESSIONS_SIGMA)).astype("int64")
-    clicks = rng.binomial(impressions, true_ctr)
-    orders = rng.binomial(clicks, true_cvr)
+
+def _draw_counts(
+    rng: np.random.Generator, w: _World, p: dict[str, Any], r: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Impressions, clicks, orders, items, views and the money of each row."""
+    n_rows = len(r["creator"])
+    impressions = 1 + np.floor(rng.lognormal(w.imp_mu[r["tier"]], IMPRESSIONS_SIGMA)).astype(
+        "int64"
+    )
+    clicks = rng.binomial(impressions, r["true_ctr"])
+    orders = rng.binomial(clicks, r["true_cvr"])
     items = orders + rng.poisson(ITEMS_PER_ORDER_EXTRA * orders)
-    views_f = rng.uniform(*VIEWS_PER_IMPRESSION, n_rows)
-    views = np.round(impressions * views_f).astype("int64")
-    del views_f
+    views = np.round(impressions * rng.uniform(*VIEWS_PER_IMPRESSION, n_rows)).astype("int64")
     shape = GMV_GAMMA_K * np.maximum(items, 1)
-    r_dec = dec_site[r_site]
-    gmv = np.where(items > 0, p_price[r_prod] * items * rng.gamma(shape, 1.0 / shape), 0.0)
+    dec = w.dec_site[r["site"]]
+    gmv = np.where(items > 0, p["price"][r["prod"]] * items * rng.gamma(shape, 1.0 / shape), 0.0)
     del shape
-    gmv = _round_money(gmv, r_dec)
-    ret_rate = np.array([cat_specs[c].return_rate for c in cat_names])[r_cat]
+    gmv = _round_money(gmv, dec)
+    ret_rate = np.array([w.cat_specs[c].return_rate for c in w.cat_names])[r["cat"]]
     n_ref = rng.binomial(orders, ret_rate)
-    refunds = _round_money(np.where(orders > 0, n_ref * gmv / np.maximum(orders, 1), 0.0), r_dec)
+    refunds = _round_money(np.where(orders > 0, n_ref * gmv / np.maximum(orders, 1), 0.0), dec)
     refunds = np.minimum(refunds, gmv)
-    commission = _round_money(r_rate * (gmv - refunds), r_dec)
+    return {
+        "impressions": impressions,
+        "clicks": clicks,
+        "orders": orders,
+        "items": items,
+        "views": views,
+        "gmv": gmv,
+        "refunds": refunds,
+        "commission": _round_money(r["rate"] * (gmv - refunds), dec),
+    }
 
-    # First row (in date order) of each creator-product pair gets the sample cost,
-    # first row of each creator the flat fee.
-    pair = r_creator * n_products + r_prod
-    _, first_pair = np.unique(pair, return_index=True)
-    del pair
-    sample_cost = np.zeros(n_rows)
-    sample_cost[first_pair] = p_sample[r_prod[first_pair]]
-    _, first_creator = np.unique(r_creator, return_index=True)
-    flat_fee = np.zeros(n_rows)
-    flat_fee[first_creator] = c_fee[r_creator[first_creator]]
 
-    c_ids = _unique_ids(rng, n_rows, 7_300_000_000_000_000_000, 10**18)
-    dates = start + r_day.astype("timedelta64[D]").astype("timedelta64[s]")
+def _first_costs(c: dict[str, Any], p: dict[str, Any], r: dict[str, Any]) -> dict[str, Any]:
+    """The first row (in date order) of each creator-product pair carries the sample
+    cost, the first row of each creator the flat fee."""
+    creator, prod = r["creator"], r["prod"]
+    _, first_pair = np.unique(creator * p["n"] + prod, return_index=True)
+    sample_cost = np.zeros(len(creator))
+    sample_cost[first_pair] = p["sample"][prod[first_pair]]
+    _, first_creator = np.unique(creator, return_index=True)
+    flat_fee = np.zeros(len(creator))
+    flat_fee[first_creator] = c["fee"][creator[first_creator]]
+    return {"sample_cost": sample_cost, "flat_fee": flat_fee}
 
-    views_arr = pd.arrays.IntegerArray(views, mask=r_ctype == ctype_names.index("showcase"))
+
+def _content_frame(
+    w: _World,
+    c: dict[str, Any],
+    p: dict[str, Any],
+    r: dict[str, Any],
+    start: np.datetime64,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The canonical frame and the latent true rates of each row."""
+    dates = start + r["day"].astype("timedelta64[D]").astype("timedelta64[s]")
+    showcase = r["ctype"] == w.ctype_names.index("showcase")
+    creator = r["creator"]
     data = pd.DataFrame(
         {
-            "site": pd.Categorical.from_codes(r_site, categories=site_codes),
+            "site": pd.Categorical.from_codes(r["site"], categories=w.site_codes),
             "date": pd.array(dates),
-            "creator_id": _category_take(c_names, r_creator),
-            "followers": pd.array(c_followers[r_creator], dtype="Int64"),
-            "tier": pd.Categorical.from_codes(r_tier, dtype=TIER_DTYPE),
-            "category": pd.Categorical.from_codes(r_cat, categories=cat_names),
-            "product_id": _category_take(_int_strings(p_ids).tolist(), r_prod),
-            "content_id": pd.Series(_int_strings(c_ids)).astype("str").astype("category"),
-            "content_type": pd.Categorical.from_codes(r_ctype, categories=ctype_names),
-            "commission_rate": r_rate,
-            "impressions": impressions,
-            "clicks": clicks,
-            "orders": orders,
-            "items_sold": pd.array(items, dtype="Int64"),
-            "video_views": views_arr,
-            "gmv": gmv,
-            "refunds": refunds,
-            "commission_paid": commission,
-            "sample_cost": sample_cost,
-            "flat_fee": flat_fee,
+            "creator_id": _category_take(c["names"], creator),
+            "followers": pd.array(c["followers"][creator], dtype="Int64"),
+            "tier": pd.Categorical.from_codes(r["tier"], dtype=TIER_DTYPE),
+            "category": pd.Categorical.from_codes(r["cat"], categories=w.cat_names),
+            "product_id": _category_take(_int_strings(p["ids"]).tolist(), r["prod"]),
+            "content_id": pd.Series(_int_strings(r["content_ids"]))
+            .astype("str")
+            .astype("category"),
+            "content_type": pd.Categorical.from_codes(r["ctype"], categories=w.ctype_names),
+            "commission_rate": r["rate"],
+            "impressions": r["impressions"],
+            "clicks": r["clicks"],
+            "orders": r["orders"],
+            "items_sold": pd.array(r["items"], dtype="Int64"),
+            "video_views": pd.arrays.IntegerArray(r["views"], mask=showcase),
+            "gmv": r["gmv"],
+            "refunds": r["refunds"],
+            "commission_paid": r["commission"],
+            "sample_cost": r["sample_cost"],
+            "flat_fee": r["flat_fee"],
         },
         copy=False,
     )
     assert list(data.columns) == list(CANONICAL_COLUMNS)
-    latent = pd.DataFrame({"true_ctr": true_ctr, "true_cvr": true_cvr}, copy=False)
+    latent = pd.DataFrame({"true_ctr": r["true_ctr"], "true_cvr": r["true_cvr"]}, copy=False)
+    return data, latent
 
-    n_rows_creator = np.bincount(r_creator, minlength=n_creators)
-    creators = pd.DataFrame(
+
+def _creator_table(w: _World, c: dict[str, Any], r: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(
         {
-            "creator_id": pd.array(c_names, dtype="string"),
-            "site": pd.Categorical.from_codes(c_site, categories=site_codes),
-            "followers": pd.array(c_followers, dtype="Int64"),
-            "tier": pd.Categorical.from_codes(c_tier, dtype=TIER_DTYPE),
-            "cvr_effect": c_cvr,
-            "ctr_effect": c_ctr,
-            "flat_fee": c_fee,
-            "n_rows": n_rows_creator,
-        }
-    )
-    products = pd.DataFrame(
-        {
-            "product_id": _int_strings(p_ids),
-            "site": pd.Categorical.from_codes(p_site, categories=site_codes),
-            "category": pd.Categorical.from_codes(p_cat, categories=cat_names),
-            "commission_rate": p_rate,
-            "price": p_price,
-            "unit_sample_cost": p_sample,
+            "creator_id": pd.array(c["names"], dtype="string"),
+            "site": pd.Categorical.from_codes(c["site"], categories=w.site_codes),
+            "followers": pd.array(c["followers"], dtype="Int64"),
+            "tier": pd.Categorical.from_codes(c["tier"], dtype=TIER_DTYPE),
+            "cvr_effect": c["cvr"],
+            "ctr_effect": c["ctr"],
+            "flat_fee": c["fee"],
+            "n_rows": np.bincount(r["creator"], minlength=c["n"]),
         }
     )
 
-    truth: dict[str, Any] = {
+
+def _product_table(w: _World, p: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "product_id": _int_strings(p["ids"]),
+            "site": pd.Categorical.from_codes(p["site"], categories=w.site_codes),
+            "category": pd.Categorical.from_codes(p["cat"], categories=w.cat_names),
+            "commission_rate": p["rate"],
+            "price": p["price"],
+            "unit_sample_cost": p["sample"],
+        }
+    )
+
+
+def _truth(w: _World, *, n_rows: int, seed: int, n_creators: int, n_days: int) -> dict[str, Any]:
+    """Every parameter of the generating model (``SynthResult.truth``)."""
+    cat = w.cat_specs
+    return {
         "generator_version": GENERATOR_VERSION,
         "n_rows": n_rows,
         "seed": int(seed),
         "n_creators": n_creators,
-        "n_products": n_products,
-        "start_date": str(pd.Timestamp(start_date).date()),
+        "n_products": None,
+        "start_date": None,
         "n_days": int(n_days),
         "sites": {
             s: {
-                "share": float(site_share[i]),
-                "currency": currencies[i],
-                "currency_per_usd": float(scale_site[i]),
-                "money_decimals": int(dec_site[i]),
+                "share": float(w.site_share[i]),
+                "currency": w.currencies[i],
+                "currency_per_usd": float(w.scale_site[i]),
+                "money_decimals": int(w.dec_site[i]),
+                "cvr_offset": float(w.site_cvr[i]),
+                "ctr_offset": float(w.site_ctr[i]),
             }
-            for i, s in enumerate(site_codes)
+            for i, s in enumerate(w.site_codes)
         },
         "categories": {
             c: {
-                "share": float(cat_share[j]),
-                "commission": list(cat_specs[c].commission),
-                "return_rate": cat_specs[c].return_rate,
-                "price_usd_median": cat_specs[c].price_usd,
-                "baseline_ctr": float(expit(ctr_intercept_eff + cat_ctr[j])),
+                "share": float(w.cat_share[j]),
+                "commission": list(cat[c].commission),
+                "return_rate": cat[c].return_rate,
+                "price_usd_median": cat[c].price_usd,
+                "baseline_ctr": float(expit(w.ctr_intercept + w.cat_ctr[j])),
                 "baseline_cvr": float(
                     expit(
-                        cvr_intercept_eff
-                        + cat_cvr[j]
-                        + commission_coef * np.mean(cat_specs[c].commission) / 100
+                        w.cvr_intercept
+                        + w.cat_cvr[j]
+                        + w.commission_coef * np.mean(cat[c].commission) / 100
                     )
                 ),
             }
-            for j, c in enumerate(cat_names)
+            for j, c in enumerate(w.cat_names)
         },
-        "conversion": {
-            "formula": "logit(p) = intercept + site_offset + tier + category + commission_rate * rate + b, b ~ N(0, creator_sd)",
-            "intercept": float(cvr_intercept_eff),
-            "site_offset": {s: float(site_cvr[i]) for i, s in enumerate(site_codes)},
-            "tier": {t: float(tier_cvr[k]) for k, t in enumerate(TIERS)},
-            "category": {c: float(cat_cvr[j]) for j, c in enumerate(cat_names)},
-            "commission_rate": float(commission_coef),
-            "creator_sd": float(creator_sd),
-        },
-        "ctr": {
-            "formula": (
-                "logit(p) = intercept + site_offset + category + tier + content_type + c + e, "
-                "c ~ N(0, creator_sd) per creator, e ~ N(0, video_sd) per row"
-            ),
-            "intercept": float(ctr_intercept_eff),
-            "site_offset": {s: float(site_ctr[i]) for i, s in enumerate(site_codes)},
-            "category": {c: float(cat_ctr[j]) for j, c in enumerate(cat_names)},
-            "tier": {t: float(tier_ctr[k]) for k, t in enumerate(TIERS)},
-            "content_type": {c: float(ctype_ctr[k]) for k, c in enumerate(ctype_names)},
-            "creator_sd": float(ctr_creator_sd),
-            "video_sd": float(ctr_video_sd),
-        },
+        "conversion": _conversion_truth(w),
+        "ctr": _ctr_truth(w),
         "creators": {
             "followers": "1000 * 10**|N(mu, sd)| from a mixture of (weight, mu, sd)",
             "follower_mixture": [list(m) for m in FOLLOWER_MIXTURE],
-            "tier_thresholds": {k: int(v) for k, v in thresholds.items()},
-            "tier_share": _tier_shares(thresholds),
+            "tier_thresholds": {k: int(v) for k, v in w.thresholds.items()},
+            "tier_share": _tier_shares(w.thresholds),
             "activity_lognormal_sd": 0.6,
             "flat_fee_share": FLAT_FEE_SHARE,
             "flat_fee_usd": {k: list(v) for k, v in FLAT_FEE_USD.items()},
@@ -971,25 +1116,55 @@ def make_affiliate_data(
             "sigma": IMPRESSIONS_SIGMA,
         },
         "content_mix": dict(CONTENT_MIX),
-        "counts": {
-            "items_sold": f"orders + Poisson({ITEMS_PER_ORDER_EXTRA} * orders)",
-            "video_views": f"round(impressions * Uniform{VIEWS_PER_IMPRESSION}); missing for showcase",
-            "gmv": f"price * items_sold * Gamma(k*items, 1/(k*items)), k={GMV_GAMMA_K}",
-            "refunds": "Binomial(orders, return_rate) * gmv / orders",
-            "commission_paid": "commission_rate * (gmv - refunds)",
-            "sample_cost": f"first row of each creator-product pair: price * Uniform{SAMPLE_COST_SHARE}",
-            "flat_fee": "first row of flat-fee creators (mid and above)",
-            "price": f"price_usd_median * lognormal(0, {PRICE_SIGMA}) * currency_per_usd",
-        },
+        "counts": dict(_COUNT_MODELS),
     }
-    # Offsets of the pattern table need the site shares and creator tier shares above.
-    truth["sites"] = {
-        s: {**truth["sites"][s], "cvr_offset": float(site_cvr[i]), "ctr_offset": float(site_ctr[i])}
-        for i, s in enumerate(site_codes)
+
+
+_COUNT_MODELS = {
+    "items_sold": f"orders + Poisson({ITEMS_PER_ORDER_EXTRA} * orders)",
+    "video_views": f"round(impressions * Uniform{VIEWS_PER_IMPRESSION}); missing for showcase",
+    "gmv": f"price * items_sold * Gamma(k*items, 1/(k*items)), k={GMV_GAMMA_K}",
+    "refunds": "Binomial(orders, return_rate) * gmv / orders",
+    "commission_paid": "commission_rate * (gmv - refunds)",
+    "sample_cost": f"first row of each creator-product pair: price * Uniform{SAMPLE_COST_SHARE}",
+    "flat_fee": "first row of flat-fee creators (mid and above)",
+    "price": f"price_usd_median * lognormal(0, {PRICE_SIGMA}) * currency_per_usd",
+}
+
+
+def _conversion_truth(w: _World) -> dict[str, Any]:
+    return {
+        "formula": "logit(p) = intercept + site_offset + tier + category + commission_rate * rate + b, b ~ N(0, creator_sd)",
+        "intercept": float(w.cvr_intercept),
+        "site_offset": {s: float(w.site_cvr[i]) for i, s in enumerate(w.site_codes)},
+        "tier": {t: float(w.tier_cvr[k]) for k, t in enumerate(TIERS)},
+        "category": {c: float(w.cat_cvr[j]) for j, c in enumerate(w.cat_names)},
+        "commission_rate": float(w.commission_coef),
+        "creator_sd": float(w.sd["creator_sd"]),
     }
+
+
+def _ctr_truth(w: _World) -> dict[str, Any]:
+    return {
+        "formula": (
+            "logit(p) = intercept + site_offset + category + tier + content_type + c + e, "
+            "c ~ N(0, creator_sd) per creator, e ~ N(0, video_sd) per row"
+        ),
+        "intercept": float(w.ctr_intercept),
+        "site_offset": {s: float(w.site_ctr[i]) for i, s in enumerate(w.site_codes)},
+        "category": {c: float(w.cat_ctr[j]) for j, c in enumerate(w.cat_names)},
+        "tier": {t: float(w.tier_ctr[k]) for k, t in enumerate(TIERS)},
+        "content_type": {c: float(w.ctype_ctr[k]) for k, c in enumerate(w.ctype_names)},
+        "creator_sd": float(w.sd["ctr_creator_sd"]),
+        "video_sd": float(w.sd["ctr_video_sd"]),
+    }
+
+
+def _with_derived(truth: dict[str, Any]) -> dict[str, Any]:
+    """``truth`` plus what follows from it (pattern rates, marginal coefficients)."""
     key = json.dumps({k: truth[k] for k in _DERIVED_FROM}, sort_keys=True)
     truth.update(json.loads(_derived_truth(key)))
-    return SynthResult(data=data, truth=truth, creators=creators, products=products, latent=latent)
+    return truth
 
 
 # --------------------------------------------------------------------------- writer
