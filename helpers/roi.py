@@ -283,6 +283,19 @@ class CampaignPlan:
     name: str = ""
 
     def __post_init__(self) -> None:
+        self._check_where()
+        self._check_commission()
+        self._check_creators()
+        self._check_amounts()
+        self._check_shares()
+        if self.platform_fee_rate is None:
+            self.platform_fee_rate = SITES[self.site].platform_fee_rate
+        if self.currency is None:
+            self.currency = SITES[self.site].currency
+        self.new_category = bool(self.new_category)
+        self.product_id = None if self.product_id in (None, "") else str(self.product_id)
+
+    def _check_where(self) -> None:
         self.site = str(self.site).strip().upper()
         if self.site == "GB":
             self.site = "UK"
@@ -291,6 +304,8 @@ class CampaignPlan:
         self.category = str(self.category).strip()
         if not self.category:
             raise PlanError("the plan needs a category, e.g. category: beauty")
+
+    def _check_commission(self) -> None:
         lo, hi = COMMISSION_RANGE
         rate = _as_number("commission_rate", self.commission_rate)
         if rate > 1.0 and rate <= 80.0:
@@ -304,6 +319,8 @@ class CampaignPlan:
                 "(TikTok Shop allows 1 %-80 %); give a fraction, 0.15 for 15 %"
             )
         self.commission_rate = rate
+
+    def _check_creators(self) -> None:
         cpt = dict(self.creators_per_tier or {})
         unknown = [t for t in cpt if t not in TIERS]
         if unknown:
@@ -328,6 +345,8 @@ class CampaignPlan:
         if pieces < 1 or pieces != int(pieces):
             raise PlanError(f"pieces_per_creator = {pieces:g} must be a whole number >= 1")
         self.pieces_per_creator = int(pieces)
+
+    def _check_amounts(self) -> None:
         for name in ("sample_cost", "flat_fee", "ads_spend"):
             v = _as_number(name, getattr(self, name))
             if v < 0:
@@ -347,6 +366,8 @@ class CampaignPlan:
                     f"aov = {v:g} must be > 0 (site currency), or omitted to use history"
                 )
             self.aov = v
+
+    def _check_shares(self) -> None:
         for name, upper, closed in (
             ("return_rate", 1.0, False),
             ("unit_cost_rate", 1.0, True),
@@ -377,12 +398,6 @@ class CampaignPlan:
                 "of refunded units restocked (0 refund-only, 1 all returned and resold)"
             )
         self.refund_recovery = rec
-        if self.platform_fee_rate is None:
-            self.platform_fee_rate = SITES[self.site].platform_fee_rate
-        if self.currency is None:
-            self.currency = SITES[self.site].currency
-        self.new_category = bool(self.new_category)
-        self.product_id = None if self.product_id in (None, "") else str(self.product_id)
 
     # -- construction ------------------------------------------------------------
 
@@ -1980,13 +1995,7 @@ def _break_even(
     best = grid[np.argmax(profit, axis=1)]
     share_none = float(1 - any_ok.mean())
     lo_h, hi_h = hist_range
-
-    def q(a: np.ndarray, p: float) -> float:
-        # no break-even counts as below every commission: NaN when the quantile lands there
-        with np.errstate(invalid="ignore"):
-            v = float(np.quantile(np.where(np.isnan(a), -np.inf, a), p, method="inverted_cdf"))
-        return v if math.isfinite(v) else float("nan")
-
+    q = _commission_quantile
     res = {
         "basis": kind,
         "break_even_median": q(be, 0.5),
@@ -2002,6 +2011,32 @@ def _break_even(
         "history_commission_min": lo_h,
         "history_commission_max": hi_h,
     }
+    notes += _break_even_notes(res, plan, share_none)
+    curve = pd.DataFrame(
+        {
+            "commission_rate": grid,
+            "profit_median": np.median(profit, axis=0),
+            "profit_q10": np.quantile(profit, 0.10, axis=0),
+            "profit_q90": np.quantile(profit, 0.90, axis=0),
+        }
+    )
+    res["_notes"] = notes
+    return res, curve
+
+
+def _commission_quantile(a: np.ndarray, p: float) -> float:
+    """Quantile of commission draws where a missing break-even counts as below every
+    commission: NaN when the quantile lands there."""
+    with np.errstate(invalid="ignore"):
+        v = float(np.quantile(np.where(np.isnan(a), -np.inf, a), p, method="inverted_cdf"))
+    return v if math.isfinite(v) else float("nan")
+
+
+def _break_even_notes(res: dict[str, Any], plan: CampaignPlan, share_none: float) -> list[str]:
+    """What a reader must know about the break-even: draws with none, and extrapolation
+    beyond the history's commission range."""
+    notes: list[str] = []
+    lo_h, hi_h = res["history_commission_min"], res["history_commission_max"]
     if share_none > 0.05:
         notes.append(
             f"In {share_none:.0%} of parameter draws no commission rate makes the plan profitable "
@@ -2028,16 +2063,7 @@ def _break_even(
             else ""
         )
     )
-    curve = pd.DataFrame(
-        {
-            "commission_rate": grid,
-            "profit_median": np.median(profit, axis=0),
-            "profit_q10": np.quantile(profit, 0.10, axis=0),
-            "profit_q90": np.quantile(profit, 0.90, axis=0),
-        }
-    )
-    res["_notes"] = notes
-    return res, curve
+    return notes
 
 
 def _sensitivity(st: _Setup, plan: CampaignPlan, sim_seed: int, col: str) -> pd.DataFrame:
@@ -2136,137 +2162,18 @@ def backtest_roi(
     -------
     BacktestResult
     """
-    if "date" not in history.columns or history["date"].isna().all():
-        raise PlanError("the backtest needs a date column to split the history into two windows")
     if roi not in ("gross", "net"):
         raise PlanError(
             f"backtest roi must be 'gross' or 'net' (no unit costs in exports); got {roi!r}"
         )
-    if site is None:
-        site = str(history["site"].value_counts().idxmax())
-    h = history[_is(history["site"], site)]
-    if h.empty:
-        raise PlanError(f"site {site!r} has no history; sites: {_str_levels(history['site'])}")
-    dates = pd.to_datetime(h["date"])
-    cut = (
-        pd.Timestamp(split_date)
-        if split_date is not None
-        else dates.quantile(split_frac).normalize()
-    )
-    early, late = h[dates < cut], h[dates >= cut]
-    if early.empty or late.empty:
-        raise PlanError(
-            f"split date {cut.date()} leaves an empty window; dates run {dates.min().date()} to {dates.max().date()}"
-        )
-    for c in ("tier", "category"):
-        late[c] = late[c].astype(str)
-    for c in ("refunds", "sample_cost", "flat_fee"):
-        if c not in late.columns:
-            late[c] = 0.0
-    grp = late.groupby(["tier", "category"], sort=True)
-    cells = grp.agg(
-        creators=("creator_id", "nunique"),
-        pieces=("creator_id", "size"),
-        commission_rate=("commission_rate", "mean"),
-        gmv=("gmv", "sum"),
-        refunds=("refunds", "sum"),
-        sample_cost=("sample_cost", "sum"),
-        flat_fee=("flat_fee", "sum"),
-    ).reset_index()
-    late_net = late["gmv"].astype(float) - late["refunds"].astype(float).fillna(0.0)
-    comm = late["commission_rate"].astype(float) * late_net
-    if "commission_paid" in late.columns:
-        # a missing rate is never zero commission: the export's own figure, else unknown
-        comm = comm.fillna(late["commission_paid"].astype(float))
-    late = late.assign(_comm=comm, _unknown=comm.isna())
-    g2 = late.groupby(["tier", "category"], sort=True)
-    cells["commission"] = g2["_comm"].sum().to_numpy()
-    cells["n_unknown_commission"] = g2["_unknown"].sum().to_numpy().astype(int)
-    early_tiers = set(_str_levels(early["tier"]))
-    early_cats = set(_str_levels(early["category"]))
-    reason = np.where(
-        cells["pieces"] < min_pieces,
-        f"fewer than {min_pieces} pieces in the later window",
-        np.where(
-            ~cells["tier"].isin(early_tiers) | ~cells["category"].isin(early_cats),
-            "tier or category absent from the earlier window",
-            np.where(
-                cells["n_unknown_commission"] > 0,
-                "rows without commission rate or reported commission",
-                "",
-            ),
-        ),
-    )
-    skipped = cells[reason != ""].assign(reason=reason[reason != ""])
-    todo = cells[reason == ""].sort_values("pieces", ascending=False)
-    if max_cells is not None and len(todo) > max_cells:
-        skipped = pd.concat([skipped, todo.iloc[max_cells:].assign(reason="beyond max_cells")])
-        todo = todo.iloc[:max_cells]
+    site, early, late, cut = _backtest_windows(history, site, split_date, split_frac)
+    late, todo, skipped = _backtest_cells(early, late, min_pieces, max_cells)
     rng = np.random.default_rng(seed)
-    out_rows = []
     cache: dict[Any, Any] = {}  # one fit of the earlier window serves every cell
-    for cell in todo.itertuples(index=False):
-        cell_rows = late[(late["tier"] == cell.tier) & (late["category"] == cell.category)]
-        pieces_per = cell_rows.groupby("creator_id").size().to_numpy()
-        slots = pd.DataFrame({"tier": cell.tier, "pieces": pieces_per, "creator": -1})
-        # the rate actually in effect (commission / net GMV): a cell mixes products with
-        # different rates, and the seller's plan would state the rate it pays
-        net_cell = cell.gmv - cell.refunds
-        rate = cell.commission / net_cell if net_cell > 0 else cell.commission_rate
-        plan = CampaignPlan(
-            site=site,
-            category=cell.category,
-            commission_rate=float(np.clip(rate, 1e-4, COMMISSION_RANGE[1])),
-            creators_per_tier={cell.tier: int(cell.creators)},
-            pieces_per_creator=1,
-            sample_cost=float(cell.sample_cost) / cell.creators,
-            flat_fee=float(cell.flat_fee) / cell.creators,
-            post_rate=1.0,  # the later window's creators all posted (oracle)
-        )
-        fc = _forecast(
-            early,
-            _Request.checked(plan, roi, n_draws),
-            seed=int(rng.integers(2**31)),
-            sensitivity=False,
-            slots=slots,
-            cache=cache,
-            one_product=False,
-        )
-        cost = cell.commission + cell.sample_cost + cell.flat_fee
-        actual = (
-            (cell.gmv if roi == "gross" else cell.gmv - cell.refunds) / cost if cost > 0 else np.nan
-        )
-        v = fc.draws[f"{roi}_roi"].to_numpy()
-        v = v[~np.isnan(v)]
-        if np.isnan(actual) or v.size == 0:
-            out_rows.append(
-                {"tier": cell.tier, "category": cell.category, "skip": "no cost or no forecast"}
-            )
-            continue
-        below = np.mean(v < actual)
-        ties = np.mean(v == actual)
-        pit = below + rng.random() * ties
-        q = np.quantile(v, [0.025, 0.1, 0.5, 0.9, 0.975])
-        out_rows.append(
-            {
-                "tier": cell.tier,
-                "category": cell.category,
-                "creators": int(cell.creators),
-                "pieces": int(cell.pieces),
-                "commission_rate": float(plan.commission_rate),
-                "actual_roi": float(actual),
-                "forecast_median": q[2],
-                "q025": q[0],
-                "q10": q[1],
-                "q90": q[3],
-                "q975": q[4],
-                "pit": float(pit),
-                "in_80": bool(q[1] <= actual <= q[3]),
-                "in_95": bool(q[0] <= actual <= q[4]),
-                "cold_start": bool(fc.inputs["cold_start"]),
-                "skip": "",
-            }
-        )
+    out_rows = [
+        _backtest_cell(cell, early, late, site, roi, n_draws, rng, cache)
+        for cell in todo.itertuples(index=False)
+    ]
     res = pd.DataFrame(out_rows)
     if not res.empty and (res["skip"] != "").any():
         extra = res[res["skip"] != ""].rename(columns={"skip": "reason"})
@@ -2287,3 +2194,148 @@ def backtest_roi(
     return BacktestResult(
         cells=res, coverage=coverage, skipped=skipped.reset_index(drop=True), roi=roi
     )
+
+
+def _backtest_windows(
+    history: pd.DataFrame, site: str | None, split_date: str | None, split_frac: float
+) -> tuple[str, pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """The site (default: most rows) and its earlier and later windows."""
+    if "date" not in history.columns or history["date"].isna().all():
+        raise PlanError("the backtest needs a date column to split the history into two windows")
+    if site is None:
+        site = str(history["site"].value_counts().idxmax())
+    h = history[_is(history["site"], site)]
+    if h.empty:
+        raise PlanError(f"site {site!r} has no history; sites: {_str_levels(history['site'])}")
+    dates = pd.to_datetime(h["date"])
+    cut = (
+        pd.Timestamp(split_date)
+        if split_date is not None
+        else dates.quantile(split_frac).normalize()
+    )
+    early, late = h[dates < cut], h[dates >= cut]
+    if early.empty or late.empty:
+        raise PlanError(
+            f"split date {cut.date()} leaves an empty window; dates run "
+            f"{dates.min().date()} to {dates.max().date()}"
+        )
+    return site, early, late, cut
+
+
+def _backtest_cells(
+    early: pd.DataFrame, late: pd.DataFrame, min_pieces: int, max_cells: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The later window's (tier, category) cells to forecast, largest first, and the
+    ones skipped with their reason; the later rows come back with their commission."""
+    for c in ("tier", "category"):
+        late[c] = late[c].astype(str)
+    for c in ("refunds", "sample_cost", "flat_fee"):
+        if c not in late.columns:
+            late[c] = 0.0
+    cells = (
+        late.groupby(["tier", "category"], sort=True)
+        .agg(
+            creators=("creator_id", "nunique"),
+            pieces=("creator_id", "size"),
+            commission_rate=("commission_rate", "mean"),
+            gmv=("gmv", "sum"),
+            refunds=("refunds", "sum"),
+            sample_cost=("sample_cost", "sum"),
+            flat_fee=("flat_fee", "sum"),
+        )
+        .reset_index()
+    )
+    late_net = late["gmv"].astype(float) - late["refunds"].astype(float).fillna(0.0)
+    comm = late["commission_rate"].astype(float) * late_net
+    if "commission_paid" in late.columns:
+        # a missing rate is never zero commission: the export's own figure, else unknown
+        comm = comm.fillna(late["commission_paid"].astype(float))
+    late = late.assign(_comm=comm, _unknown=comm.isna())
+    g2 = late.groupby(["tier", "category"], sort=True)
+    cells["commission"] = g2["_comm"].sum().to_numpy()
+    cells["n_unknown_commission"] = g2["_unknown"].sum().to_numpy().astype(int)
+    absent = ~cells["tier"].isin(set(_str_levels(early["tier"]))) | ~cells["category"].isin(
+        set(_str_levels(early["category"]))
+    )
+    reason = np.select(
+        [cells["pieces"] < min_pieces, absent, cells["n_unknown_commission"] > 0],
+        [
+            f"fewer than {min_pieces} pieces in the later window",
+            "tier or category absent from the earlier window",
+            "rows without commission rate or reported commission",
+        ],
+        default="",
+    )
+    skipped = cells[reason != ""].assign(reason=reason[reason != ""])
+    todo = cells[reason == ""].sort_values("pieces", ascending=False)
+    if max_cells is not None and len(todo) > max_cells:
+        skipped = pd.concat([skipped, todo.iloc[max_cells:].assign(reason="beyond max_cells")])
+        todo = todo.iloc[:max_cells]
+    return late, todo, skipped
+
+
+def _backtest_cell(
+    cell: Any,
+    early: pd.DataFrame,
+    late: pd.DataFrame,
+    site: str,
+    roi: str,
+    n_draws: int,
+    rng: np.random.Generator,
+    cache: dict[Any, Any],
+) -> dict[str, Any]:
+    """Forecast one later cell from the earlier window; where its actual ROI fell."""
+    cell_rows = late[(late["tier"] == cell.tier) & (late["category"] == cell.category)]
+    pieces_per = cell_rows.groupby("creator_id").size().to_numpy()
+    slots = pd.DataFrame({"tier": cell.tier, "pieces": pieces_per, "creator": -1})
+    # the rate actually in effect (commission / net GMV): a cell mixes products with
+    # different rates, and the seller's plan would state the rate it pays
+    net_cell = cell.gmv - cell.refunds
+    rate = cell.commission / net_cell if net_cell > 0 else cell.commission_rate
+    plan = CampaignPlan(
+        site=site,
+        category=cell.category,
+        commission_rate=float(np.clip(rate, 1e-4, COMMISSION_RANGE[1])),
+        creators_per_tier={cell.tier: int(cell.creators)},
+        pieces_per_creator=1,
+        sample_cost=float(cell.sample_cost) / cell.creators,
+        flat_fee=float(cell.flat_fee) / cell.creators,
+        post_rate=1.0,  # the later window's creators all posted (oracle)
+    )
+    fc = _forecast(
+        early,
+        _Request.checked(plan, roi, n_draws),
+        seed=int(rng.integers(2**31)),
+        sensitivity=False,
+        slots=slots,
+        cache=cache,
+        one_product=False,
+    )
+    cost = cell.commission + cell.sample_cost + cell.flat_fee
+    actual = (
+        (cell.gmv if roi == "gross" else cell.gmv - cell.refunds) / cost if cost > 0 else np.nan
+    )
+    v = fc.draws[f"{roi}_roi"].to_numpy()
+    v = v[~np.isnan(v)]
+    if np.isnan(actual) or v.size == 0:
+        return {"tier": cell.tier, "category": cell.category, "skip": "no cost or no forecast"}
+    pit = np.mean(v < actual) + rng.random() * np.mean(v == actual)
+    q = np.quantile(v, [0.025, 0.1, 0.5, 0.9, 0.975])
+    return {
+        "tier": cell.tier,
+        "category": cell.category,
+        "creators": int(cell.creators),
+        "pieces": int(cell.pieces),
+        "commission_rate": float(plan.commission_rate),
+        "actual_roi": float(actual),
+        "forecast_median": q[2],
+        "q025": q[0],
+        "q10": q[1],
+        "q90": q[3],
+        "q975": q[4],
+        "pit": float(pit),
+        "in_80": bool(q[1] <= actual <= q[3]),
+        "in_95": bool(q[0] <= actual <= q[4]),
+        "cold_start": bool(fc.inputs["cold_start"]),
+        "skip": "",
+    }
