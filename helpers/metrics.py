@@ -649,69 +649,14 @@ def campaign_summary(
         ``df[df.site == "US"]``), a site is unknown and no fee rate is given, or
         costs/rates are out of range.
     """
-    if "site" not in df.columns or "commission_rate" not in df.columns:
-        raise KeyError(
-            "campaign_summary() needs the canonical columns 'site' and 'commission_rate'; "
-            f"the frame has {list(df.columns)}"
-        )
-    sites = sorted(pd.Series(df["site"]).dropna().astype(str).unique())
-    if len(sites) != 1:
-        raise ValueError(
-            f"campaign_summary() works on one site at a time; the frame has sites {sites}. "
-            "Filter first, e.g. df[df['site'] == 'US'] (sites are never pooled: currencies and "
-            "fees differ)."
-        )
-    site = sites[0]
+    site = _one_site(df)
     if missing_commission not in MISSING_COMMISSION:
         raise ValueError(
             f"missing_commission = {missing_commission!r} is not accepted; accepted: "
             f"{list(MISSING_COMMISSION)}"
         )
     notes: list[str] = []
-    rate_rows = pd.to_numeric(df["commission_rate"]).astype("float64")
-    no_rate = rate_rows.isna().to_numpy()
-    n_missing = int(no_rate.sum())
-    reported = (
-        pd.to_numeric(df["commission_paid"]).astype("float64").to_numpy(na_value=np.nan)
-        if "commission_paid" in df.columns
-        else np.full(len(df), np.nan)
-    )
-    unknown = no_rate & np.isnan(reported)
-    n_from_reported = int((no_rate & ~np.isnan(reported)).sum())
-    n_unknown = int(unknown.sum())
-    if n_missing and missing_commission == "raise":
-        where = list(df.index[no_rate][:5])
-        raise ValueError(
-            f"{n_missing} row(s) have no commission_rate (index {where}"
-            f"{' ...' if n_missing > 5 else ''}); fill the rate in the export, or call "
-            "campaign_summary(..., missing_commission='fallback' or 'exclude')"
-        )
-    if n_missing and missing_commission == "exclude":
-        df = df[~no_rate]
-        notes.append(
-            f"{n_missing} row(s) without a commission rate were left out of every sum "
-            "(missing_commission='exclude')."
-        )
-        if df.empty:
-            raise ValueError(
-                "every row lacks a commission rate; fill commission_rate in the export"
-            )
-        rate_rows = rate_rows[~no_rate]
-        reported = reported[~no_rate]
-        no_rate = np.zeros(len(df), dtype=bool)
-        unknown = no_rate
-    elif n_missing:
-        notes.append(
-            f"{n_missing} row(s) have no commission rate: {n_from_reported} use the "
-            "export's reported commission"
-            + (
-                f"; {n_unknown} have no reported commission either, so commission, promotion "
-                "cost and ROI are unknown (NaN). Fill the rates, or pass "
-                "missing_commission='exclude' to leave those rows out."
-                if n_unknown
-                else "."
-            )
-        )
+    df, per_row, counts = _row_commission(df, missing_commission, notes)
     if platform_fee_rate is None:
         if site not in SITES:
             raise ValueError(
@@ -721,40 +666,16 @@ def campaign_summary(
         platform_fee_rate = SITES[site].platform_fee_rate
     f = funnel(df)
     row = f.iloc[0]
-    gmv_rows = df["gmv"].astype("float64").fillna(0.0)
-    ref_rows = (
-        df["refunds"].astype("float64").fillna(0.0) if "refunds" in df.columns else 0.0 * gmv_rows
-    )
-    per_row = np.asarray(
-        commission_on_net(gmv_rows, ref_rows, rate_rows.fillna(0.0)), dtype="float64"
-    )
-    per_row = np.where(no_rate, reported, per_row)
     # a plain sum (not a NaN-skipping one): an unknown commission makes the total unknown
-    commission = float(per_row.sum()) if not unknown.any() else float("nan")
+    commission = float(per_row.sum())
     samples = float(row["sample_cost"]) if "sample_cost" in f.columns else 0.0
     fees = float(row["flat_fee"]) if "flat_fee" in f.columns else 0.0
     cost = float(promotion_cost(commission, samples, fees, ads_spend))
     gmv, refunds = float(row["gmv"]), float(row["refunds"])
-    fee = float(platform_fee_rate) * (gmv - refunds)
-    if product_cost_rate is None:
-        contrib = product_cost = p_roi = float("nan")
-    else:
-        contrib = float(
-            contribution(gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
-        )
-        product_cost = float(product_cost_rate) * (
-            gmv - refunds + (1.0 - float(refund_recovery)) * refunds
-        )
-        p_roi = float(
-            profit_roi(
-                gmv,
-                refunds,
-                cost,
-                product_cost_rate=product_cost_rate,
-                platform_fee_rate=platform_fee_rate,
-                refund_recovery=refund_recovery,
-            )
-        )
+    contrib, product_cost, p_roi = _profit_figures(
+        gmv, refunds, cost, product_cost_rate, platform_fee_rate, refund_recovery
+    )
+    n_missing, n_from_reported, n_unknown = counts
     return {
         "site": site,
         "currency": SITES[site].currency if site in SITES else None,
@@ -778,7 +699,7 @@ def campaign_summary(
         "ads_spend": float(ads_spend),
         "promotion_cost": cost,
         "platform_fee_rate": float(platform_fee_rate),
-        "platform_fee": fee,
+        "platform_fee": float(platform_fee_rate) * (gmv - refunds),
         "product_cost_rate": float("nan")
         if product_cost_rate is None
         else float(product_cost_rate),
@@ -794,3 +715,107 @@ def campaign_summary(
         "n_commission_unknown": n_unknown,
         "notes": notes,
     }
+
+
+def _one_site(df: pd.DataFrame) -> str:
+    """The frame's only site (sites are never pooled: currencies and fees differ)."""
+    if "site" not in df.columns or "commission_rate" not in df.columns:
+        raise KeyError(
+            "campaign_summary() needs the canonical columns 'site' and 'commission_rate'; "
+            f"the frame has {list(df.columns)}"
+        )
+    sites = sorted(pd.Series(df["site"]).dropna().astype(str).unique())
+    if len(sites) != 1:
+        raise ValueError(
+            f"campaign_summary() works on one site at a time; the frame has sites {sites}. "
+            "Filter first, e.g. df[df['site'] == 'US'] (sites are never pooled: currencies and "
+            "fees differ)."
+        )
+    return sites[0]
+
+
+def _row_commission(
+    df: pd.DataFrame, missing_commission: str, notes: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, tuple[int, int, int]]:
+    """Each row's commission (``commission_rate * (gmv - refunds)``; a row without a
+    rate uses its reported commission, else NaN), after the ``missing_commission``
+    policy; and the counts (rows without a rate, of which from reported, unknown)."""
+    rate_rows = pd.to_numeric(df["commission_rate"]).astype("float64")
+    no_rate = rate_rows.isna().to_numpy()
+    n_missing = int(no_rate.sum())
+    reported = (
+        pd.to_numeric(df["commission_paid"]).astype("float64").to_numpy(na_value=np.nan)
+        if "commission_paid" in df.columns
+        else np.full(len(df), np.nan)
+    )
+    n_from_reported = int((no_rate & ~np.isnan(reported)).sum())
+    n_unknown = int((no_rate & np.isnan(reported)).sum())
+    if n_missing and missing_commission == "raise":
+        where = list(df.index[no_rate][:5])
+        raise ValueError(
+            f"{n_missing} row(s) have no commission_rate (index {where}"
+            f"{' ...' if n_missing > 5 else ''}); fill the rate in the export, or call "
+            "campaign_summary(..., missing_commission='fallback' or 'exclude')"
+        )
+    if n_missing and missing_commission == "exclude":
+        df = df[~no_rate]
+        notes.append(
+            f"{n_missing} row(s) without a commission rate were left out of every sum "
+            "(missing_commission='exclude')."
+        )
+        if df.empty:
+            raise ValueError(
+                "every row lacks a commission rate; fill commission_rate in the export"
+            )
+        rate_rows, reported = rate_rows[~no_rate], reported[~no_rate]
+        no_rate = np.zeros(len(df), dtype=bool)
+    elif n_missing:
+        notes.append(
+            f"{n_missing} row(s) have no commission rate: {n_from_reported} use the "
+            "export's reported commission"
+            + (
+                f"; {n_unknown} have no reported commission either, so commission, promotion "
+                "cost and ROI are unknown (NaN). Fill the rates, or pass "
+                "missing_commission='exclude' to leave those rows out."
+                if n_unknown
+                else "."
+            )
+        )
+    gmv_rows = df["gmv"].astype("float64").fillna(0.0)
+    ref_rows = (
+        df["refunds"].astype("float64").fillna(0.0) if "refunds" in df.columns else 0.0 * gmv_rows
+    )
+    per_row = np.asarray(
+        commission_on_net(gmv_rows, ref_rows, rate_rows.fillna(0.0)), dtype="float64"
+    )
+    return df, np.where(no_rate, reported, per_row), (n_missing, n_from_reported, n_unknown)
+
+
+def _profit_figures(
+    gmv: float,
+    refunds: float,
+    cost: float,
+    product_cost_rate: float | None,
+    platform_fee_rate: float,
+    refund_recovery: float,
+) -> tuple[float, float, float]:
+    """Contribution, product cost and profit ROI (NaN without a unit cost)."""
+    if product_cost_rate is None:
+        return float("nan"), float("nan"), float("nan")
+    contrib = float(
+        contribution(gmv, refunds, product_cost_rate, platform_fee_rate, refund_recovery)
+    )
+    product_cost = float(product_cost_rate) * (
+        gmv - refunds + (1.0 - float(refund_recovery)) * refunds
+    )
+    p_roi = float(
+        profit_roi(
+            gmv,
+            refunds,
+            cost,
+            product_cost_rate=product_cost_rate,
+            platform_fee_rate=platform_fee_rate,
+            refund_recovery=refund_recovery,
+        )
+    )
+    return contrib, product_cost, p_roi
