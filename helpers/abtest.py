@@ -1784,6 +1784,79 @@ def plan_sample_size(
         inconsistent (see the messages).
     """
     _, traffic_unit = _check_metric(metric)
+    p1, p2, lift, alpha, power = _check_plan_rates(
+        baseline_rate, min_detectable_lift, alpha, power, alternative, ratio
+    )
+    if daily_traffic is not None:
+        daily_traffic = _check_positive("daily_traffic", daily_traffic, f"{traffic_unit} a day")
+    col, deff, m, source, daily_units = _unit_design(
+        unit,
+        unit_col,
+        metric,
+        design_effect=design_effect,
+        history=history,
+        trials_per_unit=trials_per_unit,
+        daily_units=daily_units,
+    )
+    # statsmodels' diff is prop1 - prop2 where prop2 is the reference; nobs1 is arm B,
+    # nobs2 = nobs1 * ratio_sm, so its ratio is A over B.
+    n_b_raw = float(
+        samplesize_proportions_2indep_onetail(
+            diff=p2 - p1,
+            prop2=p1,
+            power=power,
+            ratio=1.0 / ratio,
+            alpha=alpha,
+            alternative=alternative,
+        )
+    )
+    n_b_ind = math.ceil(n_b_raw - 1e-9)
+    n_a_ind = math.ceil(n_b_raw / ratio - 1e-9)
+    n_b = math.ceil(n_b_raw * deff - 1e-9)
+    n_a = math.ceil(n_b_raw * deff / ratio - 1e-9)
+    units_a, units_b, days = _units_and_days(n_a, n_b, m, ratio, daily_traffic, daily_units)
+    method = "statsmodels samplesize_proportions_2indep_onetail (normal approximation)"
+    if col is not None:
+        method += f", times the design effect of {unit}-level randomisation ({source})"
+    return SampleSizePlan(
+        metric=metric,
+        unit=traffic_unit,
+        baseline_rate=p1,
+        min_detectable_lift=lift,
+        target_rate=p2,
+        alpha=alpha,
+        power=power,
+        alternative=alternative,
+        ratio=float(ratio),
+        n_a=n_a,
+        n_b=n_b,
+        n_total=n_a + n_b,
+        daily_traffic=None if daily_traffic is None else float(daily_traffic),
+        days=days,
+        expected_successes_a=n_a * p1,
+        method=method,
+        randomised_by=unit,
+        design_effect=float(deff),
+        design_effect_source=source,
+        n_a_independent=n_a_ind,
+        n_b_independent=n_b_ind,
+        trials_per_unit=None if m is None else float(m),
+        units_a=units_a,
+        units_b=units_b,
+        units_total=None if units_a is None or units_b is None else units_a + units_b,
+        daily_units=daily_units,
+    )
+
+
+def _check_plan_rates(
+    baseline_rate: float,
+    min_detectable_lift: float,
+    alpha: float,
+    power: float,
+    alternative: str,
+    ratio: float,
+) -> tuple[float, float, float, float, float]:
+    """Checked baseline and target rates, lift, alpha and power of a sample-size plan."""
     p1 = _check_probability("baseline_rate", baseline_rate)
     alpha = _check_probability("alpha", alpha)
     power = _check_probability("power", power)
@@ -1820,9 +1893,22 @@ def plan_sample_size(
         raise ValueError(
             f"ratio (size of arm B over arm A) must be a positive number; got {ratio!r}"
         )
-    if daily_traffic is not None:
-        daily_traffic = _check_positive("daily_traffic", daily_traffic, f"{traffic_unit} a day")
+    return p1, p2, lift, alpha, power
 
+
+def _unit_design(
+    unit: Unit,
+    unit_col: str | None,
+    metric: Metric,
+    *,
+    design_effect: float | None,
+    history: pd.DataFrame | None,
+    trials_per_unit: float | None,
+    daily_units: float | None,
+) -> tuple[str | None, float, float | None, str, float | None]:
+    """The unit column, design effect, traffic per unit and where the design effect
+    comes from, for impression-, video- or creator-level randomisation."""
+    _, traffic_unit = _check_metric(metric)
     col = _check_unit(unit, unit_col)
     deff, m, source = 1.0, None, "impression-level randomisation"
     if col is None:
@@ -1881,23 +1967,19 @@ def plan_sample_size(
                 f"site with {col!r}) or design_effect= and trials_per_unit=. Without it the "
                 "plan would assume independent impressions and be far too small."
             )
+    return col, deff, m, source, daily_units
 
-    # statsmodels' diff is prop1 - prop2 where prop2 is the reference; nobs1 is arm B,
-    # nobs2 = nobs1 * ratio_sm, so its ratio is A over B.
-    n_b_raw = float(
-        samplesize_proportions_2indep_onetail(
-            diff=p2 - p1,
-            prop2=p1,
-            power=power,
-            ratio=1.0 / ratio,
-            alpha=alpha,
-            alternative=alternative,
-        )
-    )
-    n_b_ind = math.ceil(n_b_raw - 1e-9)
-    n_a_ind = math.ceil(n_b_raw / ratio - 1e-9)
-    n_b = math.ceil(n_b_raw * deff - 1e-9)
-    n_a = math.ceil(n_b_raw * deff / ratio - 1e-9)
+
+def _units_and_days(
+    n_a: int,
+    n_b: int,
+    m: float | None,
+    ratio: float,
+    daily_traffic: float | None,
+    daily_units: float | None,
+) -> tuple[int | None, int | None, int | None]:
+    """Units per arm (with ``m`` trials per unit) and the days the test needs: the
+    longer of the traffic- and unit-limited durations."""
     units_a = units_b = None
     if m is not None:
         units_a = max(2, math.ceil(n_a / m - 1e-9))
@@ -1911,34 +1993,4 @@ def plan_sample_size(
     if daily_units is not None and units_a is not None and units_b is not None:
         unit_days = math.ceil((units_a + units_b) / daily_units - 1e-9)
         days = unit_days if days is None else max(days, unit_days)
-    method = "statsmodels samplesize_proportions_2indep_onetail (normal approximation)"
-    if col is not None:
-        method += f", times the design effect of {unit}-level randomisation ({source})"
-    return SampleSizePlan(
-        metric=metric,
-        unit=traffic_unit,
-        baseline_rate=p1,
-        min_detectable_lift=lift,
-        target_rate=p2,
-        alpha=alpha,
-        power=power,
-        alternative=alternative,
-        ratio=float(ratio),
-        n_a=n_a,
-        n_b=n_b,
-        n_total=n_a + n_b,
-        daily_traffic=None if daily_traffic is None else float(daily_traffic),
-        days=days,
-        expected_successes_a=n_a * p1,
-        method=method,
-        randomised_by=unit,
-        design_effect=float(deff),
-        design_effect_source=source,
-        n_a_independent=n_a_ind,
-        n_b_independent=n_b_ind,
-        trials_per_unit=None if m is None else float(m),
-        units_a=units_a,
-        units_b=units_b,
-        units_total=None if units_a is None or units_b is None else units_a + units_b,
-        daily_units=daily_units,
-    )
+    return units_a, units_b, days

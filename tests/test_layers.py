@@ -25,7 +25,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "helpers/report.py::run_report": 259,
     "helpers/load.py::_finalise": 254,
     "helpers/scorecard.py::build_scorecard": 187,
-    "helpers/abtest.py::plan_sample_size": 176,
     "helpers/load.py::assemble": 146,
     "helpers/lift.py::summarise_lift": 141,
     "helpers/synth.py::_tables": 112,
