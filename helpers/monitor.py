@@ -773,14 +773,7 @@ def stop_loss(
     ss = (wk["x"] ** 2).groupby(keys).cumsum().to_numpy() - t * mean**2
     wk["cum_cost"] = wk["cost"].groupby(keys).cumsum()
     wk["cum_contribution"] = wk["contribution"].groupby(keys).cumsum()
-    if len(scale_keys) == 2:
-        unit_scale = pd.Series(
-            [k.get((st, tr), 0.0) for (st, _), tr in unit_key.items()], index=unit_key.index
-        )
-    else:
-        unit_scale = pd.Series(
-            [k.get(st, k.get((st,), 0.0)) for st, _ in unit_key.index], index=unit_key.index
-        )
+    unit_scale = _unit_scale(k, unit_key, two_keys=len(scale_keys) == 2)
     k_row = unit_scale.reindex(pd.MultiIndex.from_frame(wk[["site", "unit"]])).to_numpy()
     v_null = np.nan_to_num(k_row) * line * wk["cum_cost"].to_numpy()
     v = np.maximum(np.maximum(ss, 0.0) * t / np.maximum(t - 1, 1), v_null)
@@ -795,6 +788,23 @@ def stop_loss(
     wk["alert"] = (s + bound < 0) & (t >= min_weeks)
     wk["alert"] = wk["alert"].groupby(keys).cummax()  # once in alert, stays
     last = wk.groupby(["site", "unit"], sort=False).tail(1)
+    alerts = _alert_table(wk, last)
+    return StopLossResult(wk, alerts, int(len(last)), float(line), float(alpha))
+
+
+def _unit_scale(k: pd.Series, unit_key: pd.Series, *, two_keys: bool) -> pd.Series:
+    """Each (site, unit)'s jump scale: that of its site and most frequent tier."""
+    if two_keys:
+        return pd.Series(
+            [k.get((st, tr), 0.0) for (st, _), tr in unit_key.items()], index=unit_key.index
+        )
+    return pd.Series(
+        [k.get(st, k.get((st,), 0.0)) for st, _ in unit_key.index], index=unit_key.index
+    )
+
+
+def _alert_table(wk: pd.DataFrame, last: pd.DataFrame) -> pd.DataFrame:
+    """One row per unit in alert at its last week, biggest losses first."""
     first = wk[wk["alert"]].groupby(["site", "unit"])["week"].min().rename("first_alert_week")
     al = last[last["alert"]].join(first, on=["site", "unit"])
     alerts = (
@@ -814,7 +824,7 @@ def stop_loss(
         .sort_values("profit_so_far")
         .reset_index(drop=True)
     )
-    return StopLossResult(wk, alerts, int(len(last)), float(line), float(alpha))
+    return alerts
 
 
 # ------------------------------------------------------------ estimate vs actual

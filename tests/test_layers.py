@@ -35,7 +35,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "helpers/glossary.py::toy_campaign": 93,
     "helpers/charts/lift.py::lift_funnel": 88,
     "helpers/charts/scorecard.py::scorecard_roi_chart": 87,
-    "helpers/monitor.py::stop_loss": 87,
     "helpers/load.py::_parse_general": 84,
     "helpers/abtest.py::compare_proportions": 83,
     "helpers/abtest.py::_compare_units": 82,
