@@ -164,6 +164,13 @@ def _check_metric(metric: str) -> tuple[str, str]:
     return METRICS[metric]
 
 
+def _check_alpha_alternative(alpha: float, alternative: str) -> float:
+    """A checked significance level, and the alternative among the accepted ones."""
+    if alternative not in _ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
+    return _check_probability("alpha", alpha)
+
+
 def _check_probability(name: str, value: float, *, open_interval: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
         raise ValueError(f"{name} must be a finite number strictly between 0 and 1; got {value!r}")
@@ -387,31 +394,8 @@ def compare_proportions(
     (0.015, 0.077)
     """
     s_col, t_col = _check_metric(metric)
-    alpha = _check_probability("alpha", alpha)
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
-    xa = _check_count(f"{s_col} of {names[0]}", successes_a)
-    na = _check_count(f"{t_col} of {names[0]}", trials_a)
-    xb = _check_count(f"{s_col} of {names[1]}", successes_b)
-    nb = _check_count(f"{t_col} of {names[1]}", trials_b)
-    for name, x, n in ((names[0], xa, na), (names[1], xb, nb)):
-        if n == 0:
-            raise ValueError(
-                f"variant {name!r} has 0 {t_col}: a rate needs at least one trial. "
-                "Run the variant longer or drop it from the comparison."
-            )
-        if x > n:
-            raise ValueError(
-                f"variant {name!r} has more {s_col} ({x}) than {t_col} ({n}); "
-                f"{metric.upper()} = {s_col} / {t_col} cannot exceed 100 %. Check that the "
-                "columns are not swapped and come from the same period."
-            )
-    pooled = (xa + xb) / (na + nb)
-    if pooled in (0.0, 1.0):
-        raise ValueError(
-            f"both variants have {pooled:.0%} {metric.upper()} ({xa}/{na} and {xb}/{nb}): "
-            "there is no variation to test. Collect more traffic before comparing."
-        )
+    alpha = _check_alpha_alternative(alpha, alternative)
+    xa, na, xb, nb = _checked_counts(metric, names, successes_a, trials_a, successes_b, trials_b)
     # statsmodels compares sample 1 with sample 2: pass B first so diff = B - A.
     with warnings.catch_warnings():
         # A zero count gives a harmless divide warning in the odds ratio it also reports.
@@ -458,6 +442,41 @@ def compare_proportions(
         alternative=alternative,
         method="score test and score intervals (statsmodels, correction=False)",
     )
+
+
+def _checked_counts(
+    metric: Metric,
+    names: tuple[str, str],
+    successes_a: int,
+    trials_a: int,
+    successes_b: int,
+    trials_b: int,
+) -> tuple[int, int, int, int]:
+    """Whole, consistent counts of both variants, with some variation to test."""
+    s_col, t_col = _check_metric(metric)
+    xa = _check_count(f"{s_col} of {names[0]}", successes_a)
+    na = _check_count(f"{t_col} of {names[0]}", trials_a)
+    xb = _check_count(f"{s_col} of {names[1]}", successes_b)
+    nb = _check_count(f"{t_col} of {names[1]}", trials_b)
+    for name, x, n in ((names[0], xa, na), (names[1], xb, nb)):
+        if n == 0:
+            raise ValueError(
+                f"variant {name!r} has 0 {t_col}: a rate needs at least one trial. "
+                "Run the variant longer or drop it from the comparison."
+            )
+        if x > n:
+            raise ValueError(
+                f"variant {name!r} has more {s_col} ({x}) than {t_col} ({n}); "
+                f"{metric.upper()} = {s_col} / {t_col} cannot exceed 100 %. Check that the "
+                "columns are not swapped and come from the same period."
+            )
+    pooled = (xa + xb) / (na + nb)
+    if pooled in (0.0, 1.0):
+        raise ValueError(
+            f"both variants have {pooled:.0%} {metric.upper()} ({xa}/{na} and {xb}/{nb}): "
+            "there is no variation to test. Collect more traffic before comparing."
+        )
+    return xa, na, xb, nb
 
 
 def _check_unit(unit: str, unit_col: str | None) -> str | None:
@@ -889,6 +908,19 @@ def _min_units_check(
         )
 
 
+def _drop_empty_units(
+    units: pd.DataFrame, col: str, unit: str, what: str, notes: list[str]
+) -> pd.DataFrame:
+    """``units`` without those whose ``col`` is 0: a unit with no trials (or nothing to
+    average over) carries no information; it is counted in ``notes``, not silently
+    kept in the unit count."""
+    empty = units[col] == 0
+    if not empty.any():
+        return units
+    notes.append(f"{int(empty.sum())} {unit}(s) with 0 {what} left out (no information).")
+    return units[~empty]
+
+
 def _compare_units(
     per_unit: pd.DataFrame,
     by: str,
@@ -905,12 +937,7 @@ def _compare_units(
     notes: list[str],
 ) -> ABResult:
     s_col, t_col = METRICS[metric]
-    empty = per_unit[t_col] == 0
-    if empty.any():
-        # A unit with no trials carries no information about the rate; it is counted
-        # and reported rather than silently kept in the unit count.
-        notes.append(f"{int(empty.sum())} {unit}(s) with 0 {t_col} left out (no information).")
-        per_unit = per_unit[~empty]
+    per_unit = _drop_empty_units(per_unit, t_col, unit, t_col, notes)
     x = per_unit[t_col].to_numpy(dtype=float)
     y = per_unit[s_col].to_numpy(dtype=float)
     if (y > x).any():
@@ -1070,9 +1097,7 @@ def compare_variants(
         If a count is missing, negative or fractional (names the column and rows).
     """
     s_col, t_col = _check_metric(metric)
-    alpha = _check_probability("alpha", alpha)
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
+    alpha = _check_alpha_alternative(alpha, alternative)
     _check_test(test, permutations)
     sub, a, b = _select_variants(df, by, [s_col, t_col], a, b)
     _check_numbers(sub, [s_col, t_col], counts=True)
@@ -1383,9 +1408,7 @@ def compare_means(
         If a value is missing or not finite, or a count column (orders, clicks, ...)
         holds a fractional or negative value (names the column and rows).
     """
-    alpha = _check_probability("alpha", alpha)
-    if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
+    alpha = _check_alpha_alternative(alpha, alternative)
     _check_test(test, permutations)
     sub, a, b = _select_variants(df, by, [], a, b)
     unit, col, inferred = _infer_unit(sub, by, unit, unit_col)
@@ -1396,12 +1419,7 @@ def compare_means(
         )
     units, label, notes = _mean_inputs(sub, by, value, per, unit, col)
     notes = ([inferred] if inferred else []) + notes
-    empty = units["_per"] == 0
-    if empty.any():
-        notes.append(
-            f"{int(empty.sum())} {unit}(s) with 0 {per or 'orders'} left out (no information)."
-        )
-        units = units[~empty]
+    units = _drop_empty_units(units, "_per", unit, per or "orders", notes)
     arm_b = (units[by] == b).to_numpy()
     ga, gb = int((~arm_b).sum()), int(arm_b.sum())
     _min_units_check(ga, gb, a, b, unit, "data", notes)
