@@ -1298,6 +1298,24 @@ def _tables(
     numeric_counts: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """The three exports as frames of display strings (headers in ``language``)."""
+    return {
+        "videos": _video_table(
+            df, language=language, quirks=quirks, rng=rng, numeric_counts=numeric_counts
+        ),
+        "creators": _creator_export(df, language, quirks=quirks, numeric_counts=numeric_counts),
+        "products": _product_export(df, language),
+    }
+
+
+def _video_table(
+    df: pd.DataFrame,
+    *,
+    language: str,
+    quirks: bool,
+    rng: np.random.Generator,
+    numeric_counts: bool = False,
+) -> pd.DataFrame:
+    """The videos export as a frame of display strings (headers in ``language``)."""
     lang = _LANGUAGES.index(language)
     site = df["site"].astype(str).to_numpy()
     n = len(df)
@@ -1349,7 +1367,14 @@ def _tables(
     videos = pd.DataFrame(
         {VIDEO_HEADERS[c][lang]: values[c] for c in VIDEO_HEADERS}, dtype="object"
     )
+    return videos
 
+
+def _creator_export(
+    df: pd.DataFrame, language: str, *, quirks: bool, numeric_counts: bool
+) -> pd.DataFrame:
+    """The creators export: one row per creator and site with its followers."""
+    lang = _LANGUAGES.index(language)
     cre = df[["creator_id", "site", "followers"]].drop_duplicates(["creator_id", "site"])
     fol = cre.groupby(["creator_id", "site"], observed=True)["followers"].nunique(dropna=False)
     if (fol > 1).any():
@@ -1372,7 +1397,12 @@ def _tables(
         },
         dtype="object",
     )
+    return creators
 
+
+def _product_export(df: pd.DataFrame, language: str) -> pd.DataFrame:
+    """The products export: one row per product and site (name, category, rate)."""
+    lang = _LANGUAGES.index(language)
     prod = df[["product_id", "site", "category", "commission_rate"]].drop_duplicates()
     dup = prod.duplicated(["product_id", "site"], keep=False)
     if dup.any():
@@ -1401,7 +1431,7 @@ def _tables(
         },
         dtype="object",
     )
-    return {"videos": videos, "creators": creators, "products": products}
+    return products
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path, title_rows: Sequence[str]) -> None:

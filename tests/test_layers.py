@@ -27,7 +27,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "helpers/scorecard.py::build_scorecard": 187,
     "helpers/load.py::assemble": 146,
     "helpers/lift.py::summarise_lift": 141,
-    "helpers/synth.py::_tables": 112,
     "helpers/load.py::_parse_table": 108,
     "helpers/report.py::_write_report_files": 106,
     "helpers/conversion.py::calibration": 102,
