@@ -103,7 +103,7 @@ from statsmodels.stats.proportion import (
     test_proportions_2indep,
 )
 
-from helpers.errors import ExportError
+from helpers.errors import ExportError, ParameterError
 from helpers.i18n import check_lang, text
 
 __all__ = [
@@ -157,7 +157,7 @@ MEAN_METRICS: dict[str, str] = {
 
 def _check_metric(metric: str) -> tuple[str, str]:
     if metric not in METRICS:
-        raise ValueError(
+        raise ParameterError(
             f"metric must be one of {list(METRICS)} (ctr = clicks / impressions, "
             f"cvr = orders / clicks); got {metric!r}"
         )
@@ -167,16 +167,20 @@ def _check_metric(metric: str) -> tuple[str, str]:
 def _check_alpha_alternative(alpha: float, alternative: str) -> float:
     """A checked significance level, and the alternative among the accepted ones."""
     if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
+        raise ParameterError(
+            f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}"
+        )
     return _check_probability("alpha", alpha)
 
 
 def _check_probability(name: str, value: float, *, open_interval: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite number strictly between 0 and 1; got {value!r}")
+        raise ParameterError(
+            f"{name} must be a finite number strictly between 0 and 1; got {value!r}"
+        )
     v = float(value)
     if open_interval and not 0.0 < v < 1.0:
-        raise ValueError(
+        raise ParameterError(
             f"{name} must be strictly between 0 and 1 (e.g. 0.05 for 5 %); got {value!r}. "
             "Pass fractions, not percentages."
         )
@@ -185,10 +189,10 @@ def _check_probability(name: str, value: float, *, open_interval: bool = True) -
 
 def _check_count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral | Real):
-        raise ValueError(f"{name} must be a whole, non-negative count; got {value!r}")
+        raise ParameterError(f"{name} must be a whole, non-negative count; got {value!r}")
     f = float(value)
     if not math.isfinite(f) or f < 0 or f != int(f):
-        raise ValueError(f"{name} must be a whole, non-negative count; got {value!r}")
+        raise ParameterError(f"{name} must be a whole, non-negative count; got {value!r}")
     return int(f)
 
 
@@ -460,19 +464,19 @@ def _checked_counts(
     nb = _check_count(f"{t_col} of {names[1]}", trials_b)
     for name, x, n in ((names[0], xa, na), (names[1], xb, nb)):
         if n == 0:
-            raise ValueError(
+            raise ParameterError(
                 f"variant {name!r} has 0 {t_col}: a rate needs at least one trial. "
                 "Run the variant longer or drop it from the comparison."
             )
         if x > n:
-            raise ValueError(
+            raise ParameterError(
                 f"variant {name!r} has more {s_col} ({x}) than {t_col} ({n}); "
                 f"{metric.upper()} = {s_col} / {t_col} cannot exceed 100 %. Check that the "
                 "columns are not swapped and come from the same period."
             )
     pooled = (xa + xb) / (na + nb)
     if pooled in (0.0, 1.0):
-        raise ValueError(
+        raise ParameterError(
             f"both variants have {pooled:.0%} {metric.upper()} ({xa}/{na} and {xb}/{nb}): "
             "there is no variation to test. Collect more traffic before comparing."
         )
@@ -481,7 +485,7 @@ def _checked_counts(
 
 def _check_unit(unit: str, unit_col: str | None) -> str | None:
     if unit not in UNITS:
-        raise ValueError(
+        raise ParameterError(
             f"unit must be one of {list(UNITS)} (the unit each variant was assigned to: "
             "'impression' when every impression or click was randomised on its own, "
             "'video' when each video got one variant, 'creator' when each creator did); "
@@ -489,7 +493,7 @@ def _check_unit(unit: str, unit_col: str | None) -> str | None:
         )
     if unit == "impression":
         if unit_col is not None:
-            raise ValueError(
+            raise ParameterError(
                 "unit_col names the video or creator column; it needs unit='video' or "
                 f"unit='creator', not unit={unit!r}."
             )
@@ -509,7 +513,7 @@ def _infer_unit(
     if unit is not None:
         return unit, _check_unit(unit, unit_col), None
     if unit_col is not None:
-        raise ValueError(
+        raise ParameterError(
             f"unit_col={unit_col!r} needs unit= too: pass unit='video' or unit='creator' "
             "(whichever the column identifies)."
         )
@@ -532,7 +536,7 @@ def _infer_unit(
                 f"within each {col}); pass unit= to say so explicitly.",
             )
         reasons.append(f"{len(mixed)} {col}(s) carry both variants, e.g. {list(mixed[:3])}")
-    raise ValueError(
+    raise ParameterError(
         f"cannot tell which unit the variants in {by!r} were assigned to ({'; '.join(reasons)}). "
         f"Pass unit= one of {list(UNITS)}: 'creator' or 'video' when each creator or video "
         "got one variant (with unit_col= if the id column has another name), 'impression' "
@@ -593,29 +597,31 @@ def _select_variants(
     """The rows of variants ``a`` and ``b`` after checking columns, sites and labels."""
     missing = [c for c in (by, *needed) if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"the comparison needs the columns {missing}; the frame has {list(df.columns)}. "
             "Pass by= the column that names the variant."
         )
     if "site" in df.columns and df["site"].nunique(dropna=True) > 1:
         sites = sorted(map(str, df["site"].dropna().unique()))
-        raise ValueError(
+        raise ParameterError(
             f"the frame mixes sites {sites}; an A/B test must run within one site. "
             "Filter first, e.g. df[df['site'] == 'US']."
         )
     if df[by].isna().any():
         n = int(df[by].isna().sum())
-        raise ValueError(f"{n} row(s) have no value in {by!r}; label every row with its variant.")
+        raise ParameterError(
+            f"{n} row(s) have no value in {by!r}; label every row with its variant."
+        )
     values = sorted(df[by].unique(), key=str)
     if a is None and b is None:
         if len(values) != 2:
-            raise ValueError(
+            raise ParameterError(
                 f"column {by!r} has {len(values)} values {values[:10]}; pass a= and b= to "
                 "choose the two variants to compare."
             )
         a, b = values
     if a not in values or b not in values or a == b:
-        raise ValueError(
+        raise ParameterError(
             f"a and b must be two different values of {by!r}: {values[:20]}; got {a!r}, {b!r}"
         )
     return df[df[by].isin([a, b])], a, b
@@ -637,19 +643,19 @@ def _per_unit(
     units without an id or units that carry both variants."""
     missing = [c for c in (col, *columns) if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"a {unit}-level analysis needs the columns {missing}; the frame has "
             f"{list(df.columns)}. Pass unit_col= the column that identifies each {unit}."
         )
     if df[col].isna().any():
         n = int(df[col].isna().sum())
-        raise ValueError(
+        raise ParameterError(
             f"{n} row(s) have no {unit} id in {col!r}: every row must belong to a {unit} "
             "to test at that level. Fill the ids or remove those rows first (and say so)."
         )
     if by is not None and (mixed := _mixed_units(df, col, by)):
         ids = [str(i) for i in mixed]
-        raise ValueError(
+        raise ParameterError(
             f"{len(ids)} {unit}(s) carry both variants (e.g. {ids[:5]}); a {unit}-level test "
             f"needs each {unit} to have one variant. Check {by!r}, or pass the unit the "
             "variants were really assigned to."
@@ -823,7 +829,7 @@ def _unit_inference(
     (rb,), (vb,) = _arm_stats(x, y, arm_b[None, :])
     se = math.sqrt(va + vb)
     if se == 0.0:
-        raise ValueError(
+        raise ParameterError(
             f"every unit of both variants has exactly the same {what}: the between-unit "
             "variance is 0 and no test is possible. Check the data."
         )
@@ -895,7 +901,7 @@ def _min_units_check(
 ) -> None:
     for name, g in ((a, ga), (b, gb)):
         if g < 2:
-            raise ValueError(
+            raise ParameterError(
                 f"variant {name!r} has {g} {unit}(s) with {what}: a {unit}-level test needs at "
                 f"least 2 per variant (20 or more for a trustworthy answer). Assign the "
                 f"variants to more {unit}s, or pass unit='impression' only if every impression "
@@ -942,7 +948,7 @@ def _compare_units(
     y = per_unit[s_col].to_numpy(dtype=float)
     if (y > x).any():
         bad = per_unit.loc[y > x].iloc[0]
-        raise ValueError(
+        raise ParameterError(
             f"{unit} {bad.iloc[0]!r} has more {s_col} ({bad[s_col]}) than {t_col} ({bad[t_col]}); "
             "check that the columns are not swapped and come from the same period."
         )
@@ -952,7 +958,7 @@ def _compare_units(
     xa, na, xb, nb = y[~arm_b].sum(), x[~arm_b].sum(), y[arm_b].sum(), x[arm_b].sum()
     pooled = (xa + xb) / (na + nb)
     if pooled in (0.0, 1.0):
-        raise ValueError(
+        raise ParameterError(
             f"both variants have {pooled:.0%} {metric.upper()}: there is no variation to "
             "test. Collect more traffic before comparing."
         )
@@ -1002,7 +1008,7 @@ def _compare_units(
 
 def _check_test(test: str, permutations: int) -> None:
     if test not in _TESTS:
-        raise ValueError(
+        raise ParameterError(
             f"test must be one of {list(_TESTS)} ('permutation': a randomisation test over "
             "the units, exact under no difference; 't': the t approximation that matches "
             f"the interval); got {test!r}"
@@ -1012,7 +1018,7 @@ def _check_test(test: str, permutations: int) -> None:
         or not isinstance(permutations, Integral)
         or permutations < 99
     ):
-        raise ValueError(
+        raise ParameterError(
             f"permutations must be a whole number >= 99 (4999 is usual); got {permutations!r}"
         )
 
@@ -1299,19 +1305,19 @@ def _resolve_value(
     """``value`` and ``per`` -> (value columns, per column, label, notes)."""
     if value == "aov":
         if per is not None:
-            raise ValueError("value='aov' is GMV per order already; leave per= unset.")
+            raise ParameterError("value='aov' is GMV per order already; leave per= unset.")
         return ["gmv"], "orders", "AOV (gmv per order)", []
     if value == "spend":
         cols = [c for c in SPEND_COLUMNS if c in df.columns]
         if not cols:
-            raise ValueError(
+            raise ParameterError(
                 f"value='spend' sums the cost columns {list(SPEND_COLUMNS)}; the frame has "
                 f"none of them. Pass value= the column that holds the spend."
             )
         notes = [f"spend = {' + '.join(cols)} (the cost columns present)."]
         return cols, per, "spend per " + _per_label(per), notes
     if not isinstance(value, str) or value not in df.columns:
-        raise ValueError(
+        raise ParameterError(
             f"value must be a column of the frame or one of {list(MEAN_METRICS)}; got "
             f"{value!r}. Columns: {list(df.columns)}."
         )
@@ -1328,13 +1334,13 @@ def _mean_inputs(
     frame = sub.assign(_value=sub[value_cols].sum(axis=1))
     if per_col == "videos":
         if "content_id" not in sub.columns:
-            raise ValueError(
+            raise ParameterError(
                 "per='videos' counts distinct content_id per unit; the frame has none."
             )
         frame = frame.assign(_per=0.0)
     elif per_col is not None:
         if per_col not in sub.columns:
-            raise ValueError(
+            raise ParameterError(
                 f"per must be None (per {unit}), 'videos' or a column of the frame; got "
                 f"{per_col!r}. Columns: {list(sub.columns)}."
             )
@@ -1413,7 +1419,7 @@ def compare_means(
     sub, a, b = _select_variants(df, by, [], a, b)
     unit, col, inferred = _infer_unit(sub, by, unit, unit_col)
     if col is None:
-        raise ValueError(
+        raise ParameterError(
             "a mean per unit needs the unit the variants were assigned to: pass unit='video' "
             "or unit='creator' (impressions carry no sales of their own)."
         )
@@ -1540,7 +1546,7 @@ def estimate_design_effect(
     """
     s_col, t_col = _check_metric(metric)
     if unit == "impression":
-        raise ValueError(
+        raise ParameterError(
             "a design effect is only needed for unit='video' or unit='creator'; with "
             "impression-level randomisation it is 1."
         )
@@ -1548,7 +1554,7 @@ def estimate_design_effect(
     assert col is not None
     if "site" in history.columns and history["site"].nunique(dropna=True) > 1:
         sites = sorted(map(str, history["site"].dropna().unique()))
-        raise ValueError(
+        raise ParameterError(
             f"the history mixes sites {sites}; estimate the design effect within the site "
             "you will test, e.g. history[history['site'] == 'US']."
         )
@@ -1556,7 +1562,7 @@ def estimate_design_effect(
     per_unit = _per_unit(history, unit, col, None, [s_col, t_col])
     per_unit = per_unit[per_unit[t_col] > 0]
     if len(per_unit) < 10:
-        raise ValueError(
+        raise ParameterError(
             f"the history has {len(per_unit)} {unit}(s) with {t_col}; at least 10 are needed "
             "to estimate a design effect (more is better). Pass design_effect= from a "
             "larger history instead."
@@ -1564,10 +1570,10 @@ def estimate_design_effect(
     x = per_unit[s_col].to_numpy(dtype=float)
     n = per_unit[t_col].to_numpy(dtype=float)
     if (x > n).any():
-        raise ValueError(f"some {unit}s have more {s_col} than {t_col}; check the columns.")
+        raise ParameterError(f"some {unit}s have more {s_col} than {t_col}; check the columns.")
     p = x.sum() / n.sum()
     if p in (0.0, 1.0):
-        raise ValueError(f"the history's {metric.upper()} is {p:.0%}: no variation to measure.")
+        raise ParameterError(f"the history's {metric.upper()} is {p:.0%}: no variation to measure.")
     _, (var_cluster,) = _arm_stats(n, x, np.ones((1, len(x)), dtype=bool))
     var_binom = p * (1 - p) / n.sum()
     deff = var_cluster / var_binom
@@ -1710,7 +1716,7 @@ def _check_positive(name: str, value: object, what: str) -> float:
         or not math.isfinite(float(value))
         or float(value) <= 0
     ):
-        raise ValueError(f"{name} must be a positive number of {what}; got {value!r}")
+        raise ParameterError(f"{name} must be a positive number of {what}; got {value!r}")
     return float(value)
 
 
@@ -1879,26 +1885,28 @@ def _check_plan_rates(
     alpha = _check_probability("alpha", alpha)
     power = _check_probability("power", power)
     if power <= alpha:
-        raise ValueError(f"power ({power}) must exceed alpha ({alpha}); 0.8 or 0.9 is usual.")
+        raise ParameterError(f"power ({power}) must exceed alpha ({alpha}); 0.8 or 0.9 is usual.")
     if alternative not in _ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}")
+        raise ParameterError(
+            f"alternative must be one of {list(_ALTERNATIVES)}; got {alternative!r}"
+        )
     if isinstance(min_detectable_lift, bool) or not isinstance(min_detectable_lift, Real):
-        raise ValueError(
+        raise ParameterError(
             f"min_detectable_lift must be a number such as 0.2 for +20 %; got {min_detectable_lift!r}"
         )
     lift = float(min_detectable_lift)
     if not math.isfinite(lift) or lift == 0.0:
-        raise ValueError(
+        raise ParameterError(
             f"min_detectable_lift must be a non-zero relative change such as 0.2 (+20 %); got {lift!r}"
         )
     p2 = p1 * (1.0 + lift)
     if not 0.0 < p2 < 1.0:
-        raise ValueError(
+        raise ParameterError(
             f"baseline {p1:.4g} with lift {lift:+.0%} gives a target rate {p2:.4g} outside (0, 1); "
             "choose a smaller lift (it is relative: 0.2 means +20 %, not +20 points)."
         )
     if (alternative == "larger" and lift < 0) or (alternative == "smaller" and lift > 0):
-        raise ValueError(
+        raise ParameterError(
             f"alternative={alternative!r} contradicts min_detectable_lift={lift:+.0%}; use "
             "'larger' for an increase, 'smaller' for a decrease, or 'two-sided'."
         )
@@ -1908,7 +1916,7 @@ def _check_plan_rates(
         or not math.isfinite(ratio)
         or ratio <= 0
     ):
-        raise ValueError(
+        raise ParameterError(
             f"ratio (size of arm B over arm A) must be a positive number; got {ratio!r}"
         )
     return p1, p2, lift, alpha, power
@@ -1941,7 +1949,7 @@ def _unit_design(
             if v is not None
         ]
         if given:
-            raise ValueError(
+            raise ParameterError(
                 f"{given} only apply to unit='video' or unit='creator'; pass the unit the "
                 "variants are assigned to (unit='impression' means each impression or "
                 "click is randomised on its own, with no design effect)."
@@ -1954,7 +1962,7 @@ def _unit_design(
         if daily_units is not None:
             daily_units = _check_positive("daily_units", daily_units, f"new {unit}s a day")
         if history is not None and design_effect is not None:
-            raise ValueError(
+            raise ParameterError(
                 "pass either history= (the design effect is estimated from it) or "
                 "design_effect=, not both."
             )
@@ -1969,18 +1977,18 @@ def _unit_design(
         elif design_effect is not None:
             deff = _check_positive("design_effect", design_effect, "(variance inflation)")
             if deff < 1.0:
-                raise ValueError(
+                raise ParameterError(
                     f"design_effect must be >= 1 (1 means no clustering); got {design_effect!r}"
                 )
             if trials_per_unit is None:
-                raise ValueError(
+                raise ParameterError(
                     f"with design_effect= also pass trials_per_unit= (expected {traffic_unit} "
                     f"per {unit}) to convert the size into {unit}s per arm."
                 )
             m = trials_per_unit
             source = "given"
         else:
-            raise ValueError(
+            raise ParameterError(
                 f"unit={unit!r} needs the design effect: pass history= (past rows of this "
                 f"site with {col!r}) or design_effect= and trials_per_unit=. Without it the "
                 "plan would assume independent impressions and be far too small."

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["ExportError", "KitError", "KitWarning", "ModelError", "PlanError", "ReportError"]
+__all__ = [
+    "ExportError",
+    "KitError",
+    "KitWarning",
+    "ModelError",
+    "ParameterError",
+    "PlanError",
+    "ReportError",
+]
 
 
 class KitError(ValueError):
@@ -37,3 +45,9 @@ class ReportError(KitError):
     """A report cannot be run or written as asked (missing params file, bad YAML,
     unknown notebook, a parameter value of the wrong type, a table path with an
     unknown suffix). The message says how to fix it."""
+
+
+class ParameterError(KitError):
+    """An argument is invalid: out of its accepted range, of the wrong kind, or at odds
+    with the data passed with it (a column the frame lacks, counts that cannot be).
+    The message lists the accepted values or says what to pass instead."""

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from helpers.errors import ParameterError
 from helpers.schema import SITES
 
 __all__ = [
@@ -126,7 +127,7 @@ def _check_range(
         first = v[bad].flat[0]
         where = "" if v.ndim == 0 else f" at position {int(np.flatnonzero(bad.ravel())[0])}"
         upper = "no upper bound" if np.isinf(hi) else f"{hi:g}"
-        raise ValueError(
+        raise ParameterError(
             f"{name} = {first:g}{where} is outside the accepted range [{lo:g}, {upper}]"
             f" ({int(bad.sum())} value(s) out of range). {hint}".rstrip()
         )
@@ -362,15 +363,17 @@ def rate_interval(
         above trials.
     """
     if method not in INTERVAL_METHODS:
-        raise ValueError(f"unknown interval method {method!r}; accepted: {list(INTERVAL_METHODS)}")
+        raise ParameterError(
+            f"unknown interval method {method!r}; accepted: {list(INTERVAL_METHODS)}"
+        )
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha = {alpha} must be in (0, 1), e.g. 0.05 for a 95 % interval")
+        raise ParameterError(f"alpha = {alpha} must be in (0, 1), e.g. 0.05 for a 95 % interval")
     k, n = np.broadcast_arrays(_as_float(successes), _as_float(trials))
     _check_range("trials", n, 0.0, hint="Counts cannot be negative.")
     _check_range("successes", k, 0.0, hint="Counts cannot be negative.")
     if np.any(k > n):
         i = int(np.flatnonzero((k > n).ravel())[0])
-        raise ValueError(
+        raise ParameterError(
             f"successes ({k.ravel()[i]:g}) exceed trials ({n.ravel()[i]:g}) at position {i}; "
             "pass e.g. clicks and impressions, or orders and clicks, in that order"
         )
@@ -651,7 +654,7 @@ def campaign_summary(
     """
     site = _one_site(df)
     if missing_commission not in MISSING_COMMISSION:
-        raise ValueError(
+        raise ParameterError(
             f"missing_commission = {missing_commission!r} is not accepted; accepted: "
             f"{list(MISSING_COMMISSION)}"
         )
@@ -659,7 +662,7 @@ def campaign_summary(
     df, per_row, counts = _row_commission(df, missing_commission, notes)
     if platform_fee_rate is None:
         if site not in SITES:
-            raise ValueError(
+            raise ParameterError(
                 f"unknown site {site!r} has no default platform fee; pass platform_fee_rate= "
                 f"(known sites: {sorted(SITES)})"
             )
@@ -726,7 +729,7 @@ def _one_site(df: pd.DataFrame) -> str:
         )
     sites = sorted(pd.Series(df["site"]).dropna().astype(str).unique())
     if len(sites) != 1:
-        raise ValueError(
+        raise ParameterError(
             f"campaign_summary() works on one site at a time; the frame has sites {sites}. "
             "Filter first, e.g. df[df['site'] == 'US'] (sites are never pooled: currencies and "
             "fees differ)."
@@ -752,7 +755,7 @@ def _row_commission(
     n_unknown = int((no_rate & np.isnan(reported)).sum())
     if n_missing and missing_commission == "raise":
         where = list(df.index[no_rate][:5])
-        raise ValueError(
+        raise ParameterError(
             f"{n_missing} row(s) have no commission_rate (index {where}"
             f"{' ...' if n_missing > 5 else ''}); fill the rate in the export, or call "
             "campaign_summary(..., missing_commission='fallback' or 'exclude')"
@@ -764,7 +767,7 @@ def _row_commission(
             "(missing_commission='exclude')."
         )
         if df.empty:
-            raise ValueError(
+            raise ParameterError(
                 "every row lacks a commission rate; fill commission_rate in the export"
             )
         rate_rows, reported = rate_rows[~no_rate], reported[~no_rate]

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers.errors import PlanError
+from helpers.errors import ParameterError, PlanError
 from helpers.escaping import escape_markdown
 from helpers.i18n import text
 from helpers.io.spec import Period
@@ -466,7 +466,7 @@ def compare_periods(
     keys = list(metrics or METRICS)
     bad = [k for k in keys if k not in METRICS]
     if bad:
-        raise ValueError(f"unknown metrics {bad}; accepted: {list(METRICS)}")
+        raise ParameterError(f"unknown metrics {bad}; accepted: {list(METRICS)}")
     rows = []
     vals = row_values(df, unit_cost_rate=unit_cost_rate)
     if cluster not in vals.columns:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import paths
+from helpers.errors import ParameterError
 from helpers.escaping import escape_markdown
 
 __all__ = [
@@ -440,7 +441,7 @@ class WarningCollector:
 
     def __init__(self, *, lang: str = "en", logs: bool = True) -> None:
         if lang not in _NOTE_TEXT:
-            raise ValueError(f"lang={lang!r} unknown; accepted: {sorted(_NOTE_TEXT)}")
+            raise ParameterError(f"lang={lang!r} unknown; accepted: {sorted(_NOTE_TEXT)}")
         self.lang = lang
         self.logs = logs
         self.counts: dict[tuple[str, str, str], int] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 import patsy
 
-from helpers.errors import ExportError
+from helpers.errors import ExportError, ParameterError
 
 __all__ = [
     "ANALYSES",
@@ -210,7 +210,7 @@ def missing_columns(analysis: str, columns: Iterable[str], **params: Any) -> lis
         Missing columns; a group of alternatives is written ``"a or b"``.
     """
     if analysis not in ANALYSES:
-        raise ValueError(f"unknown analysis {analysis!r}; accepted: {sorted(ANALYSES)}")
+        raise ParameterError(f"unknown analysis {analysis!r}; accepted: {sorted(ANALYSES)}")
     have = set(columns)
     need = ANALYSES[analysis]
     missing = [c for c in need.columns if c not in have]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.errors import ParameterError
+
 __all__ = [
     "CANONICAL_COLUMNS",
     "COUNT_COLUMNS",
@@ -455,17 +457,17 @@ def tier_from_followers(
     th = dict(DEFAULT_TIER_THRESHOLDS if thresholds is None else thresholds)
     unknown = set(th) - set(TIERS[1:])
     if unknown:
-        raise ValueError(
+        raise ParameterError(
             f"unknown tier(s) in thresholds: {sorted(unknown)}; accepted: {list(TIERS[1:])}"
         )
     if set(th) != set(TIERS[1:]):
         missing = [t for t in TIERS[1:] if t not in th]
-        raise ValueError(
+        raise ParameterError(
             f"thresholds must give a lower bound for every tier above nano; missing {missing}"
         )
     bounds = [th[t] for t in TIERS[1:]]
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:], strict=False)):
-        raise ValueError(f"tier thresholds must increase: {th}")
+        raise ParameterError(f"tier thresholds must increase: {th}")
     values = pd.to_numeric(pd.Series(followers), errors="coerce").astype("float64")
     codes = np.searchsorted(np.asarray(bounds, dtype="float64"), values.to_numpy(), side="right")
     codes = np.where(np.isnan(values.to_numpy()), -1, codes)

@@ -88,6 +88,7 @@ import pyarrow as pa
 from scipy import stats
 from scipy.special import expit
 
+from helpers.errors import ParameterError
 from helpers.schema import (
     CANONICAL_COLUMNS,
     DEFAULT_TIER_THRESHOLDS,
@@ -281,23 +282,23 @@ def _resolve_sites(
         sites = [s.strip() for s in sites.split(",") if s.strip()]
     codes = [str(s).upper() for s in sites]
     if not codes:
-        raise ValueError(f"sites must not be empty; accepted codes: {sorted(SITE_DEFAULTS)}")
+        raise ParameterError(f"sites must not be empty; accepted codes: {sorted(SITE_DEFAULTS)}")
     unknown = [s for s in codes if s not in SITE_DEFAULTS or s not in SITES]
     if unknown:
-        raise ValueError(f"unknown site(s) {unknown}; accepted codes: {sorted(SITE_DEFAULTS)}")
+        raise ParameterError(f"unknown site(s) {unknown}; accepted codes: {sorted(SITE_DEFAULTS)}")
     if len(set(codes)) != len(codes):
-        raise ValueError(f"sites must be distinct, got {codes}")
+        raise ParameterError(f"sites must be distinct, got {codes}")
     out = {}
     for code in codes:
         spec = SITE_DEFAULTS[code]
         if site_weights is not None:
             if code not in site_weights:
-                raise ValueError(
+                raise ParameterError(
                     f"site_weights has no weight for {code!r}; give one per site in {codes}"
                 )
             spec = SiteSpec(float(site_weights[code]), spec.cvr_offset, spec.ctr_offset)
         if not spec.share > 0:
-            raise ValueError(f"site weight of {code} must be > 0, got {spec.share}")
+            raise ParameterError(f"site weight of {code} must be > 0, got {spec.share}")
         out[code] = spec
     return out
 
@@ -316,7 +317,7 @@ def _resolve_categories(
                 base = asdict(CATEGORY_DEFAULTS.get(str(name), CATEGORY_DEFAULTS["home"]))
                 unknown = set(spec) - set(base)
                 if unknown:
-                    raise ValueError(
+                    raise ParameterError(
                         f"unknown CategorySpec field(s) {sorted(unknown)} for {name!r}; accepted: {sorted(base)}"
                     )
                 base.update(spec)
@@ -326,23 +327,23 @@ def _resolve_categories(
         names = [str(c) for c in categories]
         unknown = [c for c in names if c not in CATEGORY_DEFAULTS]
         if unknown:
-            raise ValueError(
+            raise ParameterError(
                 f"unknown categories {unknown}; accepted names: {sorted(CATEGORY_DEFAULTS)}, "
                 "or pass a mapping {name: CategorySpec(...)} for new ones"
             )
         cats = {c: CATEGORY_DEFAULTS[c] for c in names}
     if not cats:
-        raise ValueError(
+        raise ParameterError(
             f"categories must not be empty; accepted names: {sorted(CATEGORY_DEFAULTS)}"
         )
     for name, spec in cats.items():
         lo, hi = spec.commission
         if not (1 <= lo <= hi <= 80):
-            raise ValueError(
+            raise ParameterError(
                 f"commission range of {name!r} must satisfy 1 <= lo <= hi <= 80 (percent), got {spec.commission}"
             )
         if not (0 <= spec.return_rate < 1) or spec.share <= 0 or spec.price_usd <= 0:
-            raise ValueError(
+            raise ParameterError(
                 f"category {name!r}: need share > 0, price_usd > 0, 0 <= return_rate < 1; got {spec}"
             )
     # Reference category = first alphabetically, effect 0 (the intercept absorbs it).
@@ -479,7 +480,7 @@ def expected_rates(
     accepted = ["site", "tier", "category", "content_type"]
     bad = [k for k in keys if k not in accepted]
     if bad or not keys:
-        raise ValueError(f"by must name one or more of {accepted}, got {by!r}")
+        raise ParameterError(f"by must name one or more of {accepted}, got {by!r}")
     pat = _pattern_table(truth)
     pat["clicks_x"] = pat["imp_weight"] * pat["ctr"]
     pat["orders_x"] = pat["clicks_x"] * pat["cvr"]
@@ -715,19 +716,19 @@ def _checked_sizes(
     """Validated row and creator counts and the first day as datetime64[s]."""
     n_rows = int(n_rows)
     if n_rows < 1:
-        raise ValueError(f"n_rows must be >= 1, got {n_rows}")
+        raise ParameterError(f"n_rows must be >= 1, got {n_rows}")
     if n_days < 1:
-        raise ValueError(f"n_days must be >= 1, got {n_days}")
+        raise ParameterError(f"n_days must be >= 1, got {n_days}")
     for name, val in zip(("creator_sd", "ctr_creator_sd", "ctr_video_sd"), sds, strict=True):
         if not val >= 0:
-            raise ValueError(f"{name} must be >= 0, got {val}")
+            raise ParameterError(f"{name} must be >= 0, got {val}")
     n_creators = int(max(1, n_rows // 12) if n_creators is None else n_creators)
     if not 1 <= n_creators:
-        raise ValueError(f"n_creators must be >= 1, got {n_creators}")
+        raise ParameterError(f"n_creators must be >= 1, got {n_creators}")
     try:
         start = np.datetime64(pd.Timestamp(start_date).date(), "s")
     except (ValueError, TypeError) as exc:
-        raise ValueError(
+        raise ParameterError(
             f"start_date must be an ISO date like '2026-05-04', got {start_date!r}"
         ) from exc
     return n_rows, min(n_creators, n_rows), start
@@ -859,7 +860,7 @@ def _draw_products(
         products_per_group = int(np.clip(round(n_rows / (150 * n_sites * n_cats)), 4, 60))
     ppg = int(products_per_group)
     if ppg < 1:
-        raise ValueError(f"products_per_group must be >= 1, got {products_per_group}")
+        raise ParameterError(f"products_per_group must be >= 1, got {products_per_group}")
     n_products = n_sites * n_cats * ppg
     group = np.repeat(np.arange(n_sites * n_cats), ppg)
     site, cat = group // n_cats, group % n_cats
@@ -1277,13 +1278,13 @@ def _as_frame(result_or_frame: SynthResult | pd.DataFrame) -> pd.DataFrame:
         )
     missing = [c for c in CANONICAL_COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"the frame lacks canonical column(s) {missing}; write_exports needs every column of "
             "helpers.schema.CANONICAL_COLUMNS (make_affiliate_data produces them all)"
         )
     unknown_sites = sorted(set(df["site"].astype(str)) - set(SITES))
     if unknown_sites:
-        raise ValueError(
+        raise ParameterError(
             f"unknown site(s) {unknown_sites} in column 'site'; accepted: {sorted(SITES)}"
         )
     return df
@@ -1379,7 +1380,7 @@ def _creator_export(
     fol = cre.groupby(["creator_id", "site"], observed=True)["followers"].nunique(dropna=False)
     if (fol > 1).any():
         bad = fol[fol > 1].index[0]
-        raise ValueError(
+        raise ParameterError(
             f"creator {bad[0]!r} on site {bad[1]} has several follower counts; the creators export "
             "holds one per creator and site: make followers constant per creator before writing"
         )
@@ -1407,7 +1408,7 @@ def _product_export(df: pd.DataFrame, language: str) -> pd.DataFrame:
     dup = prod.duplicated(["product_id", "site"], keep=False)
     if dup.any():
         bad = prod.loc[dup].iloc[0]
-        raise ValueError(
+        raise ParameterError(
             f"product {bad['product_id']!r} on site {bad['site']} has several categories or commission "
             "rates; the products export holds one of each per product and site"
         )
@@ -1582,9 +1583,9 @@ def write_exports(
         creator / product whose attributes are not constant.
     """
     if language not in _LANGUAGES:
-        raise ValueError(f"language must be one of {list(_LANGUAGES)}, got {language!r}")
+        raise ParameterError(f"language must be one of {list(_LANGUAGES)}, got {language!r}")
     if fmt not in _FORMATS:
-        raise ValueError(f"fmt must be one of {list(_FORMATS)}, got {fmt!r}")
+        raise ParameterError(f"fmt must be one of {list(_FORMATS)}, got {fmt!r}")
     df = _as_frame(result_or_frame)
     rng = np.random.default_rng(seed)
     tables = _tables(df, language=language, quirks=quirks, rng=rng, numeric_counts=fmt == "xlsx")
