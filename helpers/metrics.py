@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from helpers.defaults import DEFAULTS
 from helpers.errors import ParameterError
 from helpers.schema import SITES
 
@@ -69,7 +70,7 @@ INTERVAL_METHODS: tuple[str, ...] = ("wilson", "normal", "agresti_coull", "beta"
 
 MISSING_COMMISSION: tuple[str, ...] = ("fallback", "exclude", "raise")
 
-REFUND_RECOVERY = 1.0
+REFUND_RECOVERY = DEFAULTS.refund_recovery
 """The kit's one default share of refunded units' product cost recovered (restocked
 and resold): 1. Used by profit everywhere (primer, ROI plans, scorecard, index) and
 stated in each report's answer; set ``refund_recovery`` (0 for refund-only refunds,

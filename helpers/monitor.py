@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from helpers.defaults import DEFAULTS
 from helpers.errors import ParameterError, PlanError
 from helpers.escaping import escape_markdown
 from helpers.i18n import text
@@ -315,7 +316,10 @@ def _in(df: pd.DataFrame, start: _dt.date, end: _dt.date) -> pd.DataFrame:
 
 
 def row_values(
-    df: pd.DataFrame, *, unit_cost_rate: float = 0.35, refund_recovery: float = 1.0
+    df: pd.DataFrame,
+    *,
+    unit_cost_rate: float = DEFAULTS.unit_cost_rate,
+    refund_recovery: float = DEFAULTS.refund_recovery,
 ) -> pd.DataFrame:
     """Per-row net GMV, contribution and promotion cost (the kit's ROI definitions).
 
@@ -430,7 +434,7 @@ def compare_periods(
     periods: Periods,
     *,
     cluster: str = "creator_id",
-    unit_cost_rate: float = 0.35,
+    unit_cost_rate: float = DEFAULTS.unit_cost_rate,
     alpha: float = 0.05,
     metrics: Iterable[str] | None = None,
 ) -> pd.DataFrame:
@@ -688,9 +692,9 @@ def stop_loss(
     df: pd.DataFrame,
     *,
     by: str = "creator_id",
-    line: float = 1.0,
+    line: float = DEFAULTS.break_even_roi,
     alpha: float = 0.05,
-    unit_cost_rate: float = 0.35,
+    unit_cost_rate: float = DEFAULTS.unit_cost_rate,
     min_weeks: int = 2,
     t_opt: float = 12.0,
     jump_scale: Mapping[str, float] | None = None,

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from helpers.defaults import DEFAULTS
 from helpers.errors import ModelError, PlanError
 from helpers.metrics import COMMISSION_RANGE
 from helpers.metrics import REFUND_RECOVERY as _KIT_REFUND_RECOVERY
@@ -164,14 +165,14 @@ CVR_FORMULA = "C(tier) + C(category) + commission_rate"
 CTR_FORMULA = "C(tier) + C(category)"
 """Right-hand side of the CTR (clicks / impressions) model."""
 
-MIN_CLICKS = 1000
+MIN_CLICKS = DEFAULTS.cold_start_min_clicks
 """Cold-start threshold: a category with fewer clicks on the site is 'little history'."""
 
-MIN_ORDERS = 30
+MIN_ORDERS = DEFAULTS.cold_start_min_orders
 """Cold-start threshold: a category with fewer orders on the site is 'little history'.
 Also the orders a product needs for its own AOV and return rate."""
 
-POST_RATE = 0.35
+POST_RATE = DEFAULTS.post_rate
 """Default share of sampled creators who post (domain.md: about 30-40 % of gifted
 samples lead to a post)."""
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.defaults import DEFAULTS
 from helpers.errors import ParameterError
 
 __all__ = [
@@ -52,12 +53,7 @@ TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "mega")
 
 TIER_DTYPE = pd.CategoricalDtype(list(TIERS), ordered=True)
 
-DEFAULT_TIER_THRESHOLDS: dict[str, int] = {
-    "micro": 10_000,
-    "mid": 100_000,
-    "macro": 500_000,
-    "mega": 1_000_000,
-}
+DEFAULT_TIER_THRESHOLDS: dict[str, int] = dict(DEFAULTS.tier_thresholds)
 """Lower follower bound of each tier above nano: nano < 10k <= micro < 100k <= mid
 < 500k <= macro < 1M <= mega."""
 
