@@ -685,6 +685,16 @@ class StopLossResult:
         ]
 
 
+def _most_frequent(vals: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
+    """Per ``keys`` group, the most frequent value of ``col`` as text, ties to the first
+    in sort order (what ``Series.mode().iat[0]`` gives), counted in one groupby rather
+    than a Python call per group (83,000 creators at 1M rows)."""
+    t = vals[keys].assign(_v=vals[col].astype(str))
+    n = t.groupby([*keys, "_v"], sort=False, observed=True).size().rename("_n").reset_index()
+    n = n.sort_values([*keys, "_n", "_v"], ascending=[True] * len(keys) + [False, True])
+    return n.drop_duplicates(keys).set_index(keys)["_v"].rename(col)
+
+
 def stop_loss(
     df: pd.DataFrame,
     *,
@@ -756,9 +766,7 @@ def stop_loss(
     if jump_scale is not None:
         k = pd.Series({(key,) if len(scale_keys) == 1 else key: v for key, v in jump_scale.items()})
     # each unit takes the scale of its most frequent tier
-    unit_key = vals.groupby(["site", "unit"])[scale_keys[-1]].agg(
-        lambda c: c.astype(str).mode().iat[0]
-    )
+    unit_key = _most_frequent(vals, ["site", "unit"], scale_keys[-1])
     wk = (
         vals.groupby(["site", "unit", "week"], sort=True)[["contribution", "cost"]]
         .sum()

@@ -873,8 +873,10 @@ def _model_summary(
         short = np.where(pos, np.exp(log_imp) * grid_partial_exp(ell, cdf, l_star), 0.0)
         loss = np.where(dd > 0, dd * short, threshold * f - dd * mean_net)
         out["p_loss"][rows] = p_below
-        out["loss_if_kept"][rows] = loss
-        out["forgone_if_dropped"][rows] = loss + dd * mean_net - threshold * f
+        # E[max(0, y)] = E[y] + E[max(0, -y)]: when one side is sure, the other is a small
+        # difference of large numbers; rounding must not make an expected cost negative.
+        out["loss_if_kept"][rows] = np.maximum(loss, 0.0)
+        out["forgone_if_dropped"][rows] = np.maximum(loss + dd * mean_net - threshold * f, 0.0)
     if fallback.any():
         idx = np.flatnonzero(fallback)
         sub = _RatePosteriors(**{f.name: getattr(post, f.name)[idx] for f in fields(post)})
