@@ -52,8 +52,13 @@ net and profit ROI with an interval
     rate)`` is the expected net sales per impression, with the creator's commission
     rate (weighted by expected sales) and their samples and flat fees, which are known
     lump sums. Profit ROI is increasing in ``theta``, so the interval is ``theta``'s
-    mapped through it; it is made from ``n_draws`` draws of the four factors from
-    independent empirical-Bayes posteriors:
+    mapped through it. ``theta`` is the product of four factors with independent
+    empirical-Bayes posteriors (below); ``log theta`` is then a sum of three log-beta
+    variables and a normal one, whose distribution comes from its exact cumulant
+    generating function by the saddlepoint (Lugannani-Rice) approximation
+    (:mod:`helpers.saddlepoint`, no random draws; as close to the exact quantiles as
+    100,000 draws, tests/test_saddlepoint.py). Creators with a beta shape below 1 (under
+    one effective click, order or kept order) get ``n_draws`` posterior draws instead:
 
     * CTR (clicks / impressions) and CVR (orders / clicks): beta posteriors around the
       expected rate of a binomial GLM (``ctr_formula``, ``formula``), as for the shrunk
@@ -1311,10 +1316,11 @@ def build_scorecard(
             "roi_decision": "profit ROI = net GMV x (1 - unit cost rate - platform fee rate) / promotion cost",
             "roi_interval": (
                 (
-                    f"model: {n_draws} posterior draws of expected net sales per impression = CTR x "
-                    "CVR x mean order value x (1 - return rate), each shrunk (empirical Bayes) with "
-                    "pieces of content as the independent units; on the creator's impressions, "
-                    "commission rate and fixed fees"
+                    "model: posterior of expected net sales per impression = CTR x CVR x mean "
+                    "order value x (1 - return rate), each shrunk (empirical Bayes) with pieces of "
+                    "content as the independent units, by the saddlepoint approximation "
+                    f"({n_draws} posterior draws for creators with a beta shape below 1); on the "
+                    "creator's impressions, commission rate and fixed fees"
                 )
                 if roi_interval == "model"
                 else (
