@@ -34,18 +34,30 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown benchmark(s) {sorted(unknown)}; available: {names}")
         names = [n for n in names if n in wanted]
     failed = []
+    targets: list[str] = []
     for name in names:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()
         # A fresh interpreter per benchmark: peak-memory figures (ru_maxrss is inherited
         # by forked children) and timings must not carry over from the previous one.
         cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
-        status = subprocess.run(
-            cmd, cwd=Path(__file__).resolve().parent.parent, check=False
-        ).returncode
+        with subprocess.Popen(
+            cmd, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, text=True
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                if "(limit " in line:  # a target's ratio line: repeated in the summary
+                    targets.append(f"{name}: {line.strip()}")
+        status = proc.returncode
         if status:
             failed.append(name)
         print(f"--- {name}: {time.perf_counter() - start:.1f} s, exit status {status}", flush=True)
+    if targets:
+        print(
+            "\ntargets (ratio against a limit measured in the same run; [cpu ...] the CPU-time ratio):"
+        )
+        print("\n".join(f"  {t}" for t in targets))
     if failed:
         print(f"\ntargets missed or errors in: {', '.join(failed)} (see their output above)")
     return 1 if failed else 0

@@ -585,6 +585,7 @@ class NotebookRun:
     source: Path
     status: str = "pending"  # "ok", "failed", or "skipped" (the data cannot support it)
     duration: float = 0.0
+    cpu: float | None = None  # CPU seconds of the kernel and its runner (None if not run)
     parameters: dict[str, Any] = field(default_factory=dict)
     passed: list[str] = field(default_factory=list)
     ipynb: Path | None = None
@@ -739,6 +740,7 @@ class _Outcome:
     ipynb: Path | None
     html: Path | None
     error: dict[str, Any] | None
+    cpu: float | None = None
 
 
 def _source_cell_index(source: Path, executed: Path, cell_index: int) -> int:
@@ -863,6 +865,7 @@ def _execute(task: _Task) -> _Outcome:
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     start = time.perf_counter()
+    cpu_start = _cpu_seconds()
     try:
         papermill.execute_notebook(
             str(task.source),
@@ -906,7 +909,22 @@ def _execute(task: _Task) -> _Outcome:
         ipynb if ipynb.exists() else None,
         None,
         error,
+        _cpu_seconds() - cpu_start,
     )
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of its finished children: the
+    kernel a notebook ran in is a child, reaped at shutdown. On a shared machine this,
+    not the wall time, says what a notebook costs. Without the ``resource`` module
+    (Windows), this process's CPU time only."""
+    try:
+        import resource
+    except ImportError:
+        return time.process_time()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _add_html(outcome: _Outcome) -> _Outcome:
@@ -1050,6 +1068,7 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
             nb.notebook: {
                 "status": nb.status,
                 "duration_s": round(nb.duration, 2),
+                "cpu_s": None if nb.cpu is None else round(nb.cpu, 2),
                 "parameters": {k: _plain(v) for k, v in nb.parameters.items()},
                 "error": nb.error,
             }
@@ -1492,9 +1511,10 @@ def run_report(
         plans.append((label, {k: v.value for k, v in combo.items()}, common_eff, per_notebook))
     # --out is where the user stands, like any output path; the default is the repo's reports/.
     parent = Path(out).expanduser().resolve() if out else paths.REPORTS
-    data_started = time.perf_counter()
+    data_started, data_cpu = time.perf_counter(), _cpu_seconds()
     datasets = _prepare_datasets(plans, declared, parent)
     dataset_s = time.perf_counter() - data_started
+    dataset_cpu_s = _cpu_seconds() - data_cpu
 
     run_started = _utcnow()
     slug_parts = [params.path.stem if params.path else "defaults"]
@@ -1542,7 +1562,7 @@ def run_report(
     def record(outcome: _Outcome) -> None:
         outcome = _add_html(outcome)
         nb = reports[outcome.key[0]].notebooks[outcome.key[1]]
-        nb.status, nb.duration = outcome.status, outcome.duration
+        nb.status, nb.duration, nb.cpu = outcome.status, outcome.duration, outcome.cpu
         nb.ipynb, nb.html = outcome.ipynb, outcome.html
         if outcome.error:
             for k, v in outcome.error.items():
@@ -1593,6 +1613,7 @@ def run_report(
         "duration_s": round(result.duration, 2),
         # Reading and validating the exports once (before any notebook runs).
         "dataset_s": round(dataset_s, 2),
+        "dataset_cpu_s": round(dataset_cpu_s, 2),
         "params_file": str(params.path) if params.path else None,
         "jobs": workers,
         "versions": _versions(),

@@ -52,8 +52,13 @@ net and profit ROI with an interval
     rate)`` is the expected net sales per impression, with the creator's commission
     rate (weighted by expected sales) and their samples and flat fees, which are known
     lump sums. Profit ROI is increasing in ``theta``, so the interval is ``theta``'s
-    mapped through it; it is made from ``n_draws`` draws of the four factors from
-    independent empirical-Bayes posteriors:
+    mapped through it. ``theta`` is the product of four factors with independent
+    empirical-Bayes posteriors (below); ``log theta`` is then a sum of three log-beta
+    variables and a normal one, whose distribution comes from its exact cumulant
+    generating function by the saddlepoint (Lugannani-Rice) approximation
+    (:mod:`helpers.saddlepoint`, no random draws; as close to the exact quantiles as
+    100,000 draws, tests/test_saddlepoint.py). Creators with a beta shape below 1 (under
+    one effective click, order or kept order) get ``n_draws`` posterior draws instead:
 
     * CTR (clicks / impressions) and CVR (orders / clicks): beta posteriors around the
       expected rate of a binomial GLM (``ctr_formula``, ``formula``), as for the shrunk
@@ -118,7 +123,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -151,6 +156,10 @@ _REQUIRED = ANALYSES["scorecard"].columns
 # CVR, return rate, order value) the prior's relative sd stays >= 5 % (for a 4 % CVR: a
 # prior worth at most about 10,000 clicks, +-0.4 points).
 _MIN_PRIOR_REL_SD = 0.05
+# Below this shape (at the pole of a log-beta factor) the saddlepoint distribution of a
+# creator's expected net sales is off by more than 4,000 draws would be; such creators
+# keep the draws (see _model_summary).
+_SADDLE_MIN_SHAPE = 1.0
 
 
 # --------------------------------------------------------------------------- rules
@@ -803,6 +812,94 @@ def _model_draws(
         yield sl.start, sl.stop, net, commission_rate[sl] * net + fixed[sl]
 
 
+def _model_summary(
+    post: _RatePosteriors,
+    impressions: np.ndarray,
+    commission_rate: np.ndarray,
+    fixed: np.ndarray,
+    *,
+    margin: float,
+    threshold: float,
+    alpha: float,
+    n_draws: int,
+    rng: np.random.Generator,
+    chunk: int = 4000,
+) -> pd.DataFrame:
+    """What :func:`_summarise_draws` gives from :func:`_model_draws`, computed without
+    draws: ``log theta`` is a sum of three log-beta variables and a normal one, whose
+    distribution the saddlepoint approximation gives (:mod:`helpers.saddlepoint`), and
+    every summary is a function of ``net = theta x impressions`` alone (profit ROI
+    ``margin x net / (c x net + fixed)`` is increasing in ``net`` for ``fixed >= 0``):
+    the ROI quantiles are the ROI of net's quantiles, ``p_loss = P(net < x*)`` with
+    ``x* = threshold x fixed / (margin - threshold x c)``, and the expected error costs
+    follow from ``E[max(0, x* - net)]`` and ``E[net] = impressions x exp(K(1))``.
+    Creators outside that case (a beta shape below ``_SADDLE_MIN_SHAPE`` at the pole,
+    negative fixed costs or commission, a grid that does not reach the interval's tails)
+    get ``n_draws`` draws as before."""
+    from helpers.saddlepoint import grid_cdf, grid_partial_exp, grid_quantile, log_sum_grid
+
+    n = len(impressions)
+    cols = ("low", "median", "high", "p_loss", "loss_if_kept", "forgone_if_dropped")
+    out = {c: np.full(n, np.nan) for c in cols}
+    a = np.column_stack([post.ctr_a, post.cvr_a, post.ret_b])  # 1 - return rate ~ Beta(b, a)
+    b = np.column_stack([post.ctr_b, post.cvr_b, post.ret_a])
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1) & (a > 0).all(axis=1)
+    ok &= (b > 0).all(axis=1) & np.isfinite(post.log_aov_mean) & np.isfinite(post.log_aov_var)
+    ok &= (impressions > 0) & (fixed >= 0) & (commission_rate >= 0) & (fixed + commission_rate > 0)
+    ok &= np.isfinite(fixed) & np.isfinite(commission_rate)
+    # A log-beta term with a shape below 1 at its pole (under one effective click, order
+    # or kept order) is too skewed for the approximation's accuracy (tests/test_saddlepoint.py):
+    # those creators keep the draws.
+    ok &= a.min(axis=1) >= _SADDLE_MIN_SHAPE
+    fallback = ~ok & np.isfinite(post.ctr_a) & np.isfinite(post.cvr_a) & np.isfinite(post.ret_a)
+    fallback &= np.isfinite(post.log_aov_mean)
+    d = margin - threshold * commission_rate  # profit ROI < threshold <=> d net < threshold fixed
+    for g in np.flatnonzero(ok)[::chunk]:
+        rows = np.flatnonzero(ok[g:])[:chunk] + g
+        ell, cdf = log_sum_grid(a[rows], b[rows], post.log_aov_mean[rows], post.log_aov_var[rows])
+        reach = (cdf[:, 0] < alpha / 4) & (cdf[:, -1] > 1 - alpha / 4)
+        fallback[rows[~reach]] = True
+        rows, ell, cdf = rows[reach], ell[reach], cdf[reach]
+        log_imp, c, f, dd = np.log(impressions[rows]), commission_rate[rows], fixed[rows], d[rows]
+        for col, p in (("low", alpha / 2), ("median", 0.5), ("high", 1 - alpha / 2)):
+            net = np.exp(grid_quantile(ell, cdf, p) + log_imp)
+            out[col][rows] = margin * net / (c * net + f)
+        mean_net = np.exp(_log_mean_theta(post, rows) + log_imp)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_star = np.where(dd > 0, threshold * f / dd, np.inf)  # net where ROI = threshold
+        pos = (dd > 0) & (x_star > 0)
+        l_star = np.where(pos, np.log(np.where(pos, x_star, 1.0)) - log_imp, 0.0)
+        p_below = np.where(pos, grid_cdf(ell, cdf, l_star), np.where(dd > 0, 0.0, 1.0))
+        short = np.where(pos, np.exp(log_imp) * grid_partial_exp(ell, cdf, l_star), 0.0)
+        loss = np.where(dd > 0, dd * short, threshold * f - dd * mean_net)
+        out["p_loss"][rows] = p_below
+        # E[max(0, y)] = E[y] + E[max(0, -y)]: when one side is sure, the other is a small
+        # difference of large numbers; rounding must not make an expected cost negative.
+        out["loss_if_kept"][rows] = np.maximum(loss, 0.0)
+        out["forgone_if_dropped"][rows] = np.maximum(loss + dd * mean_net - threshold * f, 0.0)
+    if fallback.any():
+        idx = np.flatnonzero(fallback)
+        sub = _RatePosteriors(**{f.name: getattr(post, f.name)[idx] for f in fields(post)})
+        draws = _model_draws(
+            sub, impressions[idx], commission_rate[idx], fixed[idx], n_draws=n_draws, rng=rng
+        )
+        table = _summarise_draws(draws, len(idx), margin=margin, threshold=threshold, alpha=alpha)
+        for col in cols:
+            out[col][idx] = table[col].to_numpy()
+    return pd.DataFrame(out)
+
+
+def _log_mean_theta(post: _RatePosteriors, rows: np.ndarray) -> np.ndarray:
+    """``log E[theta] = K(1)``: beta means and the log-normal mean, exactly."""
+    return (
+        np.log(post.ctr_a[rows] / (post.ctr_a[rows] + post.ctr_b[rows]))
+        + np.log(post.cvr_a[rows] / (post.cvr_a[rows] + post.cvr_b[rows]))
+        + np.log(post.ret_b[rows] / (post.ret_a[rows] + post.ret_b[rows]))
+        + post.log_aov_mean[rows]
+        + post.log_aov_var[rows] / 2
+    )
+
+
 def _bootstrap_draws(
     net: np.ndarray,
     commission: np.ndarray,
@@ -1214,10 +1311,11 @@ def build_scorecard(
             "roi_decision": "profit ROI = net GMV x (1 - unit cost rate - platform fee rate) / promotion cost",
             "roi_interval": (
                 (
-                    f"model: {n_draws} posterior draws of expected net sales per impression = CTR x "
-                    "CVR x mean order value x (1 - return rate), each shrunk (empirical Bayes) with "
-                    "pieces of content as the independent units; on the creator's impressions, "
-                    "commission rate and fixed fees"
+                    "model: posterior of expected net sales per impression = CTR x CVR x mean "
+                    "order value x (1 - return rate), each shrunk (empirical Bayes) with pieces of "
+                    "content as the independent units, by the saddlepoint approximation "
+                    f"({n_draws} posterior draws for creators with a beta shape below 1); on the "
+                    "creator's impressions, commission rate and fixed fees"
                 )
                 if roi_interval == "model"
                 else (
@@ -1567,23 +1665,26 @@ def _roi_columns(
             rng=rng,
         )
         min_content = max(cfg.rules.min_content, 2)
+        table = _summarise_draws(
+            draws,
+            len(card),
+            margin=cfg.margin,
+            threshold=cfg.rules.roi_threshold,
+            alpha=cfg.rules.alpha,
+        )
     else:
-        draws = _model_draws(
+        table = _model_summary(
             post,
             card["impressions"].to_numpy(dtype="float64"),
             commission_rate,
             fixed,
+            margin=cfg.margin,
+            threshold=cfg.rules.roi_threshold,
+            alpha=cfg.rules.alpha,
             n_draws=cfg.n_draws,
             rng=rng,
         )
         min_content = cfg.rules.min_content
-    table = _summarise_draws(
-        draws,
-        len(card),
-        margin=cfg.margin,
-        threshold=cfg.rules.roi_threshold,
-        alpha=cfg.rules.alpha,
-    )
     no_interval = (n_content < min_content) | (card["rows_commission_unknown"].to_numpy() > 0)
     table = table.mask(np.repeat(no_interval[:, None], table.shape[1], axis=1))
     return pd.DataFrame(

@@ -263,3 +263,22 @@ def test_summary_lines_reach_the_index() -> None:
 
     merged = {"06_weekly_monitor": {"summary": ["Stop-loss: x"]}, "05": {"n": 1}}
     assert _summary_lines(merged) == [{"notebook": "06_weekly_monitor", "text": "Stop-loss: x"}]
+
+
+def test_most_frequent_matches_mode_with_ties() -> None:
+    """The vectorised per-unit mode (stop_loss's tier of a creator) is Series.mode's
+    first value, ties to the first in sort order."""
+    from helpers.monitor import _most_frequent
+
+    vals = pd.DataFrame(
+        {
+            "site": ["US"] * 7 + ["UK"] * 3,
+            "unit": ["a", "a", "a", "b", "b", "c", "c", "a", "a", "a"],
+            "tier": pd.Categorical(
+                ["mid", "nano", "nano", "mega", "micro", "mid", "mid", "macro", "mega", "macro"]
+            ),
+        }
+    )
+    got = _most_frequent(vals, ["site", "unit"], "tier")
+    want = vals.groupby(["site", "unit"])["tier"].agg(lambda c: c.astype(str).mode().iat[0])
+    assert got.reindex(want.index).tolist() == want.tolist() == ["macro", "nano", "mega", "mid"]
