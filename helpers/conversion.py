@@ -8,10 +8,10 @@ score and Hessian are sums over rows, and rows with the same covariate pattern a
 * the point estimate is fitted on one row per distinct covariate *pattern* (successes and
   trials summed; a few hundred rows however large the export);
 * the cluster-robust "meat" needs the score of each cluster,
-  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``: after the fit, the row residuals
-  ``y_i - n_i mu_p`` go into a sparse (cluster x pattern) matrix, whose COO product with
-  the pattern design sums them per cell and cluster in one pass, without refitting;
-* the row-level Pearson chi-square comes from the same residuals (one vectorised pass);
+  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``: the successes and trials of each
+  (cluster x pattern) cell, times the pattern design, without refitting;
+* the row-level Pearson chi-square needs one more sum per pattern,
+  ``sum_i y_i^2 / n_i`` (``sum_i (y_i - n_i mu)^2 / n_i = sum_i y_i^2 / n_i - 2 mu Y + mu^2 N``);
 * the bread is the inverse Fisher information at the final estimate, as statsmodels uses
   for ``cov_type="cluster"``.
 
@@ -53,9 +53,14 @@ likelihood estimate exists exactly when no direction separates the patterns with
 orders from those with non-orders); a model that fits every pattern exactly
 (``C(tier)``, ``C(tier) * C(category)``) is not separation.
 
+Those sums come from the reduction layer (:mod:`helpers.reduce`), which runs them where
+the rows are: on DuckDB for a pandas frame (scanned in place), a Parquet file or folder
+or a DuckDB relation, on Spark for a Spark DataFrame; only the sums reach Python.
+
 Stateful transforms (``bs()``, ``cr()``, ``center()``, ``standardize()``) learn their
 state (knots, means) from the row-level data the fit uses, exactly as the row-level
-formula fit does, so a spline formula gives the same coefficients.
+formula fit does, so a spline formula gives the same coefficients; they need the rows,
+so they work on pandas frames and are refused (ModelError) on engine sources.
 
 Sites are never pooled silently: with several sites in the data, choose one
 (``site="US"``), fit each (:func:`fit_conversion_by_site`) or pool explicitly
@@ -2040,6 +2045,12 @@ def fit_conversion_by_site(
         raise ModelError(f"on_error must be 'raise' or 'record'; got {on_error!r}")
     if "site" in kwargs or "pool_sites" in kwargs:
         raise ModelError("fit_conversion_by_site fits every site; do not pass site= or pool_sites=")
+    if not isinstance(df, pd.DataFrame):
+        raise ModelError(
+            f"fit_conversion_by_site takes a pandas DataFrame; got {type(df).__name__}. For "
+            "a Parquet, DuckDB or Spark source, fit each site with fit_conversion(source, "
+            "site='US') (rows without a site are then counted as missing in each fit)."
+        )
     if "site" not in df.columns:
         raise ModelError(
             f"the data has no 'site' column; available columns: {list(df.columns)}. "

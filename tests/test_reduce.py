@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.conversion import ConversionWarning, fit_conversion
+from helpers.conversion import ConversionWarning, fit_conversion, fit_conversion_by_site
 from helpers.errors import ExportError, KitError, ModelError
 from helpers.reduce import as_source, cluster_pattern_totals, pattern_totals, row_accounting
 from helpers.synth import make_affiliate_data
@@ -166,6 +166,8 @@ def test_unsupported_sources_list_the_accepted_ones(tmp_path):
         fit_conversion([1, 2, 3])
     with pytest.raises(ExportError, match="no such file"):
         fit_conversion(tmp_path / "absent.parquet")
+    with pytest.raises(ModelError, match=r"fit each site with fit_conversion\(source"):
+        fit_conversion_by_site(tmp_path / "absent.parquet")
 
 
 def test_spark_gives_the_duckdb_estimates(spark, parquet):
