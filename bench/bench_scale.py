@@ -66,6 +66,15 @@ def _generate(folder: Path, rows: int, chunk: int, seed: int) -> None:
     tmp.rename(folder)
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM, MiB): unlike ``ru_maxrss`` it starts
+    afresh at exec, so a parent's peak does not show up in its children."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
+
+
 def _measure(step: str, folder: Path) -> dict[str, Any]:
     """Run one step in this process; return CPU/wall seconds, peak RSS and figures."""
     import warnings
@@ -78,7 +87,7 @@ def _measure(step: str, folder: Path) -> dict[str, Any]:
 
     warnings.simplefilter("ignore", ConversionWarning)
     files = sorted(str(p) for p in folder.glob("*.parquet"))
-    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base_rss = _peak_rss_mib()
     out: dict[str, Any] = {}
     t_cpu, t_wall = time.process_time(), time.perf_counter()
     if step in ("bare", "bare+fetch"):
@@ -122,7 +131,7 @@ def _measure(step: str, folder: Path) -> dict[str, Any]:
         out.update(_spark_fit(folder))
     out["cpu_s"] = time.process_time() - t_cpu
     out["wall_s"] = time.perf_counter() - t_wall
-    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mib"] = _peak_rss_mib()
     out["import_rss_mib"] = base_rss
     return out
 
@@ -164,7 +173,12 @@ def _run(step: str, folder: Path) -> dict[str, Any]:
     """``_measure`` in a fresh interpreter (its own peak RSS)."""
     cmd = [sys.executable, "-m", "bench.bench_scale", "--step", step, "--data", str(folder)]
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parent.parent
+        cmd,
+        timeout=1800,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     if proc.returncode:
         raise RuntimeError(f"step {step} failed:\n{proc.stderr[-3000:]}")
@@ -200,8 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = sum(p.stat().st_size for p in folder.glob("*.parquet")) / 2**20
     print(f"  dataset: {folder} ({rows:,} rows, {size:,.0f} MiB Parquet)", flush=True)
     steps = ["bare", "bare+fetch", "reduce", "fit"] + (["pandas"] if args.pandas else [])
-    res = {s: _run(s, folder) for s in steps}
-    for s, r in res.items():
+    res = {}
+    for s in steps:
+        res[s] = r = _run(s, folder)
         print(
             f"  {s:<11} cpu {r['cpu_s']:7.2f} s  wall {r['wall_s']:7.2f} s  peak RSS "
             f"{r['peak_rss_mib']:7,.0f} MiB (after imports {r['import_rss_mib']:,.0f})",

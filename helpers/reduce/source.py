@@ -124,6 +124,8 @@ class _DuckSource(Source):
         self.table = _temp_name("rows")
         self.columns = list(rel.columns)
         self._types = [str(t) for t in rel.types]
+        if con is not None:  # our own connection: a view once, statements run directly
+            rel.create_view(self.table)
 
     def kinds(self) -> dict[str, str]:
         return {c: _kind_of(t) for c, t in zip(self.columns, self._types, strict=True)}
@@ -134,16 +136,22 @@ class _DuckSource(Source):
     def literal(self, value: str) -> str:
         return "'" + str(value).replace("'", "''") + "'"
 
+    def _run(self, sql: str) -> Any:
+        if self._con is not None:
+            return self._con.execute(sql)
+        return self._rel.query(self.table, sql)
+
     def query(self, sql: str) -> pd.DataFrame:
-        return self._rel.query(self.table, sql).df()
+        return self._run(sql).df()
 
     def materialize(self, sql: str) -> str:
         name = _temp_name("t")
-        self._rel.query(self.table, f"CREATE TEMP TABLE {name} AS {sql}")
+        self._run(f"CREATE TEMP TABLE {name} AS {sql}")
         return name
 
     def release(self, name: str) -> None:
-        self._rel.query(self.table, f"DROP TABLE IF EXISTS {name}")
+        if self._con is None:  # on our own connection tables go when it closes
+            self._rel.query(self.table, f"DROP TABLE IF EXISTS {name}")
 
     def close(self) -> None:
         if self._con is not None:
