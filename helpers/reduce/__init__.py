@@ -4,7 +4,8 @@ Every analysis reduces content rows to small tables of sums (per covariate patte
 per creator x pattern, ...) and does its statistics on those in Python. This package
 defines each reduction once, as SQL, and runs it on an engine:
 
-* **DuckDB** (embedded, the default) for a pandas frame (scanned in place, zero-copy),
+* **DuckDB** (embedded, the default) for a pandas frame (scanned in place; categorical
+  columns as their integer codes, numbered in category order),
   a Parquet file or folder (the run's canonical ``dataset.parquet``; only the columns
   a reduction uses are read) and a DuckDB relation given by the user;
 * **Spark** for a Spark DataFrame (a table on a cluster, or a local session).

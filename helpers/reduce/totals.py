@@ -97,8 +97,7 @@ def missing(src: Source, column: str) -> str:
 def site_filter(src: Source, column: str, value: str) -> str:
     """SQL condition: the row is of site ``value``, or has no site (so that a fit counts
     it as missing instead of losing it)."""
-    q = src.ident(column)
-    return f"(CAST({q} AS STRING) = {src.literal(value)} OR {q} IS NULL)"
+    return f"({src.equals(column, value)} OR {src.ident(column)} IS NULL)"
 
 
 def _count(src: Source, column: str) -> str:
@@ -156,10 +155,11 @@ def row_accounting(
     )
 
 
-def _pattern_frame(result: pd.DataFrame, keys: Sequence[str]) -> PatternTotals:
+def _pattern_frame(src: Source, result: pd.DataFrame, keys: Sequence[str]) -> PatternTotals:
     result = result.sort_values("p", kind="stable").reset_index(drop=True)
     key_frame = pd.DataFrame(
-        {k: result[f"k{i}"] for i, k in enumerate(keys)}, index=pd.RangeIndex(len(result))
+        {k: src.decode(k, result[f"k{i}"]) for i, k in enumerate(keys)},
+        index=pd.RangeIndex(len(result)),
     )
     return PatternTotals(
         keys=key_frame,
@@ -196,7 +196,7 @@ def pattern_totals(
     need = list(dict.fromkeys([*complete, *keys, successes, trials]))
     table = f"(SELECT * FROM {src.table} WHERE {_usable(src, need, trials, where)}) AS u"
     sql = _patterns_sql(table, keys, [src.ident(k) for k in keys], _sums(src, successes, trials))
-    return _pattern_frame(src.query(sql), keys)
+    return _pattern_frame(src, src.query(sql), keys)
 
 
 def cluster_pattern_totals(
@@ -231,7 +231,7 @@ def cluster_pattern_totals(
             src.kept(_patterns_sql(cells, keys, aliases, sums)) as pats,
             src.kept(clusters_sql) as clus,
         ):
-            patterns = _pattern_frame(src.query(f"SELECT * FROM {pats}"), keys)
+            patterns = _pattern_frame(src, src.query(f"SELECT * FROM {pats}"), keys)
             on = " AND ".join(f"x.{a} = p.{a}" for a in aliases)
             join_p = f"JOIN {pats} AS p ON {on}" if keys else ""
             p_col = "p.p" if keys else "0"
@@ -256,4 +256,4 @@ def distinct_values(src: Source, column: str) -> list[object]:
     values = src.query(
         f"SELECT DISTINCT {q} AS v FROM {src.table} WHERE NOT {missing(src, column)}"
     )
-    return list(values["v"].tolist())
+    return list(src.decode(column, values["v"]).tolist())
