@@ -24,7 +24,7 @@ unexport MPLBACKEND
 # BLAS only adds contention (50x slower least squares was seen under load).
 report test test-fast test-slow: export OPENBLAS_NUM_THREADS = 1
 
-.PHONY: help setup report test test-fast test-slow lab sample-data bench lint format clean distclean screenshots
+.PHONY: help setup report test test-fast test-slow test-spark lab sample-data bench lint format clean distclean screenshots
 
 help: ## Show this help
 	@echo "LinkStar affiliate analytics kit"
@@ -52,6 +52,10 @@ test-slow: $(STAMP) ## Full-replication simulation studies (coverage, size; ~40 
 
 test-fast: $(STAMP) ## Run the tests that do not execute notebooks
 	$(PY) -m pytest -n 2 -m "not notebook and not slow" $(ARGS)
+
+test-spark: $(STAMP) ## Install requirements-spark.txt (pinned pyspark) and run the Spark backend's tests (needs Java)
+	$(PY) -m pip install --quiet -r requirements-spark.txt
+	$(PY) -m pytest -n 1 tests/test_reduce.py $(ARGS)
 
 lab: $(STAMP) ## JupyterLab on the project with the venv's kernel (PORT=8888); prints its URL
 	@flags="--notebook-dir=. --port=$(PORT) --ServerApp.port_retries=0"; \

@@ -8,10 +8,10 @@ score and Hessian are sums over rows, and rows with the same covariate pattern a
 * the point estimate is fitted on one row per distinct covariate *pattern* (successes and
   trials summed; a few hundred rows however large the export);
 * the cluster-robust "meat" needs the score of each cluster,
-  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``: after the fit, the row residuals
-  ``y_i - n_i mu_p`` go into a sparse (cluster x pattern) matrix, whose COO product with
-  the pattern design sums them per cell and cluster in one pass, without refitting;
-* the row-level Pearson chi-square comes from the same residuals (one vectorised pass);
+  ``S_g = sum_p x_p (Y_gp - N_gp mu_p)``: the successes and trials of each
+  (cluster x pattern) cell, times the pattern design, without refitting;
+* the row-level Pearson chi-square needs one more sum per pattern,
+  ``sum_i y_i^2 / n_i`` (``sum_i (y_i - n_i mu)^2 / n_i = sum_i y_i^2 / n_i - 2 mu Y + mu^2 N``);
 * the bread is the inverse Fisher information at the final estimate, as statsmodels uses
   for ``cov_type="cluster"``.
 
@@ -53,9 +53,14 @@ likelihood estimate exists exactly when no direction separates the patterns with
 orders from those with non-orders); a model that fits every pattern exactly
 (``C(tier)``, ``C(tier) * C(category)``) is not separation.
 
+Those sums come from the reduction layer (:mod:`helpers.reduce`), which runs them where
+the rows are: on DuckDB for a pandas frame (scanned in place), a Parquet file or folder
+or a DuckDB relation, on Spark for a Spark DataFrame; only the sums reach Python.
+
 Stateful transforms (``bs()``, ``cr()``, ``center()``, ``standardize()``) learn their
 state (knots, means) from the row-level data the fit uses, exactly as the row-level
-formula fit does, so a spline formula gives the same coefficients.
+formula fit does, so a spline formula gives the same coefficients; they need the rows,
+so they work on pandas frames and are refused (ModelError) on engine sources.
 
 Sites are never pooled silently: with several sites in the data, choose one
 (``site="US"``), fit each (:func:`fit_conversion_by_site`) or pool explicitly
@@ -67,7 +72,8 @@ from __future__ import annotations
 import ast
 import builtins
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -84,6 +90,14 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from helpers.cr2 import CR2
 from helpers.errors import KitWarning, ModelError
+from helpers.reduce import Accounting, Source, as_source
+from helpers.reduce.totals import (
+    cluster_pattern_totals,
+    distinct_values,
+    pattern_totals,
+    row_accounting,
+    site_filter,
+)
 from helpers.schema import TIER_DTYPE, TIERS
 
 __all__ = [
@@ -100,7 +114,6 @@ DEFAULT_FORMULA = "C(tier) + C(category) + commission_rate"
 category (reference: the first level, alphabetical for text) and commission rate as a
 fraction (its coefficient is the change in log-odds for +100 percentage points)."""
 
-_MAX_KEY = np.iinfo(np.int64).max // 4
 # Below this many clusters the sandwich covariance is known to be biased downwards;
 # intervals and p-values then use t(G - 1) critical values by default (use_t=None).
 _FEW_CLUSTERS = 50
@@ -216,82 +229,7 @@ def _is_stateful(rhs: str, env: patsy.EvalEnvironment) -> bool:
     return False
 
 
-# ----------------------------------------------------------------------------- collapsing
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes 0..k-1 of a column (hash factorisation; categorical codes are free).
-
-    Categorical codes keep their small integer dtype (int8 for a few categories): numpy
-    widens them where they are combined, which saves a full-length copy here."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return np.asarray(values.array.codes), len(values.cat.categories)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes, len(uniques)
-
-
-def _count_array(s: pd.Series) -> np.ndarray:
-    """A count column as a numpy array: int64 (no copy for int64 columns) when the column
-    is integer without missing values, else float64 with NaN for missing values."""
-    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
-        return s.to_numpy(dtype=np.int64)
-    return s.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _mixed_key(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """One int64 key in [0, card) per row from several code arrays (mixed radix).
-
-    When the product of cardinalities could overflow int64 the partial key is
-    re-factorised first.
-    """
-    if not code_list:
-        return np.zeros(n, dtype=np.int64), 1
-    key, card = code_list[0]
-    key = key.astype(np.int64, copy=True)
-    for codes, k in code_list[1:]:
-        if card * max(k, 1) > _MAX_KEY:
-            key, uniq = pd.factorize(key)
-            key = key.astype(np.int64, copy=False)
-            card = len(uniq)
-        key *= max(k, 1)
-        key += codes
-        card *= max(k, 1)
-    return key, card
-
-
-def _dense_codes(
-    key: np.ndarray, card: int, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
-    """Map int64 keys in [0, card) to dense codes 0..k-1 (in key order).
-
-    A key exists when its rows have a positive total weight (any row when ``weights``
-    is None). Returns the code of each row, k, the position of one row of each code and
-    the total weight (row count when ``weights`` is None) of each code. Rows whose key
-    does not exist (all their weights are zero) get the code of another key, so weighted
-    sums over codes are unchanged; do not use their codes otherwise.
-
-    When the key range is small compared with the data a lookup table built with
-    bincount is cheaper than hashing; otherwise keys are hash-factorised first.
-    """
-    if card > max(4 * len(key), 1 << 16):
-        key, uniq = pd.factorize(key)
-        card = len(uniq)
-    total = np.bincount(key, weights=weights, minlength=card)
-    present = total > 0
-    rep = np.empty(card, dtype=np.int64)
-    rep[key] = np.arange(len(key), dtype=np.int64)  # a row of each key (the last one)
-    if present.all():
-        return key, card, rep, total
-    table = np.cumsum(present) - 1
-    table[table < 0] = 0
-    return table[key], int(present.sum()), rep[present], total[present]
-
-
-def _combine(code_list: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
-    """Combine several code arrays into one dense code 0..k-1."""
-    key, card = _mixed_key(code_list, n)
-    dense, k_out, _rep, _count = _dense_codes(key, card)
-    return dense, k_out
-
-
+# ----------------------------------------------------------------------------- pattern tables
 def _level_sums(
     values: pd.Series, Np: np.ndarray, Yp: np.ndarray
 ) -> tuple[list[Any], np.ndarray, np.ndarray]:
@@ -304,13 +242,6 @@ def _level_sums(
         np.bincount(codes, weights=Np, minlength=k),
         np.bincount(codes, weights=Yp, minlength=k),
     )
-
-
-def _any_row(codes: np.ndarray, k: int) -> np.ndarray:
-    """Position of one row of each code (any row: within a code the values are equal)."""
-    rep = np.empty(k, dtype=np.int64)
-    rep[codes] = np.arange(len(codes), dtype=np.int64)
-    return rep
 
 
 # ----------------------------------------------------------------------------- separation
@@ -1233,51 +1164,425 @@ def _merge_values(s: pd.Series, levels: Sequence[Any], other: str) -> pd.Series:
     return s.where(~s.isin(levels), other)
 
 
-def _site_values(col: pd.Series) -> list[str]:
-    """Sites present in ``col`` (missing values left out), as sorted text."""
-    if isinstance(col.dtype, pd.CategoricalDtype) and len(col):
-        codes = col.array.codes
-        lo, hi = int(codes.min()), int(codes.max())
-        if lo == hi:  # one site (the usual export), without a hash pass over the rows
-            return [] if lo < 0 else [str(col.cat.categories[lo])]
-    return pd.Series(col.dropna().unique()).astype(str).sort_values().tolist()
+# ----------------------------------------------------------------------------- data steps
+_COUNT_KINDS = ("float", "decimal", "int", "bool")
 
 
-def _site_frame(
-    df: pd.DataFrame, site: str | None, pool_sites: bool, site_col: str = "site"
-) -> tuple[pd.DataFrame, str | None]:
-    """Choose the rows of one site (or all rows when pooling), never pooling silently.
+@dataclass
+class _Rows:
+    """The rows a fit reads, on their engine, and what the formula needs of them."""
 
-    Rows with a missing site are kept in the returned frame (whichever site is chosen)
-    so that :func:`fit_conversion` counts them as missing instead of losing them.
-    """
-    if site_col not in df.columns:
+    src: Source
+    rhs: str
+    used: list[str]
+    in_c: set[str]
+    check: list[str]  # columns whose missing value excludes a row
+    where: str | None  # the chosen site's rows (and rows without a site)
+    site: str | None  # the site chosen (None: all rows)
+    site_label: str | None
+
+
+@dataclass
+class _Sums:
+    """Pattern totals (``pat`` holds the covariate values) and, with a cluster, the
+    (cluster x pattern) cells: cluster code ``g``, pattern code ``p``, successes ``y``
+    and trials ``n`` of each cell, ``G`` clusters."""
+
+    pat: pd.DataFrame
+    Yp: np.ndarray
+    Np: np.ndarray
+    Qp: np.ndarray  # sum over the pattern's rows of successes^2 / trials (Pearson)
+    g: np.ndarray | None = None
+    p: np.ndarray | None = None
+    y: np.ndarray | None = None
+    n: np.ndarray | None = None
+    G: int = 0
+
+    def recollapse(self, used: Sequence[str]) -> None:
+        """Sum patterns (and cells) that coincide after levels were merged."""
+        codes = self.pat.groupby(list(used), sort=False, observed=True, dropna=False).ngroup()
+        codes = codes.to_numpy(dtype=np.int64)
+        _, first = np.unique(codes, return_index=True)
+        P = len(first)
+        self.pat = self.pat.iloc[first].reset_index(drop=True)
+        self.Yp, self.Np, self.Qp = (
+            np.bincount(codes, weights=v, minlength=P) for v in (self.Yp, self.Np, self.Qp)
+        )
+        if self.p is not None:
+            self.p = codes[self.p]
+        self.canonical()
+
+    def canonical(self) -> None:
+        """Patterns in the order of their values (categories in category order) and
+        cells by (cluster, pattern), whatever order the engine returned them in: the
+        fit's arithmetic, and so its Monte Carlo intervals, are then the same on every
+        engine and run."""
+        try:
+            order = self.pat.sort_values(list(self.pat.columns), kind="stable").index
+        except TypeError:  # values that do not sort (mixed types): keep the engine's
+            order = self.pat.index
+        order = np.asarray(order, dtype=np.int64)
+        if not np.array_equal(order, np.arange(len(order))):
+            self.pat = self.pat.iloc[order].reset_index(drop=True)
+            self.Yp, self.Np, self.Qp = self.Yp[order], self.Np[order], self.Qp[order]
+            if self.p is not None:
+                rank = np.empty_like(order)
+                rank[order] = np.arange(len(order))
+                self.p = rank[self.p]
+        if self.p is not None:
+            by_cell = np.argsort(self.g * len(self.pat) + self.p, kind="stable")
+            self.g, self.p, self.y, self.n = (a[by_cell] for a in (self.g, self.p, self.y, self.n))
+
+
+def _check_counts_and_cluster(
+    columns: Sequence[str], successes: str, trials: str, cluster: str | None
+) -> None:
+    for col, role in ((successes, "successes"), (trials, "trials")):
+        if col not in columns:
+            raise ModelError(
+                f"{role} column {col!r} is not in the data; available columns: {list(columns)}. "
+                f"Pass {role}='<column>'."
+            )
+    if cluster is not None and cluster not in columns:
+        raise ModelError(
+            f"cluster column {cluster!r} is not in the data; available columns: {list(columns)}. "
+            "Pass cluster='<column>' or cluster=None for model-based errors."
+        )
+
+
+def _check_options(cov_type: str, use_t: bool | None, min_trials_per_level: int) -> None:
+    if cov_type not in ("auto", "CR2", "CR1"):
+        raise ModelError(
+            f"cov_type must be 'auto', 'CR2' or 'CR1'; got {cov_type!r} (cluster=None gives "
+            "model-based errors)"
+        )
+    if use_t not in (None, True, False):
+        raise ModelError(f"use_t must be True, False or None (automatic); got {use_t!r}")
+    if not isinstance(min_trials_per_level, int | np.integer) or min_trials_per_level < 0:
+        raise ModelError(
+            f"min_trials_per_level must be a non-negative integer; got {min_trials_per_level!r}"
+        )
+
+
+@contextmanager
+def _open_rows(
+    source: Any,
+    rhs: str,
+    env: patsy.EvalEnvironment,
+    successes: str,
+    trials: str,
+    cluster: str | None,
+) -> Iterator[tuple[Source, list[str], set[str]]]:
+    """The source on its engine (a pandas frame: only the columns the fit reads), with
+    the formula's columns (checked against the data's) and those wrapped in ``C()``."""
+    if isinstance(source, pd.DataFrame):
+        columns: list[str] = list(source.columns)
+        src = None
+    else:
+        src = as_source(source)  # KitError for other types, ExportError for bad paths
+        columns = src.columns
+    try:
+        _check_counts_and_cluster(columns, successes, trials, cluster)
+        used, in_c = _formula_columns(rhs, columns, env)
+        if src is None:
+            needed = [*used, successes, trials, *([cluster] if cluster else [])]
+            if "site" in columns:
+                needed.append("site")
+            src = as_source(source, columns=list(dict.fromkeys(needed)))
+        elif _is_stateful(rhs, env):
+            raise ModelError(
+                f"formula {rhs!r} has a term that learns from the rows (a spline's knots, "
+                f"centring's mean: bs, cr, cc, te, center, standardize), which a fit on a "
+                f"{src.kind} source cannot learn from pattern sums. Fix: use fixed "
+                "transforms (I(commission_rate - 0.15), C(...), interactions), or fit a "
+                "pandas frame (read the columns the formula uses into pandas)."
+            )
+        yield src, used, in_c
+    finally:
+        if src is not None:
+            src.close()
+
+
+def _choose_site(src: Source, site: str | None, pool_sites: bool) -> tuple[str | None, str | None]:
+    """The SQL filter of one site's rows (rows without a site stay in, so that the fit
+    counts them as missing) and the site label; never pools sites silently."""
+    if "site" not in src.columns:
         if site is not None:
             raise ModelError(
-                f"site={site!r} was given but the data has no {site_col!r} column; "
+                f"site={site!r} was given but the data has no 'site' column; "
                 "pass site=None or add the column"
             )
-        return df, None
-    sites = _site_values(df[site_col])
+        return None, None
+    sites = sorted({str(v) for v in distinct_values(src, "site")})
     if site is not None:
         if pool_sites:
             raise ModelError("give either site= (one site) or pool_sites=True, not both")
         if str(site) not in sites:
             raise ModelError(f"site={site!r} is not in the data; sites present: {sites}")
-        col = df[site_col]
-        # rows without a site stay in, so that the fit counts them as missing
-        chosen = (col.astype("str") == str(site)).to_numpy(dtype=bool, na_value=False)
-        mask = chosen | col.isna().to_numpy(dtype=bool)
-        return (df if mask.all() else df.loc[mask]), str(site)
+        return (site_filter(src, "site", str(site)) if len(sites) > 1 else None), str(site)
     if len(sites) > 1 and not pool_sites:
         raise ModelError(
             f"the data holds {len(sites)} sites {sites}; sites are never pooled silently. "
             "Choose one with site='US', fit each with fit_conversion_by_site(df, ...), "
             "or pool explicitly with pool_sites=True (adds C(site) to the formula)."
         )
-    if len(sites) > 1:
-        return df, "pooled"
-    return df, (sites[0] if sites else None)
+    return None, ("pooled" if len(sites) > 1 else (sites[0] if sites else None))
+
+
+def _prepare(
+    src: Source,
+    rhs: str,
+    used: list[str],
+    in_c: set[str],
+    cluster: str | None,
+    site: str | None,
+    pool_sites: bool,
+) -> _Rows:
+    """Choose the site's rows and list the columns a complete row needs."""
+    where, site_label = _choose_site(src, site, pool_sites)
+    if site_label == "pooled" and "site" not in used:
+        rhs = f"{rhs} + C(site)"
+        used = [*used, "site"]
+        in_c = {*in_c, "site"}
+    check = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
+    if "site" in src.columns and "site" not in check:
+        # a row without a site belongs to no site's fit: counted as missing, never
+        # assigned to the (only or chosen) site
+        check.append("site")
+    return _Rows(src, rhs, used, in_c, check, where, site, site_label)
+
+
+def _pandas_usable(frame: pd.DataFrame, rows: _Rows, successes: str, trials: str) -> np.ndarray:
+    """Complete rows of the chosen site in a pandas frame (for labels and row-level
+    state only; the sums run on the engine)."""
+    ok = np.ones(len(frame), dtype=bool)
+    for col in [*rows.check, successes, trials]:
+        s = frame[col]
+        if _is_numeric(s):
+            ok &= np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            ok &= s.notna().to_numpy(dtype=bool)
+    if rows.where is not None:
+        ok &= (frame["site"].astype("str") == rows.site).to_numpy(dtype=bool, na_value=False)
+    return ok
+
+
+def _account(rows: _Rows, successes: str, trials: str, warn_msgs: list[str]) -> Accounting:
+    """Count rows (missing values per column, zero trials); refuse invalid counts."""
+    src = rows.src
+    kinds = src.kinds()
+    for name in (successes, trials):
+        if kinds[name] not in _COUNT_KINDS:
+            dtype = src.frame[name].dtype if src.frame is not None else kinds[name]
+            raise ModelError(f"column {name!r} must be numeric counts; it has dtype {dtype}")
+    acct = row_accounting(src, rows.check, successes, trials, where=rows.where)
+    if acct.invalid:
+        where = ""
+        if src.frame is not None:
+            f = src.frame
+            y, n = (f[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in (successes, trials))
+            with np.errstate(invalid="ignore"):
+                bad = _pandas_usable(f, rows, successes, trials) & ((y < 0) | (n < 0) | (y > n))
+            where = f" (first row labels: {f.index[bad][:5].tolist()})"
+        raise ModelError(
+            f"{acct.invalid} rows have negative counts or {successes} > {trials}{where}. Fix "
+            "the export (orders cannot exceed clicks on the same row) or drop those rows "
+            "before fitting."
+        )
+    if acct.missing:
+        msg = (
+            f"{acct.missing} of {acct.rows} rows excluded for missing values in used columns "
+            f"{acct.missing_by}"
+        )
+        warn_msgs.append(msg)
+        warnings.warn(msg, ConversionWarning, stacklevel=3)
+    if acct.used == 0:
+        raise ModelError(
+            f"no usable rows: {acct.rows} rows, {acct.missing} with missing values (by column: "
+            f"{acct.missing_by}), {acct.zero_trials} with zero {trials}. Check the {trials!r} "
+            "column and the columns with missing values."
+        )
+    return acct
+
+
+def _pattern_columns(
+    keys: pd.DataFrame, frame: pd.DataFrame | None, warn_msgs: list[str]
+) -> pd.DataFrame:
+    """Covariate values of the patterns with the data's dtypes: a pandas source's own
+    dtypes, the kit's tier order for tiers read as text, no unused categories."""
+    pat = keys.copy()
+    for col in pat.columns:
+        if frame is not None and pat[col].dtype != frame[col].dtype:
+            try:
+                pat[col] = pat[col].astype(frame[col].dtype)
+            except (TypeError, ValueError):  # keep the engine's type
+                pass
+    if "tier" in pat.columns and not isinstance(pat["tier"].dtype, pd.CategoricalDtype):
+        # tiers read as text would sort alphabetically (reference "macro"); use the
+        # kit's order so that nano stays the reference
+        if set(pat["tier"].astype(str)) <= set(TIERS):
+            pat["tier"] = pat["tier"].astype(str).astype(TIER_DTYPE)
+    for col in pat.columns:
+        if isinstance(pat[col].dtype, pd.CategoricalDtype):
+            # a level without usable rows would be an all-zero design column
+            before = list(pat[col].cat.categories)
+            pat[col] = pat[col].cat.remove_unused_categories()
+            after = list(pat[col].cat.categories)
+            if before and after and before[0] != after[0]:
+                msg = (
+                    f"{col}: the reference level {before[0]!r} has no usable rows, so "
+                    f"{after[0]!r} is the reference of the {col} coefficients"
+                )
+                warn_msgs.append(msg)
+                warnings.warn(msg, ConversionWarning, stacklevel=4)
+    return pat
+
+
+def _reduce(
+    rows: _Rows, successes: str, trials: str, cluster: str | None, warn_msgs: list[str]
+) -> _Sums:
+    """Pattern totals, and (cluster x pattern) cells with a cluster, on the engine."""
+    args = (rows.used, successes, trials)
+    kw = {"complete": rows.check, "where": rows.where}
+    if cluster is None:
+        pt, cells = pattern_totals(rows.src, *args, **kw), None
+    else:
+        cells = cluster_pattern_totals(rows.src, cluster, *args, **kw)
+        pt = cells.patterns
+    sums = _Sums(
+        _pattern_columns(pt.keys, rows.src.frame, warn_msgs), pt.successes, pt.trials, pt.sum_sq
+    )
+    if cells is not None:
+        sums.g, sums.p, sums.y, sums.n = cells.cluster, cells.pattern, cells.successes, cells.trials
+        sums.G = cells.n_clusters
+    sums.canonical()
+    if cells is not None:
+        if sums.G < 2:
+            raise ModelError(
+                f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has "
+                f"{sums.G}. Pass cluster=None for model-based errors."
+            )
+    return sums
+
+
+def _levels(
+    sums: _Sums,
+    cat_cols: Sequence[str],
+    used: Sequence[str],
+    trials: str,
+    successes: str,
+    min_trials_per_level: int,
+    merge_rare_levels: bool,
+    other_label: str,
+    warn_msgs: list[str],
+) -> tuple[dict[str, list[Any]], pd.DataFrame, list[str]]:
+    """Warn about (or merge) thin levels; name the levels that convert always or never.
+
+    Returns the merged levels, trials and successes per level, and the descriptions of
+    separated levels (for the separation error)."""
+    merged: dict[str, list[Any]] = {}
+    for col in cat_cols:
+        levels, lv_n, lv_y = _level_sums(sums.pat[col], sums.Np, sums.Yp)
+        rare = [v for v, t in zip(levels, lv_n, strict=True) if t < min_trials_per_level]
+        no_succ = [v for v, t, k in zip(levels, lv_n, lv_y, strict=True) if k == 0 or k == t]
+        if merge_rare_levels:
+            to_merge = list(dict.fromkeys([*rare, *no_succ]))
+            if to_merge and len(to_merge) < len(levels):
+                merged[col] = to_merge
+                sums.pat[col] = _merge_values(sums.pat[col], to_merge, other_label)
+        elif rare:
+            trials_of = dict(zip(levels, lv_n, strict=True))
+            desc = ", ".join(f"{v!r} ({int(trials_of[v])} {trials})" for v in rare)
+            msg = (
+                f"{col}: level(s) {desc} have fewer than {min_trials_per_level} {trials}; "
+                "their coefficients are imprecise. Pass merge_rare_levels=True to merge "
+                f"them into {other_label!r}, or lower min_trials_per_level."
+            )
+            warn_msgs.append(msg)
+            warnings.warn(msg, ConversionWarning, stacklevel=3)
+    if merged:  # merging can make patterns (and cells) coincide
+        sums.recollapse(used)
+    level_rows, sep_desc = [], []
+    for col in cat_cols:
+        levels, lv_n, lv_y = _level_sums(sums.pat[col], sums.Np, sums.Yp)
+        for v, t, k in zip(levels, lv_n, lv_y, strict=True):
+            level_rows.append((col, v, int(t), int(k)))
+            if k == 0 or k == t:
+                # a level that converts always or never separates when its indicator is
+                # in the design's span (the usual case); the linear program decides
+                tail = f" [merged from {merged[col]}]" if col in merged and v == other_label else ""
+                sep_desc.append(f"{col}={v!r} ({int(k)} {successes} of {int(t)} {trials}){tail}")
+    level_clicks = pd.DataFrame(level_rows, columns=["column", "level", "trials", "successes"])
+    if len(level_clicks):
+        level_clicks["cvr"] = level_clicks["successes"] / level_clicks["trials"]
+    return merged, level_clicks, sep_desc
+
+
+def _learning_rows(
+    rows: _Rows,
+    pat: pd.DataFrame,
+    merged: dict[str, list[Any]],
+    successes: str,
+    trials: str,
+    other_label: str,
+) -> pd.DataFrame:
+    """The usable rows of a pandas source in data order, with the patterns' dtypes and
+    merged levels: what a row-level fit learns a stateful transform's state from."""
+    frame = rows.src.frame
+    assert frame is not None  # engine sources refuse stateful formulas (_open_rows)
+    ok = _pandas_usable(frame, rows, successes, trials)
+    ok &= frame[trials].to_numpy(dtype=np.float64, na_value=np.nan) > 0
+    out = frame.loc[ok, rows.used].reset_index(drop=True)
+    for col in rows.used:
+        if col in merged:
+            out[col] = _merge_values(out[col], merged[col], other_label)
+        if isinstance(pat[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(pat[col].dtype)
+    return out
+
+
+def _design(
+    rows: _Rows, env: patsy.EvalEnvironment, pat: pd.DataFrame, learn: Callable[[], pd.DataFrame]
+) -> tuple[Any, np.ndarray, list[str]]:
+    """The pattern design; stateful transforms learn their state from ``learn()`` (the
+    rows), as the row-level fit does. Refuses non-finite, empty or collinear designs."""
+    rhs = rows.rhs
+    try:
+        data = learn() if _is_stateful(rhs, env) else pat
+        design_info = patsy.incr_dbuilder(rhs, lambda: iter([data]), env)
+        (Xd,) = patsy.build_design_matrices([design_info], pat, NA_action="raise")
+    except (patsy.PatsyError, NameError, TypeError, ValueError) as exc:
+        raise ModelError(f"cannot build the design of formula {rhs!r}: {exc}") from exc
+    X = np.asarray(Xd, dtype=np.float64)
+    names = list(design_info.column_names)
+    K = X.shape[1]
+    if not np.all(np.isfinite(X)):
+        bad = [names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
+        raise ModelError(
+            f"the formula gives non-finite values in {bad} (e.g. log(0)); fix the transform"
+        )
+    empty = [names[j] for j in range(K) if not np.any(X[:, j] != 0)]
+    if empty:
+        raise ModelError(
+            f"design columns {empty} are zero for every row: that level (or level "
+            "combination of an interaction) has no clicks. Simplify the formula, merge "
+            "levels (merge_rare_levels=True) or drop the empty level."
+        )
+    rank = np.linalg.matrix_rank(X)
+    if rank < K:
+        raise ModelError(
+            f"the design of {rhs!r} is collinear (rank {rank} < {K} columns: {names}); a "
+            "covariate is a combination of others (e.g. a category sold at one commission "
+            "only). Remove a redundant term."
+        )
+    return design_info, X, names
+
+
+def _pearson(sums: _Sums, mu: np.ndarray) -> float:
+    """Row-level Pearson chi-square from pattern sums: per pattern,
+    ``sum_i (y_i - n_i mu)^2 / n_i = sum_i y_i^2 / n_i - 2 mu Y + mu^2 N``."""
+    num = sums.Qp - 2 * mu * sums.Yp + mu * mu * sums.Np
+    return float(np.sum(num / (mu * (1 - mu))))
 
 
 def _level_creators(
@@ -1366,8 +1671,107 @@ def _thin_cluster_messages(
     return msgs
 
 
+def _cluster_setup(
+    sums: _Sums,
+    X: np.ndarray,
+    cat_cols: Sequence[str],
+    cluster: str,
+    rhs: str,
+    cov_type: str,
+    use_t: bool | None,
+    warn_msgs: list[str],
+) -> tuple[sp.csr_array, pd.DataFrame, str, float | None]:
+    """Trials per (cluster x pattern) cell, clusters per level, the covariance type and
+    the CR1 t degrees of freedom; refuses fits with no more clusters than coefficients."""
+    G, K = sums.G, X.shape[1]
+    if G <= K:
+        # the meat is a sum of G score outer products that sum to zero: rank <= G - 1,
+        # so with G <= K the sandwich is singular and some standard errors are
+        # meaningless (zero or from rounding noise)
+        raise ModelError(
+            f"cluster-robust errors need more clusters of {cluster!r} than coefficients: "
+            f"the data has {G} clusters and the formula {rhs!r} has {K} coefficients, so "
+            "the robust covariance is singular. Use a simpler formula (fewer levels or "
+            "terms), more data (more creators), or cluster=None for model-based errors "
+            "(which ignore that one creator's videos are correlated)."
+        )
+    cells = sp.csr_array((sums.n, (sums.g, sums.p)), shape=(G, len(sums.pat)))
+    level_creators = _level_creators(sums.pat, cat_cols, cells)
+    cov_type = _choose_cov_type(cov_type, G, level_creators)
+    df_inference = None
+    if cov_type == "CR1" and (use_t or (use_t is None and G < _FEW_CLUSTERS)):
+        df_inference = float(G - 1)
+    for msg in _thin_cluster_messages(level_creators, cluster, cov_type, G, df_inference):
+        warn_msgs.append(msg)
+        warnings.warn(msg, ConversionWarning, stacklevel=4)
+    return cells, level_creators, cov_type, df_inference
+
+
+def _fit_glm(
+    X: np.ndarray, Yp: np.ndarray, Np: np.ndarray, names: list[str], maxiter: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """The binomial GLM on pattern sums: coefficients, fitted CVRs, the bread (inverse
+    Fisher information at the estimate, as statsmodels' cluster covariance uses) and
+    the statsmodels result. Refuses a fit that did not converge."""
+    model = sm.GLM(np.column_stack([Yp, Np - Yp]), X, family=sm.families.Binomial())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = model.fit(maxiter=maxiter, tol=tol, tol_criterion="params")
+    beta = np.asarray(res.params, dtype=np.float64)
+    # statsmodels' PerfectSeparationWarning fires whenever fitted proportions equal the
+    # observed ones, as they do for any model that fits each pattern (C(tier)); the
+    # linear program has shown that the MLE is finite, so it is not separation
+    conv = bool(res.converged) and not any(
+        issubclass(w.category, ConvergenceWarning) for w in caught
+    )
+    if not conv:
+        j = int(np.argmax(np.abs(beta)))
+        raise ModelError(
+            f"the fit did not converge in {maxiter} iterations; the largest coefficient is "
+            f"{names[j]} = {beta[j]:.3g} (a level or combination close to separation?). Merge "
+            "rare levels (merge_rare_levels=True), simplify the formula or raise maxiter."
+        )
+    # observed = expected information under the canonical logit link
+    bread = np.linalg.inv(-model.hessian(beta))
+    return beta, expit(X @ beta), bread, res
+
+
+def _robust_cov(
+    sums: _Sums,
+    X: np.ndarray,
+    mu: np.ndarray,
+    bread: np.ndarray,
+    cells: sp.csr_array,
+    cov_type: str,
+    use_t: bool | None,
+    df_inference: float | None,
+    n_used: int,
+) -> tuple[np.ndarray, float, CR2 | None, np.ndarray | None, np.ndarray]:
+    """Cluster-robust covariance from the cells: CR2 (helpers.cr2) or CR1 with the
+    small-sample factor. Returns it with the factor, the CR2 object, the coefficients'
+    t degrees of freedom and the cells' residuals ``Y_gp - N_gp mu_p``."""
+    K = X.shape[1]
+    resid = sums.y - sums.n * mu[sums.p]
+    # cluster scores S_g = sum_p x_p (Y_gp - N_gp mu_p)
+    R = sp.coo_array((resid, (sums.g, sums.p)), shape=cells.shape)
+    S = np.asarray(R @ X)
+    df_params = None
+    if cov_type == "CR2":
+        # residual totals per cluster: the working model has a creator effect whose
+        # variance they estimate (helpers.cr2)
+        totals = np.bincount(sums.g, weights=resid, minlength=sums.G)
+        cr2 = CR2(X, mu, bread, cells, S, totals)
+        if use_t is not False:
+            df_params = _cr2_df(cr2, np.eye(K), 0.05)
+        return cr2.cov, 1.0, cr2, df_params, resid
+    correction = sums.G / (sums.G - 1) * (n_used - 1) / (n_used - K)
+    if df_inference is not None:
+        df_params = np.full(K, df_inference)
+    return correction * bread @ (S.T @ S) @ bread, correction, None, df_params, resid
+
+
 def fit_conversion(
-    df: pd.DataFrame,
+    source: Any,
     formula: str = DEFAULT_FORMULA,
     *,
     successes: str = "orders",
@@ -1392,8 +1796,13 @@ def fit_conversion(
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Canonical frame (or any frame with the formula's columns and the counts).
+    source : pandas.DataFrame, str, pathlib.Path, DuckDB relation or Spark DataFrame
+        The rows: a canonical frame (or any frame with the formula's columns and the
+        counts), a Parquet file or folder (the run's dataset), a DuckDB relation or a
+        Spark DataFrame. The rows are reduced to pattern and (creator x pattern) sums
+        where they are (:mod:`helpers.reduce`: DuckDB, or Spark); only those sums reach
+        Python. Formulas with terms that learn from rows (``bs()``, ``center()`` ...)
+        need a pandas frame.
     formula : str
         Right-hand side of a patsy formula (``"~ ..."`` is accepted too). Default
         ``C(tier) + C(category) + commission_rate``: treatment contrasts with the first
@@ -1447,386 +1856,146 @@ def fit_conversion(
     ------
     ModelError
         Missing column (lists the available ones), several sites without a choice,
+        a stateful term on an engine source, an unsupported source type,
         invalid counts, separation (a level with no orders, or perfect prediction),
         collinear design, no convergence, or no more clusters than coefficients
         (the cluster-robust covariance would be singular).
     """
-    if not isinstance(df, pd.DataFrame):
-        raise ModelError(f"df must be a pandas DataFrame; got {type(df).__name__}")
-    if isinstance(eval_env, int):
-        env = patsy.EvalEnvironment.capture(eval_env + 1)
-    else:
-        env = eval_env
+    env = patsy.EvalEnvironment.capture(eval_env + 1) if isinstance(eval_env, int) else eval_env
     rhs = _split_formula(formula)
-    for col, role in ((successes, "successes"), (trials, "trials")):
-        if col not in df.columns:
-            raise ModelError(
-                f"{role} column {col!r} is not in the data; available columns: {list(df.columns)}. "
-                f"Pass {role}='<column>'."
-            )
-    if cluster is not None and cluster not in df.columns:
-        raise ModelError(
-            f"cluster column {cluster!r} is not in the data; available columns: {list(df.columns)}. "
-            "Pass cluster='<column>' or cluster=None for model-based errors."
-        )
-    if cov_type not in ("auto", "CR2", "CR1"):
-        raise ModelError(
-            f"cov_type must be 'auto', 'CR2' or 'CR1'; got {cov_type!r} (cluster=None gives "
-            "model-based errors)"
-        )
-    if use_t not in (None, True, False):
-        raise ModelError(f"use_t must be True, False or None (automatic); got {use_t!r}")
-    if not isinstance(min_trials_per_level, int | np.integer) or min_trials_per_level < 0:
-        raise ModelError(
-            f"min_trials_per_level must be a non-negative integer; got {min_trials_per_level!r}"
-        )
-
-    used, in_c = _formula_columns(rhs, list(df.columns), env)
-    # select the needed columns before any row filter, so choosing a site copies only them
-    needed = list(dict.fromkeys([*used, successes, trials, *([cluster] if cluster else [])]))
-    if "site" in df.columns and "site" not in needed:
-        needed.append("site")
-    data, site_label = _site_frame(df[needed], site, pool_sites)
-    if site_label == "pooled" and "site" not in used:
-        rhs = f"{rhs} + C(site)"
-        used.append("site")
-        in_c.add("site")
+    _check_options(cov_type, use_t, min_trials_per_level)
     warn_msgs: list[str] = []
-
-    n_rows = len(data)
-    # ---- counts: validated, missing counted
-    y_s, n_s = data[successes], data[trials]
-    for s, name in ((y_s, successes), (n_s, trials)):
-        if not (_is_numeric(s) or pd.api.types.is_bool_dtype(s.dtype)):
-            raise ModelError(f"column {name!r} must be numeric counts; it has dtype {s.dtype}")
-    y, n = _count_array(y_s), _count_array(n_s)
-
-    missing: np.ndarray | None = None
-    missing_by: dict[str, int] = {}
-    check_cols = [*used] + ([cluster] if cluster is not None and cluster not in used else [])
-    if "site" in data.columns and "site" not in check_cols:
-        # a row without a site belongs to no site's fit: counted as missing, never
-        # assigned to the (only or chosen) site
-        check_cols.append("site")
-    for col in check_cols:
-        s = data[col]
-        if pd.api.types.is_integer_dtype(s.dtype) and not isinstance(
-            s.dtype, pd.api.extensions.ExtensionDtype
-        ):
-            continue  # numpy integers cannot be missing
-        if _is_numeric(s):
-            bad = ~np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
-        else:
-            bad = s.isna().to_numpy(dtype=bool)
-        if bad.any():
-            missing_by[col] = int(bad.sum())
-            missing = bad if missing is None else missing | bad
-    for arr, name in ((y, successes), (n, trials)):
-        if arr.dtype.kind != "f":
-            continue  # integer counts (see _count_array) cannot be missing
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            missing_by[name] = int(bad.sum())
-            missing = bad if missing is None else missing | bad
-    n_missing = 0 if missing is None else int(missing.sum())
-    ok = None if missing is None else ~missing
-    # from here on, y and n (and every per-row array) hold the complete rows only
-    if ok is not None:
-        y, n = y[ok], n[ok]
-    if len(n) and (y.min() < 0 or n.min() < 0 or np.any(y > n)):
-        y_all, n_all = _count_array(y_s), _count_array(n_s)
-        with np.errstate(invalid="ignore"):
-            invalid = (y_all < 0) | (n_all < 0) | (y_all > n_all)
-        if ok is not None:
-            invalid &= ok
-        idx = data.index[invalid][:5].tolist()
-        raise ModelError(
-            f"{int(invalid.sum())} rows have negative counts or {successes} > {trials} "
-            f"(first row labels: {idx}). Fix the export (orders cannot exceed clicks on the "
-            "same row) or drop those rows before fitting."
+    with _open_rows(source, rhs, env, successes, trials, cluster) as (src, used, in_c):
+        rows = _prepare(src, rhs, used, in_c, cluster, site, pool_sites)
+        acct = _account(rows, successes, trials, warn_msgs)
+        sums = _reduce(rows, successes, trials, cluster, warn_msgs)
+        cat_cols = [c for c in rows.used if c in rows.in_c or not _is_numeric(sums.pat[c])]
+        merged, level_clicks, sep_desc = _levels(
+            sums,
+            cat_cols,
+            rows.used,
+            trials,
+            successes,
+            min_trials_per_level,
+            merge_rare_levels,
+            other_label,
+            warn_msgs,
         )
-    # Rows with zero trials stay in the per-row arrays with weight zero (their successes
-    # are zero too, so they add nothing to any sum below): dropping them would cost a
-    # copy of every per-row array.
-    n_zero = int(np.count_nonzero(n == 0))
-    if n_missing:
-        msg = (
-            f"{n_missing} of {n_rows} rows excluded for missing values in used columns {missing_by}"
+        design_info, X, names = _design(
+            rows,
+            env,
+            sums.pat,
+            lambda: _learning_rows(rows, sums.pat, merged, successes, trials, other_label),
         )
-        warn_msgs.append(msg)
-        warnings.warn(msg, ConversionWarning, stacklevel=2)
-    n_used = len(n) - n_zero
-    if n_used == 0:
-        raise ModelError(
-            f"no usable rows: {n_rows} rows, {n_missing} with missing values (by column: "
-            f"{missing_by}), {n_zero} with zero {trials}. Check the {trials!r} column and "
-            "the columns with missing values."
-        )
+    return _fit_patterns(
+        rows,
+        acct,
+        sums,
+        X,
+        names,
+        design_info,
+        cat_cols,
+        sep_desc,
+        merged,
+        level_clicks,
+        cluster=cluster,
+        cov_type=cov_type,
+        use_t=use_t,
+        maxiter=maxiter,
+        tol=tol,
+        successes=successes,
+        trials=trials,
+        merge_rare_levels=merge_rare_levels,
+        other_label=other_label,
+        warn_msgs=warn_msgs,
+    )
 
-    # ---- collapse: pattern codes, cluster codes, (cluster, pattern) cells
-    code_list = []
-    for col in used:
-        c, k = _codes(data[col])
-        code_list.append((c if ok is None else c[ok], k))
-    key, card = _mixed_key(code_list, len(n))
-    # a pattern exists when its rows have trials; a row of a pattern with no trials at
-    # all (weight zero) gets the code of another pattern, which changes no sum
-    p_row, P, rep, Np = _dense_codes(key, card, n)
-    del key
-    rep_rows = rep if ok is None else np.flatnonzero(ok)[rep]
-    pat = data[used].iloc[rep_rows].reset_index(drop=True) if used else pd.DataFrame(index=range(P))
-    if "tier" in pat.columns and not isinstance(pat["tier"].dtype, pd.CategoricalDtype):
-        # tiers read as text would sort alphabetically (reference "macro"); use the
-        # kit's order so that nano stays the reference
-        if set(pat["tier"].astype(str)) <= set(TIERS):
-            pat["tier"] = pat["tier"].astype(str).astype(TIER_DTYPE)
-    for col in pat.columns:
-        if isinstance(pat[col].dtype, pd.CategoricalDtype):
-            # a level without usable rows would be an all-zero design column
-            before = list(pat[col].cat.categories)
-            pat[col] = pat[col].cat.remove_unused_categories()
-            after = list(pat[col].cat.categories)
-            if before and after and before[0] != after[0]:
-                msg = (
-                    f"{col}: the reference level {before[0]!r} has no usable rows, so "
-                    f"{after[0]!r} is the reference of the {col} coefficients"
-                )
-                warn_msgs.append(msg)
-                warnings.warn(msg, ConversionWarning, stacklevel=2)
-    Yp = np.bincount(p_row, weights=y, minlength=P)
 
-    if cluster is not None:
-        g_row, k_g = _codes(data[cluster])
-        if ok is not None:
-            g_row = g_row[ok]
-        # clusters are not renumbered: a cluster whose rows have no trials (or whose
-        # code is an unused category) keeps its code and adds a zero score to the meat;
-        # G counts the clusters with trials, as a row-level fit on rows with trials does
-        G = int(np.count_nonzero(np.bincount(g_row, weights=n, minlength=k_g)))
-        if G < 2:
-            raise ModelError(
-                f"cluster-robust errors need at least 2 clusters of {cluster!r}; the data has {G}. "
-                "Pass cluster=None for model-based errors."
-            )
-    else:
-        G = 0
-
-    # ---- categorical levels: thin levels warned or merged, no-order levels caught
-    cat_cols = [c for c in used if c in in_c or not _is_numeric(pat[c])]
-    merged: dict[str, list[Any]] = {}
-    level_rows = []
-    sep_desc: list[str] = []
-    if cat_cols:
-        for col in cat_cols:
-            levels, lv_n, lv_y = _level_sums(pat[col], Np, Yp)
-            rare = [v for v, t in zip(levels, lv_n, strict=True) if t < min_trials_per_level]
-            no_succ = [v for v, t, k in zip(levels, lv_n, lv_y, strict=True) if k == 0 or k == t]
-            if merge_rare_levels:
-                to_merge = list(dict.fromkeys([*rare, *no_succ]))
-                if to_merge and len(to_merge) < len(levels):
-                    merged[col] = to_merge
-                    pat[col] = _merge_values(pat[col], to_merge, other_label)
-            elif rare:
-                trials_of = dict(zip(levels, lv_n, strict=True))
-                desc = ", ".join(f"{v!r} ({int(trials_of[v])} {trials})" for v in rare)
-                msg = (
-                    f"{col}: level(s) {desc} have fewer than {min_trials_per_level} {trials}; "
-                    "their coefficients are imprecise. Pass merge_rare_levels=True to merge "
-                    f"them into {other_label!r}, or lower min_trials_per_level."
-                )
-                warn_msgs.append(msg)
-                warnings.warn(msg, ConversionWarning, stacklevel=2)
-        if merged:
-            # merging can make patterns (and cells) coincide: re-collapse the small tables
-            new_p, P2 = _combine([_codes(pat[c]) for c in used], P)
-            pat = pat.iloc[_any_row(new_p, P2)].reset_index(drop=True)
-            p_row = new_p[p_row]
-            Yp = np.bincount(new_p, weights=Yp, minlength=P2)
-            Np = np.bincount(new_p, weights=Np, minlength=P2)
-            P = P2
-        for col in cat_cols:
-            levels, lv_n, lv_y = _level_sums(pat[col], Np, Yp)
-            sep = []
-            for v, t, k in zip(levels, lv_n, lv_y, strict=True):
-                level_rows.append((col, v, int(t), int(k)))
-                if k == 0 or k == t:
-                    sep.append((v, t, k))
-            if sep:
-                # a level that converts always or never separates when its indicator
-                # is in the design's span (the usual case); the linear program below
-                # decides, this names it
-                sep_desc.extend(
-                    f"{col}={v!r} ({int(k)} {successes} of {int(t)} {trials})"
-                    + (
-                        f" [merged from {merged[col]}]"
-                        if col in merged and v == other_label
-                        else ""
-                    )
-                    for v, t, k in sep
-                )
-    level_clicks = pd.DataFrame(level_rows, columns=["column", "level", "trials", "successes"])
-    if len(level_clicks):
-        level_clicks["cvr"] = level_clicks["successes"] / level_clicks["trials"]
-
-    # ---- design: state of stateful transforms learned on the rows, applied to patterns
-    try:
-        if _is_stateful(rhs, env):
-            # the rows with trials, in data order: what the row-level fit learns from
-            rows_frame = pat.iloc[p_row[n > 0]].reset_index(drop=True)
-            design_info = patsy.incr_dbuilder(rhs, lambda: iter([rows_frame]), env)
-        else:
-            design_info = patsy.incr_dbuilder(rhs, lambda: iter([pat]), env)
-        (Xd,) = patsy.build_design_matrices([design_info], pat, NA_action="raise")
-    except (patsy.PatsyError, NameError, TypeError, ValueError) as exc:
-        raise ModelError(f"cannot build the design of formula {rhs!r}: {exc}") from exc
-    X = np.asarray(Xd, dtype=np.float64)
-    names = list(design_info.column_names)
+def _fit_patterns(
+    rows: _Rows,
+    acct: Accounting,
+    sums: _Sums,
+    X: np.ndarray,
+    names: list[str],
+    design_info: Any,
+    cat_cols: list[str],
+    sep_desc: list[str],
+    merged: dict[str, list[Any]],
+    level_clicks: pd.DataFrame,
+    *,
+    cluster: str | None,
+    cov_type: str,
+    use_t: bool | None,
+    maxiter: int,
+    tol: float,
+    successes: str,
+    trials: str,
+    merge_rare_levels: bool,
+    other_label: str,
+    warn_msgs: list[str],
+) -> ConversionFit:
+    """Separation check, the GLM on pattern sums, its covariance and the result."""
     K = X.shape[1]
-    if not np.all(np.isfinite(X)):
-        bad = [names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
-        raise ModelError(
-            f"the formula gives non-finite values in {bad} (e.g. log(0)); fix the transform"
-        )
-    empty = [names[j] for j in range(K) if not np.any(X[:, j] != 0)]
-    if empty:
-        raise ModelError(
-            f"design columns {empty} are zero for every row: that level (or level "
-            "combination of an interaction) has no clicks. Simplify the formula, merge "
-            "levels (merge_rare_levels=True) or drop the empty level."
-        )
-    rank = np.linalg.matrix_rank(X)
-    if rank < K:
-        raise ModelError(
-            f"the design of {rhs!r} is collinear (rank {rank} < {K} columns: {names}); a "
-            "covariate is a combination of others (e.g. a category sold at one commission "
-            "only). Remove a redundant term."
-        )
     _raise_if_separated(
-        X, Yp, Np, pat, used, sep_desc, successes, trials, merge_rare_levels, other_label
+        X,
+        sums.Yp,
+        sums.Np,
+        sums.pat,
+        rows.used,
+        sep_desc,
+        successes,
+        trials,
+        merge_rare_levels,
+        other_label,
     )
-    if n_used <= K:
-        raise ModelError(f"{n_used} usable rows cannot identify {K} coefficients; add data")
-    df_inference: float | None = None
-    level_creators: pd.DataFrame | None = None
-    cells: sp.csr_array | None = None
+    if acct.used <= K:
+        raise ModelError(f"{acct.used} usable rows cannot identify {K} coefficients; add data")
+    df_inference, level_creators, cells = None, None, None
     if cluster is not None:
-        if G <= K:
-            # the meat is a sum of G score outer products that sum to zero: rank <= G - 1,
-            # so with G <= K the sandwich is singular and some standard errors are
-            # meaningless (zero or from rounding noise)
-            raise ModelError(
-                f"cluster-robust errors need more clusters of {cluster!r} than coefficients: "
-                f"the data has {G} clusters and the formula {rhs!r} has {K} coefficients, so "
-                "the robust covariance is singular. Use a simpler formula (fewer levels or "
-                "terms), more data (more creators), or cluster=None for model-based errors "
-                "(which ignore that one creator's videos are correlated)."
-            )
-        # trials per (cluster x pattern) cell: COO sums the rows of a cell
-        cells = sp.csr_array((n.astype(np.float64, copy=False), (g_row, p_row)), shape=(k_g, P))
-        level_creators = _level_creators(pat, cat_cols, cells)
-        cov_type = _choose_cov_type(cov_type, G, level_creators)
-        if cov_type == "CR1" and (use_t or (use_t is None and G < _FEW_CLUSTERS)):
-            df_inference = float(G - 1)
-        for msg in _thin_cluster_messages(level_creators, cluster, cov_type, G, df_inference):
-            warn_msgs.append(msg)
-            warnings.warn(msg, ConversionWarning, stacklevel=2)
-
-    # ---- point estimate on pattern sums
-    endog = np.column_stack([Yp, Np - Yp])
-    model = sm.GLM(endog, X, family=sm.families.Binomial())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        res = model.fit(maxiter=maxiter, tol=tol, tol_criterion="params")
-    beta = np.asarray(res.params, dtype=np.float64)
-    # statsmodels' PerfectSeparationWarning fires whenever fitted proportions equal the
-    # observed ones, as they do for any model that fits each pattern (C(tier)); the
-    # linear program above has shown that the MLE is finite, so it is not separation
-    conv = bool(res.converged) and not any(
-        issubclass(w.category, ConvergenceWarning) for w in caught
-    )
-    eta = X @ beta
-    if not conv:
-        raise ModelError(
-            f"the fit did not converge in {maxiter} iterations; the largest coefficient is "
-            f"{names[int(np.argmax(np.abs(beta)))]} = {beta[int(np.argmax(np.abs(beta)))]:.3g} "
-            "(a level or combination close to separation?). Merge rare levels "
-            "(merge_rare_levels=True), simplify the formula or raise maxiter."
+        cells, level_creators, cov_type, df_inference = _cluster_setup(
+            sums, X, cat_cols, cluster, rows.rhs, cov_type, use_t, warn_msgs
         )
-    mu = expit(eta)
-    # bread: inverse Fisher information at the final estimate, as statsmodels' cluster
-    # covariance uses (observed = expected information under the canonical logit link)
-    hess = -model.hessian(beta)
-    bread = np.linalg.inv(hess)
-    # row residuals y_i - n_i mu_p (zero on rows without trials)
-    resid_row = mu[p_row]
-    resid_row *= n
-    np.subtract(y, resid_row, out=resid_row)
-    cr2: CR2 | None = None
-    df_params: np.ndarray | None = None
-    if cluster is not None:
-        # cluster scores S_g = sum_p x_p (Y_gp - N_gp mu_p): a (cluster x pattern) sparse
-        # matrix of row residuals (COO sums the rows of a cell) times the pattern design
-        R = sp.coo_array((resid_row, (g_row, p_row)), shape=(k_g, P))
-        S = np.asarray(R @ X)
-        if cov_type == "CR2":
-            # residual totals per cluster: the working model has a creator effect whose
-            # variance they estimate (helpers.cr2)
-            totals = np.bincount(g_row, weights=resid_row, minlength=k_g)
-            cr2 = CR2(X, mu, bread, cells, S, totals)
-            cov, correction = cr2.cov, 1.0
-            if use_t is not False:
-                df_params = _cr2_df(cr2, np.eye(K), 0.05)
-        else:
-            meat = S.T @ S
-            correction = G / (G - 1) * (n_used - 1) / (n_used - K)
-            cov = correction * bread @ meat @ bread
-            if df_inference is not None:
-                df_params = np.full(K, df_inference)
+    beta, mu, bread, res = _fit_glm(X, sums.Yp, sums.Np, names, maxiter, tol)
+    cr2, df_params, resid = None, None, None
+    if cells is not None:
+        cov, correction, cr2, df_params, resid = _robust_cov(
+            sums, X, mu, bread, cells, cov_type, use_t, df_inference, acct.used
+        )
     else:
         cov, correction, cov_type = bread, 1.0, "nonrobust"
     cov = (cov + cov.T) / 2
-    bse = np.sqrt(np.diag(cov))
-
-    # ---- row-level Pearson chi-square, sum_p [sum_i (y_i - n_i mu_p)^2 / n_i] / (mu_p (1 - mu_p)):
-    # one pass over the rows, summed per pattern; rows without trials (residual 0) are
-    # divided by a tiny positive number instead of 0
-    r2 = resid_row * resid_row
-    r2 /= np.maximum(n, np.finfo(np.float64).tiny) if n_zero else n
-    pearson = float(np.sum(np.bincount(p_row, weights=r2, minlength=P) / (mu * (1 - mu))))
-    del r2
-    dispersion = pearson / (n_used - K)
-
-    pat_out = pat.copy()
-    pat_out["successes"] = Yp
-    pat_out["trials"] = Np
-    pat_out["mu"] = mu
+    pearson = _pearson(sums, mu)
+    pat_out = sums.pat.copy()
+    pat_out["successes"], pat_out["trials"], pat_out["mu"] = sums.Yp, sums.Np, mu
     return ConversionFit(
         params=pd.Series(beta, index=names, name="log_odds"),
-        bse=pd.Series(bse, index=names, name="std_err"),
+        bse=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err"),
         cov=pd.DataFrame(cov, index=names, columns=names),
         cov_model=pd.DataFrame(bread, index=names, columns=names),
-        formula=rhs,
+        formula=rows.rhs,
         cluster=cluster,
         cov_type=cov_type,
-        site=site_label,
-        n_rows=n_rows,
-        n_rows_missing=n_missing,
-        missing_by_column=missing_by,
-        n_rows_zero_trials=n_zero,
-        n_rows_used=n_used,
-        n_patterns=P,
-        n_clusters=G,
-        successes=int(round(Yp.sum())),
-        trials=int(round(Np.sum())),
+        site=rows.site_label,
+        n_rows=acct.rows,
+        n_rows_missing=acct.missing,
+        missing_by_column=acct.missing_by,
+        n_rows_zero_trials=acct.zero_trials,
+        n_rows_used=acct.used,
+        n_patterns=len(sums.pat),
+        n_clusters=sums.G,
+        successes=int(round(sums.Yp.sum())),
+        trials=int(round(sums.Np.sum())),
         pearson_chi2=pearson,
-        dispersion=float(dispersion),
+        dispersion=float(pearson / (acct.used - K)),
         correction=float(correction),
         df_inference=df_inference,
         df_params=None if df_params is None else pd.Series(df_params, index=names, name="df"),
         level_creators=level_creators,
         _cr2=cr2,
-        _rows=(g_row, p_row, resid_row, n, k_g) if cluster is not None else None,
-        converged=conv,
+        # the (cluster x pattern) cells stand in for rows: calibration's sums per
+        # cluster and bin are the same
+        _rows=None if resid is None else (sums.g, sums.p, resid, sums.n, sums.G),
+        converged=True,
         iterations=int(getattr(res, "fit_history", {}).get("iteration", 0)),
         merged_levels=merged,
         level_clicks=level_clicks,
@@ -1876,6 +2045,12 @@ def fit_conversion_by_site(
         raise ModelError(f"on_error must be 'raise' or 'record'; got {on_error!r}")
     if "site" in kwargs or "pool_sites" in kwargs:
         raise ModelError("fit_conversion_by_site fits every site; do not pass site= or pool_sites=")
+    if not isinstance(df, pd.DataFrame):
+        raise ModelError(
+            f"fit_conversion_by_site takes a pandas DataFrame; got {type(df).__name__}. For "
+            "a Parquet, DuckDB or Spark source, fit each site with fit_conversion(source, "
+            "site='US') (rows without a site are then counted as missing in each fit)."
+        )
     if "site" not in df.columns:
         raise ModelError(
             f"the data has no 'site' column; available columns: {list(df.columns)}. "

@@ -105,3 +105,42 @@ def build_once(
             value = build(folder)
             record.write_text(json.dumps({"value": value}), encoding="utf-8")
     return folder, json.loads(record.read_text(encoding="utf-8"))["value"]
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local SparkSession for the whole test session (starting one takes 10-15 s).
+
+    Skips when pyspark is not installed (``pip install -r requirements-spark.txt``) or
+    no Java runtime is found (Debian: ``apt-get install default-jre-headless``). The
+    session is stopped, and its JVM ended, when the tests finish."""
+    import shutil
+
+    pyspark = pytest.importorskip(
+        "pyspark", reason="pyspark is not installed: pip install -r requirements-spark.txt"
+    )
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip(
+            "Spark needs a Java runtime and none was found; on Debian/Ubuntu install the "
+            "package default-jre-headless (apt-get install default-jre-headless)"
+        )
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("linkstar-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    gateway = pyspark.SparkContext._gateway
+    yield session
+    session.stop()
+    if gateway is not None:  # end the JVM now, not when the worker exits
+        gateway.shutdown()
+        proc = getattr(gateway, "proc", None)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=30)
