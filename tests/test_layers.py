@@ -20,7 +20,7 @@ MAX_LINES = 80
 
 #: Functions still longer than MAX_LINES (issue 12's work list), with their ceiling.
 LONG_FUNCTIONS: dict[str, int] = {
-    "helpers/conversion.py::fit_conversion": 404,
+    "helpers/conversion.py::_fit_patterns": 94,
     "helpers/lift.py::ctr_lift": 365,
     "helpers/report.py::run_report": 261,
     "helpers/load.py::_finalise": 254,

@@ -241,7 +241,10 @@ def _duckdb_connection() -> Any:
     import duckdb
 
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    # A terminal shows a progress bar by default; inside Jupyter it is already off, and
+    # setting it there raises unless ipywidgets is installed.
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
