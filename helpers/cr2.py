@@ -123,7 +123,7 @@ def _refit(
     from the fit, and its bread ``(X' W X)^-1``, by Newton steps vectorised over rows.
     Steps are capped at 1 on the log-odds scale (a draw far from the fit converges
     slowly, never diverges); a draw that has not converged (a level's orders pushed
-    below 0 by the Gaussian noise) gets NaN."""
+    below 0 by the Gaussian noise: no finite estimate) gets NaN."""
     eta0 = np.log(mu / (1.0 - mu))
     K = X.shape[1]
     delta = np.zeros_like(total)
@@ -517,6 +517,12 @@ class CR2:
         if draws is None:
             return None
         delta, cov = draws
+        # draws without a finite estimate (Gaussian noise pushed a thin cell's orders
+        # below 0: data the fit would refuse as separated) are left out, so the
+        # reference is conditional on a fit existing; with most draws failing, None
+        ok = np.all(np.isfinite(delta), axis=1)
+        if ok.sum() < max(_MC_MIN_DRAWS // 2, len(ok) // 2):
+            return None
         Cm = np.atleast_2d(np.asarray(contrasts, dtype=np.float64))
         R, K = delta.shape
         cov_flat = cov.reshape(R, K * K)
@@ -526,8 +532,7 @@ class CR2:
             d = Cm[lo : lo + step].T  # K x l
             var = cov_flat @ (d[:, None, :] * d[None, :, :]).reshape(K * K, -1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.abs(delta @ d) / np.sqrt(var)
-            t[~np.isfinite(t)] = np.inf  # a draw whose refit failed counts as extreme
+                t = np.abs(delta[ok] @ d) / np.sqrt(var[ok])
             out[lo : lo + step] = np.quantile(t, 1.0 - alpha, axis=0)
         out[~np.any(Cm != 0, axis=1)] = np.nan
         return out

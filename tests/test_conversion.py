@@ -840,11 +840,15 @@ def _cr2_row_level_quantiles(parts, contrasts, tau2, alpha, draws, seed):
     outer = (X[:, :, None] * X[:, None, :]).reshape(len(X), K * K)
     eta0 = np.log(mu / (1 - mu))
     delta = np.zeros((K, draws))
-    for _ in range(12):
+    for _ in range(30):
         m = expit(eta0[:, None] + X @ delta)
         H = ((n[:, None] * m * (1 - m)).T @ outer).reshape(draws, K, K)
         step = np.linalg.solve(H, (X.T @ (y - n[:, None] * m)).T[:, :, None])[:, :, 0]
-        delta += (step / np.maximum(np.abs(step).max(axis=1, keepdims=True), 1.0)).T
+        big = np.abs(step).max(axis=1, keepdims=True)
+        delta += (step / np.maximum(big, 1.0)).T
+    ok = big[:, 0] < 1e-6  # draws with a finite estimate (the fit's reference keeps these)
+    y, delta = y[:, ok], delta[:, ok]
+    draws = int(ok.sum())
     m = expit(eta0[:, None] + X @ delta)
     H = ((n[:, None] * m * (1 - m)).T @ outer).reshape(draws, K, K)
     et = (y - n[:, None] * m) / np.sqrt(w)[:, None]
