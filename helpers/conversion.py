@@ -31,9 +31,10 @@ Cluster-robust covariance (``cov_type``):
   columns); Satterthwaite's degrees of freedom (the fallback when the Monte Carlo is
   too costly, thousands of creators with many coefficients) are conservative there.
   With 150 creators, tiers resting on 6-12 creators and creator effects, 95 %
-  intervals cover 93.8-96.6 % per coefficient and 93.4-96.6 % for predicted CVRs with
-  Pareto(1.3) clicks (500 simulated exports; the linearised Gaussian reference gave
-  91.6 % for the mega tier) where CR1 covers 65-88 % (tests/sim/conversion_sim.py).
+  intervals cover 94.4-96.3 % per coefficient and 94.5-97.0 % for predicted CVRs with
+  lognormal clicks (1000 simulated exports), 93.8-96.6 % and 93.4-96.6 % with
+  Pareto(1.3) clicks (500; the linearised Gaussian reference gave 91.6 % for the mega
+  tier) where CR1 covers 65-88 % (tests/sim/conversion_sim.py).
 * ``"CR1"``: equals statsmodels' row-level fit
   ``smf.glm("orders + I(clicks - orders) ~ <formula>", rows, family=Binomial())
   .fit(cov_type="cluster", cov_kwds={"groups": creator_codes})`` on the rows the fit uses

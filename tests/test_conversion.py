@@ -901,6 +901,9 @@ def test_cr2_equals_a_direct_row_level_computation(us, formula):
     np.testing.assert_allclose(crit, ref, rtol=0.07)
     assert np.mean(crit / ref) == pytest.approx(1, abs=0.03)
     # df_params and predict_interval's df: the t whose quantile is the critical value
+    # (a critical value below the normal quantile, which Monte Carlo error allows for a
+    # well-supported contrast, is read as df = inf, the normal)
+    crit = np.maximum(crit, stats.norm.ppf(0.975))
     np.testing.assert_allclose(stats.t.ppf(0.975, fit.df_params), crit[:K], rtol=1e-9)
     pi = fit.predict_interval(new)
     np.testing.assert_allclose(stats.t.ppf(0.975, pi["df"]), crit[K:], rtol=1e-9)
@@ -908,7 +911,7 @@ def test_cr2_equals_a_direct_row_level_computation(us, formula):
     np.testing.assert_allclose(pi["upper"], expit(pi["logit"] + tq * pi["logit_se"]), rtol=1e-12)
     # another level: df for that level, the same simulation
     ci90 = fit.conf_int(0.10)
-    q90 = cr2.critical(np.eye(K), 0.10)
+    q90 = np.maximum(cr2.critical(np.eye(K), 0.10), stats.norm.ppf(0.95))
     np.testing.assert_allclose(ci90["upper"], fit.params + q90 * fit.bse, rtol=1e-9)
 
 
@@ -1019,8 +1022,10 @@ def test_hard_case_coverage_full(traffic, reps, seed):
     """Issue 11's Done-when: 95 % intervals cover 93-97 % per coefficient and for
     predicted CVRs with 150 creators and heavy-tailed clicks (binomial SE of one
     coverage: 0.7 points with 1000 reps, 1 point with 500). Measured with the refitted
-    working-model reference: Pareto (500 reps, seed 7) coefficients 93.8-96.6 % (mean
-    95.1 %), CVRs 93.4-96.6 % (95.2 %); the linearised Gaussian reference it replaces
+    working-model reference: lognormal (1000 reps, seed 2026) coefficients 94.4-96.3 %
+    (mean 95.3 %), CVRs 94.5-97.0 % (95.3 %; mega/home at the upper edge); Pareto (500
+    reps, seed 7) coefficients 93.8-96.6 % (95.1 %), CVRs 93.4-96.6 % (95.2 %). The
+    linearised Gaussian reference it replaces
     gave 91.6 % for the mega tier (misses on both sides, 3.8 % and 4.6 %) and 91.2 % for
     mega/fashion. CR1: 73-88 % and 65-87 %."""
     res = _hard_case_coverage(reps, seed=seed, traffic=traffic)
