@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from helpers.schema import SITES
 
 __all__ = [
@@ -139,17 +142,22 @@ def ratio(value: Any, digits: int = 2) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def human(value: Any) -> str:
+_YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+
+
+def human(value: Any, lang: str = "en") -> str:
     """A setting for a table cell: a mapping as ``micro: 15, mid: 3``, a list joined with
-    commas, None as an en dash, a fraction-like float as is, never a repr."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    commas, None as an en dash, yes/no (是/否) for booleans, a fraction-like float as is,
+    never a repr."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return MISSING
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {human(v)}" for k, v in value.items()) or MISSING
+        return ", ".join(f"{k}: {human(v, lang)}" for k, v in value.items()) or MISSING
     if isinstance(value, list | tuple | set):
-        return ", ".join(human(v) for v in value) or MISSING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+        return ", ".join(human(v, lang) for v in value) or MISSING
+    if isinstance(value, bool | np.bool_):
+        yes, no = _YES_NO.get(lang, _YES_NO["en"])
+        return yes if value else no
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
@@ -210,7 +218,8 @@ def show(
     from helpers.i18n import LABELS, check_lang
     from helpers.xlsx import column_kind
 
-    words = LABELS.get(check_lang(lang), {})
+    lang = check_lang(lang)
+    words = LABELS.get(lang, {})
 
     def title(name: Any) -> str:
         return words.get(str(name)) or header(name)
@@ -221,7 +230,7 @@ def show(
     for col in df.columns:
         kind = column_kind(str(col), df[col])
         if kind is None:
-            shown[col] = df[col].map(human).astype(object)
+            shown[col] = df[col].map(lambda v: human(v, lang)).astype(object)
             continue
         if kind == "money" and per_row_site:
             shown[col] = [money(v, s, None) for v, s in zip(df[col], df["site"], strict=True)]
