@@ -26,7 +26,9 @@ __all__ = [
     "is_missing",
     "md_money",
     "money",
+    "number",
     "pct",
+    "pvalue",
     "ratio",
     "signed_pct",
     "show",
@@ -92,7 +94,7 @@ def money(
         return MISSING
     v = float(value)
     prefix, suffix = _symbol(site, currency)
-    sign = "-" if v < 0 else ""
+    sign = "-" if v < 0 and round(abs(v), 2) > 0 else ""  # never "-$0.00"
     if compact and abs(v) >= 1e5:
         scale, unit = next((s, u) for s, u in ((1e9, "B"), (1e6, "M"), (1e3, "k")) if abs(v) >= s)
         scaled = abs(v) / scale
@@ -126,6 +128,28 @@ def signed_pct(value: Any, digits: int = 0) -> str:
     if is_missing(value):
         return MISSING
     return f"{float(value) * 100:+,.{digits}f} %"
+
+
+def number(value: Any) -> str:
+    """A number of no particular kind: thousands separators from 1,000 up (no decimals),
+    about three significant digits below; never scientific notation (``1.37e+06``)."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:,.{_sig(v)}f}"
+
+
+def pvalue(value: Any) -> str:
+    """A p- or q-value: ``0.0123`` -> ``0.012``, anything below 0.001 as ``< 0.001``
+    (never ``5.12e-148``: past that point the digits say nothing a reader can use)."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    return (
+        "< 0.001" if v < 0.001 else f"{v:.2g}" if v < 0.01 else f"{v:.3f}".rstrip("0").rstrip(".")
+    )
 
 
 def count(value: Any) -> str:
@@ -178,7 +202,16 @@ _HEADER_WORDS = {
 }
 
 
-_HEADERS = {"p_loss": "P(loss)", "n_content": "content", "how_to_fix": "how to fix"}
+_HEADERS = {
+    "p_loss": "P(loss)",
+    "n_content": "content",
+    "how_to_fix": "how to fix",
+    "pit": "PIT",
+    "se_log": "SE (log)",
+    "in_80": "in 80 % interval",
+    "in_95": "in 95 % interval",
+    "roi_high": "ROI (optimistic)",
+}
 
 
 def header(name: Any) -> str:
@@ -240,9 +273,9 @@ def show(
             "signed_percent": signed_pct,
             "decimal": ratio,
             "count": count,
-            "pvalue": lambda v: MISSING if is_missing(v) else f"{float(v):.3g}",
+            "pvalue": pvalue,
             "money": lambda v: money(v, site, currency),
-            "number": lambda v: MISSING if is_missing(v) else f"{float(v):,.4g}",
+            "number": number,
         }[kind]
         shown[col] = df[col].map(fmt).astype(object)
     shown.columns = [title(c) for c in df.columns]

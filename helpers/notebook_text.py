@@ -25,6 +25,7 @@ __all__ = [
     "forecast_summary_view",
     "rates_view",
     "sensitivity_view",
+    "table_view",
     "term_name",
     "warning_text",
     "figure_caption",
@@ -422,10 +423,12 @@ def reason_text(reason: Any, lang: str = "en") -> str:
 
 
 def rejected_view(rejected: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The rejected rows for a report page: ``file`` as a file name and ``reason`` in
-    the report's language (:func:`reason_text`); the rows' own values untouched. The
-    table written to ``tables/`` keeps the loader's text."""
-    view = rejected.copy()
+    """The rejected rows for a report page: ``file`` (as a file name), ``row`` and
+    ``reason`` in the report's language (:func:`reason_text`). The table written to
+    ``tables/`` keeps every column and the loader's text."""
+    # file, row and reason: the row's own cells (twenty columns of the export) would run
+    # far past the page; they are in the XLSX next to the table.
+    view = rejected[[c for c in ("file", "row", "reason") if c in rejected.columns]].copy()
     if "file" in view:
         view["file"] = view["file"].map(lambda f: short_paths(str(f)) if isinstance(f, str) else f)
     if "reason" in view:
@@ -722,7 +725,7 @@ def coefficient_view(
             name,
             F.ratio(odds),
             f"{F.ratio(low)} – {F.ratio(high)}",
-            "< 0.001" if p < 0.001 else f"{p:.3f}",
+            F.pvalue(p),
             F.MISSING if not np.isfinite(df) else f"{df:,.0f}",
         ])  # fmt: skip
     cols = [
@@ -892,3 +895,58 @@ def warning_text(message: str, lang: str = "en") -> str:
         out = out.replace(f"规模{column}组", f"规模{label(column, code)}组")
         out = out.replace(f"（{column}）", f"（{label(column, code)}）")
     return out
+
+
+def table_view(
+    frame: pd.DataFrame, kinds: Mapping[str, str], lang: str = "en", *, max_rows: int = 20
+) -> Any:
+    """A table whose columns' kinds the caller knows (where the column names would
+    mislead :func:`helpers.formats.show`: in a GMV decomposition ``ctr`` is money).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table (its index is dropped).
+    kinds : mapping
+        Column -> ``"count"``, ``"money"`` (in each row's site currency when the table
+        has a ``site`` column), ``"pct"``, ``"signed_pct"``, ``"ratio"``, ``"number"`` or
+        ``"label"`` (a kit name such as a metric, said in the report language); other
+        columns are written by :func:`helpers.formats.human` (yes/no, dates, text).
+    lang : {"en", "zh"}
+        Report language of headers and labels.
+    max_rows : int
+        Rows shown (the full table is in the XLSX).
+    """
+    from helpers import formats as F
+    from helpers.i18n import LABELS, label
+
+    code = check_lang(lang)
+    df = frame.head(max_rows).reset_index(drop=True)
+    sites = df["site"].astype(str).tolist() if "site" in df.columns else [None] * len(df)
+
+    def name(v: Any) -> str:  # a kit name (metric, status): translated, or written out
+        if code != "en":
+            return label(v, code)
+        return F.header(v) if str(v) in LABELS["zh"] else str(v)
+
+    fmt = {
+        "count": F.count, "pct": F.pct, "signed_pct": F.signed_pct, "ratio": F.ratio,
+        "number": F.number, "label": name,
+    }  # fmt: skip
+    shown = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        kind = kinds.get(str(col))
+        if kind == "money":
+            values = [F.money(v, s) for v, s in zip(df[col], sites, strict=True)]
+        elif kind in fmt:
+            values = [fmt[kind](v) for v in df[col]]
+        else:
+            values = [F.human(v, code) for v in df[col]]
+        head = label(col, code) if code != "en" else F.header(col)
+        shown[head] = pd.Series(values, index=df.index, dtype=object)
+    right = [
+        label(c, code) if code != "en" else F.header(c)
+        for c in df.columns
+        if kinds.get(str(c)) not in (None, "label")
+    ]
+    return _styled(shown, right)

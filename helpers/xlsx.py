@@ -41,6 +41,7 @@ _MONEY = {
     "contribution",
     "spend",
     "forgone",
+    "loss",  # expected losses (P(loss) is a rate: checked before money)
     "value",
 }
 _ROI = {"roi", "effect", "ratio", "dispersion", "odds"}
