@@ -415,6 +415,9 @@ def reason_text(reason: Any, lang: str = "en") -> str:
             continue
         kind = translate(m.group("kind"), kinds, code)
         detail = m.group("detail")
+        if kind == m.group("kind"):  # a kind the tables do not know: as the loader wrote it
+            clauses.append(clause)
+            continue
         if detail is not None:
             detail = translate(detail, REASON_DETAILS, code, sep="\0")
             kind += f"（{detail}）"
@@ -615,21 +618,21 @@ def figure_caption(stem: str, lang: str = "en") -> str:
 _TABLE_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "what": "",
-        "term": "factor",
-        "odds_ratio": "odds ratio",
+        "term": "Factor",
+        "odds_ratio": "Odds ratio",
         "interval": "{level} interval",
         "p_value": "p-value",
-        "df": "degrees of freedom",
+        "df": "Degrees of freedom",
         "commission_pp": "commission rate: +1 pp",
-        "quantity": "quantity",
-        "mean": "mean",
-        "median": "median",
+        "quantity": "Quantity",
+        "mean": "Mean",
+        "median": "Median",
         "p_below_1": "P(ROI < 1)",
-        "driver": "assumption",
-        "low": "median ROI at -20 %",
-        "high": "median ROI at +20 %",
-        "swing": "swing",
-        "tier": "creator tier",
+        "driver": "Assumption",
+        "low": "Median ROI at -20 %",
+        "high": "Median ROI at +20 %",
+        "swing": "Swing",
+        "tier": "Creator tier",
         "q025": "2.5 %",
         "q10": "10 %",
         "q90": "90 %",
@@ -668,7 +671,7 @@ def _word(key: str, lang: str, **fields: Any) -> str:
 
 def _styled(frame: pd.DataFrame, numeric: list[str]) -> Any:
     """A Styler without the index column, numbers right-aligned (cells are text already)."""
-    styler = frame.style.hide(axis="index")
+    styler = frame.style.hide(axis="index")  # escaped at display (helpers.outputs)
     cols = [c for c in numeric if c in frame.columns]
     return styler.set_properties(subset=cols, **{"text-align": "right"}) if cols else styler
 
