@@ -211,6 +211,7 @@ _HEADERS = {
     "in_80": "in 80 % interval",
     "in_95": "in 95 % interval",
     "roi_high": "ROI (optimistic)",
+    "sims": "simulations",
 }
 
 

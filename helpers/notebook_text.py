@@ -18,6 +18,7 @@ import pandas as pd
 from helpers.i18n import check_lang, text, translate
 
 __all__ = [
+    "aa_view",
     "accounting_view",
     "analyses_view",
     "coefficient_view",
@@ -953,3 +954,27 @@ def table_view(
         if kinds.get(str(c)) not in (None, "label")
     ]
     return _styled(shown, right)
+
+
+# The primer's A/A test rows (helpers.glossary.demo_aa_false_positives), as shown.
+AA_TESTS: dict[str, dict[str, str]] = {
+    "en": {
+        "impression": "impression-level (as if each impression were randomised)",
+        "video": "video-level (the unit that was randomised)",
+    },
+    "zh": {
+        "impression": "按曝光计（好像每次曝光都是随机分配的）",
+        "video": "按视频计（真正随机分配的单位）",
+    },
+}
+
+
+def aa_view(aa: pd.DataFrame, lang: str = "en") -> Any:
+    """The A/A test of the primer: each way of counting in the report language, the
+    false-positive rate as a percentage, the whole text of every cell."""
+    code = check_lang(lang)
+    english = {v: k for k, v in AA_TESTS["en"].items()}
+    view = aa.assign(test=[AA_TESTS[code].get(english.get(str(t), ""), str(t)) for t in aa["test"]])
+    return table_view(
+        view, {"false_positive_rate": "pct", "sims": "count", "alpha": "number"}, code
+    )
