@@ -138,7 +138,8 @@ def number(value: Any) -> str:
     v = float(value)
     if abs(v) >= 1000:
         return f"{v:,.0f}"
-    return f"{v:,.{_sig(v)}f}"
+    shown = f"{v:,.{_sig(v)}f}"
+    return shown.rstrip("0").rstrip(".") if "." in shown else shown  # 0.0500 reads 0.05
 
 
 def pvalue(value: Any) -> str:

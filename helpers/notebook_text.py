@@ -976,5 +976,5 @@ def aa_view(aa: pd.DataFrame, lang: str = "en") -> Any:
     english = {v: k for k, v in AA_TESTS["en"].items()}
     view = aa.assign(test=[AA_TESTS[code].get(english.get(str(t), ""), str(t)) for t in aa["test"]])
     return table_view(
-        view, {"false_positive_rate": "pct", "sims": "count", "alpha": "number"}, code
+        view, {"false_positive_rate": "pct", "sims": "count", "alpha": "pct"}, code
     )
