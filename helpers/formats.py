@@ -282,5 +282,15 @@ def show(
         shown[col] = df[col].map(fmt).astype(object)
     shown.columns = [title(c) for c in df.columns]
     numeric = [title(c) for c in df.columns if column_kind(str(c), df[c]) is not None]
-    styler = shown.style.hide(axis="index")
-    return styler.set_properties(subset=numeric, **{"text-align": "right"}) if numeric else styler
+    return aligned(shown.style.hide(axis="index"), numeric)
+
+
+def aligned(styler: Any, numeric: list[Any]) -> Any:
+    """Numbers right-aligned, text (names, reasons) left-aligned, so that a long reason
+    reads from its start and figures line up."""
+    text = [c for c in styler.data.columns if c not in set(numeric)]
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    return styler

@@ -672,9 +672,10 @@ def _word(key: str, lang: str, **fields: Any) -> str:
 
 def _styled(frame: pd.DataFrame, numeric: list[str]) -> Any:
     """A Styler without the index column, numbers right-aligned (cells are text already)."""
+    from helpers.formats import aligned
+
     styler = frame.style.hide(axis="index")  # escaped at display (helpers.outputs)
-    cols = [c for c in numeric if c in frame.columns]
-    return styler.set_properties(subset=cols, **{"text-align": "right"}) if cols else styler
+    return aligned(styler, [c for c in numeric if c in frame.columns])
 
 
 def fit_info_view(info: pd.DataFrame, lang: str = "en") -> Any:
@@ -975,6 +976,4 @@ def aa_view(aa: pd.DataFrame, lang: str = "en") -> Any:
     code = check_lang(lang)
     english = {v: k for k, v in AA_TESTS["en"].items()}
     view = aa.assign(test=[AA_TESTS[code].get(english.get(str(t), ""), str(t)) for t in aa["test"]])
-    return table_view(
-        view, {"false_positive_rate": "pct", "sims": "count", "alpha": "pct"}, code
-    )
+    return table_view(view, {"false_positive_rate": "pct", "sims": "count", "alpha": "pct"}, code)
