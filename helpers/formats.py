@@ -127,7 +127,10 @@ def signed_pct(value: Any, digits: int = 0) -> str:
     """A lift as a signed percentage: ``1.5`` -> ``+150 %``, ``-0.12`` -> ``-12 %``."""
     if is_missing(value):
         return MISSING
-    return f"{float(value) * 100:+,.{digits}f} %"
+    shown = f"{float(value) * 100:+,.{digits}f}"
+    if float(shown) == 0:  # -0.4 % rounds to zero: no sign ("-0 %" reads as a loss)
+        shown = shown[1:]
+    return f"{shown} %"
 
 
 def number(value: Any) -> str:
