@@ -22,6 +22,7 @@ __all__ = [
     "accounting_view",
     "analyses_view",
     "coefficient_view",
+    "comparison_view",
     "fit_info_view",
     "forecast_summary_view",
     "rates_view",
@@ -977,3 +978,33 @@ def aa_view(aa: pd.DataFrame, lang: str = "en") -> Any:
     english = {v: k for k, v in AA_TESTS["en"].items()}
     view = aa.assign(test=[AA_TESTS[code].get(english.get(str(t), ""), str(t)) for t in aa["test"]])
     return table_view(view, {"false_positive_rate": "pct", "sims": "count", "alpha": "pct"}, code)
+
+
+def comparison_view(cmp: pd.DataFrame, lang: str = "en") -> Any:
+    """06's period comparison (one row per site and metric): ``current``, ``comparison``
+    and ``change`` in each metric's own unit (money in the site's currency, rates as
+    percentages, counts, ROI), the relative change and its interval as percentages."""
+    from helpers import formats as F
+
+    rates = {"ctr", "cvr", "return_rate"}
+    money = {"gmv", "net_gmv", "aov", "refunds", "profit"}
+
+    def unit(metric: str, site: str) -> Any:
+        if metric in rates:
+            return F.pct
+        if metric in money or metric.endswith("_gmv"):
+            return lambda v: F.money(v, site)
+        if metric.endswith("roi"):
+            return F.ratio
+        return F.count
+
+    view = cmp.copy()
+    for col in ("current", "comparison", "change"):
+        if col in view:
+            view[col] = [
+                unit(str(m), str(s))(v)
+                for m, s, v in zip(view["metric"], view["site"], view[col], strict=True)
+            ]
+    kinds = {"metric": "label", "n_creators": "count"}
+    kinds |= dict.fromkeys(("change_pct", "low_pct", "high_pct"), "signed_pct")
+    return table_view(view, kinds, lang, max_rows=len(view))
