@@ -296,4 +296,6 @@ def aligned(styler: Any, numeric: list[Any]) -> Any:
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        heads = {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text}
+        styler = styler.set_table_styles(heads, axis=0, overwrite=False)  # headers follow
     return styler
