@@ -127,8 +127,9 @@ def signed_pct(value: Any, digits: int = 0) -> str:
     """A lift as a signed percentage: ``1.5`` -> ``+150 %``, ``-0.12`` -> ``-12 %``."""
     if is_missing(value):
         return MISSING
-    shown = f"{float(value) * 100:+,.{digits}f}"
-    if float(shown) == 0:  # -0.4 % rounds to zero: no sign ("-0 %" reads as a loss)
+    p = float(value) * 100
+    shown = f"{p:+,.{digits}f}"
+    if round(p, digits) == 0:  # -0.4 % rounds to zero: no sign ("-0 %" reads as a loss)
         shown = shown[1:]
     return f"{shown} %"
 

@@ -178,6 +178,7 @@ def test_numbers_for_people_never_scientific() -> None:
     assert F.pvalue(5.12e-148) == "< 0.001" and F.pvalue(0.0123) == "0.012"
     assert F.money(-1e-9, "US") == "$0.00"  # never "-$0.00"
     assert F.signed_pct(-0.004) == "0 %" and F.signed_pct(0.02) == "+2 %"  # never "-0 %"
+    assert F.signed_pct(17.35) == "+1,735 %"
     assert F.human(np.bool_(True), "zh") == "是" and F.human(False) == "no"
     page = F.show(pd.DataFrame({"q_value": [1e-148], "x": [1.374e6], "ok": [True]})).to_html()
     assert "e-148" not in page and "e+06" not in page and ">yes<" in page
