@@ -14,16 +14,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from helpers.i18n import header
 from helpers.schema import SITES
 
 __all__ = [
     "count",
     "currency_of",
+    "header",
     "human",
     "is_missing",
     "md_money",
     "money",
+    "number",
     "pct",
+    "pvalue",
     "ratio",
     "signed_pct",
     "show",
@@ -89,7 +96,7 @@ def money(
         return MISSING
     v = float(value)
     prefix, suffix = _symbol(site, currency)
-    sign = "-" if v < 0 else ""
+    sign = "-" if v < 0 and round(abs(v), 2) > 0 else ""  # never "-$0.00"
     if compact and abs(v) >= 1e5:
         scale, unit = next((s, u) for s, u in ((1e9, "B"), (1e6, "M"), (1e3, "k")) if abs(v) >= s)
         scaled = abs(v) / scale
@@ -122,7 +129,34 @@ def signed_pct(value: Any, digits: int = 0) -> str:
     """A lift as a signed percentage: ``1.5`` -> ``+150 %``, ``-0.12`` -> ``-12 %``."""
     if is_missing(value):
         return MISSING
-    return f"{float(value) * 100:+,.{digits}f} %"
+    p = float(value) * 100
+    shown = f"{p:+,.{digits}f}"
+    if round(p, digits) == 0:  # -0.4 % rounds to zero: no sign ("-0 %" reads as a loss)
+        shown = shown[1:]
+    return f"{shown} %"
+
+
+def number(value: Any) -> str:
+    """A number of no particular kind: thousands separators from 1,000 up (no decimals),
+    about three significant digits below; never scientific notation (``1.37e+06``)."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    shown = f"{v:,.{_sig(v)}f}"
+    return shown.rstrip("0").rstrip(".") if "." in shown else shown  # 0.0500 reads 0.05
+
+
+def pvalue(value: Any) -> str:
+    """A p- or q-value: ``0.0123`` -> ``0.012``, anything below 0.001 as ``< 0.001``
+    (never ``5.12e-148``: past that point the digits say nothing a reader can use)."""
+    if is_missing(value):
+        return MISSING
+    v = float(value)
+    return (
+        "< 0.001" if v < 0.001 else f"{v:.2g}" if v < 0.01 else f"{v:.3f}".rstrip("0").rstrip(".")
+    )
 
 
 def count(value: Any) -> str:
@@ -139,17 +173,22 @@ def ratio(value: Any, digits: int = 2) -> str:
     return f"{float(value):,.{digits}f}"
 
 
-def human(value: Any) -> str:
+_YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
+
+
+def human(value: Any, lang: str = "en") -> str:
     """A setting for a table cell: a mapping as ``micro: 15, mid: 3``, a list joined with
-    commas, None as an en dash, a fraction-like float as is, never a repr."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    commas, None as an en dash, yes/no (是/否) for booleans, a fraction-like float as is,
+    never a repr."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
         return MISSING
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {human(v)}" for k, v in value.items()) or MISSING
+        return ", ".join(f"{k}: {human(v, lang)}" for k, v in value.items()) or MISSING
     if isinstance(value, list | tuple | set):
-        return ", ".join(human(v) for v in value) or MISSING
-    if isinstance(value, bool):
-        return "yes" if value else "no"
+        return ", ".join(human(v, lang) for v in value) or MISSING
+    if isinstance(value, bool | np.bool_):
+        yes, no = _YES_NO.get(lang, _YES_NO["en"])
+        return yes if value else no
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
@@ -179,10 +218,11 @@ def show(
     lang : {"en", "zh"}
         Language of the headers (Chinese headers from :data:`helpers.i18n.LABELS`).
     """
-    from helpers.i18n import LABELS, check_lang, header
+    from helpers.i18n import LABELS, check_lang
     from helpers.xlsx import column_kind
 
-    words = LABELS.get(check_lang(lang), {})
+    lang = check_lang(lang)
+    words = LABELS.get(lang, {})
 
     def title(name: Any) -> str:
         return words.get(str(name)) or header(name)
@@ -193,7 +233,7 @@ def show(
     for col in df.columns:
         kind = column_kind(str(col), df[col])
         if kind is None:
-            shown[col] = df[col].map(human).astype(object)
+            shown[col] = df[col].map(lambda v: human(v, lang)).astype(object)
             continue
         if kind == "money" and per_row_site:
             shown[col] = [money(v, s, None) for v, s in zip(df[col], df["site"], strict=True)]
@@ -203,12 +243,24 @@ def show(
             "signed_percent": signed_pct,
             "decimal": ratio,
             "count": count,
-            "pvalue": lambda v: MISSING if is_missing(v) else f"{float(v):.3g}",
+            "pvalue": pvalue,
             "money": lambda v: money(v, site, currency),
-            "number": lambda v: MISSING if is_missing(v) else f"{float(v):,.4g}",
+            "number": number,
         }[kind]
         shown[col] = df[col].map(fmt).astype(object)
     shown.columns = [title(c) for c in df.columns]
     numeric = [title(c) for c in df.columns if column_kind(str(c), df[c]) is not None]
-    styler = shown.style.hide(axis="index")
-    return styler.set_properties(subset=numeric, **{"text-align": "right"}) if numeric else styler
+    return aligned(shown.style.hide(axis="index"), numeric)
+
+
+def aligned(styler: Any, numeric: list[Any]) -> Any:
+    """Numbers right-aligned, text (names, reasons) left-aligned, so that a long reason
+    reads from its start and figures line up."""
+    text = [c for c in styler.data.columns if c not in set(numeric)]
+    if numeric:
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        heads = {c: [{"selector": "th", "props": [("text-align", "left")]}] for c in text}
+        styler = styler.set_table_styles(heads, axis=0, overwrite=False)  # headers follow
+    return styler

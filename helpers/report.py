@@ -1101,7 +1101,10 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
 
     figures = sorted((folder / "figures").glob("*.png"))
     tables = sorted({p.with_suffix("") for p in (folder / "tables").glob("*.[cx][sl][vs]*")})
+    from helpers.notebook_text import figure_caption, notebook_title
+
     words = _words(report.common.get("lang"))
+    lang_code = _lang_code(report.common.get("lang"))
     answers = _answers(results, folder)
     html = _render(
         "index.html.j2",
@@ -1117,6 +1120,7 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
         notebooks=[
             {
                 "name": nb.notebook,
+                "title": notebook_title(nb.notebook, lang_code),
                 "status": nb.status,
                 "duration": nb.duration,
                 "error": nb.error,
@@ -1137,7 +1141,8 @@ def _write_report_files(report: Report, meta: dict[str, Any], parent_index: str 
             {
                 "href": rel(p),
                 "notebook": p.stem.split("__", 1)[0],
-                "name": p.stem.split("__", 1)[-1],
+                "title": notebook_title(p.stem.split("__", 1)[0], lang_code),
+                "caption": figure_caption(p.stem, lang_code),
             }
             for p in figures
         ],

@@ -125,6 +125,11 @@ NOTE_TEXT = {
         "break_even": "break-even",
         "best": "profit-maximising",
         "planned": "planned",
+        # several commissions outside the history, as association_outside lists them
+        "be_best": "break-even, profit-maximising",
+        "be_planned": "break-even, planned",
+        "best_planned": "profit-maximising, planned",
+        "all_three": "break-even, profit-maximising, planned",
     },
     "zh": {
         "aov_rr": "客单价和退货率：{src}",
@@ -156,6 +161,10 @@ NOTE_TEXT = {
         "break_even": "保本",
         "best": "利润最高的",
         "planned": "计划",
+        "be_best": "保本和利润最高的",
+        "be_planned": "保本和计划",
+        "best_planned": "利润最高的和计划",
+        "all_three": "保本、利润最高的和计划",
     },
 }
 

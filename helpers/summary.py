@@ -245,7 +245,7 @@ def plan_table(plan: Any, lang: str = "en") -> pd.DataFrame:
         elif key in ("sample_cost", "flat_fee", "ads_spend", "aov") and value is not None:
             rows[key] = F.money(value, d.get("site"), d.get("currency"))
         else:
-            rows[key] = F.human(value)
+            rows[key] = F.human(value, lang)
     return pd.DataFrame(
         {
             label("setting", lang): [label(key, lang) for key in rows],
@@ -330,12 +330,14 @@ def lift_facts(
     return out
 
 
-def _term_label(term: str) -> str:
-    """``C(tier)[T.mid]`` -> ``tier mid``; other terms as written."""
+def _term_label(term: str, lang: str = "en") -> str:
+    """``C(tier)[T.mid]`` -> ``tier mid`` (达人等级 mid); other terms as written."""
     import re
 
+    from helpers.i18n import label
+
     m = re.fullmatch(r"C\((\w+)[^)]*\)\[T\.(.+)\]", term)
-    return f"{m.group(1)} {m.group(2)}" if m else term
+    return f"{label(m.group(1), lang)} {m.group(2)}" if m else term
 
 
 def conversion_facts(fits: Mapping[str, Any], alpha: float = 0.05) -> dict[str, Any]:
@@ -373,7 +375,9 @@ def conversion_sentence(
         parts = []
         for r in rows[:TOP_NAMES]:
             label = (
-                text(_TEXT, "commission_pp", lang) if r["term"] == "commission_rate" else r["label"]
+                text(_TEXT, "commission_pp", lang)
+                if r["term"] == "commission_rate"
+                else _term_label(str(r["term"]), lang)
             )
             parts.append(f"{q(label)} ×{q(F.ratio(r['odds_ratio']))}")
         return ", ".join(parts)

@@ -41,6 +41,7 @@ _MONEY = {
     "contribution",
     "spend",
     "forgone",
+    "loss",  # expected losses (P(loss) is a rate: checked before money)
     "value",
 }
 _ROI = {"roi", "effect", "ratio", "dispersion", "odds"}
@@ -110,7 +111,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any, plain: Any) -> None:
     """Write one value with its own type; missing values stay blank."""
     if value is None or value is pd.NA or value is pd.NaT:
         return
@@ -124,8 +125,23 @@ def _write_value(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         ts = pd.Timestamp(value)
         ws.write_datetime(row, col, ts.tz_localize(None).to_pydatetime(), fmt)
     else:
-        # Text is text: write_string never makes a formula, a link or a number.
-        ws.write_string(row, col, str(value))
+        _write_text(ws, row, col, str(value), fmt, plain)
+
+
+def _write_text(ws: Any, row: int, col: int, text: str, fmt: Any, plain: Any) -> None:
+    """Write ``text`` as literal text: never a formula, a link or a number.
+
+    xlsxwriter takes any string that starts with ``<r>`` and ends with ``</r>`` for
+    ready-made rich-text XML and copies it into the file unescaped (the cell opens blank,
+    or as whatever markup the text carries). Such text is written as a rich string of
+    two runs in the default font (``plain``) instead, which xlsxwriter escapes like any
+    other text; the cell reads back as exactly ``text``.
+    """
+    if text.startswith("<r>") and text.endswith("</r>"):
+        args = [plain, text[:1], plain, text[1:]] + ([fmt] if fmt is not None else [])
+        ws.write_rich_string(row, col, *args)
+    else:
+        ws.write_string(row, col, text, fmt)
 
 
 def write_xlsx(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "table") -> Path:
@@ -152,10 +168,11 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "tabl
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with xlsxwriter.Workbook(str(path), options) as wb:
         ws = wb.add_worksheet(sheet_name[:31] or "table")
+        plain = wb.add_format()  # runs of rich-string-shaped text (see _write_text)
         header = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "bottom": 1})
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
         for col, name in enumerate(frame.columns):
-            ws.write_string(0, col, str(name), header)
+            _write_text(ws, 0, col, str(name), header, plain)
             series = frame[name]
             code = column_format(str(name), series)
             fmt = wb.add_format({"num_format": code}) if code else None
@@ -166,7 +183,7 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "tabl
             for row, value in enumerate(values, start=1):
                 if isinstance(value, float) and value.is_integer() and code == COUNT:
                     value = int(value)
-                _write_value(ws, row, col, value, fmt)
+                _write_value(ws, row, col, value, fmt, plain)
                 if row <= 500:  # enough rows to size the column
                     width = max(width, len(_cell_text(value)))
             ws.set_column(col, col, min(width + 2, _MAX_WIDTH))

@@ -98,6 +98,22 @@ def test_xlsx_cells_are_typed_filtered_and_frozen(tmp_path: Path) -> None:
     assert ws.column_dimensions["A"].width > len("creator_id")
 
 
+def test_xlsx_text_shaped_like_rich_text_is_written_literally(tmp_path: Path) -> None:
+    """xlsxwriter copies text shaped like ``<r>...</r>`` into the file as rich-text XML
+    (a blank cell, or the text's own markup): such cells must read back unchanged."""
+    from python_calamine import CalamineWorkbook
+
+    texts = ["<r>x</r>", "<r><t>evil</t></r>", "<r> a &amp; <b> </r>", "<r>", "plain"]
+    frame = pd.DataFrame({"creator_id": texts, "<r>h</r>": range(len(texts))})
+    path = write_xlsx(frame, tmp_path / "rich.xlsx", sheet_name="t")
+    ws = openpyxl.load_workbook(path)["t"]
+    assert [c.value for c in ws[1]] == ["creator_id", "<r>h</r>"]
+    assert [ws.cell(row=r, column=1).value for r in range(2, 7)] == texts
+    assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(2, 7))
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert [r[0] for r in rows] == ["creator_id", *texts]
+
+
 def test_report_table_writes_csv_and_xlsx(tmp_path: Path) -> None:
     from helpers.outputs import ReportOutputs
 

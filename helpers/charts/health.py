@@ -163,6 +163,7 @@ def coverage_heatmap(
     )
     ax.set_xlabel(label(col, lang))
     ax.set_ylabel(label(row, lang))
+    ax.tick_params(axis="y", labelrotation=0)  # category names side by side, not stacked
     return fig
 
 

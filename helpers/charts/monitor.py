@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
 from helpers.i18n import text
@@ -97,6 +98,13 @@ def monitor_decomposition_chart(
     starts = np.concatenate([[0.0], np.cumsum(vals[:-1])[:-1], [0.0]])
     colors = ["#1a9850" if v >= 0 else "#d73027" for v in vals[:-1]] + ["#4575b4"]
     ax.bar(range(len(vals)), vals, bottom=starts, color=colors)
+    # Limits from every bar's both ends, with room above and below: a falling bar's top is
+    # a sticky edge, so autoscaling left the tallest bars touching the frame (looked cut).
+    ends = [0.0, *starts, *(np.asarray(starts) + np.asarray(vals))]
+    lo, hi = min(ends), max(ends)
+    pad = 0.08 * ((hi - lo) or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # no "1e8" offset
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(vals)), [text(_TEXT, p, lang) for p in [*parts, "total"]])
     ax.set_ylabel(text(_TEXT, "gmv_change", lang))
