@@ -30,6 +30,7 @@ from helpers.abtest import (
     compare_variants,
     plan_sample_size,
 )
+from helpers.errors import ParameterError
 from helpers.i18n import check_lang
 
 __all__ = [
@@ -442,9 +443,9 @@ def glossary_table(lang: str = "en") -> pd.DataFrame:
 
 def _check_fraction(name: str, value: float, lo: float = 0.0, hi: float = 1.0) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}; got {value!r}")
+        raise ParameterError(f"{name} must be a number between {lo:g} and {hi:g}; got {value!r}")
     if not lo <= float(value) <= hi:
-        raise ValueError(
+        raise ParameterError(
             f"{name} = {value!r} is outside [{lo:g}, {hi:g}]; give fractions, e.g. 0.02 for 2 %."
         )
     return float(value)
@@ -457,7 +458,7 @@ def _check_nonneg(name: str, value: float) -> float:
         or not math.isfinite(value)
         or value < 0
     ):
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+        raise ParameterError(f"{name} must be a non-negative number; got {value!r}")
     return float(value)
 
 
@@ -557,7 +558,7 @@ def toy_campaign(
         If a value is out of its range (the message names the parameter).
     """
     if isinstance(impressions, bool) or not isinstance(impressions, Real) or impressions < 1:
-        raise ValueError(f"impressions must be a positive whole number; got {impressions!r}")
+        raise ParameterError(f"impressions must be a positive whole number; got {impressions!r}")
     ctr = _check_fraction("ctr", ctr)
     cvr = _check_fraction("cvr", cvr)
     return_rate = _check_fraction("return_rate", return_rate)
@@ -567,7 +568,7 @@ def toy_campaign(
     refund_recovery = _check_fraction("refund_recovery", refund_recovery)
     us_benchmark_ctr = _check_fraction("us_benchmark_ctr", us_benchmark_ctr)
     if us_benchmark_ctr == 0:
-        raise ValueError("us_benchmark_ctr must be above 0 (lift divides by it)")
+        raise ParameterError("us_benchmark_ctr must be above 0 (lift divides by it)")
     aov = _check_nonneg("aov", aov)
     sample_cost = _check_nonneg("sample_cost", sample_cost)
     flat_fee = _check_nonneg("flat_fee", flat_fee)
@@ -783,7 +784,7 @@ def worked_examples(
     names = list(table.index) if names is None else list(names)
     unknown = [n for n in names if n not in table.index]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; accepted: {list(table.index)}")
+        raise ParameterError(f"unknown metric(s) {unknown}; accepted: {list(table.index)}")
     if check_lang(lang) == "zh":
         lines = [
             f"- **{_METRIC_ZH[n][0]}**（{n}）= {_METRIC_ZH[n][1]} = "
@@ -823,7 +824,7 @@ def demo_views_vs_clicks(seed: int = 0, n_creators: int = 12) -> pd.DataFrame:
         the rank correlation of views and orders (scipy.stats.spearmanr).
     """
     if not 3 <= n_creators <= 200:
-        raise ValueError(f"n_creators must be between 3 and 200; got {n_creators}")
+        raise ParameterError(f"n_creators must be between 3 and 200; got {n_creators}")
     rng = np.random.default_rng(seed)
     views = np.round(rng.lognormal(mean=11.0, sigma=0.9, size=n_creators)).astype("int64")
     impressions = np.round(views * 0.3).astype("int64")
@@ -881,7 +882,7 @@ def demo_roi_history(
         ``net_roi_hat``, ``net_roi_low``, ``net_roi_high``, ``true_net_roi``.
     """
     if any(int(n) < 1 for n in history_clicks):
-        raise ValueError(f"history_clicks must be positive; got {history_clicks}")
+        raise ParameterError(f"history_clicks must be positive; got {history_clicks}")
     rng = np.random.default_rng(seed)
     n = np.asarray(history_clicks, dtype="int64")
     k = rng.binomial(n, c.cvr)
@@ -1035,12 +1036,14 @@ def demo_commission_fake_orders(
         ``profit``, ``profit_roi``.
     """
     if c.commission_rate <= 0:
-        raise ValueError("the toy campaign needs a commission rate above 0 as its base")
+        raise ParameterError("the toy campaign needs a commission rate above 0 as its base")
     rng = np.random.default_rng(seed)
     rates = np.asarray(commission_rates, dtype="float64")
     lo, hi = metrics.COMMISSION_RANGE
     if np.any((rates <= lo) | (rates > hi)):
-        raise ValueError(f"commission_rates must lie in ({lo:g}, {hi:g}] as fractions; got {rates}")
+        raise ParameterError(
+            f"commission_rates must lie in ({lo:g}, {hi:g}] as fractions; got {rates}"
+        )
     expected = c.orders * (rates / c.commission_rate) ** elasticity
     real = rng.poisson(expected)
     fake_share = fake_share_max / (1.0 + np.exp(-(rates - fake_midpoint) / 0.05))
@@ -1091,7 +1094,7 @@ def _video_ctrs(rng: np.random.Generator, n: int, mean_ctr: float, ctr_spread: f
         return np.full(n, mean_ctr)
     kappa = (1 - mean_ctr) / (ctr_spread**2 * mean_ctr) - 1
     if kappa <= 0:
-        raise ValueError(
+        raise ParameterError(
             f"ctr_spread {ctr_spread} is too large for a mean CTR of {mean_ctr:.2%}; use a "
             "coefficient of variation below about 1 (0.5 means video CTRs typically differ by "
             "half the mean)."
@@ -1141,13 +1144,13 @@ def demo_ab_videos(
     """
     baseline_ctr = _check_fraction("baseline_ctr", baseline_ctr)
     if isinstance(videos_per_day, bool) or not isinstance(videos_per_day, int | np.integer):
-        raise ValueError(f"videos_per_day must be a whole number >= 2; got {videos_per_day!r}")
+        raise ParameterError(f"videos_per_day must be a whole number >= 2; got {videos_per_day!r}")
     if videos_per_day < 2:
-        raise ValueError(
+        raise ParameterError(
             f"videos_per_day must be at least 2 (one per thumbnail); got {videos_per_day}"
         )
     if daily_impressions < videos_per_day:
-        raise ValueError(
+        raise ParameterError(
             f"daily_impressions ({daily_impressions}) must be at least videos_per_day "
             f"({videos_per_day}): every video needs impressions."
         )
@@ -1183,7 +1186,7 @@ def demo_ab_videos(
     )
     mean_ctr = np.where(arms == "B", baseline_ctr * (1 + true_lift), baseline_ctr)
     if not (mean_ctr < 1).all():
-        raise ValueError("baseline_ctr * (1 + true_lift) must stay below 1.")
+        raise ParameterError("baseline_ctr * (1 + true_lift) must stay below 1.")
     true_ctr = np.empty(n)
     for arm, mean in (("A", baseline_ctr), ("B", baseline_ctr * (1 + true_lift))):
         mask = arms == arm
@@ -1300,7 +1303,9 @@ def demo_aa_false_positives(
         One row per test: ``test``, ``false_positive_rate``, ``sims``, ``alpha``.
     """
     if sims < 1 or n_videos < 4:
-        raise ValueError(f"need sims >= 1 and n_videos >= 4; got sims={sims}, n_videos={n_videos}")
+        raise ParameterError(
+            f"need sims >= 1 and n_videos >= 4; got sims={sims}, n_videos={n_videos}"
+        )
     rng = np.random.default_rng(seed)
     hits = {"impression": 0, "video": 0}
     done = 0

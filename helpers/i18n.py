@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from helpers.errors import ParameterError
+
 __all__ = ["LANGS", "check_lang", "header", "label", "missing_keys", "relabel", "text", "translate"]
 
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -34,7 +36,9 @@ def check_lang(lang: str) -> str:
     if code in ("zh-cn", "zh_cn", "zh-hans", "cn"):
         code = "zh"
     if code not in LANGS:
-        raise ValueError(f"lang={lang!r} is not a report language; accepted: {', '.join(LANGS)}")
+        raise ParameterError(
+            f"lang={lang!r} is not a report language; accepted: {', '.join(LANGS)}"
+        )
     return code
 
 

@@ -171,7 +171,7 @@ from scipy import optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.errors import ExportError
+from helpers.errors import ExportError, ParameterError
 from helpers.schema import normalise_header
 
 __all__ = [
@@ -596,7 +596,7 @@ def ratio_interval(
         If ``variance`` is not one of :data:`VARIANCES`.
     """
     if variance not in VARIANCES:
-        raise ValueError(
+        raise ParameterError(
             f"ratio_interval: variance={variance!r} is not one of {sorted(VARIANCES)}; "
             "use 'jackknife' (default) or 'delta'."
         )
@@ -668,7 +668,7 @@ def _as_list(cols: str | Iterable[str] | None) -> list[str]:
 def _check_columns(df: pd.DataFrame, cols: Iterable[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"{what}: column(s) {missing} not in the data; available: {list(df.columns)}. "
             "Load the data with helpers.load.load_dataset (canonical columns) or rename the "
             "columns, or choose other grouping columns."
@@ -727,7 +727,7 @@ def benchmark(
     """
     by = _as_list(by)
     if variance not in VARIANCES:
-        raise ValueError(
+        raise ParameterError(
             f"benchmark: variance={variance!r} is not one of {sorted(VARIANCES)}; "
             "use 'jackknife' (default) or 'delta'."
         )
@@ -737,7 +737,7 @@ def benchmark(
     mask = _isin(df["site"], [site])
     if not mask.any():
         present = sorted(str(v) for v in df["site"].dropna().unique())
-        raise ValueError(
+        raise ParameterError(
             f"benchmark: no row of site {site!r}; sites in the data: {present}. "
             f"Pass site= one of them, or supply a benchmark table with source='file.csv' "
             "(columns category, ctr)."
@@ -934,7 +934,7 @@ def _coerce_benchmark(
         if "benchmark_ctr" not in table.columns and "ctr" in table.columns:
             table = table.rename(columns={"ctr": "benchmark_ctr"})
         if "benchmark_ctr" not in table.columns:
-            raise ValueError(
+            raise ParameterError(
                 f"benchmark table has no 'benchmark_ctr' (or 'ctr') column; columns: {list(table.columns)}. "
                 "Build it with helpers.lift.benchmark(df) or benchmark_from_file(path)."
             )
@@ -1221,7 +1221,7 @@ class LiftResult:
             Column to order by (descending for "above", ascending otherwise).
         """
         if flag not in FLAGS:
-            raise ValueError(f"flag {flag!r} unknown; accepted: {list(FLAGS)}")
+            raise ParameterError(f"flag {flag!r} unknown; accepted: {list(FLAGS)}")
         sel = self.units.loc[self.units["flag"] == flag]
         sel = sel.sort_values(["site", sort], ascending=[True, flag != "above"])
         if top is not None:
@@ -1383,7 +1383,7 @@ def _level_columns(df: pd.DataFrame, level: str | Sequence[str]) -> list[str]:
             return ["creator_id"]
         if level == "row":
             return []
-        raise ValueError(
+        raise ParameterError(
             f"level={level!r} unknown; accepted: {list(LEVELS)} or a list of grouping columns "
             "such as ['creator_id', 'product_id']."
         )
@@ -1445,9 +1445,9 @@ def ctr_lift(
         On a missing column, an unknown level, or parameters out of range.
     """
     if not 0 < fdr < 1:
-        raise ValueError(f"fdr={fdr} must be between 0 and 1 (e.g. 0.05)")
+        raise ParameterError(f"fdr={fdr} must be between 0 and 1 (e.g. 0.05)")
     if min_impressions < 0:
-        raise ValueError(f"min_impressions={min_impressions} must be >= 0")
+        raise ParameterError(f"min_impressions={min_impressions} must be >= 0")
     clock = [time.perf_counter()]
     timings: dict[str, float] = {}
 
@@ -1468,7 +1468,7 @@ def ctr_lift(
             if c in df.columns and c != "site" and not pd.api.types.is_numeric_dtype(bench[c])
         ][:1]
     if not strata:
-        raise ValueError(
+        raise ParameterError(
             f"cannot tell the benchmark's stratum column; benchmark columns {list(bench.columns)}. "
             "Use helpers.lift.benchmark(df, by='category') or a table with a 'category' column."
         )
@@ -2206,7 +2206,7 @@ def summarise_lift(
     """
     by = _as_list(by)
     if variance not in VARIANCES:
-        raise ValueError(
+        raise ParameterError(
             f"summarise_lift: variance={variance!r} is not one of {sorted(VARIANCES)}; "
             "use 'jackknife' (default) or 'delta'."
         )

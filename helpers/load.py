@@ -85,7 +85,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helpers.errors import ExportError
+from helpers.errors import ExportError, ParameterError
 from helpers.io import categorical as _cat
 from helpers.io.readers import (
     FILE_KINDS,
@@ -261,7 +261,7 @@ def _broadcast(value: str | Sequence[str] | pd.Series | np.ndarray, index: pd.In
         return np.full(len(index), value, dtype=object)
     arr = np.asarray(value.to_numpy() if isinstance(value, pd.Series) else value, dtype=object)
     if len(arr) != len(index):
-        raise ValueError(f"separator array has {len(arr)} values for {len(index)} cells")
+        raise ParameterError(f"separator array has {len(arr)} values for {len(index)} cells")
     return arr
 
 
@@ -413,7 +413,7 @@ def _pair_keys(
     for all, or an array aligned with the texts)."""
     if isinstance(thousands_sep, pd.Categorical):
         if len(thousands_sep) != n:
-            raise ValueError(f"separator array has {len(thousands_sep)} values for {n} cells")
+            raise ParameterError(f"separator array has {len(thousands_sep)} values for {n} cells")
         th_codes = np.asarray(thousands_sep.codes, dtype=np.int64)
         th_uniques = np.asarray(thousands_sep.categories, dtype=object)
         if (th_codes < 0).any():
@@ -745,7 +745,7 @@ def _site_separators(site: Any, index: pd.Index) -> tuple[Any, Any]:
         return (info.thousands_sep, info.decimal_sep) if info else (",", ".")
     codes, uniq = _site_codes(site)
     if len(codes) != len(index):
-        raise ValueError(f"site array has {len(codes)} values for {len(index)} cells")
+        raise ParameterError(f"site array has {len(codes)} values for {len(index)} cells")
     # One lookup per distinct code; per-row separators as categorical codes.
     info = [SITES.get(str(u)) for u in uniq]
     th_u = pd.Index([i.thousands_sep if i else "," for i in info] + [","])
@@ -795,7 +795,7 @@ def _expected_currency(
         return info.currency if info else None
     codes, uniq = _site_codes(site)
     if len(codes) != n:
-        raise ValueError(f"site array has {len(codes)} values for {n} cells")
+        raise ParameterError(f"site array has {len(codes)} values for {n} cells")
     cur = [SITES[str(u)].currency if str(u) in SITES else None for u in uniq]
     names = sorted({c for c in cur if c is not None})
     lookup = np.array([names.index(c) if c is not None else -1 for c in cur] + [-1], dtype=np.int64)

@@ -131,7 +131,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from helpers import conversion, lift, metrics
-from helpers.errors import ModelError
+from helpers.errors import ModelError, ParameterError
 from helpers.i18n import text
 from helpers.requirements import ANALYSES
 from helpers.schema import SITES
@@ -317,21 +317,21 @@ class ScorecardRules:
         for name in ("min_clicks_drop", "min_clicks_keep", "min_content"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
-                raise ValueError(f"{name} must be a whole number >= 0; got {v!r}")
+                raise ParameterError(f"{name} must be a whole number >= 0; got {v!r}")
         if self.min_content < 1:
-            raise ValueError(
+            raise ParameterError(
                 f"min_content must be at least 1 (pieces of content behind an ROI interval); got {self.min_content}"
             )
         if not (isinstance(self.roi_threshold, int | float) and self.roi_threshold > 0):
-            raise ValueError(
+            raise ParameterError(
                 f"roi_threshold must be a positive number such as 1.0 (profit ROI break-even); got {self.roi_threshold!r}"
             )
         if not 0 < self.cvr_drop_ratio <= 1:
-            raise ValueError(
+            raise ParameterError(
                 f"cvr_drop_ratio must be in (0, 1], e.g. 0.5 for 'half the expected CVR'; got {self.cvr_drop_ratio!r}"
             )
         if not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), e.g. 0.05; got {self.alpha!r}")
+            raise ParameterError(f"alpha must be in (0, 1), e.g. 0.05; got {self.alpha!r}")
 
     def describe(self, lang: str = "en") -> list[str]:
         """The rules in words, in the order they are applied, and what the CVR flag means.
@@ -388,7 +388,7 @@ def recommend(card: pd.DataFrame, rules: ScorecardRules | None = None) -> pd.Dat
     needed = ["clicks", "n_content", "profit_roi_low", "profit_roi_high"]
     missing = [c for c in needed if c not in card.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"recommend() needs the columns {missing}; the frame has {list(card.columns)}. "
             "Build the frame with build_scorecard()."
         )
@@ -1091,7 +1091,7 @@ class ScorecardResult:
         """The scorecard of one site."""
         sites = sorted(self.card["site"].astype(str).unique())
         if site not in sites:
-            raise ValueError(f"site {site!r} is not in the scorecard; sites: {sites}")
+            raise ParameterError(f"site {site!r} is not in the scorecard; sites: {sites}")
         return self.card[self.card["site"].astype(str) == site].reset_index(drop=True)
 
 
@@ -1179,20 +1179,20 @@ def build_scorecard(
     rules = rules or ScorecardRules()
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"build_scorecard needs the canonical columns {missing}; the frame has {list(df.columns)}. "
             "Load the data with helpers.load.load_dataset()."
         )
     if not isinstance(n_boot, int | np.integer) or n_boot < 100:
-        raise ValueError(
+        raise ParameterError(
             f"n_boot must be a whole number >= 100 (400 is a good default); got {n_boot!r}"
         )
     if roi_interval not in ("model", "bootstrap"):
-        raise ValueError(
+        raise ParameterError(
             f"roi_interval must be 'model' (default) or 'bootstrap'; got {roi_interval!r}"
         )
     if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 500:
-        raise ValueError(
+        raise ParameterError(
             f"n_draws must be a whole number >= 500 (4000 is the default); got {n_draws!r}"
         )
     present = sorted(df["site"].dropna().astype(str).unique())
@@ -1202,7 +1202,7 @@ def build_scorecard(
         sites = [site] if isinstance(site, str) else [str(s) for s in site]
         absent = [s for s in sites if s not in present]
         if absent:
-            raise ValueError(
+            raise ParameterError(
                 f"site(s) {absent} not in the data; sites present: {present}. Pass one of them or ''."
             )
     fees = _fee_rates(sites, unit_cost_rate, platform_fee_rate)
@@ -1354,9 +1354,11 @@ def _fee_rates(
 ) -> dict[str, tuple[float, float]]:
     """(unit cost rate, platform fee rate) per site, validated."""
     if isinstance(unit_cost_rate, bool) or not isinstance(unit_cost_rate, int | float):
-        raise ValueError(f"unit_cost_rate must be a number such as 0.35; got {unit_cost_rate!r}")
+        raise ParameterError(
+            f"unit_cost_rate must be a number such as 0.35; got {unit_cost_rate!r}"
+        )
     if not 0 <= unit_cost_rate < 1:
-        raise ValueError(
+        raise ParameterError(
             f"unit_cost_rate is the product cost as a fraction of the selling price, in [0, 1), "
             f"e.g. 0.35 when a $20 item costs $7; got {unit_cost_rate!r}"
         )
@@ -1365,7 +1367,7 @@ def _fee_rates(
         if platform_fee_rate is None:
             info = SITES.get(s)
             if info is None:
-                raise ValueError(
+                raise ParameterError(
                     f"no default platform fee for site {s!r} (known: {sorted(SITES)}); pass "
                     "platform_fee_rate, e.g. 0.05 for 5 %"
                 )
@@ -1374,17 +1376,17 @@ def _fee_rates(
             if isinstance(platform_fee_rate, bool) or not isinstance(
                 platform_fee_rate, int | float
             ):
-                raise ValueError(
+                raise ParameterError(
                     f"platform_fee_rate must be a number such as 0.06, or None for each site's "
                     f"default; got {platform_fee_rate!r}"
                 )
             p = float(platform_fee_rate)
             if not 0 <= p < 1:
-                raise ValueError(
+                raise ParameterError(
                     f"platform_fee_rate must be a fraction in [0, 1), e.g. 0.06 for 6 %; got {p!r}"
                 )
         if unit_cost_rate + p >= 1:
-            raise ValueError(
+            raise ParameterError(
                 f"unit_cost_rate + platform_fee_rate = {unit_cost_rate + p:.2f} for {s}: nothing "
                 "would be left of a sale, so no creator could be profitable. Check both rates "
                 "(fractions: 0.35, not 35)."

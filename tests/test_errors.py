@@ -42,33 +42,14 @@ def test_kit_errors_stay_value_errors() -> None:
         raise ExportError("x")
 
 
-#: Modules that still raise bare ValueErrors (issue 12's work list); nothing joins it.
-BARE_VALUE_ERRORS_LEFT = {
-    "helpers/glossary.py",
-    "helpers/i18n.py",
-    "helpers/lift.py",
-    "helpers/load.py",
-    "helpers/scorecard.py",
-    "helpers/charts/conversion.py",
-    "helpers/charts/lift.py",
-    "helpers/charts/roi.py",
-    "helpers/charts/scorecard.py",
-    "helpers/io/spec.py",
-}
-
-
 def test_errors_raised_on_purpose_have_the_kit_root() -> None:
     """``raise ValueError(...)`` escapes ``except KitError``: use a KitError subclass."""
     import re
 
     root = Path(helpers.__file__).parent
-    found = {
+    found = sorted(
         p.relative_to(root.parent).as_posix()
         for p in root.rglob("*.py")
         if re.search(r"raise ValueError\(", p.read_text(encoding="utf-8"))
-    }
-    assert found <= BARE_VALUE_ERRORS_LEFT, (
-        f"bare ValueError in {sorted(found - BARE_VALUE_ERRORS_LEFT)}"
     )
-    done = BARE_VALUE_ERRORS_LEFT - found
-    assert not done, f"no bare ValueError left in {sorted(done)}: remove them from the list"
+    assert not found, f"bare ValueError raised in {found}"

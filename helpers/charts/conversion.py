@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from helpers.charts._style import figure_and_axes, percent_formatter
+from helpers.errors import ParameterError
 from helpers.i18n import label, text
 
 __all__ = ["calibration_plot", "commission_response", "cvr_heatmap", "forest_plot"]
@@ -91,7 +92,7 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
         raise TypeError(f"{what} must be a pandas DataFrame; got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
+        raise ParameterError(
             f"{what} lacks columns {missing}; it has {list(frame.columns)}. Pass the table "
             "the matching ConversionFit method returns."
         )
@@ -206,7 +207,7 @@ def cvr_heatmap(
         commission = float(rates[len(rates) // 2])
     sel = grid[np.isclose(grid[commission_col].to_numpy(dtype=float), commission)]
     if sel.empty:
-        raise ValueError(f"commission={commission} is not in the grid; it has {list(rates)}")
+        raise ParameterError(f"commission={commission} is not in the grid; it has {list(rates)}")
     value = sel.pivot_table(index=rows, columns=cols, values="cvr", observed=True, aggfunc="first")
     lo = sel.pivot_table(index=rows, columns=cols, values="lower", observed=True, aggfunc="first")
     hi = sel.pivot_table(index=rows, columns=cols, values="upper", observed=True, aggfunc="first")

@@ -20,6 +20,7 @@ from matplotlib.ticker import MultipleLocator
 from scipy import stats
 
 from helpers.charts._style import TIER_PALETTE, lift_formatter, percent_formatter, thin_sample
+from helpers.errors import ParameterError
 from helpers.i18n import label, text
 
 __all__ = [
@@ -113,7 +114,7 @@ def _sites(frame: pd.DataFrame) -> list[str]:
 
 def _log2_ratio(units: pd.DataFrame, estimate: str) -> np.ndarray:
     if estimate not in ("shrunk", "raw"):
-        raise ValueError(f"estimate={estimate!r} unknown; accepted: 'shrunk', 'raw'")
+        raise ParameterError(f"estimate={estimate!r} unknown; accepted: 'shrunk', 'raw'")
     col = "shrunk_lift" if estimate == "shrunk" else "lift"
     ratio = units[col].to_numpy(dtype=float) + 1
     with np.errstate(divide="ignore"):

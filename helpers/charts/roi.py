@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.charts._style import figure_and_axes, percent_formatter
+from helpers.errors import ParameterError
 from helpers.i18n import text
 
 __all__ = [
@@ -175,7 +176,7 @@ def roi_tornado_chart(forecast: Any, *, ax: Axes | None = None, lang: str = "en"
     """
     sens = forecast.sensitivity
     if sens is None or len(sens) == 0:
-        raise ValueError(
+        raise ParameterError(
             "the forecast has no sensitivity table; call forecast_roi(..., sensitivity=True)"
         )
     sens = sens.sort_values("swing", ascending=True)

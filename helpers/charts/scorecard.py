@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.charts._style import figure_and_axes, percent_formatter, thin_sample
+from helpers.errors import ParameterError
 from helpers.i18n import text
 
 __all__ = [
@@ -98,7 +99,7 @@ _MAX_INTERVALS = 3_000
 def _one_site(card: pd.DataFrame) -> str:
     sites = card["site"].astype(str).unique() if "site" in card.columns else []
     if len(sites) > 1:
-        raise ValueError(
+        raise ParameterError(
             f"draw one site at a time (sites are never pooled); the frame has {sorted(sites)}. "
             "Use ScorecardResult.site('US')."
         )
@@ -149,7 +150,7 @@ def scorecard_roi_chart(
         For another ``metric``, or rows of several sites.
     """
     if metric not in ("profit", "net"):
-        raise ValueError(f"metric must be 'profit' or 'net'; got {metric!r}")
+        raise ParameterError(f"metric must be 'profit' or 'net'; got {metric!r}")
     col = f"{metric}_roi"
     site = _one_site(card)
     fig, ax = figure_and_axes(ax, figsize=(8, 5))

@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from helpers import paths
-from helpers.errors import ExportError
+from helpers.errors import ExportError, ParameterError
 from helpers.io.readers import FILE_KINDS, list_data_files, skip_reason
 from helpers.schema import CANONICAL_COLUMNS, SITES, TIERS
 
@@ -388,7 +388,7 @@ class Period:
         if self.last is None:
             return self.start, self.end
         if latest is None:
-            raise ValueError(f"period last: {self.last} needs the latest date in the data")
+            raise ParameterError(f"period last: {self.last} needs the latest date in the data")
         n, unit = int(self.last[:-1]), self.last[-1]
         if unit == "d":
             return latest - _dt.timedelta(days=n - 1), latest
