@@ -275,3 +275,23 @@ def test_chinese_pages_have_no_english_sentence(run_notebook, name: str) -> None
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert english_left(index) == []
     assert "<figcaption>" in index and not re.search(r"<figcaption>[a-z ]+</figcaption>", index)
+
+
+def test_calibration_legend_in_chinese() -> None:
+    """The calibration chart's legend says how its intervals were computed in the report
+    language (it was the English method text on a Chinese page)."""
+    import matplotlib.pyplot as plt
+
+    from helpers.charts.conversion import calibration_plot
+    from helpers.conversion import fit_conversion
+    from helpers.synth import make_affiliate_data
+
+    data = make_affiliate_data(4000, seed=3, sites=("US",)).data
+    fit = fit_conversion(data, "C(tier) + commission_rate", site="US")
+    cal = fit.calibration()
+    fig = calibration_plot(cal, lang="zh")
+    legend = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+    assert "聚类" in legend and "cluster-robust" not in legend, legend
+    assert "CR2" in legend or "正态" in legend or "t(" in legend
+    assert cal.attrs["interval"].startswith("cluster-robust")  # English for the data

@@ -9,6 +9,7 @@ the charts stay pure drawing and can be tested on small frames.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,10 @@ _TEXT = {
         "curve_title": "Commission and conversion (association, not a causal effect)",
         "bins": "bins of predicted CVR",
         "interval": "\ninterval: {how}",
+        "iv_wilson": "Wilson (clicks treated as independent)",
+        "iv_cluster": "cluster-robust ratio by {cluster} ({n} clusters, {ref})",
+        "ref_cr2": "CR2, t with Satterthwaite df",
+        "ref_normal": "normal",
         "perfect": "perfect calibration",
         "predicted": "predicted CVR",
         "observed": "observed CVR",
@@ -64,6 +69,10 @@ _TEXT = {
         "curve_title": "佣金率与转化率（相关关系，不是因果效应）",
         "bins": "按预测转化率分组",
         "interval": "\n区间：{how}",
+        "iv_wilson": "Wilson 区间（各次点击视为相互独立）",
+        "iv_cluster": "按{cluster}聚类稳健的比值（{n} 个聚类，{ref}）",
+        "ref_cr2": "CR2，Satterthwaite 自由度的 t 分布",
+        "ref_normal": "正态分布",
         "perfect": "完全校准",
         "predicted": "预测转化率",
         "observed": "实际转化率",
@@ -306,6 +315,26 @@ def commission_response(
     return fig
 
 
+def _interval_words(attrs: dict[str, Any], lang: str) -> str:
+    """How the observed intervals were computed, in ``lang`` (the English method text of
+    :meth:`ConversionFit.calibration` when its parts are not given)."""
+    parts = attrs.get("interval_parts")
+    if not parts:
+        return str(attrs.get("interval", ""))
+    if parts["kind"] == "wilson":
+        return text(_TEXT, "iv_wilson", lang)
+    ref = parts["reference"]
+    ref = text(_TEXT, f"ref_{ref}", lang) if ref in ("cr2", "normal") else ref
+    return text(
+        _TEXT,
+        "iv_cluster",
+        lang,
+        cluster=label(parts["cluster"], lang),
+        n=parts["clusters"],
+        ref=ref,
+    )
+
+
 def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None, lang: str = "en") -> Figure:
     """Observed against predicted CVR by bins of predicted CVR, with a 45° line.
 
@@ -343,7 +372,7 @@ def calibration_plot(cal: pd.DataFrame, *, ax: Axes | None = None, lang: str = "
         capsize=3,
         label=text(_TEXT, "bins", lang)
         + (
-            text(_TEXT, "interval", lang, how=cal.attrs["interval"])
+            text(_TEXT, "interval", lang, how=_interval_words(cal.attrs, lang))
             if cal.attrs.get("interval")
             else ""
         ),
