@@ -1011,8 +1011,7 @@ class ConversionFit:
             )
             out["obs_lower"], out["obs_upper"] = np.asarray(lo), np.asarray(hi)
             out["deff"] = 1.0
-            method = "Wilson (clicks treated as independent)"
-            parts: dict[str, Any] = {"kind": "wilson"}
+            method, parts = "Wilson (clicks treated as independent)", {"kind": "wilson"}
         else:
             g_row, p_row, resid, n_row, k_g = self._rows  # type: ignore[misc]
             G = self.n_clusters
@@ -1039,17 +1038,11 @@ class ConversionFit:
             binom = r * (1 - r) / N_b
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["deff"] = np.where(binom > 0, var / binom, np.nan)
-            if self._cr2 is not None:
-                ref = "CR2, t with Satterthwaite df"
-            else:
-                ref = "normal" if self.df_inference is None else f"t({self.df_inference:g})"
+            ref = "normal" if self.df_inference is None else f"t({self.df_inference:g})"
+            ref = "CR2, t with Satterthwaite df" if self._cr2 is not None else ref
             method = f"cluster-robust ratio by {self.cluster} ({G} clusters, {ref})"
-            parts = {
-                "kind": "cluster",
-                "cluster": self.cluster,
-                "clusters": int(G),
-                "reference": "cr2" if self._cr2 is not None else ref,
-            }
+            parts = {"kind": "cluster", "cluster": self.cluster, "clusters": int(G)}
+            parts["reference"] = "cr2" if self._cr2 is not None else ref
         out = out.reset_index()
         out["trials"] = out["trials"].astype(np.int64)
         out["successes"] = out["successes"].astype(np.int64)
@@ -1066,8 +1059,7 @@ class ConversionFit:
                 "deff",
             ]
         ]
-        out.attrs["interval"] = method
-        out.attrs["interval_parts"] = parts  # for the chart to say it in any language
+        out.attrs["interval"], out.attrs["interval_parts"] = method, parts
         out.attrs["note"] = (
             "in-sample check: the model was fitted on these clicks, and with an intercept "
             "and categorical main effects it matches observed orders on those margins by "

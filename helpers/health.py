@@ -502,13 +502,15 @@ _CHECKS = (
 )
 
 
-def analyses_supported(df: pd.DataFrame, **params: Any) -> pd.DataFrame:
+def analyses_supported(df: pd.DataFrame, *, lang: str = "en", **params: Any) -> pd.DataFrame:
     """Which analyses the data supports, and for the others what to add.
 
     Parameters
     ----------
     df : DataFrame
         Canonical frame.
+    lang : {"en", "zh"}
+        Language of ``what_is_missing``.
     **params
         Analysis parameters (``formula`` for conversion).
 
@@ -523,6 +525,6 @@ def analyses_supported(df: pd.DataFrame, **params: Any) -> pd.DataFrame:
     for key, need in ANALYSES.items():
         if key in ("primer", "health"):
             continue
-        message = unmet(key, df.columns, **params)
+        message = unmet(key, df.columns, lang=lang, **params)
         rows.append((need.title, message is None, message or ""))
     return pd.DataFrame(rows, columns=["analysis", "supported", "what_is_missing"])

@@ -17,6 +17,7 @@ from typing import Any
 import patsy
 
 from helpers.errors import ExportError, ParameterError
+from helpers.i18n import check_lang
 
 __all__ = [
     "ANALYSES",
@@ -227,13 +228,16 @@ def _formula_missing(formula: str | None, have: set[str]) -> list[str]:
     return [c for c in formula_columns(formula, have) if c not in have]
 
 
-def unmet(analysis: str, columns: Iterable[str], **params: Any) -> str | None:
+def unmet(analysis: str, columns: Iterable[str], *, lang: str = "en", **params: Any) -> str | None:
     """One sentence saying what ``analysis`` misses and how to supply it, or None.
 
     Parameters
     ----------
     analysis, columns, **params
         As in :func:`missing_columns`.
+    lang : {"en", "zh"}
+        Language of the sentence (the spec keys and column names it quotes stay as
+        they must be written).
 
     Returns
     -------
@@ -243,6 +247,11 @@ def unmet(analysis: str, columns: Iterable[str], **params: Any) -> str | None:
     missing = missing_columns(analysis, columns, **params)
     if not missing:
         return None
+    code = check_lang(lang)
+    if code == "zh":
+        title = _TITLES_ZH.get(analysis, ANALYSES[analysis].title)
+        hints = "；".join(f"补充 `{m}`：{_hint(m, code)}" for m in missing)
+        return f"{title}需要 {'、'.join(f'`{m}`' for m in missing)}，数据中没有。{hints}。"
     title = ANALYSES[analysis].title
     hints = [f"`{m}`: {_hint(m)}" for m in missing]
     return f"{title} needs {', '.join(f'`{m}`' for m in missing)}, which the data lacks. " + (
@@ -250,11 +259,51 @@ def unmet(analysis: str, columns: Iterable[str], **params: Any) -> str | None:
     )
 
 
-def _hint(missing: str) -> str:
+def _hint(missing: str, lang: str = "en") -> str:
     options = missing.split(" or ")
+    if lang == "zh":
+        return "；或".join(
+            _HOW_TO_SUPPLY_ZH.get(o, f"在 column_map 中把一列映射为 `{o}`") for o in options
+        )
     return "; or ".join(
         _HOW_TO_SUPPLY.get(o, f"map a column to `{o}` in column_map") for o in options
     )
+
+
+_TITLES_ZH = {
+    "primer": "指标入门",
+    "health": "数据健康",
+    "conversion": "转化驱动因素",
+    "roi": "ROI 预估",
+    "lift": "点击率提升对比美区",
+    "scorecard": "达人记分卡",
+    "monitor": "周度监控",
+}
+
+_HOW_TO_SUPPLY_ZH: dict[str, str] = {
+    "site": "加一列站点，或在 data.yaml 中写 `site: US`",
+    "creator_id": "映射达人（或广告组、账号）列：`column_map: {'你的表头': creator_id}`",
+    "tier": (
+        "加一列粉丝数（等级按 `tiers: {thresholds: [...]}` 划分）或一列达人等级；其他有序分组"
+        "（如年龄段）用 `tiers: {labels: [...]}` 并写 `column_map: {'Age': tier}`"
+    ),
+    "category": (
+        "把商品列表导出（商品 ID 和类目）放进数据文件夹，或映射一列："
+        "`column_map: {'你的表头': category}`"
+    ),
+    "commission_rate": (
+        "把商品列表导出（商品 ID 和佣金率）放进数据文件夹，或映射一列："
+        "`column_map: {'你的表头': commission_rate}`"
+    ),
+    "impressions": "映射曝光列：`column_map: {'你的表头': impressions}`",
+    "clicks": "映射点击列：`column_map: {'你的表头': clicks}`",
+    "orders": "映射订单（或转化）列：`column_map: {'你的表头': orders}`",
+    "gmv": "映射销售额（GMV、收入）列：`column_map: {'你的表头': gmv}`",
+    "date": (
+        "映射发布日期（或日期）列：`column_map: {'你的表头': date}`；没有日期的导出只算一个"
+        "时期，没有可比的时期"
+    ),
+}
 
 
 def require(analysis: str, data: Any, **params: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from helpers.errors import ExportError
@@ -82,3 +84,19 @@ def test_require_raises_an_export_error_with_the_fix() -> None:
 def test_unknown_analysis_lists_the_accepted_ones() -> None:
     with pytest.raises(ValueError, match="accepted"):
         missing_columns("forecast", SELLER_CENTER)
+
+
+def test_unmet_speaks_the_report_language() -> None:
+    """A Chinese report says in Chinese what is missing and how to supply it; the spec
+    keys and column names it quotes stay as they must be written."""
+    from helpers.requirements import _HOW_TO_SUPPLY, _HOW_TO_SUPPLY_ZH, _TITLES_ZH, unmet
+
+    assert set(_HOW_TO_SUPPLY) == set(_HOW_TO_SUPPLY_ZH)
+    assert set(ANALYSES) <= set(_TITLES_ZH)
+    zh = unmet("roi", NO_PRODUCT_LIST, lang="zh")
+    en = unmet("roi", NO_PRODUCT_LIST)
+    assert en is not None and "needs" in en
+    assert zh is not None and "数据中没有" in zh and "ROI 预估" in zh
+    assert "`category`" in zh and "column_map" in zh
+    assert not re.search(r"\b(needs|which the data lacks|To supply)\b", zh), zh
+    assert unmet("lift", SELLER_CENTER, lang="zh") is None
