@@ -998,11 +998,18 @@ def comparison_view(cmp: pd.DataFrame, lang: str = "en") -> Any:
             return F.ratio
         return F.count
 
+    def points(v: Any) -> str:  # a difference of two rates is in percentage points
+        if F.is_missing(v):
+            return F.MISSING
+        shown = f"{100 * float(v):+.2f}"
+        shown = shown[1:] if float(shown) == 0 else shown  # no "-0.00"
+        return f"{shown} {'pp' if check_lang(lang) == 'en' else '个百分点'}"
+
     view = cmp.copy()
     for col in ("current", "comparison", "change"):
         if col in view:
             view[col] = [
-                unit(str(m), str(s))(v)
+                points(v) if col == "change" and m in rates else unit(str(m), str(s))(v)
                 for m, s, v in zip(view["metric"], view["site"], view[col], strict=True)
             ]
     kinds = {"metric": "label", "n_creators": "count"}
