@@ -55,7 +55,7 @@ test-fast: $(STAMP) ## Run the tests that do not execute notebooks
 
 test-spark: $(STAMP) ## Install requirements-spark.txt (pinned pyspark) and run the Spark backend's tests (needs Java)
 	$(PY) -m pip install --quiet -r requirements-spark.txt
-	$(PY) -m pytest -n 1 tests/test_reduce.py $(ARGS)
+	$(PY) -m pytest -n 1 tests/test_reduce.py tests/test_reduce_groups.py $(ARGS)
 
 lab: $(STAMP) ## JupyterLab on the project with the venv's kernel (PORT=8888); prints its URL
 	@flags="--notebook-dir=. --port=$(PORT) --ServerApp.port_retries=0"; \

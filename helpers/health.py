@@ -133,35 +133,37 @@ def row_accounting(loaded: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "rows"])
 
 
-def coverage(df: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
+def coverage(data: Any, by: str | Sequence[str]) -> pd.DataFrame:
     """How much data each group has: content rows, creators, impressions, clicks,
     orders, GMV and each group's share of the site's clicks.
 
     Parameters
     ----------
-    df : DataFrame
-        Canonical frame.
+    data : DataFrame, Parquet path, DuckDB relation or Spark DataFrame
+        Canonical rows (summed on the engine, :mod:`helpers.reduce`).
     by : str or sequence of str
         Grouping columns, e.g. ``["site", "category"]``. When ``site`` is among them,
-        shares are within site (sites are never pooled).
+        shares are within site (sites are never pooled). Rows with a missing key are
+        left out.
 
     Returns
     -------
     DataFrame
         One row per group.
     """
+    from helpers.reduce import as_source, column_names, group_sums
+
     keys = [by] if isinstance(by, str) else list(by)
-    missing = [k for k in keys if k not in df.columns]
+    columns = column_names(data)
+    missing = [k for k in keys if k not in columns]
     if missing:
-        raise KeyError(
-            f"coverage: column(s) {missing} not in the data; available: {list(df.columns)}"
-        )
-    grouped = df.groupby(keys, observed=True, sort=True)
-    aggs = {"content": (keys[0], "size")}
-    if "creator_id" in df.columns:
-        aggs["creators"] = ("creator_id", "nunique")
-    aggs.update({c: (c, "sum") for c in _COVERAGE_SUMS if c in df.columns})
-    table = grouped.agg(**aggs).reset_index()
+        raise KeyError(f"coverage: column(s) {missing} not in the data; available: {columns}")
+    distinct = ["creator_id"] if "creator_id" in columns else []
+    sums = [c for c in _COVERAGE_SUMS if c in columns]
+    with as_source(data, [*keys, *distinct, *sums]) as src:
+        table = group_sums(src, keys, sums, distinct=distinct)
+    table = table.rename(columns={"n_rows": "content", "creator_id": "creators"})
+    table = table[[*keys, "content", *(["creators"] if distinct else []), *sums]]
     share_of = next(c for c in ("clicks", "impressions", "content") if c in table.columns)
     if "site" in keys and keys != ["site"]:
         site_total = table.groupby("site", observed=True)[share_of].transform("sum")

@@ -181,7 +181,7 @@ _MONEY: tuple[str, ...] = (
 
 
 def funnel(
-    df: pd.DataFrame,
+    data: Any,
     by: str | Sequence[str] | None = None,
     *,
     pool_sites: bool = False,
@@ -194,8 +194,9 @@ def funnel(
 
     Parameters
     ----------
-    df : DataFrame
-        A canonical frame (see DESIGN.md) with at least one of ``impressions``,
+    data : DataFrame, Parquet path, DuckDB relation or Spark DataFrame
+        Canonical rows (see DESIGN.md; summed on the engine, :mod:`helpers.reduce`)
+        with at least one of ``impressions``,
         ``clicks``, ``orders`` and ``gmv`` (the others are left out, with the ratios
         that need them); ``refunds`` counts as 0 when absent; ``items_sold``,
         ``video_views``, ``commission_paid``, ``sample_cost`` and ``flat_fee`` are
@@ -224,32 +225,29 @@ def funnel(
     KeyError
         If a required or grouping column is missing (the message lists them).
     """
+    from helpers.reduce import as_source, column_names
+
     keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    has_site = "site" in df.columns
+    columns = column_names(data)
+    has_site = "site" in columns
     if has_site and not pool_sites and "site" not in keys:
         keys = ["site", *keys]
-    missing = [c for c in keys if c not in df.columns]
-    if missing or not any(c in df.columns for c in _FUNNEL_STEPS):
+    missing = [c for c in keys if c not in columns]
+    if missing or not any(c in columns for c in _FUNNEL_STEPS):
         raise KeyError(
             f"funnel() needs the grouping column(s) {keys} and at least one of "
-            f"{list(_FUNNEL_STEPS)}; the frame has {list(df.columns)}. Load the data with "
+            f"{list(_FUNNEL_STEPS)}; the data has {columns}. Load the data with "
             "helpers.load_dataset or rename the columns to the canonical names."
         )
-    sum_cols = [c for c in _FUNNEL_SUMS if c in df.columns] + [
-        c for c in _FUNNEL_OPTIONAL if c in df.columns
-    ]
-    work = df[keys + sum_cols].copy()
-    for c in sum_cols:
-        # Nullable integer columns sum to Int64; float keeps ratios simple.
-        work[c] = pd.to_numeric(work[c]).astype("float64")
-    if "refunds" not in work.columns and "gmv" in work.columns:
-        work["refunds"] = 0.0
-        sum_cols.insert(sum_cols.index("gmv") + 1, "refunds")
+    sum_cols = [c for c in (*_FUNNEL_SUMS, *_FUNNEL_OPTIONAL) if c in columns]
     pooled = has_site and "site" not in keys
-    if has_site:
-        # Categorical: the currency is looked up once per site, not once per row.
-        work["_site"] = df["site"].astype("category").array
-    out = _funnel_sums(work, keys, sum_cols, pooled=pooled)
+    if isinstance(data, pd.DataFrame):
+        # Text and object columns of numbers (a hand-made frame) are read as numbers.
+        data = data.assign(**{c: pd.to_numeric(data[c]) for c in sum_cols})
+    with as_source(data, [*keys, *(["site"] if pooled else []), *sum_cols]) as src:
+        out = _funnel_sums(src, keys, sum_cols, has_site=has_site, pooled=pooled)
+    if "refunds" not in out.columns and "gmv" in out.columns:
+        out.insert(out.columns.get_loc("gmv") + 1, "refunds", 0.0)
     for c in ("impressions", "clicks", "orders"):
         if c in out.columns:
             out[c] = out[c].round().astype("int64")
@@ -274,39 +272,32 @@ def _currency(site: Any) -> str:
 
 
 def _funnel_sums(
-    work: pd.DataFrame, keys: list[str], sum_cols: list[str], *, pooled: bool
+    src: Any, keys: list[str], sum_cols: list[str], *, has_site: bool, pooled: bool
 ) -> pd.DataFrame:
-    """Sums per group with ``n_rows``, ``currency`` and (pooled) ``sites``."""
-    has_site = "_site" in work.columns
-    if has_site:
-        work["_cur"] = _site_currency(work["_site"])
-    if keys:
-        grouped = work.groupby(keys, observed=True, sort=True, dropna=False)
-        out = grouped[sum_cols].sum()
-        out.insert(0, "n_rows", grouped.size().astype("int64"))
-        if has_site:
-            out.insert(0, "currency", grouped["_cur"].agg(_one_or_mixed))
-            if pooled:
-                out.insert(0, "sites", grouped["_site"].agg(_joined))
-        return out.reset_index()
-    out = work[sum_cols].sum().to_frame().T
-    out.insert(0, "n_rows", np.int64(len(work)))
-    if has_site:
-        out.insert(0, "currency", _one_or_mixed(work["_cur"]))
-        out.insert(0, "sites", _joined(work["_site"]))
-    return out
+    """Sums (as float) per group with ``n_rows``, ``currency`` and (pooled) ``sites``.
 
+    Pooled groups are summed per site on the engine and the sites combined here, so
+    that each group knows its sites (and whether their currencies differ)."""
+    from helpers.reduce import group_sums
 
-def _site_currency(site: pd.Series) -> pd.Categorical:
-    """The currency of each row's site ("unknown" for a missing or unknown site), looked
-    up once per site: a categorical of currencies sharing the site column's codes."""
-    site = site.astype("category")
-    per_site = [_currency(c) for c in site.cat.categories]
-    names = sorted({*per_site, "unknown"})
-    # Position -1 (a missing site's code) picks the appended "unknown".
-    lookup = np.array([names.index(c) for c in per_site] + [names.index("unknown")])
-    codes = lookup[site.cat.codes.to_numpy()]
-    return pd.Categorical.from_codes(codes, categories=names)
+    by_site = [*keys, "site"] if pooled else keys
+    out = group_sums(src, by_site, sum_cols, dropna=False)
+    out[sum_cols] = out[sum_cols].astype("float64")
+    if has_site:
+        out.insert(0, "currency", [_currency(s) for s in out["site"]])
+    if not pooled:
+        return out[[*keys, *(["currency"] if has_site else []), "n_rows", *sum_cols]]
+    out["site"] = out["site"].astype(object)
+    aggs = {
+        "sites": ("site", _joined),
+        "currency": ("currency", _one_or_mixed),
+        "n_rows": ("n_rows", "sum"),
+        **{c: (c, "sum") for c in sum_cols},
+    }
+    if not keys:
+        return out.groupby(lambda _: 0).agg(**aggs).reset_index(drop=True)
+    grouped = out.groupby(keys, observed=True, sort=True, dropna=False)
+    return grouped.agg(**aggs).reset_index()
 
 
 def _one_or_mixed(values: pd.Series) -> str:

@@ -35,7 +35,8 @@ computed from pattern sums; the callers refuse them on engine sources.
 
 from __future__ import annotations
 
-from helpers.reduce.source import Source, as_source
+from helpers.reduce.groups import group_sums
+from helpers.reduce.source import Source, as_source, column_names
 from helpers.reduce.totals import (
     Accounting,
     CellTotals,
@@ -53,7 +54,9 @@ __all__ = [
     "Source",
     "as_source",
     "cluster_pattern_totals",
+    "column_names",
     "distinct_values",
+    "group_sums",
     "pattern_totals",
     "row_accounting",
 ]
